@@ -1,0 +1,15 @@
+#pragma once
+
+#include <vector>
+
+#include "common/cli.h"
+
+namespace rm::apps {
+
+// Every subcommand of the binary, in the order `regionmirror --help` lists them.
+std::vector<common::Subcommand> Subcommands();
+
+// Per-area lists, each defined in that area's file.
+std::vector<common::Subcommand> TestbedSubcommands();
+
+}  // namespace rm::apps

@@ -1,0 +1,7 @@
+#include "apps/subcommands.h"
+
+namespace rm::apps {
+
+std::vector<common::Subcommand> TestbedSubcommands() { return {}; }
+
+}  // namespace rm::apps

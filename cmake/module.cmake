@@ -1,0 +1,15 @@
+# rm_add_module(<name> DEPS <targets...>)
+# One library per top-level folder: every .cc below the folder except tools/ and fuzz/
+# (those build their own binaries). Public headers are included as <folder/header.h>.
+function(rm_add_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  list(FILTER srcs EXCLUDE REGEX "/(fuzz|tools)/")
+  if(srcs)
+    add_library(${name} STATIC ${srcs})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  else()
+    add_library(${name} INTERFACE)
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()
