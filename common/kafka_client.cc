@@ -1,0 +1,336 @@
+#include "common/kafka_client.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "common/log.h"
+
+namespace rm::common {
+namespace {
+
+int TimeoutMs(std::chrono::milliseconds t) { return static_cast<int>(t.count()); }
+
+Status ToStatus(rd_kafka_resp_err_t err, std::string_view what) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  return KafkaError(err, what);
+}
+
+Status ToStatus(rd_kafka_error_t* error, std::string_view what) {
+  if (error == nullptr) return Status::Ok();
+  Error e{rd_kafka_err2name(rd_kafka_error_code(error)),
+          fmt::format("{}: {}", what, rd_kafka_error_string(error))};
+  rd_kafka_error_destroy(error);
+  return e;
+}
+
+}  // namespace
+
+Error KafkaError(rd_kafka_resp_err_t err, std::string_view what) {
+  return Error{rd_kafka_err2name(err), fmt::format("{}: {}", what, rd_kafka_err2str(err))};
+}
+
+Result<ClusterMetadata> KafkaClient::Metadata(std::optional<std::string> topic,
+                                              std::chrono::milliseconds timeout) const {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_topic_t* rkt = nullptr;
+  if (topic) rkt = rd_kafka_topic_new(rk_.get(), topic->c_str(), nullptr);
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk_.get(), topic ? 0 : 1, rkt, &md, TimeoutMs(timeout));
+  if (rkt) rd_kafka_topic_destroy(rkt);
+  if (err) return KafkaError(err, fmt::format("{}: metadata request", context_));
+  ClusterMetadata out;
+  for (int i = 0; i < md->broker_cnt; ++i) {
+    out.brokers.push_back({md->brokers[i].id, md->brokers[i].host, md->brokers[i].port});
+  }
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    TopicMetadata tm{t.topic, {}, t.err};
+    for (int p = 0; p < t.partition_cnt; ++p) {
+      tm.partitions.push_back({t.partitions[p].id, t.partitions[p].leader, t.partitions[p].err});
+    }
+    out.topics.push_back(std::move(tm));
+  }
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
+Result<Watermarks> KafkaClient::QueryWatermarks(const std::string& topic, int32_t partition,
+                                                std::chrono::milliseconds timeout) const {
+  Watermarks w;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition,
+                                                             &w.low, &w.high, TimeoutMs(timeout));
+  if (err) {
+    return KafkaError(err, fmt::format("{}: watermarks of {}[{}]", context_, topic, partition));
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer
+
+Producer::Producer(const KafkaProperties& props, DeliveryCallback on_delivery,
+                   std::string_view context)
+    : KafkaClient(context), on_delivery_(std::move(on_delivery)) {
+  RdKafkaConfPtr conf = BuildKafkaConf(props, context);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDeliveryTrampoline);
+  rk_ = CreateKafkaHandle(RD_KAFKA_PRODUCER, std::move(conf), context);
+}
+
+Producer::~Producer() {
+  // Serve what is already reported so callbacks see every record they were promised;
+  // records still in flight after this are dropped with the handle (their callbacks fire
+  // from rd_kafka_destroy's purge, which is why on_delivery_ must still be valid here).
+  if (rk_) {
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(rk_.get(), 0);
+    rk_.reset();
+  }
+}
+
+void Producer::OnDeliveryTrampoline(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (self->on_delivery_) self->on_delivery_(*msg);
+}
+
+rd_kafka_resp_err_t Producer::Produce(const ProduceRecord& r, void* opaque) {
+  rd_kafka_headers_t* hdrs = r.headers.empty() ? nullptr : MakeHeaders(r.headers);
+  rd_kafka_vu_t vus[8];
+  size_t n = 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  std::string topic(r.topic);
+  vus[n++].u.cstr = topic.c_str();
+  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vus[n++].u.i32 = r.partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  if (r.key) {
+    vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[n].u.mem.ptr = const_cast<char*>(r.key->data());
+    vus[n++].u.mem.size = r.key->size();
+  }
+  if (r.value) {
+    vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[n].u.mem.ptr = const_cast<char*>(r.value->data());
+    vus[n++].u.mem.size = r.value->size();
+  }
+  if (r.timestamp_ms) {
+    vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vus[n++].u.i64 = r.timestamp_ms;
+  }
+  if (hdrs) {
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = hdrs;
+  }
+  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[n++].u.ptr = opaque;
+  rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus, n);
+  if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+  rd_kafka_error_destroy(error);
+  if (hdrs) rd_kafka_headers_destroy(hdrs);
+  return err;
+}
+
+rd_kafka_resp_err_t Producer::ProduceNoCopy(std::string_view topic, int32_t partition,
+                                            const void* key, size_t key_len, const void* value,
+                                            size_t value_len, int64_t timestamp_ms,
+                                            rd_kafka_headers_t* headers, void* opaque) {
+  rd_kafka_vu_t vus[8];
+  size_t n = 0;
+  std::string topic_str(topic);
+  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vus[n++].u.cstr = topic_str.c_str();
+  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vus[n++].u.i32 = partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vus[n].u.mem.ptr = const_cast<void*>(key);
+  vus[n++].u.mem.size = key_len;
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[n].u.mem.ptr = const_cast<void*>(value);
+  vus[n++].u.mem.size = value_len;
+  if (timestamp_ms) {
+    vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vus[n++].u.i64 = timestamp_ms;
+  }
+  if (headers) {
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = headers;
+  }
+  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[n++].u.ptr = opaque;
+  rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus, n);
+  if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+  rd_kafka_error_destroy(error);
+  return err;  // headers stay owned by the caller on failure
+}
+
+int Producer::Poll(std::chrono::milliseconds timeout) {
+  return rd_kafka_poll(rk_.get(), TimeoutMs(timeout));
+}
+
+Status Producer::Flush(std::chrono::milliseconds timeout) {
+  return ToStatus(rd_kafka_flush(rk_.get(), TimeoutMs(timeout)), context_ + ": flush");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer
+
+Consumer::Consumer(const KafkaProperties& props, RebalanceListener* listener,
+                   std::string_view context)
+    : KafkaClient(context), listener_(listener) {
+  RdKafkaConfPtr conf = BuildKafkaConf(props, context);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalanceTrampoline);
+  rk_ = CreateKafkaHandle(RD_KAFKA_CONSUMER, std::move(conf), context);
+  // All events (including rebalances) are served by Consumer::Poll.
+  rd_kafka_poll_set_consumer(rk_.get());
+}
+
+Consumer::~Consumer() { Close(); }
+
+void Consumer::Close() {
+  if (closed_ || !rk_) return;
+  closed_ = true;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_.get());
+  if (err) RM_LOG_WARN("{}: consumer close: {}", context_, rd_kafka_err2str(err));
+}
+
+void Consumer::OnRebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                     rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<Consumer*>(opaque)->OnRebalance(err, partitions);
+}
+
+void Consumer::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<TopicPartition> tps = FromPartitionList(partitions);
+    if (listener_) listener_->OnPartitionsAssigned(tps);
+    PartitionListPtr list = ToPartitionList(tps);
+    Status st = cooperative
+                    ? ToStatus(rd_kafka_incremental_assign(rk_.get(), list.get()),
+                               context_ + ": incremental assign")
+                    : ToStatus(rd_kafka_assign(rk_.get(), list.get()), context_ + ": assign");
+    if (!st.ok()) RM_LOG_ERROR("{}", st.error().message);
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    if (listener_) {
+      listener_->OnPartitionsRevoked(FromPartitionList(partitions),
+                                     rd_kafka_assignment_lost(rk_.get()) != 0);
+    }
+    Status st = cooperative
+                    ? ToStatus(rd_kafka_incremental_unassign(rk_.get(), partitions),
+                               context_ + ": incremental unassign")
+                    : ToStatus(rd_kafka_assign(rk_.get(), nullptr), context_ + ": unassign");
+    if (!st.ok()) RM_LOG_ERROR("{}", st.error().message);
+    return;
+  }
+  RM_LOG_ERROR("{}: rebalance error: {}", context_, rd_kafka_err2str(err));
+  if (cooperative) {
+    ToStatus(rd_kafka_incremental_unassign(rk_.get(), partitions), "unassign").PermitUnchecked();
+  } else {
+    rd_kafka_assign(rk_.get(), nullptr);
+  }
+}
+
+Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), -1);
+  return ToStatus(rd_kafka_subscribe(rk_.get(), list.get()), context_ + ": subscribe");
+}
+
+Status Consumer::Assign(const std::vector<TopicPartition>& partitions) {
+  return ToStatus(rd_kafka_assign(rk_.get(), ToPartitionList(partitions).get()),
+                  context_ + ": assign");
+}
+
+Status Consumer::IncrementalAssign(const std::vector<TopicPartition>& partitions) {
+  return ToStatus(rd_kafka_incremental_assign(rk_.get(), ToPartitionList(partitions).get()),
+                  context_ + ": incremental assign");
+}
+
+Status Consumer::IncrementalUnassign(const std::vector<TopicPartition>& partitions) {
+  return ToStatus(rd_kafka_incremental_unassign(rk_.get(), ToPartitionList(partitions).get()),
+                  context_ + ": incremental unassign");
+}
+
+Result<std::vector<TopicPartition>> Consumer::Assignment() const {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &list);
+  PartitionListPtr owned(list);
+  if (err) return KafkaError(err, context_ + ": assignment");
+  return FromPartitionList(list);
+}
+
+KafkaMessage Consumer::Poll(std::chrono::milliseconds timeout) {
+  return KafkaMessage(rd_kafka_consumer_poll(rk_.get(), TimeoutMs(timeout)));
+}
+
+Status Consumer::Commit(const std::vector<TopicPartition>& offsets, bool async) {
+  return ToStatus(rd_kafka_commit(rk_.get(), ToPartitionList(offsets).get(), async ? 1 : 0),
+                  context_ + ": commit");
+}
+
+Result<std::vector<TopicPartition>> Consumer::Committed(std::vector<TopicPartition> partitions,
+                                                        std::chrono::milliseconds timeout) const {
+  PartitionListPtr list = ToPartitionList(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), list.get(), TimeoutMs(timeout));
+  if (err) return KafkaError(err, context_ + ": committed offsets");
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) {
+      return KafkaError(list->elems[i].err,
+                        fmt::format("{}: committed offset of {}[{}]", context_,
+                                    list->elems[i].topic, list->elems[i].partition));
+    }
+  }
+  return FromPartitionList(list.get());
+}
+
+Status Consumer::Pause(const std::vector<TopicPartition>& partitions) {
+  return ToStatus(rd_kafka_pause_partitions(rk_.get(), ToPartitionList(partitions).get()),
+                  context_ + ": pause");
+}
+
+Status Consumer::Resume(const std::vector<TopicPartition>& partitions) {
+  return ToStatus(rd_kafka_resume_partitions(rk_.get(), ToPartitionList(partitions).get()),
+                  context_ + ": resume");
+}
+
+Status Consumer::Seek(const TopicPartition& position, std::chrono::milliseconds timeout) {
+  PartitionListPtr list = ToPartitionList({position});
+  return ToStatus(rd_kafka_seek_partitions(rk_.get(), list.get(), TimeoutMs(timeout)),
+                  context_ + ": seek");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+rd_kafka_headers_t* MakeHeaders(const std::vector<KafkaHeader>& headers) {
+  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size());
+  for (const auto& kh : headers) {
+    rd_kafka_header_add(h, kh.key.data(), static_cast<ssize_t>(kh.key.size()),
+                        kh.value ? kh.value->data() : nullptr,
+                        kh.value ? static_cast<ssize_t>(kh.value->size()) : 0);
+  }
+  return h;
+}
+
+std::vector<KafkaHeader> ReadHeaders(const rd_kafka_message_t& msg) {
+  std::vector<KafkaHeader> out;
+  rd_kafka_headers_t* h = nullptr;
+  if (rd_kafka_message_headers(&msg, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || h == nullptr) return out;
+  const char* name;
+  const void* value;
+  size_t size;
+  for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &value, &size) == 0; ++i) {
+    KafkaHeader kh{name, std::nullopt};
+    if (value) kh.value = std::string(static_cast<const char*>(value), size);
+    out.push_back(std::move(kh));
+  }
+  return out;
+}
+
+}  // namespace rm::common

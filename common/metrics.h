@@ -1,0 +1,28 @@
+// Metrics on prometheus-cpp. Components do not touch metric families directly: each has a
+// probe class (e.g. mirror/probe.h) that owns names and labels and offers verbs such as
+// `probe.AddRecordsCopied(n)`. The probe registers on a Registry handed to it, normally
+// MetricsRegistry(), which the admin server renders at /metrics.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rm::common {
+
+// The process-wide registry.
+std::shared_ptr<prometheus::Registry> MetricsRegistry();
+
+// Text exposition format (what Prometheus scrapes) of everything in `registry`.
+std::string RenderMetrics(prometheus::Registry& registry);
+
+// Histogram buckets for latencies in seconds, 0.5 ms to 60 s.
+prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds();
+
+}  // namespace rm::common
