@@ -2,12 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <utility>  // boost 1.74 asio needs std::exchange declared first
+#include "common/asio.h"
 
 #include "common/log.h"
 #include "common/metrics.h"

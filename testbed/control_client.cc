@@ -2,12 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <utility>  // boost 1.74 asio needs std::exchange declared first
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fstream>
+#include "common/asio.h"
 
 namespace rm::testbed {
 
