@@ -1,0 +1,88 @@
+// ChangeEvent: one row change in Debezium's JSON envelope, shared by every capture.
+//
+// Value (JSON, payload only: we do not embed Kafka Connect schemas, as with Debezium's
+// JsonConverter and schemas.enable=false):
+//   {"before": {...}|null, "after": {...}|null,
+//    "source": {"version", "connector", "name", "ts_ms", "snapshot", "db", <connector fields>},
+//    "op": "c"|"u"|"d"|"r"|"t", "ts_ms": <when the connector processed it>,
+//    "transaction": null}
+// Key: JSON object of the primary key columns ({"id": 7}); null key for tables without one.
+// After a delete, a tombstone (same key, null value) follows unless disabled, so that log
+// compaction can drop the key.
+//
+// Each connector builds its own `source` block: the common fields are typed members of
+// SourceInfo, the connector-specific ones go into SourceInfo::fields in the order Debezium
+// prints them (Postgres: sequence, schema, table, txId, lsn, xmin; Cassandra: cluster, file,
+// pos, keyspace, table).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rm::cdc {
+
+// Column values are JSON; field order follows the table's column order.
+using Json = nlohmann::ordered_json;
+
+// What Debezium puts in a column whose value the source did not send (Postgres: an unchanged
+// TOASTed column under REPLICA IDENTITY DEFAULT). Bytes columns carry its UTF-8 bytes.
+inline constexpr std::string_view kUnavailableValuePlaceholder = "__debezium_unavailable_value";
+
+// Version string written to source.version.
+inline constexpr std::string_view kConnectorVersion = "regionmirror-0.1.0";
+
+enum class Operation { kCreate, kUpdate, kDelete, kRead, kTruncate };
+
+// "c", "u", "d", "r", "t".
+std::string_view OperationCode(Operation op);
+
+// source.snapshot: "true" for snapshot records, "last" on the last record of a snapshot,
+// "false" while streaming (Debezium's values; "first" marks the first snapshot record).
+enum class SnapshotFlag { kFalse, kTrue, kFirst, kLast };
+std::string_view SnapshotFlagName(SnapshotFlag flag);
+
+struct SourceInfo {
+  std::string connector;  // "postgresql", "cassandra"
+  std::string name;       // logical server name (= topic prefix)
+  int64_t ts_ms = 0;      // when the change happened in the source (commit time)
+  SnapshotFlag snapshot = SnapshotFlag::kFalse;
+  std::string db;                // database name (Postgres); empty = omitted
+  Json fields = Json::object();  // connector-specific fields, appended in this order
+};
+
+struct ChangeEvent {
+  std::string topic;
+  Operation op = Operation::kCreate;
+  // Row images; absent = JSON null (no before image on insert, no after image on delete).
+  std::optional<Json> before;
+  std::optional<Json> after;
+  SourceInfo source;
+  int64_t ts_ms = 0;  // when the connector processed the event
+  // Primary key columns as a JSON object; absent = null record key.
+  std::optional<Json> key;
+};
+
+// One Kafka record ready for EventSink::Produce.
+struct EncodedRecord {
+  std::string topic;
+  std::optional<std::string> key;
+  std::optional<std::string> value;  // absent = tombstone
+};
+
+// The envelope JSON (see top of file).
+std::string EncodeValue(const ChangeEvent& event);
+// The key JSON, or nothing for a null key.
+std::optional<std::string> EncodeKey(const ChangeEvent& event);
+// The records for one event: the event itself, plus a tombstone after a delete with a key
+// when `tombstones_on_delete`.
+std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete);
+
+// Milliseconds since the Unix epoch, from the system clock.
+int64_t NowMillis();
+
+}  // namespace rm::cdc
