@@ -1,0 +1,66 @@
+// PostgresCapture: snapshot and streaming of the configured tables into an EventSink.
+//
+// Lifecycle: construct, call Run() once from one thread (it blocks), set `stop` from any
+// thread to end it; destroy. Run() returns Ok after a clean stop (or after the snapshot in
+// initial_only mode) and an error otherwise; the caller restarts it, and a restart resumes
+// from the slot's confirmed flush position.
+//
+// What it persists, in the source database only:
+//   - the replication slot's confirmed_flush_lsn, advanced (Standby Status Update) only to
+//     the end of a transaction all of whose events were acked by the sink (FlushTracker);
+//   - one row per slot in the heartbeat table: heartbeat_at (updated every
+//     heartbeat_interval so the slot advances while the captured tables are idle) and
+//     snapshot_completed_at / snapshot_lsn once the initial snapshot was fully acked.
+//
+// Snapshot modes:
+//   initial       if no completed snapshot is recorded: (re)create the slot with an exported
+//                 snapshot, read every table in that snapshot (keyset pages on the primary
+//                 key, op "r"), wait for every ack, record completion; then stream.
+//   never         stream only; creates the slot (without snapshot) if it is missing.
+//   initial_only  read the tables in a REPEATABLE READ snapshot and return; no slot.
+//
+// Delivery: at least once. Events after the confirmed position are sent again after a
+// restart; nothing before it is lost. Threading: Run() is single-threaded; ack callbacks
+// from the sink touch only the shared FlushTracker and CaptureProbe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "common/result.h"
+#include "src-cdc/event_sink.h"
+#include "src-cdc/postgres/capture_probe.h"
+#include "src-cdc/postgres/config.h"
+#include "src-cdc/postgres/flush_tracker.h"
+#include "src-cdc/postgres/replication.h"
+
+namespace rm::cdc::postgres {
+
+class PostgresCapture {
+ public:
+  // `params`: the resolved capture connection (see ConnectionConfig::Resolve).
+  PostgresCapture(CaptureConfig config, ConnectionParams params, EventSink& sink);
+  ~PostgresCapture();
+  PostgresCapture(const PostgresCapture&) = delete;
+  PostgresCapture& operator=(const PostgresCapture&) = delete;
+
+  // Error codes: "pg.connect", "pg.wal_level", "pg.missing_table", "pg.missing_publication",
+  // "pg.slot_active", "pg.slot_missing", "pg.snapshot", "sink.*" (a failed ack), and the
+  // decoder's codes.
+  common::Status Run(const std::atomic<bool>& stop);
+
+  const std::shared_ptr<CaptureProbe>& probe() const { return probe_; }
+  // Highest position confirmed to the server so far.
+  Lsn confirmed_lsn() const { return confirmed_; }
+
+ private:
+  class Impl;
+  CaptureConfig config_;
+  ConnectionParams params_;
+  EventSink& sink_;
+  std::shared_ptr<CaptureProbe> probe_;
+  std::shared_ptr<FlushTracker> tracker_;
+  Lsn confirmed_;
+};
+
+}  // namespace rm::cdc::postgres

@@ -1,0 +1,325 @@
+#include "src-cdc/postgres/config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/result.h"
+
+namespace rm::cdc::postgres {
+
+namespace {
+
+using common::ConfigError;
+
+bool IsSimpleName(const std::string& s, size_t max_len) {
+  static const std::regex re("[a-z_][a-z0-9_]*");
+  return !s.empty() && s.size() <= max_len && std::regex_match(s, re);
+}
+
+// Reads YAML fields into structs, collecting problems instead of stopping at the first.
+class Reader {
+ public:
+  explicit Reader(std::vector<std::string>& problems) : problems_(problems) {}
+
+  void Problem(const std::string& path, const std::string& why) {
+    problems_.push_back(fmt::format("{}: {}", path, why));
+  }
+
+  // Reports keys of `node` that are not in `known` (catches typos such as "snaphot_mode").
+  void CheckKeys(const YAML::Node& node, const std::string& path,
+                 const std::set<std::string>& known) {
+    if (!node || !node.IsMap()) return;
+    for (const auto& kv : node) {
+      auto key = kv.first.as<std::string>();
+      if (!known.count(key)) Problem(Join(path, key), "unknown field");
+    }
+  }
+
+  template <typename T>
+  void Get(const YAML::Node& node, const std::string& path, const char* key, T& out) {
+    if (!node || !node.IsMap() || !node[key]) return;
+    try {
+      out = node[key].as<T>();
+    } catch (const YAML::Exception&) {
+      Problem(Join(path, key), fmt::format("expected {}", TypeName<T>()));
+    }
+  }
+
+  void GetMillis(const YAML::Node& node, const std::string& path, const char* key,
+                 std::chrono::milliseconds& out) {
+    int64_t v = out.count();
+    Get(node, path, key, v);
+    out = std::chrono::milliseconds(v);
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  template <typename T>
+  static const char* TypeName() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    if constexpr (std::is_integral_v<T>) return "an integer";
+    if constexpr (std::is_same_v<T, std::string>) return "a string";
+    return "a value";
+  }
+
+  std::vector<std::string>& problems_;
+};
+
+void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
+                    ConnectionConfig& c) {
+  if (!node) return;
+  if (!node.IsMap()) {
+    r.Problem(path, "expected a map");
+    return;
+  }
+  r.CheckKeys(node, path,
+              {"host", "port", "dbname", "user", "password_env", "password_file", "sslmode",
+               "connect_timeout_s", "password"});
+  if (node["password"]) {
+    r.Problem(path + ".password",
+              "passwords are never written in the config: use password_env or password_file");
+  }
+  r.Get(node, path, "host", c.host);
+  r.Get(node, path, "port", c.port);
+  r.Get(node, path, "dbname", c.dbname);
+  r.Get(node, path, "user", c.user);
+  r.Get(node, path, "password_env", c.password_env);
+  r.Get(node, path, "password_file", c.password_file);
+  r.Get(node, path, "sslmode", c.sslmode);
+  r.Get(node, path, "connect_timeout_s", c.connect_timeout_s);
+}
+
+}  // namespace
+
+std::string_view SnapshotModeName(SnapshotMode mode) {
+  switch (mode) {
+    case SnapshotMode::kInitial:
+      return "initial";
+    case SnapshotMode::kNever:
+      return "never";
+    case SnapshotMode::kInitialOnly:
+      return "initial_only";
+  }
+  return "initial";
+}
+
+std::string TableName::Quoted() const { return QuoteIdent(schema) + "." + QuoteIdent(table); }
+
+std::optional<TableName> TableName::Parse(std::string_view text) {
+  if (text.empty() || text.find('"') != std::string_view::npos) return std::nullopt;
+  auto dot = text.find('.');
+  TableName t;
+  if (dot == std::string_view::npos) {
+    t.table = std::string(text);
+  } else {
+    if (text.find('.', dot + 1) != std::string_view::npos) return std::nullopt;
+    t.schema = std::string(text.substr(0, dot));
+    t.table = std::string(text.substr(dot + 1));
+  }
+  if (t.schema.empty() || t.table.empty()) return std::nullopt;
+  return t;
+}
+
+std::vector<std::string> ConnectionConfig::Validate(const std::string& prefix) const {
+  std::vector<std::string> p;
+  if (host.empty()) p.push_back(prefix + ".host: must not be empty");
+  if (port < 1 || port > 65535) p.push_back(prefix + ".port: must be within 1..65535");
+  if (dbname.empty()) p.push_back(prefix + ".dbname: required");
+  if (user.empty()) p.push_back(prefix + ".user: required");
+  if (!password_env.empty() && !password_file.empty()) {
+    p.push_back(prefix + ".password_file: set password_env or password_file, not both");
+  }
+  static const std::set<std::string> kSslModes = {"disable", "allow",     "prefer",
+                                                  "require", "verify-ca", "verify-full"};
+  if (!kSslModes.count(sslmode)) {
+    p.push_back(prefix +
+                ".sslmode: must be one of disable, allow, prefer, require, verify-ca, "
+                "verify-full");
+  }
+  if (connect_timeout_s < 1) p.push_back(prefix + ".connect_timeout_s: must be at least 1");
+  return p;
+}
+
+ConnectionParams ConnectionConfig::Resolve(const std::string& source_file,
+                                           const std::string& prefix) const {
+  ConnectionParams params;
+  params.host = host;
+  params.port = port;
+  params.dbname = dbname;
+  params.user = user;
+  params.sslmode = sslmode;
+  params.connect_timeout_s = connect_timeout_s;
+  if (!password_env.empty()) {
+    const char* v = std::getenv(password_env.c_str());
+    if (v == nullptr) {
+      throw ConfigError(fmt::format("{}: {}.password_env: environment variable {} is not set",
+                                    source_file, prefix, password_env));
+    }
+    params.password = v;
+  } else if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    if (!in) {
+      throw ConfigError(
+          fmt::format("{}: {}.password_file: cannot read {}", source_file, prefix, password_file));
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string pw = ss.str();
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+    params.password = pw;
+  }
+  return params;
+}
+
+std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) const {
+  std::vector<std::string> p = connection.Validate(prefix + ".connection");
+  if (!IsSimpleName(slot, 63)) {
+    p.push_back(prefix + ".slot: must be 1-63 characters of a-z, 0-9 and _");
+  }
+  if (!IsSimpleName(publication, 63)) {
+    p.push_back(prefix + ".publication: must be 1-63 characters of a-z, 0-9 and _");
+  }
+  if (tables.empty()) p.push_back(prefix + ".tables: at least one table is required");
+  std::set<std::string> seen;
+  for (const auto& t : tables) {
+    if (!seen.insert(t.Qualified()).second) {
+      p.push_back(prefix + ".tables: " + t.Qualified() + " is listed twice");
+    }
+    if (t == heartbeat_table) {
+      p.push_back(prefix + ".tables: " + t.Qualified() + " is the heartbeat table");
+    }
+  }
+  static const std::regex topic_re("[A-Za-z0-9._-]+");
+  if (topic_prefix.empty()) {
+    p.push_back(prefix + ".topic_prefix: required");
+  } else if (!std::regex_match(topic_prefix, topic_re)) {
+    p.push_back(prefix + ".topic_prefix: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
+  }
+  if (snapshot_chunk_rows < 1) p.push_back(prefix + ".snapshot_chunk_rows: must be at least 1");
+  if (heartbeat_interval.count() < 0) {
+    p.push_back(prefix + ".heartbeat_interval_ms: must be 0 (off) or positive");
+  }
+  if (status_interval.count() < 10 || status_interval.count() > 30000) {
+    p.push_back(prefix +
+                ".status_interval_ms: must be within 10..30000 (the server drops "
+                "replication connections silent for wal_sender_timeout, 60 s)");
+  }
+  if (max_in_flight_events < 1) {
+    p.push_back(prefix + ".max_in_flight_events: must be at least 1");
+  }
+  if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
+  return p;
+}
+
+std::vector<std::string> PostgresCdcConfig::Validate() const {
+  std::vector<std::string> p = capture.Validate("postgres");
+  auto a = admin.Validate("postgres.admin");
+  p.insert(p.end(), a.begin(), a.end());
+  for (auto& s : p) s = source_file + ": " + s;
+  return p;
+}
+
+PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::string& source_name) {
+  PostgresCdcConfig cfg;
+  cfg.source_file = source_name;
+  std::vector<std::string> problems;
+  Reader r(problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: not valid YAML: {}", source_name, e.what()));
+  }
+  YAML::Node pg = root["postgres"];
+  if (!pg || !pg.IsMap()) {
+    throw ConfigError(fmt::format("{}: postgres: required section is missing", source_name));
+  }
+  const std::string path = "postgres";
+  r.CheckKeys(
+      pg, path,
+      {"connection", "admin", "slot", "publication", "tables", "topic_prefix", "snapshot_mode",
+       "snapshot_chunk_rows", "tombstones_on_delete", "heartbeat_interval_ms", "heartbeat_table",
+       "status_interval_ms", "max_in_flight_events", "shutdown_timeout_ms"});
+  CaptureConfig& c = cfg.capture;
+  if (!pg["connection"]) r.Problem(path + ".connection", "required section is missing");
+  ReadConnection(r, pg["connection"], path + ".connection", c.connection);
+
+  // The admin connection inherits where to connect from the capture connection.
+  cfg.admin = c.connection;
+  cfg.admin.user = "postgres";
+  cfg.admin.password_env.clear();
+  cfg.admin.password_file.clear();
+  ReadConnection(r, pg["admin"], path + ".admin", cfg.admin);
+
+  r.Get(pg, path, "slot", c.slot);
+  r.Get(pg, path, "publication", c.publication);
+  r.Get(pg, path, "topic_prefix", c.topic_prefix);
+  if (pg["tables"]) {
+    if (!pg["tables"].IsSequence()) {
+      r.Problem(path + ".tables", "expected a list of table names");
+    } else {
+      for (const auto& t : pg["tables"]) {
+        std::string name = t.IsScalar() ? t.as<std::string>() : "";
+        auto parsed = TableName::Parse(name);
+        if (!parsed) {
+          r.Problem(path + ".tables", fmt::format("'{}' is not a table name (schema.table)", name));
+        } else {
+          c.tables.push_back(*parsed);
+        }
+      }
+    }
+  }
+  std::string mode(SnapshotModeName(c.snapshot_mode));
+  r.Get(pg, path, "snapshot_mode", mode);
+  if (mode == "initial") {
+    c.snapshot_mode = SnapshotMode::kInitial;
+  } else if (mode == "never") {
+    c.snapshot_mode = SnapshotMode::kNever;
+  } else if (mode == "initial_only") {
+    c.snapshot_mode = SnapshotMode::kInitialOnly;
+  } else {
+    r.Problem(path + ".snapshot_mode", "must be initial, never or initial_only");
+  }
+  r.Get(pg, path, "snapshot_chunk_rows", c.snapshot_chunk_rows);
+  r.Get(pg, path, "tombstones_on_delete", c.tombstones_on_delete);
+  r.GetMillis(pg, path, "heartbeat_interval_ms", c.heartbeat_interval);
+  std::string hb = c.heartbeat_table.Qualified();
+  r.Get(pg, path, "heartbeat_table", hb);
+  if (auto t = TableName::Parse(hb)) {
+    c.heartbeat_table = *t;
+  } else {
+    r.Problem(path + ".heartbeat_table", fmt::format("'{}' is not a table name", hb));
+  }
+  r.GetMillis(pg, path, "status_interval_ms", c.status_interval);
+  r.Get(pg, path, "max_in_flight_events", c.max_in_flight_events);
+  r.GetMillis(pg, path, "shutdown_timeout_ms", c.shutdown_timeout);
+
+  for (auto& p : problems) p = source_name + ": " + p;
+  auto more = cfg.Validate();
+  problems.insert(problems.end(), more.begin(), more.end());
+  if (!problems.empty()) {
+    std::string msg;
+    for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p;
+    throw ConfigError(msg);
+  }
+  return cfg;
+}
+
+PostgresCdcConfig LoadPostgresCdcConfig(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the file", path.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParsePostgresCdcConfig(ss.str(), path.string());
+}
+
+}  // namespace rm::cdc::postgres

@@ -1,0 +1,141 @@
+// Configuration of the Postgres capture, read from YAML (yaml-cpp). One struct per role:
+// ConnectionConfig (where to connect and as whom), CaptureConfig (what to capture and how),
+// and PostgresCdcConfig (the file: capture settings plus the admin connection used only by
+// provisioning). Every field says its default.
+//
+// Example (every field shown with its default unless marked required):
+//   postgres:
+//     connection:                    # the capture's own role (least privileges)
+//       host: 127.0.0.1
+//       port: 5432
+//       dbname: app                  # required
+//       user: regionmirror           # required
+//       password_env: RM_PG_PASSWORD # or password_file: /run/secrets/pg; never inline
+//       sslmode: prefer
+//       connect_timeout_s: 10
+//     admin:                         # provisioning only: a superuser or the tables' owner
+//       user: postgres               # host/port/dbname default to the connection's
+//       password_env: RM_PG_ADMIN_PASSWORD
+//     slot: regionmirror
+//     publication: regionmirror
+//     tables: [public.accounts, orders]   # required; schema defaults to public
+//     topic_prefix: pg1              # required; topics are <prefix>.<schema>.<table>
+//     snapshot_mode: initial         # initial | never | initial_only
+//     snapshot_chunk_rows: 10000
+//     tombstones_on_delete: true
+//     heartbeat_interval_ms: 10000   # 0 disables heartbeats
+//     heartbeat_table: public.regionmirror_heartbeat
+//     status_interval_ms: 1000
+//     max_in_flight_events: 100000
+//     shutdown_timeout_ms: 10000
+//
+// Errors are rm::common::ConfigError listing every problem, one per line, each as
+// "<file>: <field>: <reason>".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "src-cdc/postgres/replication.h"
+
+namespace rm::cdc::postgres {
+
+struct ConnectionConfig {
+  // Host name, IP address or unix socket directory. Default: 127.0.0.1.
+  std::string host = "127.0.0.1";
+  // Default: 5432.
+  int port = 5432;
+  // Database to capture. Required.
+  std::string dbname;
+  // Role to connect as. Required.
+  std::string user;
+  // Name of an environment variable holding the password. Default: none.
+  std::string password_env;
+  // File whose content (trailing newline removed) is the password. Default: none.
+  // At most one of password_env and password_file; neither = no password (trust, peer, or
+  // ~/.pgpass).
+  std::string password_file;
+  // libpq sslmode. Default: prefer.
+  std::string sslmode = "prefer";
+  // Default: 10.
+  int connect_timeout_s = 10;
+
+  // Problems with this block; `prefix` is the YAML path ("postgres.connection").
+  std::vector<std::string> Validate(const std::string& prefix) const;
+  // Connection parameters with the password read from its source. Throws ConfigError naming
+  // `source_file` and the field when the variable is unset or the file unreadable.
+  ConnectionParams Resolve(const std::string& source_file, const std::string& prefix) const;
+};
+
+enum class SnapshotMode {
+  kInitial,      // snapshot once (consistent with the slot), then stream
+  kNever,        // stream only, from the slot's confirmed position
+  kInitialOnly,  // snapshot and stop; no slot is used
+};
+std::string_view SnapshotModeName(SnapshotMode mode);
+
+struct TableName {
+  std::string schema = "public";
+  std::string table;
+  std::string Qualified() const { return schema + "." + table; }  // public.accounts
+  std::string Quoted() const;                                     // "public"."accounts"
+  bool operator==(const TableName&) const = default;
+  // "accounts" or "public.accounts" (no quoting; identifiers are taken as written).
+  static std::optional<TableName> Parse(std::string_view text);
+};
+
+struct CaptureConfig {
+  ConnectionConfig connection;
+  // Logical replication slot name ([a-z0-9_], at most 63). Default: regionmirror.
+  std::string slot = "regionmirror";
+  // Publication name. Default: regionmirror.
+  std::string publication = "regionmirror";
+  // Captured tables. Required, at least one.
+  std::vector<TableName> tables;
+  // Topic prefix and source.name: events go to <prefix>.<schema>.<table>. Required.
+  std::string topic_prefix;
+  // Default: initial.
+  SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+  // Rows per snapshot query (keyset pagination on the primary key). Default: 10000.
+  int snapshot_chunk_rows = 10000;
+  // Emit a tombstone (key, null value) after each delete. Default: true.
+  bool tombstones_on_delete = true;
+  // How often the heartbeat row is updated, so the slot advances while captured tables are
+  // idle. 0 disables. Default: 10000 ms.
+  std::chrono::milliseconds heartbeat_interval{10000};
+  // Heartbeat and capture state table (one row per slot; also records snapshot completion).
+  // Default: public.regionmirror_heartbeat.
+  TableName heartbeat_table{"public", "regionmirror_heartbeat"};
+  // How often the confirmed flush position is reported to the server; must stay well under
+  // the server's wal_sender_timeout. Default: 1000 ms.
+  std::chrono::milliseconds status_interval{1000};
+  // Events produced but not yet acknowledged before reading pauses. Default: 100000.
+  size_t max_in_flight_events = 100000;
+  // On stop, how long to wait for outstanding acknowledgements. Default: 10000 ms.
+  std::chrono::milliseconds shutdown_timeout{10000};
+
+  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::string TopicFor(const TableName& t) const {
+    return topic_prefix + "." + t.schema + "." + t.table;
+  }
+};
+
+struct PostgresCdcConfig {
+  std::string source_file;  // for messages
+  CaptureConfig capture;
+  // Provisioning's connection. Unset fields (host, port, dbname) default to the capture
+  // connection's. Default user: postgres.
+  ConnectionConfig admin;
+
+  // Every problem, each "<file>: <field>: <reason>"; empty when valid.
+  std::vector<std::string> Validate() const;
+};
+
+// Parses and validates; throws ConfigError listing every problem.
+PostgresCdcConfig LoadPostgresCdcConfig(const std::filesystem::path& path);
+PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::string& source_name);
+
+}  // namespace rm::cdc::postgres
