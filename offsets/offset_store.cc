@@ -1,0 +1,142 @@
+#include "offsets/offset_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+
+#include <system_error>
+#include <vector>
+
+#include "common/log.h"
+#include "offsets/detail/key_codec.h"
+#include "offsets/detail/rocksdb_status.h"
+
+namespace rm::offsets {
+namespace {
+
+constexpr const char* kRunsCf = "runs";
+constexpr const char* kCheckpointsCf = "checkpoints";
+constexpr const char* kStateCf = "state";
+
+bool Lz4Supported() {
+  for (auto type : rocksdb::GetSupportedCompressions()) {
+    if (type == rocksdb::kLZ4Compression) return true;
+  }
+  return false;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(const OffsetStoreOptions& options,
+                                       const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = options.write_buffer_size;
+  cf.compression =
+      options.compress && Lz4Supported() ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return cf;
+}
+
+}  // namespace
+
+common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesystem::path& dir,
+                                                               const OffsetStoreOptions& options) {
+  std::unique_ptr<OffsetStore> store(new OffsetStore());
+  store->dir_ = dir;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_size);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  // The offsets store is small; a couple of background threads are plenty and keep it from
+  // competing with the mirror for cores.
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  const auto cf_options = CfOptions(options, cache);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kRunsCf, cf_options},
+      {kCheckpointsCf, cf_options},
+      {kStateCf, cf_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const auto s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
+  if (!s.ok()) return detail::RocksError("open offsets store at " + dir.string(), s);
+  store->db_.reset(raw);
+  store->default_cf_ = handles[0];
+  store->runs_ = handles[1];
+  store->checkpoints_ = handles[2];
+  store->state_ = handles[3];
+
+  std::string format;
+  auto get = store->db_->Get(rocksdb::ReadOptions(), store->state_, std::string(detail::kFormatKey),
+                             &format);
+  if (get.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto put = store->db_->Put(wo, store->state_, std::string(detail::kFormatKey),
+                               std::string(detail::kFormatVersion));
+    if (!put.ok()) return detail::RocksError("write format version in " + dir.string(), put);
+  } else if (!get.ok()) {
+    return detail::RocksError("read format version in " + dir.string(), get);
+  } else if (format != detail::kFormatVersion) {
+    return common::Error{"offsets.format",
+                         "offsets store at " + dir.string() + " has format version '" + format +
+                             "', this build reads version " + std::string(detail::kFormatVersion)};
+  }
+  return store;
+}
+
+OffsetStore::~OffsetStore() {
+  if (!db_) return;
+  for (auto* handle : {default_cf_, runs_, checkpoints_, state_}) {
+    if (handle == nullptr) continue;
+    auto s = db_->DestroyColumnFamilyHandle(handle);
+    if (!s.ok()) RM_LOG_WARN("offsets: closing column family: {}", s.ToString());
+  }
+  auto s = db_->Close();
+  if (!s.ok()) RM_LOG_WARN("offsets: closing store at {}: {}", dir_.string(), s.ToString());
+}
+
+common::Status OffsetStore::CompactAll() {
+  for (auto* cf : {runs_, checkpoints_, state_}) {
+    auto s = db_->Flush(rocksdb::FlushOptions(), cf);
+    if (!s.ok()) return detail::RocksError("flush", s);
+    rocksdb::CompactRangeOptions cro;
+    cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    s = db_->CompactRange(cro, cf, nullptr, nullptr);
+    if (!s.ok()) return detail::RocksError("compact", s);
+  }
+  return common::Status::Ok();
+}
+
+common::Result<uint64_t> OffsetStore::DiskSize() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const auto name = entry.path().filename().string();
+    const bool counted = name.ends_with(".sst") || name.ends_with(".log");
+    if (!counted) continue;
+    const auto size = entry.file_size(ec);
+    if (ec) break;
+    total += size;
+  }
+  if (ec) {
+    return common::Error{"offsets.io", "size of " + dir_.string() + ": " + ec.message()};
+  }
+  return total;
+}
+
+common::Result<uint64_t> OffsetStore::RunsLiveDataSize() const {
+  uint64_t size = 0;
+  if (!db_->GetIntProperty(runs_, rocksdb::DB::Properties::kEstimateLiveDataSize, &size)) {
+    return common::Error{"offsets.rocksdb", "property estimate-live-data-size unavailable"};
+  }
+  return size;
+}
+
+}  // namespace rm::offsets

@@ -1,0 +1,78 @@
+// OffsetStore: the RocksDB database behind the offsets module, with its three column families.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace rm::offsets {
+
+struct OffsetStoreOptions {
+  // Create the database and its column families when the directory holds none.
+  // Default: true.
+  bool create_if_missing = true;
+  // Size of one memtable per column family, in bytes. The runs of a busy mirror are a few
+  // hundred bytes per second, so a small buffer keeps memory low.
+  // Default: 8 MiB.
+  uint64_t write_buffer_size = 8u << 20;
+  // Compress SST files with LZ4 when the RocksDB build supports it (the runs of neighbouring
+  // partitions share long key prefixes and compress well).
+  // Default: true.
+  bool compress = true;
+  // Size of the shared block cache for reads (translations, dumps), in bytes.
+  // Default: 16 MiB.
+  uint64_t block_cache_size = 16u << 20;
+};
+
+// Owns the RocksDB handle and the column families `runs` (the offset map), `checkpoints`
+// (consumer group checkpoints) and `state` (format version, prune floors).
+//
+// Lifecycle: Open() creates or opens the directory and checks the stored format version; the
+// destructor closes the database (no flush needed: durability comes from the WAL, synced by
+// OffsetMap::Checkpoint and CheckpointStore::Put with sync). RocksDB allows one process per
+// directory: a second Open of the same path fails with "offsets.rocksdb".
+// Threading: all methods are safe to call from any thread; OffsetMap and CheckpointStore
+// built over one store share it. The store must outlive them.
+class OffsetStore {
+ public:
+  static common::Result<std::unique_ptr<OffsetStore>> Open(const std::filesystem::path& dir,
+                                                           const OffsetStoreOptions& options = {});
+  ~OffsetStore();
+  OffsetStore(const OffsetStore&) = delete;
+  OffsetStore& operator=(const OffsetStore&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+  // Flushes memtables and compacts every column family to its final size (admin, benchmark).
+  common::Status CompactAll();
+  // Bytes of SST files plus WAL under dir() (what `du` would count for the database).
+  common::Result<uint64_t> DiskSize() const;
+  // RocksDB's estimate of live data in the runs column family, in bytes.
+  common::Result<uint64_t> RunsLiveDataSize() const;
+
+  // For the offsets module's own classes.
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* runs() const { return runs_; }
+  rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
+  rocksdb::ColumnFamilyHandle* state() const { return state_; }
+
+ private:
+  OffsetStore() = default;
+
+  std::filesystem::path dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* runs_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+};
+
+}  // namespace rm::offsets
