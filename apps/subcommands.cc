@@ -9,6 +9,7 @@ std::vector<common::Subcommand> Subcommands() {
   auto add = [&all](std::vector<common::Subcommand> more) {
     for (auto& s : more) all.push_back(std::move(s));
   };
+  add(MirrorSubcommands());
   add(TestbedSubcommands());
   all.push_back({"version", "Print the version.", "", {}, [](const auto&) {
                    fmt::print("regionmirror 0.1.0\n");

@@ -1,0 +1,128 @@
+// Configuration of `regionmirror run`: clusters, flows and the mirror's own settings, read
+// from our YAML file or from a MirrorMaker 2 `mm2.properties` file.
+//
+// Loading throws common::ConfigError listing every problem at once, each naming the file and
+// the field ("mirror.yaml: flows[1].topics[0]: bad regex '(' ..."). Keys we do not support are
+// never silently ignored: YAML rejects them, mm2.properties lists them in
+// MirrorConfig::warnings (logged at startup).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/kafka_config.h"
+
+namespace rm::mirror {
+
+struct ClusterConfig {
+  // Name of the cluster in flows and in remote topic names ("us-east"). Required.
+  std::string alias;
+  // librdkafka bootstrap.servers. Required.
+  std::string bootstrap_servers;
+  // librdkafka properties for every client of this cluster (TLS, SASL, ...). Default: none
+  common::KafkaProperties properties;
+};
+
+enum class PolicyKind { kDefault, kIdentity };
+
+struct FlowConfig {
+  std::string source;  // cluster alias. Required.
+  std::string target;  // cluster alias. Required.
+  // Regexes (full match) of source topics to mirror. Default: [".*"]
+  std::vector<std::string> topics = {".*"};
+  // Regexes of source topics never mirrored (checked after `topics`).
+  // Default: internal topics ("__.*", ".*\.internal", ".*-internal", "mm2-.*", ".*[-.]replica").
+  std::vector<std::string> topics_exclude = DefaultTopicsExclude();
+  // Remote topic naming: kDefault = "<source><separator><topic>", kIdentity = "<topic>".
+  // Default: kDefault
+  PolicyKind policy = PolicyKind::kDefault;
+  // Separator of the default policy. Default: "."
+  std::string separator = ".";
+  // Regexes of consumer groups whose offsets are translated to the target. Default: [".*"]
+  std::vector<std::string> groups = {".*"};
+  // Regexes of groups never translated. Default: ["console-consumer-.*", "connect-.*", "__.*"]
+  std::vector<std::string> groups_exclude = {"console-consumer-.*", "connect-.*", "__.*"};
+  // A disabled flow is validated but not run. Default: true
+  bool enabled = true;
+
+  std::string name() const { return source + "->" + target; }
+  static std::vector<std::string> DefaultTopicsExclude() {
+    return {"__.*", ".*\\.internal", ".*-internal", "mm2-.*", ".*[-.]replica"};
+  }
+};
+
+struct MirrorSettings {
+  // How often source topics and partitions are listed to find new ones. Default: 10000
+  int64_t refresh_interval_ms = 10000;
+  // Source offsets are committed (after delivery) at most this often. Default: 1000
+  int64_t commit_interval_ms = 1000;
+  // Records copied but not yet acknowledged by the target, per partition; above it the
+  // partition is paused. Default: 20000
+  int64_t max_inflight_per_partition = 20000;
+  // The same over all partitions of a flow; above it every partition is paused. Default: 200000
+  int64_t max_inflight_total = 200000;
+  // Bytes of in-flight records per flow; above it every partition is paused. Default: 268435456
+  int64_t max_inflight_bytes = 256LL << 20;
+  // Prefix of the source consumer group of each flow: "<prefix>.<source>-<target>".
+  // Default: "regionmirror"
+  std::string group_prefix = "regionmirror";
+  // Where a partition starts when the target holds nothing of it and the group has no
+  // committed offset: "earliest" or "latest". Default: "earliest"
+  std::string start_from = "earliest";
+  // On SIGTERM, how long to wait for in-flight records before exiting. Default: 30000
+  int64_t drain_timeout_ms = 30000;
+  // librdkafka properties for every source consumer / target producer (after the cluster's).
+  common::KafkaProperties consumer;
+  common::KafkaProperties producer;
+};
+
+struct OffsetsSettings {
+  // RocksDB directory of the offset map. Empty: offsets are not recorded. Default: ""
+  std::string dir;
+  // How often the offset map is made durable. Default: 1000
+  int64_t checkpoint_interval_ms = 1000;
+  // How often consumer group positions are read and translated. Default: 5000
+  int64_t group_interval_ms = 5000;
+  // Publish offset syncs and checkpoints to the target (MM2 formats). Default: true
+  bool emit_syncs = true;
+  bool emit_checkpoints = true;
+  // Commit translated offsets to the target's __consumer_offsets for idle groups. Default: false
+  bool sync_group_offsets = false;
+};
+
+struct AdminSettings {
+  // Address of /healthz and /metrics. Default: "127.0.0.1"
+  std::string bind = "127.0.0.1";
+  // Port; 0 picks a free one, -1 disables the admin server. Default: 9700
+  int port = 9700;
+};
+
+struct MirrorConfig {
+  std::vector<ClusterConfig> clusters;
+  std::vector<FlowConfig> flows;
+  MirrorSettings mirror;
+  OffsetsSettings offsets;
+  AdminSettings admin;
+  // Non-fatal findings while loading (unsupported mm2.properties keys), for the log.
+  std::vector<std::string> warnings;
+
+  const ClusterConfig* FindCluster(const std::string& alias) const;
+  // Every problem, each naming `file` and the field. Empty when valid.
+  std::vector<std::string> Validate(const std::string& file) const;
+};
+
+// Loads our YAML format (see README "Configuration"). Throws ConfigError.
+MirrorConfig LoadMirrorConfigYaml(const std::string& path);
+MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file);
+// Loads a MirrorMaker 2 properties file. Throws ConfigError.
+MirrorConfig LoadMm2Properties(const std::string& path);
+MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file);
+// Chooses by extension: .properties -> MM2, else YAML.
+MirrorConfig LoadMirrorConfig(const std::string& path);
+
+// Java .properties parsing (comments, continuations, escapes, '=' ':' or space separators).
+std::map<std::string, std::string> ParseJavaProperties(const std::string& text);
+
+}  // namespace rm::mirror

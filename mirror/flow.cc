@@ -1,0 +1,787 @@
+#include "mirror/flow.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "common/log.h"
+#include "mirror/provenance.h"
+
+namespace rm::mirror {
+
+using common::Error;
+using common::Result;
+using common::SourceOffset;
+using common::Status;
+using common::TargetOffset;
+using common::TopicPartition;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kAdminTimeout = 5000ms;
+constexpr auto kScanTimeout = 60000ms;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct Flow::PartitionState {
+  std::string topic;
+  int32_t partition = 0;
+  std::string target_topic;
+  offsets::PartitionKey key;
+  std::unique_ptr<CompletionTracker> tracker;
+  uint32_t epoch = 0;
+  int64_t inflight = 0;            // records of this partition awaiting a delivery report
+  bool paused = false;             // paused by this partition's back-pressure
+  bool failed = false;             // needs a resync from the target's tail
+  bool pause_for_failure = false;  // failed and not yet paused at the consumer
+  bool released = false;           // revoked: reports still arriving are ignored
+  int64_t last_committed = -1;
+  Clock::time_point retry_at{};
+};
+
+struct Flow::InFlight {
+  common::KafkaMessage msg;  // keeps the consumer's buffer alive for the zero-copy produce
+  std::shared_ptr<PartitionState> ps;
+  uint64_t slot = 0;
+  uint32_t epoch = 0;
+  int64_t bytes = 0;
+  int64_t timestamp_ms = -1;
+};
+
+Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
+           prometheus::Registry& registry)
+    : config_(config),
+      flow_(flow),
+      name_(flow.name()),
+      sink_(sink),
+      probe_(registry, flow.name()),
+      policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
+      filter_(flow_, *policy_) {
+  const ClusterConfig* src = config.FindCluster(flow.source);
+  const ClusterConfig* dst = config.FindCluster(flow.target);
+  if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
+
+  source_props_ = src->properties;
+  source_props_["bootstrap.servers"] = src->bootstrap_servers;
+  target_props_ = dst->properties;
+  target_props_["bootstrap.servers"] = dst->bootstrap_servers;
+
+  // Consumer: defaults an operator may override, then the settings the guarantees rest on.
+  common::KafkaProperties cprops = source_props_;
+  cprops["partition.assignment.strategy"] = "cooperative-sticky";
+  cprops["isolation.level"] = "read_committed";
+  cprops["fetch.wait.max.ms"] = "50";
+  cprops["queued.max.messages.kbytes"] = "65536";
+  cprops["session.timeout.ms"] = "10000";
+  cprops["client.id"] = "regionmirror-" + name_;
+  for (const auto& [k, v] : config.mirror.consumer) cprops[k] = v;
+  cprops["group.id"] = config.mirror.group_prefix + "." + name_;
+  cprops["enable.auto.commit"] = "false";
+  cprops["enable.auto.offset.store"] = "false";
+  cprops["auto.offset.reset"] = "error";  // never skip silently: see HandleOutOfRange
+
+  common::KafkaProperties pprops = target_props_;
+  pprops["linger.ms"] = "5";
+  pprops["batch.num.messages"] = "10000";
+  pprops["message.timeout.ms"] = "0";  // retry until delivered; a dead target pauses the source
+  pprops["queue.buffering.max.messages"] = "2000000";
+  pprops["queue.buffering.max.kbytes"] = "2097151";
+  pprops["client.id"] = "regionmirror-" + name_;
+  for (const auto& [k, v] : config.mirror.producer) pprops[k] = v;
+  pprops["enable.idempotence"] = "true";
+  pprops["acks"] = "all";
+
+  std::string ctx = "flow " + name_;
+  producer_ = std::make_unique<common::Producer>(
+      pprops, [this](const rd_kafka_message_t& m) { OnDelivery(m); }, ctx + " producer");
+  consumer_ = std::make_unique<common::Consumer>(cprops, this, ctx + " consumer");
+  target_admin_ = std::make_unique<common::AdminClient>(target_props_, ctx + " target admin");
+  scanner_ = std::make_unique<TailScanner>(target_props_, flow.source, ctx);
+}
+
+Flow::~Flow() {
+  // Consumer first (it may call back into us while leaving), then the producer: its purge
+  // reports free the InFlight records that still hold consumer messages.
+  consumer_.reset();
+  producer_.reset();
+}
+
+void Flow::SetHealth(const std::string& key, const std::string& problem) {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (problem.empty()) {
+    health_problems_.erase(key);
+  } else {
+    health_problems_[key] = problem;
+  }
+}
+
+std::string Flow::Health() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  std::string out;
+  for (const auto& [key, p] : health_problems_) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery
+
+Status Flow::EnsureTargetTopic(const std::string&, TopicState& ts, const std::string& source_topic,
+                               int partitions) {
+  auto md = target_admin_->Metadata(std::nullopt, kAdminTimeout);
+  if (!md.ok()) return md.error();
+  const common::TopicMetadata* t = md->Find(ts.target);
+  if (t && t->error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    int have = static_cast<int>(t->partitions.size());
+    if (have >= partitions) {
+      if (have > partitions) {
+        RM_LOG_WARN(
+            "flow {}: target topic {} has {} partitions, source {} has {}; copying "
+            "partition for partition into the first {}",
+            name_, ts.target, have, source_topic, partitions, partitions);
+      }
+      return Status::Ok();
+    }
+    auto st = target_admin_->CreatePartitions(ts.target, partitions, kAdminTimeout);
+    if (st.ok()) return st;
+    return Error{"mirror.partition_mismatch",
+                 fmt::format("target topic {} has {} partitions but source topic {} has {}, and "
+                             "adding partitions failed: {}",
+                             ts.target, have, source_topic, partitions, st.error().message)};
+  }
+
+  if (target_can_create_topics_) {
+    common::NewTopic nt{ts.target, partitions, -1, {}};
+    auto res = target_admin_->CreateTopics({nt}, kAdminTimeout);
+    if (res.ok() && ((*res)[0].ok() || (*res)[0].error().code == "TOPIC_ALREADY_EXISTS")) {
+      RM_LOG_INFO("flow {}: created target topic {} with {} partitions", name_, ts.target,
+                  partitions);
+      return Status::Ok();
+    }
+    std::string why = res.ok() ? (*res)[0].error().message : res.error().message;
+    RM_LOG_WARN(
+        "flow {}: the target cluster did not create topic {} ({}); relying on its "
+        "auto-creation from now on",
+        name_, ts.target, why);
+    target_can_create_topics_ = false;
+  }
+  // Auto-creation: asking for the topic's metadata creates it on brokers that allow it.
+  int have = 0;
+  for (int attempt = 0; attempt < 10 && have == 0; ++attempt) {
+    auto tmd = target_admin_->Metadata(ts.target, kAdminTimeout);
+    if (tmd.ok()) {
+      if (const auto* tt = tmd->Find(ts.target); tt && tt->error == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        have = static_cast<int>(tt->partitions.size());
+      }
+    }
+    if (have == 0) std::this_thread::sleep_for(200ms);
+  }
+  if (have == 0) {
+    return Error{"mirror.target_topic",
+                 fmt::format("target topic {} does not exist and could not be created", ts.target)};
+  }
+  if (have != partitions) {
+    return Error{"mirror.partition_mismatch",
+                 fmt::format("target topic {} was auto-created with {} partitions but source "
+                             "topic {} has {}: create it with {} partitions; not mirrored",
+                             ts.target, have, source_topic, partitions, partitions)};
+  }
+  return Status::Ok();
+}
+
+void Flow::Refresh() {
+  auto md = consumer_->Metadata(std::nullopt, 10s);
+  if (!md.ok()) {
+    RM_LOG_WARN("flow {}: listing source topics failed: {}", name_, md.error().message);
+    probe_.AddError("metadata");
+    SetHealth("source", fmt::format("source cluster {}: {}", flow_.source, md.error().message));
+    return;
+  }
+  SetHealth("source", "");
+  for (const auto& t : md->topics) {
+    if (t.error != RD_KAFKA_RESP_ERR_NO_ERROR || t.partitions.empty()) continue;
+    if (!filter_.ShouldReplicate(t.name)) continue;
+    int n = static_cast<int>(t.partitions.size());
+    auto [it, fresh] = topics_.try_emplace(t.name);
+    TopicState& ts = it->second;
+    if (fresh) ts.target = policy_->FormatRemoteTopic(flow_.source, t.name);
+    if (n <= ts.partitions && ts.error.empty()) continue;
+    if (fresh) {
+      RM_LOG_INFO("flow {}: mirroring topic {} ({} partitions) to {}", name_, t.name, n, ts.target);
+    } else if (n > ts.partitions && ts.partitions > 0) {
+      RM_LOG_INFO("flow {}: topic {} grew from {} to {} partitions", name_, t.name, ts.partitions,
+                  n);
+    }
+    Status st = EnsureTargetTopic(t.name, ts, t.name, n);
+    if (st.ok()) {
+      ts.partitions = n;
+      if (!ts.error.empty()) RM_LOG_INFO("flow {}: topic {} is mirrored again", name_, t.name);
+      ts.error.clear();
+      SetHealth("topic:" + t.name, "");
+    } else {
+      if (ts.error != st.error().message) {
+        RM_LOG_ERROR("flow {}: topic {} stopped: {}", name_, t.name, st.error().message);
+        probe_.AddError("topic");
+      }
+      ts.error = st.error().message;
+      SetHealth("topic:" + t.name, fmt::format("topic {}: {}", t.name, ts.error));
+    }
+  }
+  UpdateSubscription();
+}
+
+void Flow::UpdateSubscription() {
+  if (in_rebalance_) {
+    subscription_dirty_ = true;  // never re-subscribe from inside a rebalance callback
+    return;
+  }
+  subscription_dirty_ = false;
+  std::vector<std::string> want;
+  for (const auto& [name, ts] : topics_) {
+    if (ts.error.empty() && ts.partitions > 0) want.push_back(name);
+  }
+  if (want == subscribed_) return;
+  if (want.empty()) {
+    rd_kafka_unsubscribe(consumer_->handle());
+  } else if (auto st = consumer_->Subscribe(want); !st.ok()) {
+    RM_LOG_ERROR("flow {}: {}", name_, st.error().message);
+    probe_.AddError("subscribe");
+    return;
+  }
+  subscribed_ = std::move(want);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assignment and resume
+
+// Resume rules, in order:
+//   1. The target is the truth: the record after the last one whose provenance header says it
+//      came from this source partition. When the offset map has durable state, the target is
+//      read from just after its last durable record, and every copied record found there is
+//      reported to the map first, so the map has no hole after a crash.
+//   2. Nothing of ours in the target: the group's committed source offset (it only advances
+//      after delivery, so it never skips; it matters when the target's copy has expired).
+//   3. Neither: mirror.start_from (earliest or latest).
+// Then, below the source's low watermark: the missing range is reported as skipped (error log
+// naming topic, partition and offsets, and a metric), never silently.
+Result<int64_t> Flow::ResumePosition(PartitionState& ps) {
+  std::optional<CopiedRecord> last;
+  std::optional<offsets::DeliveredPosition> durable;
+  if (sink_) {
+    auto d = sink_->LastDurable(ps.key);
+    if (!d.ok()) return d.error();
+    durable = *d;
+  }
+  TailScanRequest req{ps.target_topic, ps.partition, 0, true};
+  if (durable) {
+    req.find_last_only = false;
+    req.from = durable->target.value() + 1;
+    last = CopiedRecord{durable->source, durable->target};
+  }
+  auto scan = scanner_->Scan(req, kScanTimeout);
+  if (!scan.ok()) return scan.error();
+  for (const auto& c : scan->copied) {
+    if (last && c.source <= last->source) continue;
+    if (sink_ && durable) sink_->OnDelivered(ps.key, c.source, c.target);
+    last = c;
+  }
+  if (sink_ && !durable && last) sink_->OnDelivered(ps.key, last->source, last->target);
+
+  auto wm = consumer_->QueryWatermarks(ps.topic, ps.partition, kAdminTimeout);
+  if (!wm.ok()) return wm.error();
+  int64_t resume;
+  const char* why;
+  if (last) {
+    resume = last->source.value() + 1;
+    why = "target tail";
+  } else {
+    auto committed = consumer_->Committed({{ps.topic, ps.partition}}, kAdminTimeout);
+    if (!committed.ok()) return committed.error();
+    int64_t c = committed->empty() ? -1 : (*committed)[0].offset;
+    if (c >= 0) {
+      resume = c;
+      why = "committed offset";
+    } else {
+      resume = config_.mirror.start_from == "latest" ? wm->high : wm->low;
+      why = config_.mirror.start_from == "latest" ? "start_from latest" : "start_from earliest";
+    }
+  }
+  if (resume < wm->low) {
+    int64_t lost = wm->low - resume;
+    RM_LOG_ERROR(
+        "flow {}: {}[{}] offsets {}..{} ({} records) were deleted by source retention "
+        "before they were copied; continuing at {}",
+        name_, ps.topic, ps.partition, resume, wm->low - 1, lost, wm->low);
+    probe_.AddSkipped(ps.topic, lost);
+    resume = wm->low;
+  } else if (resume > wm->high) {
+    RM_LOG_ERROR(
+        "flow {}: target holds {}[{}] up to source offset {} but the source partition "
+        "ends at {} (topic recreated or truncated?); waiting for the source to reach it",
+        name_, ps.topic, ps.partition, resume - 1, wm->high);
+    probe_.AddError("source_behind_target");
+  }
+  RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume, why);
+  return resume;
+}
+
+void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
+  probe_.AddRebalance("assigned");
+  in_rebalance_ = true;
+  for (auto& tp : partitions) {
+    auto it = topics_.find(tp.topic);
+    auto ps = std::make_shared<PartitionState>();
+    ps->topic = tp.topic;
+    ps->partition = tp.partition;
+    ps->key = {name_, tp.topic, tp.partition};
+    if (it == topics_.end() || !it->second.error.empty() || it->second.partitions <= tp.partition) {
+      // A partition the last refresh did not see: check the target before copying.
+      Refresh();
+      it = topics_.find(tp.topic);
+    }
+    bool usable =
+        it != topics_.end() && it->second.error.empty() && it->second.partitions > tp.partition;
+    if (usable) ps->target_topic = it->second.target;
+    Result<int64_t> resume =
+        usable ? ResumePosition(*ps) : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
+    if (resume.ok()) {
+      tp.offset = *resume;
+      ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
+      ps->last_committed = *resume;
+    } else {
+      RM_LOG_WARN("flow {}: {}[{}] cannot start yet: {}", name_, tp.topic, tp.partition,
+                  resume.error().message);
+      // Assigned (the group requires it) but held paused until a resync succeeds.
+      tp.offset = RD_KAFKA_OFFSET_END;
+      ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(0));
+      ps->failed = true;
+      ps->pause_for_failure = true;
+      ps->retry_at = Clock::now() + 2s;
+      resync_needed_ = true;
+    }
+    partitions_[{tp.topic, tp.partition}] = ps;
+  }
+  by_handle_.clear();
+  in_rebalance_ = false;
+}
+
+void Flow::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
+  probe_.AddRebalance(lost ? "lost" : "revoked");
+  ReleasePartitions(partitions, lost);
+}
+
+void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool lost) {
+  std::vector<std::shared_ptr<PartitionState>> gone;
+  for (const auto& tp : partitions) {
+    auto it = partitions_.find({tp.topic, tp.partition});
+    if (it != partitions_.end()) gone.push_back(it->second);
+  }
+  if (!lost) {
+    // Let what is in flight land before another member reads the target's tail.
+    WaitInflight(std::chrono::milliseconds(config_.mirror.drain_timeout_ms), [&gone] {
+      for (const auto& ps : gone) {
+        if (ps->inflight > 0) return false;
+      }
+      return true;
+    });
+    DrainCompleted();
+    CommitOffsets(/*sync=*/true);
+  }
+  for (const auto& ps : gone) {
+    ps->released = true;
+    probe_.RemoveLag(ps->topic, ps->partition);
+    partitions_.erase({ps->topic, ps->partition});
+  }
+  by_handle_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data path
+
+void Flow::HandleOutOfRange(const std::string& topic, int32_t partition, int64_t offset) {
+  auto it = partitions_.find({topic, partition});
+  if (it == partitions_.end()) return;
+  PartitionState& ps = *it->second;
+  auto wm = consumer_->QueryWatermarks(topic, partition, kAdminTimeout);
+  if (!wm.ok()) {
+    ps.failed = true;
+    ps.pause_for_failure = true;
+    ps.retry_at = Clock::now() + 2s;
+    resync_needed_ = true;
+    return;
+  }
+  int64_t from = ps.tracker->last_seen().value() + 1;
+  if (offset >= 0) from = offset;
+  if (from < wm->low) {
+    RM_LOG_ERROR(
+        "flow {}: {}[{}] offsets {}..{} ({} records) were deleted by source retention "
+        "before they were copied; continuing at {}",
+        name_, topic, partition, from, wm->low - 1, wm->low - from, wm->low);
+    probe_.AddSkipped(topic, wm->low - from);
+    // Everything up to the low watermark is gone: the tracker must not wait for it.
+    if (ps.tracker->pending() == 0) {
+      ps.tracker = std::make_unique<CompletionTracker>(SourceOffset(wm->low));
+    }
+    consumer_->Seek({topic, partition, wm->low}, kAdminTimeout).PermitUnchecked();
+  } else {
+    RM_LOG_ERROR("flow {}: {}[{}] position {} is past the source's end {}; waiting", name_, topic,
+                 partition, from, wm->high);
+    probe_.AddError("out_of_range");
+    consumer_->Seek({topic, partition, from}, kAdminTimeout).PermitUnchecked();
+  }
+}
+
+void Flow::HandleMessage(common::KafkaMessage msg) {
+  if (msg->err) {
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+    if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+        msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      if (msg->rkt) {
+        HandleOutOfRange(rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset);
+      }
+      return;
+    }
+    RM_LOG_WARN("flow {}: consumer: {}", name_, rd_kafka_message_errstr(msg.get()));
+    probe_.AddError("consume");
+    return;
+  }
+  uint64_t hkey =
+      reinterpret_cast<uintptr_t>(msg->rkt) * 131071u + static_cast<uint32_t>(msg->partition);
+  std::shared_ptr<PartitionState> ps;
+  if (auto it = by_handle_.find(hkey); it != by_handle_.end() &&
+                                       it->second->partition == msg->partition &&
+                                       it->second->topic == rd_kafka_topic_name(msg->rkt)) {
+    ps = it->second;
+  } else {
+    auto pit = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+    if (pit == partitions_.end()) return;  // not ours (any more)
+    ps = pit->second;
+    by_handle_[hkey] = ps;
+  }
+  if (ps->failed || ps->released) return;  // a resync re-reads it
+  const int64_t offset = msg->offset;
+  if (offset <= ps->tracker->last_seen().value()) return;  // fetched before a seek
+
+  rd_kafka_headers_t* hdrs = nullptr;
+  rd_kafka_message_headers(msg.get(), &hdrs);
+  if (hdrs && PassedThrough(hdrs, flow_.target)) {
+    ps->tracker->Skip(SourceOffset(offset));
+    probe_.AddFiltered(1);
+    return;
+  }
+  rd_kafka_headers_t* out_hdrs = nullptr;
+  if (hdrs == nullptr || rd_kafka_message_detach_headers(msg.get(), &out_hdrs) != 0 ||
+      out_hdrs == nullptr) {
+    out_hdrs = rd_kafka_headers_new(1);
+  }
+  std::string prov = EncodeProvenance({flow_.source, msg->partition, offset});
+  rd_kafka_header_add(out_hdrs, kProvenanceHeader, -1, prov.data(),
+                      static_cast<ssize_t>(prov.size()));
+
+  rd_kafka_timestamp_type_t tstype;
+  int64_t ts = rd_kafka_message_timestamp(msg.get(), &tstype);
+  auto* f = new InFlight;
+  f->ps = ps;
+  f->epoch = ps->epoch;
+  f->bytes = static_cast<int64_t>(msg->len + msg->key_len);
+  f->timestamp_ms = ts;
+  f->slot = ps->tracker->Add(SourceOffset(offset));
+  const void* key = msg->key;
+  size_t key_len = msg->key_len;
+  const void* value = msg->payload;
+  size_t value_len = msg->len;
+  int32_t partition = msg->partition;
+  f->msg = std::move(msg);
+
+  for (;;) {
+    rd_kafka_resp_err_t err = producer_->ProduceNoCopy(
+        ps->target_topic, partition, key, key_len, value, value_len, ts > 0 ? ts : 0, out_hdrs, f);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stop_->load()) {
+      producer_->Poll(10ms);
+      continue;
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      RM_LOG_ERROR("flow {}: cannot produce {}[{}] offset {} to {}: {}", name_, ps->topic,
+                   partition, offset, ps->target_topic, rd_kafka_err2str(err));
+      probe_.AddError("produce");
+    }
+    // Never added to the producer: the tracker keeps it pending, so nothing after it commits;
+    // a resync re-reads it from the source.
+    rd_kafka_headers_destroy(out_hdrs);
+    delete f;
+    ps->failed = true;
+    ps->pause_for_failure = true;
+    ps->retry_at = Clock::now() + 1s;
+    resync_needed_ = true;
+    return;
+  }
+  ++ps->inflight;
+  ++inflight_records_;
+  inflight_bytes_ += f->bytes;
+}
+
+void Flow::OnDelivery(const rd_kafka_message_t& m) {
+  std::unique_ptr<InFlight> f(static_cast<InFlight*>(m._private));
+  if (!f) return;
+  PartitionState& ps = *f->ps;
+  --ps.inflight;
+  --inflight_records_;
+  inflight_bytes_ -= f->bytes;
+  const bool current = f->epoch == ps.epoch && !ps.released;
+  if (m.err) {
+    if (m.err == RD_KAFKA_RESP_ERR__FATAL) {
+      char buf[512];
+      rd_kafka_fatal_error(producer_->handle(), buf, sizeof(buf));
+      fatal_error_ = fmt::format("fatal producer error: {}", buf);
+    }
+    if (m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+      return;  // shutting down
+    }
+    if (current && !ps.failed) {
+      RM_LOG_ERROR(
+          "flow {}: delivery of {}[{}] to {} failed: {}; resyncing the partition from "
+          "the target",
+          name_, ps.topic, ps.partition, ps.target_topic, rd_kafka_err2str(m.err));
+      probe_.AddError("delivery");
+      ps.failed = true;
+      ps.pause_for_failure = true;
+      ps.retry_at = Clock::now() + 1s;
+      resync_needed_ = true;
+    }
+    return;
+  }
+  last_delivery_ = Clock::now();
+  probe_.AddCopied(ps.topic, 1, f->bytes);
+  if (f->timestamp_ms > 0)
+    probe_.ObserveLatency(static_cast<double>(NowMs() - f->timestamp_ms) / 1000.0);
+  if (current && !ps.failed) ps.tracker->Delivered(f->slot, TargetOffset(m.offset));
+}
+
+void Flow::DrainCompleted() {
+  for (auto& [key, ps] : partitions_) {
+    if (ps->failed) continue;
+    ps->tracker->Drain([this, p = ps.get()](SourceOffset s, TargetOffset t) {
+      if (sink_) sink_->OnDelivered(p->key, s, t);
+    });
+  }
+}
+
+void Flow::ApplyBackpressure() {
+  const auto& m = config_.mirror;
+  std::vector<TopicPartition> pause, resume;
+  int64_t paused = 0;
+  for (auto& [key, ps] : partitions_) {
+    if (ps->pause_for_failure) {
+      pause.push_back({ps->topic, ps->partition});
+      ps->pause_for_failure = false;
+      continue;
+    }
+    if (ps->failed) continue;
+    auto pending = static_cast<int64_t>(ps->tracker->pending());
+    if (!ps->paused && pending >= m.max_inflight_per_partition) {
+      ps->paused = true;
+      if (!all_paused_) pause.push_back({ps->topic, ps->partition});
+    } else if (ps->paused && pending < m.max_inflight_per_partition / 2) {
+      ps->paused = false;
+      if (!all_paused_) resume.push_back({ps->topic, ps->partition});
+    }
+    paused += ps->paused ? 1 : 0;
+  }
+  bool over = inflight_records_ >= m.max_inflight_total || inflight_bytes_ >= m.max_inflight_bytes;
+  bool under =
+      inflight_records_ < m.max_inflight_total / 2 && inflight_bytes_ < m.max_inflight_bytes / 2;
+  if (!all_paused_ && over) {
+    all_paused_ = true;
+    for (auto& [key, ps] : partitions_) pause.push_back({ps->topic, ps->partition});
+  } else if (all_paused_ && under) {
+    all_paused_ = false;
+    for (auto& [key, ps] : partitions_) {
+      if (!ps->paused && !ps->failed) resume.push_back({ps->topic, ps->partition});
+    }
+  }
+  if (!pause.empty()) consumer_->Pause(pause).PermitUnchecked();
+  if (!resume.empty()) consumer_->Resume(resume).PermitUnchecked();
+  probe_.SetPaused(all_paused_ ? static_cast<int64_t>(partitions_.size()) : paused);
+  probe_.SetInflight(inflight_records_, inflight_bytes_);
+}
+
+void Flow::ResyncFailed() {
+  resync_needed_ = false;
+  auto now = Clock::now();
+  for (auto& [key, sp] : partitions_) {
+    PartitionState& ps = *sp;
+    if (!ps.failed) continue;
+    // Only once every report of the failed epoch is in does the target's tail tell the truth.
+    if (ps.inflight > 0 || now < ps.retry_at) {
+      resync_needed_ = true;
+      continue;
+    }
+    if (ps.target_topic.empty()) {
+      auto it = topics_.find(ps.topic);
+      if (it == topics_.end() || !it->second.error.empty()) {
+        ps.retry_at = now + 5s;
+        resync_needed_ = true;
+        continue;
+      }
+      ps.target_topic = it->second.target;
+    }
+    auto resume = ResumePosition(ps);
+    if (!resume.ok()) {
+      RM_LOG_WARN("flow {}: resync of {}[{}] failed: {}; retrying", name_, ps.topic, ps.partition,
+                  resume.error().message);
+      ps.retry_at = now + 2s;
+      resync_needed_ = true;
+      continue;
+    }
+    ++ps.epoch;
+    ps.tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
+    ps.last_committed = std::min(ps.last_committed, *resume);
+    auto st = consumer_->Seek({ps.topic, ps.partition, *resume}, kAdminTimeout);
+    if (!st.ok()) {
+      RM_LOG_WARN("flow {}: seek of {}[{}]: {}", name_, ps.topic, ps.partition, st.error().message);
+      ps.retry_at = now + 2s;
+      resync_needed_ = true;
+      continue;
+    }
+    ps.failed = false;
+    if (!all_paused_ && !ps.paused) {
+      consumer_->Resume({{ps.topic, ps.partition}}).PermitUnchecked();
+    }
+  }
+}
+
+void Flow::CommitOffsets(bool sync) {
+  if (sink_) {
+    if (auto st = sink_->Checkpoint(); !st.ok()) {
+      RM_LOG_ERROR("flow {}: offset map checkpoint failed: {}", name_, st.error().message);
+      probe_.AddError("checkpoint");
+    }
+  }
+  std::vector<TopicPartition> offsets;
+  for (auto& [key, ps] : partitions_) {
+    if (ps->failed) continue;
+    int64_t c = ps->tracker->committable().value();
+    if (c > ps->last_committed) offsets.push_back({ps->topic, ps->partition, c});
+  }
+  if (offsets.empty()) return;
+  auto st = consumer_->Commit(offsets, !sync);
+  if (!st.ok()) {
+    // Commits are bookkeeping (the target is the truth); a rejected one is retried next time.
+    RM_LOG_DEBUG("flow {}: {}", name_, st.error().message);
+    probe_.AddError("commit");
+    return;
+  }
+  for (const auto& tp : offsets) {
+    if (auto it = partitions_.find({tp.topic, tp.partition}); it != partitions_.end()) {
+      it->second->last_committed = tp.offset;
+    }
+  }
+}
+
+void Flow::UpdateLag() {
+  for (auto& [key, ps] : partitions_) {
+    int64_t lo = 0, hi = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_->handle(), ps->topic.c_str(), ps->partition, &lo,
+                                       &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hi >= 0) {
+      probe_.SetLag(ps->topic, ps->partition,
+                    std::max<int64_t>(0, hi - (ps->tracker->last_seen().value() + 1)));
+    }
+  }
+  auto stalled = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - last_delivery_);
+  if (inflight_records_ > 0 && stalled > 30s) {
+    SetHealth("target", fmt::format("target cluster {} has acknowledged nothing for {} s ({} "
+                                    "records in flight)",
+                                    flow_.target, stalled.count(), inflight_records_));
+  } else {
+    SetHealth("target", "");
+  }
+}
+
+bool Flow::WaitInflight(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+  auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    producer_->Poll(10ms);
+  }
+  return true;
+}
+
+Status Flow::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  RM_LOG_INFO("flow {}: starting ({} -> {}, group {}.{})", name_, flow_.source, flow_.target,
+              config_.mirror.group_prefix, name_);
+  Refresh();
+  auto now = Clock::now();
+  next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
+  next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
+  next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
+  next_lag_ = now + 5s;
+
+  while (!stop.load() && fatal_error_.empty()) {
+    // Consume what is there (bounded, so delivery reports are served often).
+    for (int i = 0; i < 20000; ++i) {
+      common::KafkaMessage msg = consumer_->Poll(i == 0 ? 5ms : 0ms);
+      if (!msg) break;
+      HandleMessage(std::move(msg));
+      if ((i & 1023) == 1023) producer_->Poll(0ms);
+    }
+    producer_->Poll(0ms);
+    DrainCompleted();
+    ApplyBackpressure();
+    if (resync_needed_) ResyncFailed();
+    if (subscription_dirty_) UpdateSubscription();
+
+    now = Clock::now();
+    if (now >= next_refresh_) {
+      Refresh();
+      next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
+    }
+    if (now >= next_commit_) {
+      CommitOffsets(false);
+      next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
+      next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
+    } else if (sink_ && now >= next_checkpoint_) {
+      if (auto st = sink_->Checkpoint(); !st.ok()) {
+        RM_LOG_ERROR("flow {}: offset map checkpoint failed: {}", name_, st.error().message);
+        probe_.AddError("checkpoint");
+      }
+      next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
+    }
+    if (now >= next_lag_) {
+      UpdateLag();
+      next_lag_ = now + 5s;
+    }
+  }
+
+  // Drain: stop reading, let in-flight records land, record and commit them, leave the group.
+  std::vector<TopicPartition> all;
+  for (auto& [key, ps] : partitions_) all.push_back({ps->topic, ps->partition});
+  if (!all.empty()) consumer_->Pause(all).PermitUnchecked();
+  bool drained = WaitInflight(std::chrono::milliseconds(config_.mirror.drain_timeout_ms),
+                              [this] { return inflight_records_ == 0; });
+  if (!drained) {
+    RM_LOG_WARN(
+        "flow {}: {} records still in flight after {} ms; they are not committed and "
+        "will be resolved from the target on the next start",
+        name_, inflight_records_, config_.mirror.drain_timeout_ms);
+  }
+  DrainCompleted();
+  CommitOffsets(/*sync=*/true);
+  consumer_->Close();
+  if (!fatal_error_.empty()) {
+    return Error{"mirror.fatal", fmt::format("flow {}: {}", name_, fatal_error_)};
+  }
+  RM_LOG_INFO("flow {}: stopped", name_);
+  return Status::Ok();
+}
+
+}  // namespace rm::mirror

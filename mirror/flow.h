@@ -1,0 +1,134 @@
+// One replication flow (source cluster -> target cluster): discovery, consume, produce,
+// in-order completion, commits, resume from the target's tail.
+//
+// Data path (DESIGN.md): source consumer (group protocol, cooperative) -> per-record produce
+// to the same partition of the remote topic, handing the consumer's buffers to the producer
+// without copying -> delivery reports -> per-partition CompletionTracker -> (a) source offset
+// commits, (b) DeliverySink (offset map runs), (c) metrics.
+//
+// Guarantees: a source position is committed, and reported to the sink, only after every
+// record before it is acknowledged by the target (acks=all, idempotent producer). On
+// assignment, the resume position comes from the provenance headers at the target
+// partition's tail, not from the commit; so a kill -9 at any instant neither loses nor
+// duplicates. In-flight records are capped per partition, per flow and in bytes: a slow or
+// dead target pauses source partitions instead of growing memory.
+//
+// Lifecycle: construct (creates clients; throws ConfigError for bad client settings), Run()
+// on a dedicated thread until `stop` is set, then it drains in-flight records (up to the
+// drain timeout), commits and leaves the group. Run() returns an error status when the flow
+// cannot continue (e.g. fatal producer error); the caller may build a new Flow, which resumes
+// exactly from the target. Threading: everything but Health() runs on the Run() thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/kafka_admin.h"
+#include "common/kafka_client.h"
+#include "mirror/completion_tracker.h"
+#include "mirror/config.h"
+#include "mirror/probe.h"
+#include "mirror/replication_policy.h"
+#include "mirror/tail_scanner.h"
+#include "mirror/topic_filter.h"
+#include "offsets/delivery_sink.h"
+
+namespace rm::mirror {
+
+class Flow : public common::RebalanceListener {
+ public:
+  // `sink` may be null (no offset map); it must outlive the flow.
+  Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
+       prometheus::Registry& registry);
+  ~Flow() override;
+
+  common::Status Run(const std::atomic<bool>& stop);
+
+  // "" when healthy, otherwise why not. Thread-safe.
+  std::string Health() const;
+  const std::string& name() const { return name_; }
+  MirrorProbe& probe() { return probe_; }
+
+  // RebalanceListener (called inside consumer poll, on the Run() thread).
+  void OnPartitionsAssigned(std::vector<common::TopicPartition>& partitions) override;
+  void OnPartitionsRevoked(const std::vector<common::TopicPartition>& partitions,
+                           bool lost) override;
+
+ private:
+  struct PartitionState;
+  struct InFlight;
+  struct TopicState {
+    std::string target;  // remote topic name
+    int partitions = 0;
+    std::string error;  // non-empty: this topic is stopped
+  };
+
+  void Refresh();
+  // Makes sure the target topic exists with at least `partitions` partitions.
+  common::Status EnsureTargetTopic(const std::string& source_topic, TopicState& ts,
+                                   const std::string& source_topic_name, int partitions);
+  void UpdateSubscription();
+  // Resume position of a newly assigned partition (see flow.cc for the rules).
+  common::Result<int64_t> ResumePosition(PartitionState& ps);
+  void HandleMessage(common::KafkaMessage msg);
+  void HandleOutOfRange(const std::string& topic, int32_t partition, int64_t offset);
+  void OnDelivery(const rd_kafka_message_t& msg);
+  void DrainCompleted();
+  void ApplyBackpressure();
+  void ResyncFailed();
+  void CommitOffsets(bool sync);
+  void UpdateLag();
+  // Waits for in-flight records (serving delivery reports) up to `timeout`.
+  bool WaitInflight(std::chrono::milliseconds timeout, const std::function<bool()>& done);
+  void ReleasePartitions(const std::vector<common::TopicPartition>& partitions, bool lost);
+  void SetHealth(const std::string& key, const std::string& problem);
+
+  const MirrorConfig& config_;
+  const FlowConfig flow_;
+  const std::string name_;
+  offsets::DeliverySink* sink_;
+  MirrorProbe probe_;
+  std::unique_ptr<ReplicationPolicy> policy_;
+  TopicFilter filter_;
+  common::KafkaProperties source_props_, target_props_;
+
+  std::unique_ptr<common::Producer> producer_;
+  std::unique_ptr<common::Consumer> consumer_;
+  std::unique_ptr<common::AdminClient> target_admin_;
+  std::unique_ptr<TailScanner> scanner_;
+
+  std::map<std::string, TopicState> topics_;  // by source topic
+  std::vector<std::string> subscribed_;
+  bool target_can_create_topics_ = true;
+  bool in_rebalance_ = false;
+  bool subscription_dirty_ = false;
+
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionState>> partitions_;
+  // Fast path: librdkafka topic handle + partition -> state.
+  std::unordered_map<uint64_t, std::shared_ptr<PartitionState>> by_handle_;
+  std::vector<PartitionState*> dirty_;
+
+  int64_t inflight_records_ = 0;
+  int64_t inflight_bytes_ = 0;
+  bool all_paused_ = false;
+  bool resync_needed_ = false;
+  std::string fatal_error_;
+  const std::atomic<bool>* stop_ = nullptr;
+
+  std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},
+      next_lag_{};
+  std::chrono::steady_clock::time_point last_delivery_ = std::chrono::steady_clock::now();
+
+  mutable std::mutex health_mu_;
+  std::map<std::string, std::string> health_problems_;
+};
+
+}  // namespace rm::mirror

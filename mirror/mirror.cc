@@ -1,0 +1,95 @@
+#include "mirror/mirror.h"
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace rm::mirror {
+
+using namespace std::chrono_literals;
+
+Mirror::Mirror(MirrorConfig config, SinkFactory sinks, RouteInstaller routes)
+    : config_(std::move(config)), sinks_(std::move(sinks)), routes_(std::move(routes)) {
+  for (const auto& w : config_.warnings) RM_LOG_WARN("{}", w);
+  if (config_.admin.port >= 0) {
+    admin_ = std::make_unique<common::HttpServer>(common::HttpServerOptions{
+        config_.admin.bind, static_cast<uint16_t>(config_.admin.port), 1 << 20});
+    common::AddAdminRoutes(*admin_, [this] { return Health(); });
+    if (routes_) routes_(*admin_);
+  }
+}
+
+Mirror::~Mirror() {
+  if (admin_) admin_->Stop();
+}
+
+std::string Mirror::admin_address() const { return admin_ ? admin_->address() : ""; }
+
+std::string Mirror::Health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out;
+  for (size_t i = 0; i < flows_.size(); ++i) {
+    std::string h = flows_[i] ? flows_[i]->Health() : flow_errors_[i];
+    if (!h.empty()) out += (out.empty() ? "" : "; ") + h;
+  }
+  return out;
+}
+
+void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
+  const FlowConfig& fc = *std::find_if(
+      config_.flows.begin(), config_.flows.end(),
+      [&, n = size_t{0}](const FlowConfig& f) mutable { return f.enabled && n++ == index; });
+  auto backoff = 1s;
+  while (!stop.load()) {
+    common::Status st;
+    try {
+      Flow* flow;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        flows_[index] = std::make_unique<Flow>(config_, fc, sinks_ ? sinks_(fc) : nullptr,
+                                               *common::MetricsRegistry());
+        flow = flows_[index].get();
+        flow_errors_[index].clear();
+      }
+      st = flow->Run(stop);
+    } catch (const std::exception& e) {
+      st = common::Error{"mirror.flow", fmt::format("flow {}: {}", fc.name(), e.what())};
+    }
+    if (st.ok() || stop.load()) break;
+    RM_LOG_ERROR("{}; restarting the flow in {} s", st.error().message, backoff.count());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      flows_[index].reset();
+      flow_errors_[index] = st.error().message;
+    }
+    for (auto waited = 0ms; waited < backoff && !stop.load(); waited += 100ms) {
+      std::this_thread::sleep_for(100ms);
+    }
+    backoff = std::min(backoff * 2, std::chrono::seconds(30));
+  }
+}
+
+int Mirror::Run(const std::atomic<bool>& stop) {
+  size_t n = 0;
+  for (const auto& f : config_.flows) n += f.enabled ? 1 : 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flows_.resize(n);
+    flow_errors_.assign(n, "");
+  }
+  if (admin_) {
+    admin_->Start();
+    RM_LOG_INFO("admin API on http://{}", admin_->address());
+  }
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) threads.emplace_back([this, i, &stop] { RunFlow(i, stop); });
+  for (auto& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flows_.clear();
+  }
+  return 0;
+}
+
+}  // namespace rm::mirror

@@ -1,0 +1,51 @@
+// The mirror process: every enabled flow of the configuration, each on its own thread, plus
+// the admin HTTP server (/healthz, /metrics). A flow that stops on an unrecoverable error
+// (e.g. a fatal idempotent-producer error) is rebuilt after a backoff; since a flow resumes
+// from the target's tail, a rebuild neither loses nor duplicates.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/http_server.h"
+#include "mirror/config.h"
+#include "mirror/flow.h"
+#include "offsets/delivery_sink.h"
+
+namespace rm::mirror {
+
+// Builds the offset map sink of a flow (null: none). Lets apps/ wire the offsets module in
+// without mirror/ depending on RocksDB.
+using SinkFactory = std::function<offsets::DeliverySink*(const FlowConfig&)>;
+// Extra admin routes (offsets queries) added by apps/.
+using RouteInstaller = std::function<void(common::HttpServer&)>;
+
+class Mirror {
+ public:
+  Mirror(MirrorConfig config, SinkFactory sinks = nullptr, RouteInstaller routes = nullptr);
+  ~Mirror();
+
+  // Runs until `stop` is set; then drains every flow. Returns 0 on a clean stop.
+  int Run(const std::atomic<bool>& stop);
+  // Combined health of every flow ("" when healthy).
+  std::string Health() const;
+  // The admin server's address, once Run() started it ("" if disabled).
+  std::string admin_address() const;
+
+ private:
+  void RunFlow(size_t index, const std::atomic<bool>& stop);
+
+  MirrorConfig config_;
+  SinkFactory sinks_;
+  RouteInstaller routes_;
+  std::unique_ptr<common::HttpServer> admin_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Flow>> flows_;  // guarded by mu_ when replaced
+  std::vector<std::string> flow_errors_;
+};
+
+}  // namespace rm::mirror

@@ -1,0 +1,34 @@
+#include "mirror/topic_filter.h"
+
+namespace rm::mirror {
+
+RegexList::RegexList(const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns)
+    res_.emplace_back(p, std::regex::ECMAScript | std::regex::optimize);
+}
+
+bool RegexList::Matches(const std::string& name) const {
+  for (const auto& re : res_) {
+    if (std::regex_match(name, re)) return true;
+  }
+  return false;
+}
+
+TopicFilter::TopicFilter(const FlowConfig& flow, const ReplicationPolicy& policy)
+    : target_(flow.target),
+      policy_(policy),
+      topics_(flow.topics),
+      topics_exclude_(flow.topics_exclude),
+      groups_(flow.groups),
+      groups_exclude_(flow.groups_exclude) {}
+
+bool TopicFilter::ShouldReplicate(const std::string& topic) const {
+  if (!topics_.Matches(topic) || topics_exclude_.Matches(topic)) return false;
+  return !IsCycle(policy_, topic, target_);
+}
+
+bool TopicFilter::ShouldTranslateGroup(const std::string& group) const {
+  return groups_.Matches(group) && !groups_exclude_.Matches(group);
+}
+
+}  // namespace rm::mirror
