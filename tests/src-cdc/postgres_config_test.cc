@@ -1,0 +1,111 @@
+// Capture configuration: defaults, every problem reported at once with file and field.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "common/result.h"
+#include "src-cdc/postgres/config.h"
+#include "tests/util/test_util.h"
+
+namespace rm::cdc::postgres {
+namespace {
+
+constexpr const char* kMinimal = R"(
+postgres:
+  connection:
+    dbname: app
+    user: capture
+    password_env: RM_TEST_PG_PASSWORD
+  tables: [accounts, sales.orders]
+  topic_prefix: pg1
+)";
+
+TEST(PostgresConfig, MinimalFileGetsDocumentedDefaults) {
+  auto cfg = ParsePostgresCdcConfig(kMinimal, "cdc.yaml");
+  const auto& c = cfg.capture;
+  EXPECT_EQ(c.connection.host, "127.0.0.1");
+  EXPECT_EQ(c.connection.port, 5432);
+  EXPECT_EQ(c.slot, "regionmirror");
+  EXPECT_EQ(c.publication, "regionmirror");
+  ASSERT_EQ(c.tables.size(), 2u);
+  EXPECT_EQ(c.tables[0].Qualified(), "public.accounts");
+  EXPECT_EQ(c.tables[1].Qualified(), "sales.orders");
+  EXPECT_EQ(c.snapshot_mode, SnapshotMode::kInitial);
+  EXPECT_TRUE(c.tombstones_on_delete);
+  EXPECT_EQ(c.heartbeat_interval.count(), 10000);
+  EXPECT_EQ(c.heartbeat_table.Qualified(), "public.regionmirror_heartbeat");
+  EXPECT_EQ(c.TopicFor(c.tables[1]), "pg1.sales.orders");
+  // The admin connection inherits where to connect, not who.
+  EXPECT_EQ(cfg.admin.dbname, "app");
+  EXPECT_EQ(cfg.admin.user, "postgres");
+  EXPECT_TRUE(cfg.admin.password_env.empty());
+}
+
+TEST(PostgresConfig, ReportsEveryProblemWithFileAndField) {
+  const char* bad = R"(
+postgres:
+  connection:
+    port: 70000
+    password: hunter2
+    password_env: A
+    password_file: /b
+  slot: Bad-Slot
+  tables: []
+  snapshot_mode: sometimes
+  snapshot_chunk_rows: 0
+  status_interval_ms: 120000
+  snaphot_mode: initial
+)";
+  try {
+    ParsePostgresCdcConfig(bad, "cdc.yaml");
+    FAIL() << "expected ConfigError";
+  } catch (const common::ConfigError& e) {
+    std::string msg = e.what();
+    for (const char* field :
+         {"cdc.yaml: postgres.connection.port", "postgres.connection.dbname",
+          "postgres.connection.user", "postgres.connection.password:",
+          "postgres.connection.password_file", "postgres.slot", "postgres.tables",
+          "postgres.topic_prefix", "postgres.snapshot_mode", "postgres.snapshot_chunk_rows",
+          "postgres.status_interval_ms", "postgres.snaphot_mode: unknown field"}) {
+      EXPECT_NE(msg.find(field), std::string::npos) << field << "\n" << msg;
+    }
+    EXPECT_EQ(msg.find("hunter2"), std::string::npos) << "password must never be echoed";
+  }
+}
+
+TEST(PostgresConfig, PasswordComesFromEnvironmentOrFileNeverTheConfig) {
+  auto cfg = ParsePostgresCdcConfig(kMinimal, "cdc.yaml");
+  unsetenv("RM_TEST_PG_PASSWORD");
+  EXPECT_THROW(cfg.capture.connection.Resolve("cdc.yaml", "postgres.connection"),
+               common::ConfigError);
+  setenv("RM_TEST_PG_PASSWORD", "s3cret", 1);
+  auto p = cfg.capture.connection.Resolve("cdc.yaml", "postgres.connection");
+  EXPECT_EQ(p.password, "s3cret");
+  EXPECT_EQ(p.Describe().find("s3cret"), std::string::npos);
+
+  rm::testing::TempDir dir;
+  rm::testing::WriteFile(dir / "pw", "from-file\n");
+  ConnectionConfig c = cfg.capture.connection;
+  c.password_env.clear();
+  c.password_file = (dir / "pw").string();
+  EXPECT_EQ(c.Resolve("cdc.yaml", "postgres.connection").password, "from-file");
+  c.password_file = (dir / "missing").string();
+  EXPECT_THROW(c.Resolve("cdc.yaml", "postgres.connection"), common::ConfigError);
+}
+
+TEST(PostgresConfig, LoadsFromFileAndNamesItInErrors) {
+  rm::testing::TempDir dir;
+  rm::testing::WriteFile(dir / "cdc.yaml", kMinimal);
+  EXPECT_EQ(LoadPostgresCdcConfig(dir / "cdc.yaml").capture.topic_prefix, "pg1");
+  try {
+    LoadPostgresCdcConfig(dir / "nope.yaml");
+    FAIL();
+  } catch (const common::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("nope.yaml"), std::string::npos);
+  }
+  rm::testing::WriteFile(dir / "broken.yaml", "postgres: [");
+  EXPECT_THROW(LoadPostgresCdcConfig(dir / "broken.yaml"), common::ConfigError);
+}
+
+}  // namespace
+}  // namespace rm::cdc::postgres
