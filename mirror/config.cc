@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -184,6 +185,16 @@ bool IsLibrdkafkaProperty(const std::string& key, const std::string& value) {
 
 }  // namespace
 
+// Parsing problems and validation problems together, each once, so one run shows them all.
+static void AddValidationProblems(const MirrorConfig& cfg, const std::string& file,
+                                  std::vector<std::string>* problems) {
+  for (auto& p : cfg.Validate(file)) {
+    if (std::find(problems->begin(), problems->end(), p) == problems->end()) {
+      problems->push_back(std::move(p));
+    }
+  }
+}
+
 const ClusterConfig* MirrorConfig::FindCluster(const std::string& alias) const {
   for (const auto& c : clusters) {
     if (c.alias == alias) return &c;
@@ -360,7 +371,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.Scalar(a, "bind", "admin", &cfg.admin.bind);
     r.Scalar(a, "port", "admin", &cfg.admin.port);
   }
-  if (problems.empty()) problems = cfg.Validate(file);
+  AddValidationProblems(cfg, file, &problems);
   if (!problems.empty()) ThrowProblems(problems);
   return cfg;
 }
@@ -564,7 +575,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
                                        unsupported.size(), unsupported.size() == 1 ? "" : "s",
                                        list));
   }
-  if (problems.empty()) problems = cfg.Validate(file);
+  AddValidationProblems(cfg, file, &problems);
   if (!problems.empty()) ThrowProblems(problems);
   return cfg;
 }

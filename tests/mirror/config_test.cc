@@ -1,0 +1,209 @@
+#include "mirror/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/result.h"
+
+namespace rm::mirror {
+namespace {
+
+const char* kValid = R"(
+clusters:
+  - alias: us-east
+    bootstrap_servers: "a:9092"
+    properties: {security.protocol: plaintext}
+  - alias: eu-west
+    bootstrap_servers: "b:9092"
+flows:
+  - source: us-east
+    target: eu-west
+    topics: ["orders.*", "payments"]
+    topics_exclude: ["orders\\.tmp"]
+    replication_policy: identity
+    groups: ["app-.*"]
+mirror:
+  refresh_interval_ms: 2000
+  producer: {compression.type: lz4}
+offsets:
+  dir: /tmp/x
+admin:
+  port: 0
+)";
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ParseMirrorConfigYaml(yaml, "m.yaml");
+  } catch (const common::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(MirrorConfig, LoadsEveryFieldOfAValidFile) {
+  MirrorConfig c = ParseMirrorConfigYaml(kValid, "m.yaml");
+  ASSERT_EQ(c.clusters.size(), 2u);
+  EXPECT_EQ(c.clusters[0].properties.at("security.protocol"), "plaintext");
+  ASSERT_EQ(c.flows.size(), 1u);
+  EXPECT_EQ(c.flows[0].name(), "us-east->eu-west");
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kIdentity);
+  EXPECT_EQ(c.flows[0].topics, (std::vector<std::string>{"orders.*", "payments"}));
+  EXPECT_EQ(c.mirror.refresh_interval_ms, 2000);
+  EXPECT_EQ(c.mirror.producer.at("compression.type"), "lz4");
+  EXPECT_EQ(c.offsets.dir, "/tmp/x");
+  EXPECT_EQ(c.admin.port, 0);
+}
+
+TEST(MirrorConfig, DefaultsMatchMirrorMaker) {
+  MirrorConfig c = ParseMirrorConfigYaml(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b}]
+)",
+                                         "m.yaml");
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kDefault);
+  EXPECT_EQ(c.flows[0].separator, ".");
+  EXPECT_EQ(c.flows[0].topics, std::vector<std::string>{".*"});
+  EXPECT_EQ(c.mirror.refresh_interval_ms, 10000);
+}
+
+TEST(MirrorConfig, ReportsEveryProblemAtOnceWithFileAndField) {
+  std::string err = ErrorOf(R"(
+clusters:
+  - alias: us-east
+    bootstrap_servers: ""
+    properties: {no.such.prop: 1}
+  - alias: us-east
+    bootstrap_servers: "b:1"
+flows:
+  - source: us-east
+    target: mars
+    topics: ["(unclosed"]
+    replication_policy: fancy
+mirror:
+  start_from: middle
+)");
+  EXPECT_NE(err.find("m.yaml: clusters[0].bootstrap_servers: required"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown property 'no.such.prop'"), std::string::npos) << err;
+  EXPECT_NE(err.find("clusters[1].alias: alias 'us-east' is used twice"), std::string::npos) << err;
+  EXPECT_NE(err.find("flows[0].target: unknown cluster 'mars'"), std::string::npos) << err;
+  EXPECT_NE(err.find("flows[0].topics[0]: bad regex '(unclosed'"), std::string::npos) << err;
+  EXPECT_NE(err.find("mirror.start_from: 'middle'"), std::string::npos) << err;
+}
+
+TEST(MirrorConfig, UnknownKeysAreErrorsNotIgnored) {
+  std::string err = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1", bootstrap: "typo"}]
+flows: [{source: a, target: b, topic: orders}]
+mirorr: {}
+)");
+  EXPECT_NE(err.find("clusters[0].bootstrap: unknown key"), std::string::npos) << err;
+  EXPECT_NE(err.find("flows[0].topic: unknown key"), std::string::npos) << err;
+  EXPECT_NE(err.find("mirorr: unknown key"), std::string::npos) << err;
+}
+
+TEST(MirrorConfig, WrongTypesAreNamed) {
+  std::string err = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, enabled: perhaps}]
+mirror: {refresh_interval_ms: soon}
+)");
+  EXPECT_NE(err.find("flows[0].enabled: expected a boolean"), std::string::npos) << err;
+  EXPECT_NE(err.find("mirror.refresh_interval_ms: expected a integer"), std::string::npos) << err;
+}
+
+TEST(MirrorConfig, BrokenYamlNamesTheLine) {
+  std::string err = ErrorOf("clusters:\n  - alias: [a\n");
+  EXPECT_NE(err.find("m.yaml: line"), std::string::npos) << err;
+}
+
+TEST(JavaProperties, ParsesCommentsSeparatorsContinuationsAndEscapes) {
+  auto p = ParseJavaProperties(
+      "# comment\n! also comment\n a = 1 \nb:2\nc 3\nlong = x, \\\n    y\nesc\\ key = v\\tw\n"
+      "empty=\nuni=\\u00e9\n");
+  EXPECT_EQ(p.at("a"), "1");
+  EXPECT_EQ(p.at("b"), "2");
+  EXPECT_EQ(p.at("c"), "3");
+  EXPECT_EQ(p.at("long"), "x, y");
+  EXPECT_EQ(p.at("esc key"), "v\tw");
+  EXPECT_EQ(p.at("empty"), "");
+  EXPECT_EQ(p.at("uni"), "\xc3\xa9");
+  EXPECT_EQ(p.size(), 7u);
+}
+
+TEST(Mm2Properties, MapsTheCommonKeys) {
+  MirrorConfig c = ParseMm2Properties(R"(
+clusters = A, B
+A.bootstrap.servers = a1:9092,a2:9092
+B.bootstrap.servers = b1:9092
+A->B.enabled = true
+A->B.topics = orders.*, payments
+B->A.enabled = false
+topics.exclude = .*\\.tmp
+replication.policy.separator = _
+groups = app-.*
+A.security.protocol = SSL
+refresh.topics.interval.seconds = 5
+)",
+                                      "mm2.properties");
+  ASSERT_EQ(c.clusters.size(), 2u);
+  EXPECT_EQ(c.clusters[0].bootstrap_servers, "a1:9092,a2:9092");
+  EXPECT_EQ(c.clusters[0].properties.at("security.protocol"), "SSL");
+  ASSERT_EQ(c.flows.size(), 1u);
+  EXPECT_EQ(c.flows[0].name(), "A->B");
+  EXPECT_EQ(c.flows[0].topics, (std::vector<std::string>{"orders.*", "payments"}));
+  EXPECT_EQ(c.flows[0].topics_exclude, std::vector<std::string>{".*\\.tmp"});
+  EXPECT_EQ(c.flows[0].separator, "_");
+  EXPECT_EQ(c.flows[0].groups, std::vector<std::string>{"app-.*"});
+  EXPECT_EQ(c.mirror.refresh_interval_ms, 5000);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(Mm2Properties, IdentityPolicyByClassName) {
+  MirrorConfig c = ParseMm2Properties(R"(
+clusters = A, B
+A.bootstrap.servers = a:1
+B.bootstrap.servers = b:1
+A->B.enabled = true
+B->A.enabled = true
+replication.policy.class = org.apache.kafka.connect.mirror.IdentityReplicationPolicy
+)",
+                                      "mm2.properties");
+  ASSERT_EQ(c.flows.size(), 2u);
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kIdentity);
+  EXPECT_EQ(c.flows[1].policy, PolicyKind::kIdentity);
+}
+
+TEST(Mm2Properties, UnsupportedKeysAreListedInAWarning) {
+  MirrorConfig c = ParseMm2Properties(R"(
+clusters = A, B
+A.bootstrap.servers = a:1
+B.bootstrap.servers = b:1
+A->B.enabled = true
+tasks.max = 4
+A.ssl.truststore.location = /etc/ts.jks
+sync.topic.acls.enabled = false
+)",
+                                      "mm2.properties");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  const std::string& w = c.warnings[0];
+  EXPECT_NE(w.find("3 keys not supported"), std::string::npos) << w;
+  EXPECT_NE(w.find("tasks.max"), std::string::npos) << w;
+  EXPECT_NE(w.find("A.ssl.truststore.location"), std::string::npos) << w;
+  EXPECT_NE(w.find("sync.topic.acls.enabled"), std::string::npos) << w;
+}
+
+TEST(Mm2Properties, MissingBootstrapAndUnknownPolicyAreErrors) {
+  try {
+    ParseMm2Properties(
+        "clusters = A, B\nA.bootstrap.servers = a:1\nA->B.enabled = true\n"
+        "replication.policy.class = com.example.Custom\n",
+        "mm2.properties");
+    FAIL();
+  } catch (const common::ConfigError& e) {
+    std::string err = e.what();
+    EXPECT_NE(err.find("B.bootstrap.servers: required"), std::string::npos) << err;
+    EXPECT_NE(err.find("com.example.Custom"), std::string::npos) << err;
+  }
+}
+
+}  // namespace
+}  // namespace rm::mirror

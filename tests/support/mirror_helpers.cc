@@ -1,0 +1,182 @@
+#include "tests/support/mirror_helpers.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "mirror/provenance.h"
+#include "tests/util/test_util.h"
+
+namespace rm::testing {
+
+using namespace std::chrono_literals;
+
+std::string MirrorYaml(const MirrorSpec& spec) {
+  std::string y = "clusters:\n";
+  for (const auto& [alias, bootstrap] : spec.clusters) {
+    y += fmt::format("  - alias: {}\n    bootstrap_servers: \"{}\"\n", alias, bootstrap);
+  }
+  y += "flows:\n";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + fmt::format("'{}'", v[i]);
+    return s + "]";
+  };
+  for (const auto& f : spec.flows) {
+    y += fmt::format("  - source: {}\n    target: {}\n    topics: {}\n    replication_policy: {}\n",
+                     f.source, f.target, list(f.topics), f.policy);
+    if (!f.topics_exclude.empty())
+      y += fmt::format("    topics_exclude: {}\n", list(f.topics_exclude));
+  }
+  y += fmt::format(
+      "mirror:\n  refresh_interval_ms: {}\n  commit_interval_ms: 500\n  drain_timeout_ms: 20000\n"
+      "  consumer: {{session.timeout.ms: '6000', heartbeat.interval.ms: '1000', "
+      "fetch.wait.max.ms: '10'}}\n",
+      spec.refresh_interval_ms);
+  y += spec.extra_mirror_yaml;
+  if (!spec.offsets_dir.empty()) {
+    y += fmt::format("offsets:\n  dir: {}\n  checkpoint_interval_ms: 200\n", spec.offsets_dir);
+  }
+  y += fmt::format("admin:\n  port: {}\n", spec.admin_port);
+  return y;
+}
+
+MirrorProcess::MirrorProcess(const MirrorSpec& spec, const std::string& dir,
+                             const std::string& name) {
+  std::string config = dir + "/" + name + ".yaml";
+  WriteFile(config, MirrorYaml(spec));
+  log_path_ = dir + "/" + name + ".log";
+  child_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{RegionmirrorPath(), "run", "--config", config}, log_path_);
+}
+
+int MirrorProcess::Stop(std::chrono::milliseconds timeout) {
+  child_->Signal(SIGTERM);
+  auto rc = child_->Wait(timeout);
+  return rc ? *rc : -1;
+}
+
+std::string MirrorProcess::Log() const { return ReadFile(log_path_); }
+
+std::string MirrorProcess::AdminAddress() const {
+  std::smatch m;
+  std::string log = Log();
+  static const std::regex re("admin API on http://([0-9.]+:[0-9]+)");
+  if (std::regex_search(log, m, re)) return m[1];
+  return "";
+}
+
+int64_t TotalHighWatermark(const std::string& bootstrap, const std::string& topic) {
+  common::Consumer c({{"bootstrap.servers", bootstrap}, {"group.id", "rm-test-wm"}}, nullptr, "wm");
+  auto md = c.Metadata(topic, 5s);
+  if (!md.ok() || md->topics.empty() || md->topics[0].error) return -1;
+  int64_t total = 0;
+  for (const auto& p : md->topics[0].partitions) {
+    auto wm = c.QueryWatermarks(topic, p.id, 5s);
+    if (!wm.ok()) return -1;
+    total += wm->high;
+  }
+  return total;
+}
+
+int64_t WaitForTotal(const std::string& bootstrap, const std::string& topic, int64_t expected,
+                     std::chrono::milliseconds timeout, std::chrono::milliseconds settle) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int64_t total = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    total = TotalHighWatermark(bootstrap, topic);
+    if (total >= expected) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  if (settle.count() > 0) {
+    std::this_thread::sleep_for(settle);
+    total = TotalHighWatermark(bootstrap, topic);
+  }
+  return total;
+}
+
+std::vector<ProvenanceFields> ProvenanceOf(const Record& r) {
+  std::vector<ProvenanceFields> out;
+  for (const auto& h : r.headers) {
+    if (h.key != mirror::kProvenanceHeader || !h.value) continue;
+    auto p = mirror::DecodeProvenance(*h.value);
+    if (p) out.push_back({p->cluster, p->partition, p->offset});
+  }
+  return out;
+}
+
+CopyCheck CheckExactCopy(const std::string& source_bootstrap, const std::string& source_topic,
+                         const std::string& target_bootstrap, const std::string& target_topic,
+                         const std::string& source_alias) {
+  auto source = ConsumeWithOurClient(source_bootstrap, source_topic, SIZE_MAX, 3s);
+  auto target = ConsumeWithOurClient(target_bootstrap, target_topic, SIZE_MAX, 3s);
+  CopyCheck c;
+  c.source_records = source.size();
+  std::map<std::pair<int32_t, int64_t>, const Record*> by_pos;
+  for (const auto& r : source) by_pos[{r.partition, r.offset}] = &r;
+  std::map<std::pair<int32_t, int64_t>, int> seen;
+  std::map<int32_t, int64_t> last_source_offset;
+  auto problem = [&c](const std::string& p) {
+    if (c.first_problem.empty()) c.first_problem = p;
+  };
+  for (const auto& t : target) {
+    std::optional<ProvenanceFields> prov;
+    for (const auto& p : ProvenanceOf(t)) {
+      if (p.cluster == source_alias) prov = p;
+    }
+    if (!prov) continue;
+    ++c.target_copies;
+    auto key = std::make_pair(prov->partition, prov->offset);
+    if (++seen[key] > 1) {
+      ++c.duplicated;
+      problem(fmt::format("source {}[{}]@{} copied again at target offset {}", source_topic,
+                          prov->partition, prov->offset, t.offset));
+      continue;
+    }
+    if (prov->partition != t.partition || (last_source_offset.count(t.partition) &&
+                                           prov->offset <= last_source_offset[t.partition])) {
+      ++c.misplaced;
+      problem(fmt::format("copy of {}[{}]@{} at target partition {} offset {} out of place",
+                          source_topic, prov->partition, prov->offset, t.partition, t.offset));
+    }
+    last_source_offset[t.partition] = prov->offset;
+    auto it = by_pos.find(key);
+    if (it == by_pos.end()) {
+      ++c.mismatched;
+      problem(fmt::format("copy of unknown source record {}[{}]@{}", source_topic, prov->partition,
+                          prov->offset));
+      continue;
+    }
+    const Record& s = *it->second;
+    std::vector<common::KafkaHeader> th;
+    for (const auto& h : t.headers) {
+      if (h.key != mirror::kProvenanceHeader) th.push_back(h);
+    }
+    std::vector<common::KafkaHeader> sh;
+    for (const auto& h : s.headers) {
+      if (h.key != mirror::kProvenanceHeader) sh.push_back(h);
+    }
+    bool headers_equal = th.size() == sh.size();
+    for (size_t i = 0; headers_equal && i < th.size(); ++i) {
+      headers_equal = th[i].key == sh[i].key && th[i].value == sh[i].value;
+    }
+    if (s.key != t.key || s.value != t.value || s.timestamp_ms != t.timestamp_ms ||
+        !headers_equal) {
+      ++c.mismatched;
+      problem(fmt::format("copy of {}[{}]@{} differs in key, value, headers or timestamp",
+                          source_topic, prov->partition, prov->offset));
+    }
+  }
+  for (const auto& s : source) {
+    if (!seen.count({s.partition, s.offset})) {
+      ++c.lost;
+      problem(fmt::format("source {}[{}]@{} has no copy", source_topic, s.partition, s.offset));
+    }
+  }
+  return c;
+}
+
+}  // namespace rm::testing
