@@ -1,0 +1,165 @@
+// kill -9 at any instant: nothing lost, nothing duplicated. Rounds: RM_KILL_ROUNDS (default 5;
+// scripts/kill-test.sh runs 20).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "testbed/control_client.h"
+#include "tests/support/kafka_helpers.h"
+#include "tests/support/mirror_helpers.h"
+#include "tests/support/testbed_fixture.h"
+
+namespace rm::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+int Rounds() {
+  const char* env = std::getenv("RM_KILL_ROUNDS");
+  return env ? std::max(1, std::atoi(env)) : 5;
+}
+
+// Produces to `topic` in batches until stopped; counts what was acknowledged.
+class Load {
+ public:
+  Load(const std::string& bootstrap, const std::string& topic, int partitions)
+      : thread_([this, bootstrap, topic, partitions] {
+          int64_t batch = 0;
+          while (!stop_.load()) {
+            auto recs = MakeRecords(300, partitions, 40, 1'700'000'000'000 + batch * 1000);
+            ProduceWithOurClient(bootstrap, topic, recs);
+            produced_ += static_cast<int64_t>(recs.size());
+            ++batch;
+            std::this_thread::sleep_for(20ms);
+          }
+        }) {}
+  ~Load() { Stop(); }
+  int64_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return produced_.load();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> produced_{0};
+  std::thread thread_;
+};
+
+class MirrorRobustness : public TestbedTest {
+ protected:
+  MirrorSpec Spec() {
+    MirrorSpec s;
+    s.clusters = {{"us-east", Bootstrap("us-east")}, {"eu-west", Bootstrap("eu-west")}};
+    s.flows = {{"us-east", "eu-west", {"load"}}};
+    s.admin_port = -1;
+    return s;
+  }
+  void ExpectExactCopy(int64_t produced) {
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", produced, 180s), produced);
+    CopyCheck c = CheckExactCopy(Bootstrap("us-east"), "load", Bootstrap("eu-west"), "us-east.load",
+                                 "us-east");
+    EXPECT_EQ(c.source_records, static_cast<size_t>(produced));
+    EXPECT_EQ(c.lost, 0u) << c.first_problem;
+    EXPECT_EQ(c.duplicated, 0u) << c.first_problem;
+    EXPECT_EQ(c.misplaced, 0u) << c.first_problem;
+    EXPECT_EQ(c.mismatched, 0u) << c.first_problem;
+    // Nothing but copies in the target: its size equals the source's.
+    EXPECT_EQ(TotalHighWatermark(Bootstrap("eu-west"), "us-east.load"), produced);
+  }
+};
+
+TEST_F(MirrorRobustness, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
+  tb().CreateTopic("us-east", "load", 6);
+  tb().CreateTopic("eu-west", "us-east.load", 6);
+  std::mt19937 rng(static_cast<unsigned>(std::time(nullptr)));
+  Load load(Bootstrap("us-east"), "load", 6);
+  const int rounds = Rounds();
+  int64_t copied_before = 0;
+  for (int round = 0; round < rounds; ++round) {
+    MirrorProcess mirror(Spec(), tmp_.path(), fmt::format("round{}", round));
+    // Kill while copying is under way: first wait until this instance copies something (the
+    // group join after a kill takes seconds), then pick a random instant within the next 2 s,
+    // when records are being consumed, produced and acknowledged.
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (TotalHighWatermark(Bootstrap("eu-west"), "us-east.load") <= copied_before &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    auto wait = std::chrono::milliseconds(rng() % 2000);
+    std::this_thread::sleep_for(wait);
+    ASSERT_TRUE(mirror.running()) << mirror.Log();
+    mirror.Kill();
+    int64_t now = TotalHighWatermark(Bootstrap("eu-west"), "us-east.load");
+    fmt::print("round {}: killed {} ms into copying; target has {} records (+{})\n", round,
+               wait.count(), now, now - copied_before);
+    EXPECT_GT(now, copied_before) << "round " << round << " copied nothing before the kill";
+    copied_before = now;
+  }
+  int64_t produced = load.Stop();
+  MirrorProcess final_mirror(Spec(), tmp_.path(), "final");
+  ExpectExactCopy(produced);
+  EXPECT_EQ(final_mirror.Stop(), 0);
+}
+
+TEST_F(MirrorRobustness, TwoInstancesInOneGroupOneKilledCopyEveryRecordExactlyOnce) {
+  tb().CreateTopic("us-east", "load", 6);
+  tb().CreateTopic("eu-west", "us-east.load", 6);
+  Load load(Bootstrap("us-east"), "load", 6);
+  MirrorProcess a(Spec(), tmp_.path(), "a");
+  MirrorProcess b(Spec(), tmp_.path(), "b");
+  // Let both join and share the partitions, then kill one mid-stream.
+  std::this_thread::sleep_for(12s);
+  EXPECT_NE(a.Log().find("resumes at"), std::string::npos) << a.Log();
+  EXPECT_NE(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  a.Kill();
+  std::this_thread::sleep_for(4s);
+  int64_t produced = load.Stop();
+  ExpectExactCopy(produced);
+  EXPECT_EQ(b.Stop(), 0) << b.Log();
+}
+
+TEST_F(MirrorRobustness, RecordsLostToSourceRetentionAreReportedNotSilentlySkipped) {
+  tb().CreateTopic("us-east", "load", 1);
+  tb().CreateTopic("eu-west", "us-east.load", 1);
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(100, 1));
+  {
+    MirrorProcess mirror(Spec(), tmp_.path(), "before");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", 100, 60s), 100);
+    ASSERT_EQ(mirror.Stop(), 0);
+  }
+  // While the mirror is down, the source drops its oldest data (the testbed keeps ~5 MiB).
+  for (int i = 0; i < 4; ++i) {
+    ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(500, 1, 4096));
+  }
+  common::Consumer c({{"bootstrap.servers", Bootstrap("us-east")}}, nullptr, "wm");
+  auto wm = c.QueryWatermarks("load", 0, 5s);
+  ASSERT_TRUE(wm.ok());
+  ASSERT_GT(wm->low, 100) << "the source kept everything; produce more to pass its retention";
+  MirrorSpec spec = Spec();
+  spec.admin_port = 0;
+  MirrorProcess mirror(spec, tmp_.path(), "after");
+  ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", 100 + (wm->high - wm->low), 60s),
+            100 + (wm->high - wm->low))
+      << mirror.Log();
+  std::string expected = fmt::format(
+      "load[0] offsets 100..{} ({} records) were deleted by source "
+      "retention before they were copied",
+      wm->low - 1, wm->low - 100);
+  EXPECT_NE(mirror.Log().find(expected), std::string::npos) << mirror.Log();
+  auto metrics = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/metrics", "");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->second.find(fmt::format(
+                "rm_mirror_records_skipped_total{{flow=\"us-east->eu-west\",topic=\"load\"}} {}",
+                wm->low - 100)),
+            std::string::npos)
+      << metrics->second;
+  EXPECT_EQ(mirror.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace rm::testing
