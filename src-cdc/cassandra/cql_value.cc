@@ -275,7 +275,7 @@ common::Result<CqlValue> DecodeValue(const CqlType& type, std::string_view b) {
         if (!k.ok()) return k.error();
         auto v = DecodeValue(type.params[1], parts.value()[i + 1]);
         if (!v.ok()) return v.error();
-        m.entries.emplace_back(std::move(k).value(), std::move(v).value());
+        m.entries.push_back({std::move(k).value(), std::move(v).value()});
       }
       return CqlValue(std::move(m));
     }
@@ -395,15 +395,16 @@ nlohmann::json CqlValue::ToJson() const {
     json operator()(const Tuple& v) const { return Array(v.items); }
     json operator()(const Map& v) const {
       const bool string_keys = std::all_of(v.entries.begin(), v.entries.end(), [](const auto& e) {
-        return e.first.template is<std::string>();
+        return e.key.template is<std::string>();
       });
       if (string_keys) {
         json obj = json::object();
-        for (const auto& [k, val] : v.entries) obj[k.template as<std::string>()] = val.ToJson();
+        for (const auto& e : v.entries) obj[e.key.as<std::string>()] = e.value.ToJson();
         return obj;
       }
       json arr = json::array();
-      for (const auto& [k, val] : v.entries) arr.push_back(json::array({k.ToJson(), val.ToJson()}));
+      for (const auto& e : v.entries)
+        arr.push_back(json::array({e.key.ToJson(), e.value.ToJson()}));
       return arr;
     }
     static json Array(const std::vector<CqlValue>& items) {

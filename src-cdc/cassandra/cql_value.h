@@ -68,19 +68,20 @@ class CqlValue {
   };
   struct List {
     std::vector<CqlValue> items;
-    friend bool operator==(const List&, const List&) = default;
+    friend bool operator==(const List& a, const List& b);
   };
   struct Set {
     std::vector<CqlValue> items;
-    friend bool operator==(const Set&, const Set&) = default;
+    friend bool operator==(const Set& a, const Set& b);
   };
+  struct MapEntry;  // {key, value}; defined after CqlValue, which it contains
   struct Map {
-    std::vector<std::pair<CqlValue, CqlValue>> entries;
-    friend bool operator==(const Map&, const Map&) = default;
+    std::vector<MapEntry> entries;
+    friend bool operator==(const Map& a, const Map& b);
   };
   struct Tuple {
     std::vector<CqlValue> items;  // a missing or null field is Null
-    friend bool operator==(const Tuple&, const Tuple&) = default;
+    friend bool operator==(const Tuple& a, const Tuple& b);
   };
 
   // text and ascii are std::string; every integer kind (tinyint ... bigint, counter) is int64_t;
@@ -114,6 +115,26 @@ class CqlValue {
  private:
   Variant v_;
 };
+
+struct CqlValue::MapEntry {
+  CqlValue key;
+  CqlValue value;
+  friend bool operator==(const MapEntry&, const MapEntry&) = default;
+};
+
+// Comparisons of the recursive aggregates, defined once CqlValue is complete.
+inline bool operator==(const CqlValue::List& a, const CqlValue::List& b) {
+  return a.items == b.items;
+}
+inline bool operator==(const CqlValue::Set& a, const CqlValue::Set& b) {
+  return a.items == b.items;
+}
+inline bool operator==(const CqlValue::Tuple& a, const CqlValue::Tuple& b) {
+  return a.items == b.items;
+}
+inline bool operator==(const CqlValue::Map& a, const CqlValue::Map& b) {
+  return a.entries == b.entries;
+}
 
 // Decodes a value in its storage form (what a simple cell, a key component or a frozen
 // collection element holds). An empty byte string is Null for every type except text, ascii

@@ -193,7 +193,9 @@ class CreateTableParser {
     if (any_counter && any_non_counter) {
       return SchemaError(qualified, "counter and non-counter columns cannot be mixed");
     }
-    for (const auto& [name, desc] : clustering_order) {
+    for (const auto& order : clustering_order) {
+      const std::string& name = order.first;
+      const bool desc = order.second;
       auto it = std::find_if(table.columns.begin(), table.columns.end(),
                              [&](const ColumnSchema& c) { return c.name == name; });
       ColumnSchema* col = it == table.columns.end() ? nullptr : &*it;
