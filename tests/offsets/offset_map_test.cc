@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include <rocksdb/db.h>
@@ -365,6 +367,72 @@ TEST(OffsetMap, RestartsFromCopiedDirectoryWithEqualTranslations) {
   for (size_t i = 0; i < probes.size(); ++i) {
     ASSERT_EQ(Tr(map, probes[i].first, probes[i].second), before[i]) << i;
   }
+}
+
+TEST(OffsetMap, ConcurrentReportsCheckpointsAndTranslationsStayConsistent) {
+  rm::testing::TempDir dir;
+  auto store = OpenStore(dir / "db");
+  OffsetMap map(*store);
+  constexpr int kWriters = 3;
+  constexpr int64_t kRecords = 100'000;
+  // Each writer fills its own partition; the delta grows by 7 every 1000 records, so every
+  // partition ends with kRecords / 1000 runs of 1000 records.
+  auto target_of = [](int64_t s) { return s + (s / 1000) * 7; };
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      const PartitionKey p{"f", "t", w};
+      for (int64_t s = 0; s < kRecords; ++s) map.OnDelivered(p, S(s), T(target_of(s)));
+    });
+  }
+  std::atomic<int> checkpoints{0};
+  std::thread checkpointer([&] {
+    // At least a few rounds each, however fast the writers are.
+    while (!done || checkpoints < 3) {
+      EXPECT_TRUE(map.Checkpoint().ok());
+      ++checkpoints;
+    }
+  });
+  std::atomic<int64_t> translations{0};
+  std::thread translator([&] {
+    uint64_t x = 1;
+    while (!done || translations < 1000) {
+      x = x * 6364136223846793005u + 1442695040888963407u;
+      const int w = static_cast<int>(x % kWriters);
+      const int64_t position = static_cast<int64_t>((x >> 8) % kRecords);
+      auto r = map.Translate({"f", "t", w}, S(position));
+      ASSERT_TRUE(r.ok());
+      // Either not durable yet (nothing, or beyond the durable end) or exactly right.
+      if (r->kind == TranslationKind::kExact) {
+        ASSERT_EQ(r->target, T(target_of(position)));
+      } else {
+        ASSERT_TRUE(r->kind == TranslationKind::kNoMapping ||
+                    r->kind == TranslationKind::kBeyondEnd)
+            << ToString(r->kind);
+        if (r->kind == TranslationKind::kBeyondEnd) {
+          ASSERT_LE(r->target, T(target_of(position)));
+        }
+      }
+      ++translations;
+    }
+  });
+  for (auto& t : threads) t.join();
+  done = true;
+  checkpointer.join();
+  translator.join();
+  ASSERT_TRUE(map.Checkpoint().ok());
+  for (int w = 0; w < kWriters; ++w) {
+    const auto runs = RunsOf(map, {"f", "t", w});
+    ASSERT_EQ(runs.size(), static_cast<size_t>(kRecords / 1000));
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const int64_t start = static_cast<int64_t>(i) * 1000;
+      ASSERT_EQ(runs[i], (offsets::Run{S(start), T(target_of(start)), 1000}));
+    }
+  }
+  EXPECT_GT(checkpoints.load(), 1);
+  EXPECT_GT(translations.load(), 0);
+  EXPECT_EQ(map.stats().rejected_reports, 0u);
 }
 
 TEST(OffsetStore, SecondOpenOfSameDirectoryFails) {
