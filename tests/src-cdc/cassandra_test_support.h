@@ -89,7 +89,10 @@ inline uint32_t Crc32Ints(std::initializer_list<uint32_t> ints, std::string_view
                                 static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
     crc = crc32(crc, b, 4);
   }
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(tail.data()), static_cast<uInt>(tail.size()));
+  // crc32() with a null buffer returns its seed's initial value, so skip empty tails.
+  if (!tail.empty()) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(tail.data()), static_cast<uInt>(tail.size()));
+  }
   return static_cast<uint32_t>(crc);
 }
 
