@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages regionmirror needs (only those missing; apt-get update at
 # most once) and builds the project with -j2 into build/. Idempotent: a second run only
 # rebuilds what changed. Run as root (or with sudo available) on a fresh machine.
+# Arguments name build targets (default: everything), e.g. `scripts/setup.sh regionmirror`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,7 @@ PACKAGES=(
   librdkafka-dev libboost-dev librocksdb-dev prometheus-cpp-dev libgflags-dev
   libgtest-dev libgmock-dev libpq-dev postgresql-15 postgresql-contrib nlohmann-json3-dev
   libyaml-cpp-dev libfmt-dev libspdlog-dev liblz4-dev libssl-dev
-  kcat python3 python3-kafka python3-confluent-kafka python3-matplotlib
+  kcat python3 python3-kafka python3-confluent-kafka python3-matplotlib clang libclang-rt-14-dev
 )
 
 missing=()
@@ -30,4 +31,8 @@ fi
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
-cmake --build "$BUILD_DIR" -j2
+if (($#)); then
+  cmake --build "$BUILD_DIR" -j2 --target "$@"
+else
+  cmake --build "$BUILD_DIR" -j2
+fi
