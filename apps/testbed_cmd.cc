@@ -106,12 +106,19 @@ int RunTestbed(const std::vector<std::string>& command) {
   testbed::ControlServer control(
       tb, {FLAGS_control_bind, static_cast<uint16_t>(FLAGS_control_port), 1 << 20});
   nlohmann::json endpoints = control.Endpoints();
-  if (!FLAGS_endpoints.empty()) WriteEndpoints(FLAGS_endpoints, endpoints);
+  std::string endpoints_path = FLAGS_endpoints;
+  if (endpoints_path.empty() && !command.empty()) {
+    // The command needs the file to find the regions: make one that lives as long as we do.
+    endpoints_path = (std::filesystem::temp_directory_path() /
+                      fmt::format("regionmirror-testbed-{}.json", getpid()))
+                         .string();
+  }
+  if (!endpoints_path.empty()) WriteEndpoints(endpoints_path, endpoints);
   RM_LOG_INFO("testbed: control API on {}", control.address());
 
   int rc = 0;
   if (!command.empty()) {
-    rc = RunChild(command, FLAGS_endpoints);
+    rc = RunChild(command, endpoints_path);
   } else {
     fmt::print("{}\n", endpoints.dump());
     std::fflush(stdout);
@@ -121,9 +128,9 @@ int RunTestbed(const std::vector<std::string>& command) {
     }
     RM_LOG_INFO("testbed: shutting down");
   }
-  if (!FLAGS_endpoints.empty()) {
+  if (!endpoints_path.empty()) {
     std::error_code ec;
-    std::filesystem::remove(FLAGS_endpoints, ec);
+    std::filesystem::remove(endpoints_path, ec);
   }
   return rc;
 }
@@ -134,7 +141,8 @@ std::vector<common::Subcommand> TestbedSubcommands() {
   return {{"testbed",
            "Run local Kafka regions (mock clusters) with a control API for faults. With "
            "`-- CMD ARGS`, run CMD while they are up (RM_TESTBED_ENDPOINTS names the endpoints "
-           "file), then stop them and exit with CMD's code; otherwise run until SIGINT/SIGTERM.",
+           "file, a temporary one unless --endpoints is given), then stop them and exit with CMD's "
+           "code; otherwise run until SIGINT/SIGTERM.",
            "[-- CMD ARGS...]",
            {"regions", "brokers", "endpoints", "control_bind", "control_port", "topics"},
            RunTestbed}};

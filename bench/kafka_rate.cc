@@ -1,0 +1,213 @@
+// Kafka rate and latency probe for benchmarks (bench/mirror_bench.sh). Prints one JSON line.
+//
+//   kafka_rate produce --bootstrap B --topic T --count N [--size 100] [--rate R] [--partitions P]
+//       Produces N records of `size` bytes (half random, half repeated, like typical payloads)
+//       round-robin over P partitions, CreateTime = now; --rate paces it (records/s).
+//   kafka_rate consume --bootstrap B --topic T --count N
+//       Reads N records from the beginning of every partition (no group); rate measured from the
+//       first record to the last.
+//   kafka_rate wait --bootstrap B --topic T --count N
+//       Polls the topic's high watermarks until they sum to N; reports the time from the first
+//       record appearing to the last (the copy rate of whatever writes into T).
+//   kafka_rate latency --bootstrap B --topic T --count N
+//       Reads N new records and reports now - record timestamp percentiles (ms).
+// Client settings (-X key=value, repeatable) apply to every client, so raw limits and the
+// mirror can be measured with the same settings.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/kafka_client.h"
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using rm::common::KafkaProperties;
+
+namespace {
+
+struct Args {
+  std::string mode, bootstrap, topic;
+  int64_t count = 0;
+  int size = 100;
+  int64_t rate = 0;
+  int partitions = 6;
+  KafkaProperties extra;
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+int Produce(const Args& a) {
+  KafkaProperties props = {{"bootstrap.servers", a.bootstrap},
+                           {"enable.idempotence", "true"},
+                           {"linger.ms", "5"},
+                           {"batch.num.messages", "10000"},
+                           {"queue.buffering.max.messages", "2000000"}};
+  for (const auto& [k, v] : a.extra) props[k] = v;
+  std::atomic<int64_t> failed{0};
+  rm::common::Producer p(
+      props, [&](const rd_kafka_message_t& m) { failed += m.err ? 1 : 0; }, "bench");
+  std::mt19937 rng(1);
+  std::string value(static_cast<size_t>(a.size), 'x');
+  auto start = Clock::now();
+  for (int64_t i = 0; i < a.count; ++i) {
+    for (int j = 0; j < a.size / 2; ++j)
+      value[static_cast<size_t>(j)] = static_cast<char>('a' + rng() % 26);
+    std::string key = std::to_string(i);
+    rm::common::ProduceRecord r{
+        a.topic, static_cast<int32_t>(i % a.partitions), key, value, NowMs(), {}};
+    while (p.Produce(r, nullptr) == RD_KAFKA_RESP_ERR__QUEUE_FULL) p.Poll(1ms);
+    p.Poll(0ms);
+    if (a.rate > 0) {
+      auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(
+                             1e9 * static_cast<double>(i + 1) / static_cast<double>(a.rate)));
+      while (Clock::now() < due)
+        p.Poll(std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::min<Clock::duration>(due - Clock::now(), 1ms)));
+    }
+  }
+  auto st = p.Flush(600s);
+  double secs = Seconds(Clock::now() - start);
+  fmt::print(
+      "{{\"mode\":\"produce\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f},\"failed\":{},"
+      "\"flushed\":{}}}\n",
+      a.count, secs, static_cast<double>(a.count) / secs, failed.load(), st.ok());
+  return failed.load() == 0 && st.ok() ? 0 : 1;
+}
+
+std::unique_ptr<rm::common::Consumer> ConsumerFor(const Args& a, int64_t start_offset) {
+  KafkaProperties props = {{"bootstrap.servers", a.bootstrap},
+                           {"group.id", "bench"},
+                           {"enable.auto.commit", "false"},
+                           {"fetch.wait.max.ms", "10"},
+                           {"queued.max.messages.kbytes", "65536"}};
+  for (const auto& [k, v] : a.extra) props[k] = v;
+  auto c = std::make_unique<rm::common::Consumer>(props, nullptr, "bench");
+  auto md = c->Metadata(a.topic, 10s);
+  if (!md.ok() || md->topics.empty()) {
+    fmt::print(stderr, "no topic {}\n", a.topic);
+    std::exit(1);
+  }
+  std::vector<rm::common::TopicPartition> tps;
+  for (const auto& p : md->topics[0].partitions) tps.push_back({a.topic, p.id, start_offset});
+  (void)c->Assign(tps);
+  return c;
+}
+
+int Consume(const Args& a) {
+  auto c = ConsumerFor(a, RD_KAFKA_OFFSET_BEGINNING);
+  int64_t n = 0;
+  Clock::time_point first{}, last{};
+  auto deadline = Clock::now() + 600s;
+  while (n < a.count && Clock::now() < deadline) {
+    auto m = c->Poll(100ms);
+    if (!m || m->err) continue;
+    if (n++ == 0) first = Clock::now();
+    last = Clock::now();
+  }
+  double secs = Seconds(last - first);
+  fmt::print("{{\"mode\":\"consume\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", n,
+             secs, secs > 0 ? static_cast<double>(n) / secs : 0.0);
+  return n == a.count ? 0 : 1;
+}
+
+int Wait(const Args& a) {
+  rm::common::Consumer c({{"bootstrap.servers", a.bootstrap}, {"group.id", "bench-wait"}}, nullptr,
+                         "bench");
+  auto md = c.Metadata(a.topic, 10s);
+  std::vector<int32_t> parts;
+  if (md.ok() && !md->topics.empty()) {
+    for (const auto& p : md->topics[0].partitions) parts.push_back(p.id);
+  }
+  Clock::time_point first{};
+  int64_t total = 0;
+  auto deadline = Clock::now() + 600s;
+  while (Clock::now() < deadline) {
+    total = 0;
+    for (int32_t p : parts) {
+      auto wm = c.QueryWatermarks(a.topic, p, 5s);
+      if (wm.ok()) total += wm->high;
+    }
+    if (total > 0 && first == Clock::time_point{}) first = Clock::now();
+    if (total >= a.count) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  double secs = Seconds(Clock::now() - first);
+  fmt::print("{{\"mode\":\"wait\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", total,
+             secs, secs > 0 ? static_cast<double>(total) / secs : 0.0);
+  return total >= a.count ? 0 : 1;
+}
+
+int Latency(const Args& a) {
+  auto c = ConsumerFor(a, RD_KAFKA_OFFSET_END);
+  std::vector<int64_t> lat;
+  lat.reserve(static_cast<size_t>(a.count));
+  auto deadline = Clock::now() + 600s;
+  while (static_cast<int64_t>(lat.size()) < a.count && Clock::now() < deadline) {
+    auto m = c->Poll(100ms);
+    if (!m || m->err) continue;
+    lat.push_back(NowMs() - rd_kafka_message_timestamp(m.get(), nullptr));
+  }
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&lat](double q) {
+    return lat.empty() ? -1
+                       : lat[std::min(lat.size() - 1,
+                                      static_cast<size_t>(q * static_cast<double>(lat.size())))];
+  };
+  fmt::print("{{\"mode\":\"latency\",\"records\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{}}}\n",
+             lat.size(), pct(0.5), pct(0.99), lat.empty() ? -1 : lat.back());
+  return static_cast<int64_t>(lat.size()) == a.count ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (argc < 2) {
+    fmt::print(
+        stderr,
+        "usage: kafka_rate produce|consume|wait|latency --bootstrap B --topic T --count N\n");
+    return 2;
+  }
+  a.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--bootstrap")
+      a.bootstrap = v;
+    else if (k == "--topic")
+      a.topic = v;
+    else if (k == "--count")
+      a.count = std::atoll(v.c_str());
+    else if (k == "--size")
+      a.size = std::atoi(v.c_str());
+    else if (k == "--rate")
+      a.rate = std::atoll(v.c_str());
+    else if (k == "--partitions")
+      a.partitions = std::atoi(v.c_str());
+    else if (k == "-X") {
+      auto eq = v.find('=');
+      a.extra[v.substr(0, eq)] = v.substr(eq + 1);
+    } else {
+      fmt::print(stderr, "unknown argument {}\n", k);
+      return 2;
+    }
+  }
+  if (a.mode == "produce") return Produce(a);
+  if (a.mode == "consume") return Consume(a);
+  if (a.mode == "wait") return Wait(a);
+  if (a.mode == "latency") return Latency(a);
+  fmt::print(stderr, "unknown mode {}\n", a.mode);
+  return 2;
+}
