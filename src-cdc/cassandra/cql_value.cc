@@ -103,6 +103,60 @@ common::Result<std::vector<std::string_view>> SplitCollection(const CqlType& typ
   return out;
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (overlong
+// forms, surrogates and code points above U+10FFFF are invalid, as in RFC 3629).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  if (b0 < 0x80) return 1;
+  size_t len;
+  uint32_t cp;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b0 & 0x07u;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < len) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<uint8_t>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// Text columns should hold UTF-8, but the commit log does not guarantee it (and JSON writers
+// refuse invalid UTF-8): invalid bytes become U+FFFD.
+std::string ValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) return s;
+  std::string out = s.substr(0, i);
+  while (i < s.size()) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string CqlValue::Inet::ToString() const {
@@ -371,7 +425,7 @@ nlohmann::json CqlValue::ToJson() const {
     json operator()(bool v) const { return v; }
     json operator()(int64_t v) const { return v; }
     json operator()(double v) const { return v; }
-    json operator()(const std::string& v) const { return v; }
+    json operator()(const std::string& v) const { return ValidUtf8(v); }
     json operator()(const Blob& v) const { return Base64Encode(v.bytes); }
     json operator()(const Uuid& v) const { return v.ToString(); }
     json operator()(const Timestamp& v) const { return v.millis; }
@@ -399,7 +453,7 @@ nlohmann::json CqlValue::ToJson() const {
       });
       if (string_keys) {
         json obj = json::object();
-        for (const auto& e : v.entries) obj[e.key.as<std::string>()] = e.value.ToJson();
+        for (const auto& e : v.entries) obj[ValidUtf8(e.key.as<std::string>())] = e.value.ToJson();
         return obj;
       }
       json arr = json::array();

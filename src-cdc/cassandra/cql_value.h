@@ -108,6 +108,8 @@ class CqlValue {
   // else a string), decimal as a string, blob as base64, uuid/inet as strings, timestamp as
   // epoch milliseconds, date as days since epoch, time as nanoseconds, list/set/tuple as arrays,
   // map as an object when its keys are text/ascii, else as an array of [key, value] pairs.
+  // Text that is not valid UTF-8 has its invalid bytes replaced by U+FFFD, so the result can
+  // always be dumped.
   nlohmann::json ToJson() const;
 
   friend bool operator==(const CqlValue&, const CqlValue&) = default;

@@ -1,8 +1,10 @@
 // Deterministic smoke run of the segment fuzz target, for ctest (label robustness) and for
 // builds without libFuzzer. Feeds LLVMFuzzerTestOneInput every fixture segment, then a fixed
-// number of seeded mutations of them: bit flips, byte overwrites with boundary integers,
-// truncations, zeroed ranges and splices of two segments. A crash, sanitizer report or abort
-// (the target checks that tailing and whole reads agree) fails the test.
+// number of seeded mutations: of whole segments (bit flips, byte overwrites with boundary
+// integers, truncations, zeroed ranges, splices of two segments) and, in the target's 'M' mode,
+// of single mutation entries taken from the fixtures, which get past the entry checksums to the
+// decoder. A crash, sanitizer report or abort (the target checks that tailing and whole reads
+// agree) fails the test.
 //
 // Usage: cassandra_segment_fuzz_smoke <fixtures dir> [iterations] [--write-corpus DIR]
 //   <fixtures dir> is shared/fixtures (the program reads its cassandra/*/*.log).
@@ -52,13 +54,37 @@ std::vector<Seed> LoadSeeds(const std::filesystem::path& fixtures) {
   return seeds;
 }
 
+// The mutation bytes of the entries of a plain segment (header params "{}"), at most `limit`.
+std::vector<std::string> EntriesOf(const std::string& seg, size_t limit) {
+  std::vector<std::string> out;
+  auto load = [&](size_t at) {
+    return (uint32_t{static_cast<uint8_t>(seg[at])} << 24) |
+           (uint32_t{static_cast<uint8_t>(seg[at + 1])} << 16) |
+           (uint32_t{static_cast<uint8_t>(seg[at + 2])} << 8) | static_cast<uint8_t>(seg[at + 3]);
+  };
+  if (seg.size() < 20 || seg.compare(14, 2, "{}") != 0) return out;
+  size_t marker = 20;
+  while (marker + 8 <= seg.size() && out.size() < limit) {
+    const size_t next = load(marker);
+    if (next <= marker + 8 || next > seg.size()) break;
+    for (size_t pos = marker + 8; pos + 12 <= next && out.size() < limit;) {
+      const size_t size = load(pos);
+      if (size == 0 || pos + 12 + size > next) break;
+      out.push_back(seg.substr(pos + 8, size));
+      pos += 12 + size;
+    }
+    marker = next;
+  }
+  return out;
+}
+
 void Run(const std::string& input) {
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
-std::string Mutate(const std::vector<Seed>& seeds, std::mt19937_64& rng) {
+// Applies one to three random edits to `s`; `seeds` provide material for splices.
+std::string MutateBytes(std::string s, const std::vector<Seed>& seeds, std::mt19937_64& rng) {
   auto pick = [&](uint64_t n) { return n == 0 ? 0 : static_cast<size_t>(rng() % n); };
-  std::string s = seeds[pick(seeds.size())].bytes;
   if (s.empty()) return s;
   const int ops = 1 + static_cast<int>(pick(3));
   for (int op = 0; op < ops && !s.empty(); ++op) {
@@ -108,6 +134,10 @@ std::string Mutate(const std::vector<Seed>& seeds, std::mt19937_64& rng) {
   return s;
 }
 
+std::string Mutate(const std::vector<Seed>& seeds, std::mt19937_64& rng) {
+  return MutateBytes(seeds[rng() % seeds.size()].bytes, seeds, rng);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,9 +170,22 @@ int main(int argc, char** argv) {
     std::printf("wrote %zu seeds to %s\n", seeds.size(), corpus.c_str());
     return 0;
   }
-  for (const auto& seed : seeds) Run(seed.bytes);
+  std::vector<std::string> entries;
+  for (const auto& seed : seeds) {
+    Run(seed.bytes);
+    for (auto& e : EntriesOf(seed.bytes, 300)) entries.push_back("M" + e);
+  }
+  for (const auto& e : entries) Run(e);
   std::mt19937_64 rng(0x5eed);  // fixed: every run tests the same inputs
-  for (long i = 0; i < iterations; ++i) Run(Mutate(seeds, rng));
-  std::printf("fuzz smoke: %zu seeds and %ld mutated inputs processed\n", seeds.size(), iterations);
+  for (long i = 0; i < iterations; ++i) {
+    Run(Mutate(seeds, rng));
+    if (!entries.empty()) {
+      std::string e = MutateBytes(entries[rng() % entries.size()], seeds, rng);
+      if (e.empty() || e[0] != 'M') e.insert(0, "M");
+      Run(e);
+    }
+  }
+  std::printf("fuzz smoke: %zu seeds, %zu entries and 2 x %ld mutated inputs processed\n",
+              seeds.size(), entries.size(), iterations);
   return 0;
 }

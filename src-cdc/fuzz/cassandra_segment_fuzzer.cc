@@ -5,6 +5,10 @@
 // the rest) and aborts if the two readings disagree: the tailing path must see exactly what a
 // whole read sees, even on corrupt data. Sanitizers catch out-of-bounds reads and leaks.
 //
+// Entries are checksummed, so mutated segments rarely reach the mutation decoder. An input
+// starting with 'M' (never the first byte of a segment, whose version is 6 or 7) is therefore
+// taken as the bytes of one mutation and decoded directly, for both messaging versions.
+//
 // Built two ways (src-cdc/fuzz/CMakeLists.txt): as the real fuzzer with clang
 // (-DRM_FUZZ=ON, target cassandra_segment_fuzzer) and, with the normal compiler, linked with
 // cassandra_segment_fuzz_smoke_main.cc into a deterministic smoke test run by ctest.
@@ -16,6 +20,7 @@
 
 #include "src-cdc/cassandra/commit_log_reader.h"
 #include "src-cdc/cassandra/key_provider.h"
+#include "src-cdc/cassandra/mutation_decoder.h"
 #include "src-cdc/cassandra/table_schema.h"
 
 namespace {
@@ -25,8 +30,9 @@ using rm::cdc::cassandra::Mutation;
 using rm::cdc::cassandra::ReadControl;
 using rm::cdc::cassandra::ReaderOptions;
 
-// The fixtures' table under each of their ids, plus a table with every supported type so that
-// mutated table ids can land on richer decoding paths.
+// The fixtures' table under each of their ids, a table with every supported type so that
+// mutated table ids can land on richer decoding paths, and the table of the hand-made
+// mutations in tests/src-cdc/cassandra_decoder_test.cc (useful as seeds).
 constexpr std::string_view kSchema = R"(
   CREATE TABLE "Keyspace1"."Standard1" (key ascii, col ascii, val blob, val0 blob,
       PRIMARY KEY (key, col)) WITH ID = 26be1710-7cb9-11ee-9fce-59fe9713701b;
@@ -43,6 +49,9 @@ constexpr std::string_view kSchema = R"(
       de decimal, du duration, l list<text>, st set<int>, m map<text, bigint>,
       fl frozen<list<int>>, fm frozen<map<int, text>>, tp tuple<int, text>,
       PRIMARY KEY ((k1, k2), c1, c2)) WITH ID = 00000000-0000-1000-8000-000000000001;
+  CREATE TABLE ks.t (k int, c1 text, c2 int, s text static, t text, v int, l list<text>,
+      m map<text, int>, st set<int>, PRIMARY KEY (k, c1, c2))
+      WITH ID = 00000000-0000-0000-0000-0000000000aa;
 )";
 
 struct Env {
@@ -95,6 +104,15 @@ void Consume(const Mutation& m) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Env& env = GetEnv();
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+
+  if (!bytes.empty() && bytes[0] == 'M') {
+    for (int version :
+         {rm::cdc::cassandra::kMessagingVersion30, rm::cdc::cassandra::kMessagingVersion40}) {
+      auto decoded = rm::cdc::cassandra::DecodeMutation(bytes.substr(1), version, env.schema);
+      if (decoded.ok() && !decoded.value().unknown_table) Consume(decoded.value().mutation);
+    }
+    return 0;
+  }
 
   std::vector<CommitLogPosition> whole;
   auto full =

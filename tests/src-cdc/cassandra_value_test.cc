@@ -147,6 +147,23 @@ TEST(CassandraValues, JsonFormsSuitTheChangeEnvelope) {
   EXPECT_EQ(Decode("int", "").ToJson(), nullptr);
 }
 
+TEST(CassandraValues, InvalidUtf8TextStillGivesDumpableJson) {
+  const CqlValue text = Decode("text", "61ff62c3");  // 'a', invalid byte, 'b', cut sequence
+  const CqlValue map = Decode("frozen<map<text, int>>",
+                              "00000001"
+                              "00000001fe"
+                              "0000000400000001");
+
+  EXPECT_EQ(text.as<std::string>(),
+            "a\xff"
+            "b\xc3");  // the value itself is kept as stored
+  EXPECT_EQ(text.ToJson().dump(),
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\"");
+  EXPECT_NO_THROW(map.ToJson().dump());
+  EXPECT_EQ(Decode("text", "e282ac").ToJson(), "\xE2\x82\xAC");  // valid UTF-8 is unchanged
+}
+
 TEST(CassandraValues, SplitsCompositePartitionKeys) {
   // (int 1, text "ab"): per component unsigned short length, bytes, end-of-component 0.
   const std::string key =
