@@ -194,6 +194,23 @@ TEST(CassandraFixtures, DescriptorsNameVersionIdAndEncoding) {
   EXPECT_EQ(d.messaging_version(), 12);
 }
 
+TEST(CassandraFixtures, EncryptedDescriptorNamesCipherKeyAliasAndIv) {
+  const auto path = FixtureRoot() / "3.4-encrypted" / "CommitLog-6-1480001790338.log";
+  const std::string bytes = rm::testing::ReadFile(path);
+
+  auto d = ParseSegmentDescriptor(bytes, "CommitLog-6-1480001790338.log");
+
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().version, 6);
+  EXPECT_EQ(d.value().id, 1480001790338);
+  EXPECT_EQ(d.value().encoding, SegmentEncoding::kEncrypted);
+  EXPECT_EQ(d.value().cipher, "AES/CBC/PKCS5Padding");
+  EXPECT_EQ(d.value().key_alias, "testing:1");
+  EXPECT_EQ(d.value().iv.size(), 16u);
+  EXPECT_EQ(d.value().header_size, 125u);
+  EXPECT_EQ(d.value().messaging_version(), 10);
+}
+
 TEST(CassandraFixtures, MutationsCarryIncreasingPositionsOfTheirSegment) {
   const auto dir = FixtureRoot() / "3.0.29-encrypted";
   const auto props = ReadHashFile(dir);
