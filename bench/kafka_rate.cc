@@ -9,6 +9,8 @@
 //   kafka_rate wait --bootstrap B --topic T --count N
 //       Polls the topic's high watermarks until they sum to N; reports the time from the first
 //       record appearing to the last (the copy rate of whatever writes into T).
+//   kafka_rate copy --bootstrap B --topic T --target B2 --target-topic T2 --count N [--headers 1]
+//       Minimal consume->produce loop in one process, to tell client limits from mirror costs.
 //   kafka_rate latency --bootstrap B --topic T --count N
 //       Reads N new records and reports now - record timestamp percentiles (ms).
 // Client settings (-X key=value, repeatable) apply to every client, so raw limits and the
@@ -32,12 +34,15 @@ using rm::common::KafkaProperties;
 
 namespace {
 
+std::vector<rm::common::KafkaMessage> kept_;
+
 struct Args {
-  std::string mode, bootstrap, topic;
+  std::string mode, bootstrap, topic, target, target_topic;
   int64_t count = 0;
   int size = 100;
   int64_t rate = 0;
   int partitions = 6;
+  bool headers = false;  // copy: add one 10-byte header per record, as the mirror's provenance
   KafkaProperties extra;
 };
 
@@ -150,6 +155,48 @@ int Wait(const Args& a) {
   return total >= a.count ? 0 : 1;
 }
 
+// Minimal consume->produce loop in one process (no tracking, no headers): how fast the two
+// clients can go together here, to tell client limits from the mirror's own costs.
+int Copy(const Args& a) {
+  auto c = ConsumerFor(a, RD_KAFKA_OFFSET_BEGINNING);
+  KafkaProperties props = {{"bootstrap.servers", a.target},
+                           {"enable.idempotence", "true"},
+                           {"linger.ms", "5"},
+                           {"batch.num.messages", "10000"},
+                           {"queue.buffering.max.messages", "2000000"}};
+  for (const auto& [k, v] : a.extra) props[k] = v;
+  rm::common::Producer p(props, nullptr, "copy");
+  rd_kafka_topic_t* rkt = p.TopicHandle(a.target_topic);
+  int64_t n = 0;
+  Clock::time_point first{};
+  std::vector<rm::common::KafkaMessage> batch;
+  while (n < a.count) {
+    batch.clear();
+    c->PollBatch(5ms, 1024, &batch);
+    for (auto& m : batch) {
+      if (m->err) continue;
+      if (n++ == 0) first = Clock::now();
+      rd_kafka_headers_t* h = nullptr;
+      if (a.headers) {
+        h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(h, "rmp", -1, "0123456789", 10);
+      }
+      while (p.ProduceNoCopy(rkt, m->partition, m->key, m->key_len, m->payload, m->len, 0, h,
+                             nullptr) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        p.Poll(1ms);
+      }
+      kept_.push_back(std::move(m));  // zero-copy: keep buffers until flushed
+    }
+    p.Poll(0ms);
+  }
+  (void)p.Flush(600s);
+  double secs = Seconds(Clock::now() - first);
+  kept_.clear();  // before the consumer that owns their buffers goes away
+  fmt::print("{{\"mode\":\"copy\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", n, secs,
+             static_cast<double>(n) / secs);
+  return 0;
+}
+
 int Latency(const Args& a) {
   auto c = ConsumerFor(a, RD_KAFKA_OFFSET_END);
   std::vector<int64_t> lat;
@@ -190,6 +237,12 @@ int main(int argc, char** argv) {
       a.topic = v;
     else if (k == "--count")
       a.count = std::atoll(v.c_str());
+    else if (k == "--headers")
+      a.headers = v == "1";
+    else if (k == "--target")
+      a.target = v;
+    else if (k == "--target-topic")
+      a.target_topic = v;
     else if (k == "--size")
       a.size = std::atoi(v.c_str());
     else if (k == "--rate")
@@ -208,6 +261,7 @@ int main(int argc, char** argv) {
   if (a.mode == "consume") return Consume(a);
   if (a.mode == "wait") return Wait(a);
   if (a.mode == "latency") return Latency(a);
+  if (a.mode == "copy") return Copy(a);
   fmt::print(stderr, "unknown mode {}\n", a.mode);
   return 2;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
@@ -78,6 +79,14 @@ Producer::Producer(const KafkaProperties& props, DeliveryCallback on_delivery,
   rk_ = CreateKafkaHandle(RD_KAFKA_PRODUCER, std::move(conf), context);
 }
 
+rd_kafka_topic_t* Producer::TopicHandle(const std::string& topic) {
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) return it->second;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
+  topics_[topic] = rkt;
+  return rkt;
+}
+
 Producer::~Producer() {
   // Serve what is already reported so callbacks see every record they were promised;
   // records still in flight after this are dropped with the handle (their callbacks fire
@@ -85,6 +94,7 @@ Producer::~Producer() {
   if (rk_) {
     rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(rk_.get(), 0);
+    for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
     rk_.reset();
   }
 }
@@ -137,11 +147,18 @@ rd_kafka_resp_err_t Producer::ProduceNoCopy(std::string_view topic, int32_t part
                                             const void* key, size_t key_len, const void* value,
                                             size_t value_len, int64_t timestamp_ms,
                                             rd_kafka_headers_t* headers, void* opaque) {
+  return ProduceNoCopy(TopicHandle(std::string(topic)), partition, key, key_len, value, value_len,
+                       timestamp_ms, headers, opaque);
+}
+
+rd_kafka_resp_err_t Producer::ProduceNoCopy(rd_kafka_topic_t* topic, int32_t partition,
+                                            const void* key, size_t key_len, const void* value,
+                                            size_t value_len, int64_t timestamp_ms,
+                                            rd_kafka_headers_t* headers, void* opaque) {
   rd_kafka_vu_t vus[8];
   size_t n = 0;
-  std::string topic_str(topic);
-  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  vus[n++].u.cstr = topic_str.c_str();
+  vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+  vus[n++].u.rkt = topic;
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = partition;
   vus[n].vtype = RD_KAFKA_VTYPE_KEY;
@@ -187,9 +204,13 @@ Consumer::Consumer(const KafkaProperties& props, RebalanceListener* listener,
   rk_ = CreateKafkaHandle(RD_KAFKA_CONSUMER, std::move(conf), context);
   // All events (including rebalances) are served by Consumer::Poll.
   rd_kafka_poll_set_consumer(rk_.get());
+  queue_ = rd_kafka_queue_get_consumer(rk_.get());
 }
 
-Consumer::~Consumer() { Close(); }
+Consumer::~Consumer() {
+  Close();
+  if (queue_) rd_kafka_queue_destroy(queue_);
+}
 
 void Consumer::Close() {
   if (closed_ || !rk_) return;
@@ -267,6 +288,16 @@ Result<std::vector<TopicPartition>> Consumer::Assignment() const {
 
 KafkaMessage Consumer::Poll(std::chrono::milliseconds timeout) {
   return KafkaMessage(rd_kafka_consumer_poll(rk_.get(), TimeoutMs(timeout)));
+}
+
+size_t Consumer::PollBatch(std::chrono::milliseconds timeout, size_t max,
+                           std::vector<KafkaMessage>* out) {
+  rd_kafka_message_t* batch[1024];
+  max = std::min(max, sizeof(batch) / sizeof(batch[0]));
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, TimeoutMs(timeout), batch, max);
+  if (n <= 0) return 0;
+  for (ssize_t i = 0; i < n; ++i) out->emplace_back(batch[i]);
+  return static_cast<size_t>(n);
 }
 
 Status Consumer::Commit(const std::vector<TopicPartition>& offsets, bool async) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,6 +89,14 @@ class Producer : public KafkaClient {
                                     int64_t timestamp_ms, rd_kafka_headers_t* headers,
                                     void* opaque);
 
+  // The same, addressing the topic by a handle from TopicHandle(): no per-record name lookup.
+  rd_kafka_resp_err_t ProduceNoCopy(rd_kafka_topic_t* topic, int32_t partition, const void* key,
+                                    size_t key_len, const void* value, size_t value_len,
+                                    int64_t timestamp_ms, rd_kafka_headers_t* headers,
+                                    void* opaque);
+  // A handle for `topic`, owned by the producer (valid until it is destroyed).
+  rd_kafka_topic_t* TopicHandle(const std::string& topic);
+
   // Serves delivery reports; returns how many were served.
   int Poll(std::chrono::milliseconds timeout);
   // Waits until every enqueued record is delivered or failed, serving reports.
@@ -98,6 +107,7 @@ class Producer : public KafkaClient {
  private:
   static void OnDeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   DeliveryCallback on_delivery_;
+  std::map<std::string, rd_kafka_topic_t*> topics_;
 };
 
 // Told about partition assignment changes, from inside Consumer::Poll().
@@ -129,6 +139,9 @@ class Consumer : public KafkaClient {
 
   // A message, an error event (msg->err set), or nullptr on timeout. Also serves rebalances.
   KafkaMessage Poll(std::chrono::milliseconds timeout);
+  // Up to `max` messages (or error events) into `out` (appended), waiting up to `timeout` for
+  // the first. Serves rebalances like Poll(). Returns how many were added.
+  size_t PollBatch(std::chrono::milliseconds timeout, size_t max, std::vector<KafkaMessage>* out);
 
   // Commits offsets (the next offset to read, as Kafka defines a commit).
   Status Commit(const std::vector<TopicPartition>& offsets, bool async);
@@ -149,6 +162,7 @@ class Consumer : public KafkaClient {
                                     rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   RebalanceListener* listener_;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (rd_kafka_queue_get_consumer)
   bool closed_ = false;
 };
 

@@ -35,6 +35,7 @@ struct Flow::PartitionState {
   std::string topic;
   int32_t partition = 0;
   std::string target_topic;
+  rd_kafka_topic_t* target_rkt = nullptr;  // producer's handle for target_topic
   offsets::PartitionKey key;
   std::unique_ptr<CompletionTracker> tracker;
   uint32_t epoch = 0;
@@ -45,6 +46,9 @@ struct Flow::PartitionState {
   bool released = false;           // revoked: reports still arriving are ignored
   int64_t last_committed = -1;
   Clock::time_point retry_at{};
+  // Delivered since the metrics were last updated (pushed once per loop, not per record).
+  int64_t copied_records = 0;
+  int64_t copied_bytes = 0;
 };
 
 struct Flow::InFlight {
@@ -109,9 +113,28 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
 
 Flow::~Flow() {
   // Consumer first (it may call back into us while leaving), then the producer: its purge
-  // reports free the InFlight records that still hold consumer messages.
+  // reports return the InFlight records that still hold consumer messages.
   consumer_.reset();
   producer_.reset();
+  for (InFlight* f : free_inflight_) delete f;
+}
+
+Flow::InFlight* Flow::NewInFlight() {
+  if (free_inflight_.empty()) return new InFlight;
+  InFlight* f = free_inflight_.back();
+  free_inflight_.pop_back();
+  return f;
+}
+
+void Flow::FreeInFlight(InFlight* f) {
+  f->msg.reset();
+  f->ps.reset();
+  // Keep enough for the in-flight cap so steady state allocates nothing.
+  if (free_inflight_.size() < static_cast<size_t>(config_.mirror.max_inflight_total)) {
+    free_inflight_.push_back(f);
+  } else {
+    delete f;
+  }
 }
 
 void Flow::SetHealth(const std::string& key, const std::string& problem) {
@@ -348,7 +371,10 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
     }
     bool usable =
         it != topics_.end() && it->second.error.empty() && it->second.partitions > tp.partition;
-    if (usable) ps->target_topic = it->second.target;
+    if (usable) {
+      ps->target_topic = it->second.target;
+      ps->target_rkt = producer_->TopicHandle(ps->target_topic);
+    }
     Result<int64_t> resume =
         usable ? ResumePosition(*ps) : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
     if (resume.ok()) {
@@ -452,12 +478,9 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     probe_.AddError("consume");
     return;
   }
-  uint64_t hkey =
-      reinterpret_cast<uintptr_t>(msg->rkt) * 131071u + static_cast<uint32_t>(msg->partition);
+  HandleKey hkey{msg->rkt, msg->partition};
   std::shared_ptr<PartitionState> ps;
-  if (auto it = by_handle_.find(hkey); it != by_handle_.end() &&
-                                       it->second->partition == msg->partition &&
-                                       it->second->topic == rd_kafka_topic_name(msg->rkt)) {
+  if (auto it = by_handle_.find(hkey); it != by_handle_.end()) {
     ps = it->second;
   } else {
     auto pit = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
@@ -481,13 +504,13 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
       out_hdrs == nullptr) {
     out_hdrs = rd_kafka_headers_new(1);
   }
-  std::string prov = EncodeProvenance({flow_.source, msg->partition, offset});
-  rd_kafka_header_add(out_hdrs, kProvenanceHeader, -1, prov.data(),
-                      static_cast<ssize_t>(prov.size()));
+  char prov[kMaxProvenanceSize];
+  size_t prov_len = EncodeProvenanceTo(flow_.source, msg->partition, offset, prov);
+  rd_kafka_header_add(out_hdrs, kProvenanceHeader, -1, prov, static_cast<ssize_t>(prov_len));
 
   rd_kafka_timestamp_type_t tstype;
   int64_t ts = rd_kafka_message_timestamp(msg.get(), &tstype);
-  auto* f = new InFlight;
+  InFlight* f = NewInFlight();
   f->ps = ps;
   f->epoch = ps->epoch;
   f->bytes = static_cast<int64_t>(msg->len + msg->key_len);
@@ -502,7 +525,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
 
   for (;;) {
     rd_kafka_resp_err_t err = producer_->ProduceNoCopy(
-        ps->target_topic, partition, key, key_len, value, value_len, ts > 0 ? ts : 0, out_hdrs, f);
+        ps->target_rkt, partition, key, key_len, value, value_len, ts > 0 ? ts : 0, out_hdrs, f);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stop_->load()) {
       producer_->Poll(10ms);
@@ -516,7 +539,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     // Never added to the producer: the tracker keeps it pending, so nothing after it commits;
     // a resync re-reads it from the source.
     rd_kafka_headers_destroy(out_hdrs);
-    delete f;
+    FreeInFlight(f);
     ps->failed = true;
     ps->pause_for_failure = true;
     ps->retry_at = Clock::now() + 1s;
@@ -529,8 +552,13 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
 }
 
 void Flow::OnDelivery(const rd_kafka_message_t& m) {
-  std::unique_ptr<InFlight> f(static_cast<InFlight*>(m._private));
+  auto* f = static_cast<InFlight*>(m._private);
   if (!f) return;
+  struct Release {
+    Flow* flow;
+    InFlight* f;
+    ~Release() { flow->FreeInFlight(f); }
+  } release{this, f};
   PartitionState& ps = *f->ps;
   --ps.inflight;
   --inflight_records_;
@@ -558,15 +586,26 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
     }
     return;
   }
-  last_delivery_ = Clock::now();
-  probe_.AddCopied(ps.topic, 1, f->bytes);
-  if (f->timestamp_ms > 0)
-    probe_.ObserveLatency(static_cast<double>(NowMs() - f->timestamp_ms) / 1000.0);
+  delivered_ = true;
+  ++ps.copied_records;
+  ps.copied_bytes += f->bytes;
+  if (f->timestamp_ms > 0) {
+    probe_.ObserveLatency(static_cast<double>(now_ms_ - f->timestamp_ms) / 1000.0);
+  }
   if (current && !ps.failed) ps.tracker->Delivered(f->slot, TargetOffset(m.offset));
 }
 
 void Flow::DrainCompleted() {
+  if (delivered_) {
+    last_delivery_ = Clock::now();
+    delivered_ = false;
+  }
   for (auto& [key, ps] : partitions_) {
+    if (ps->copied_records > 0) {
+      probe_.AddCopied(ps->topic, ps->copied_records, ps->copied_bytes);
+      ps->copied_records = 0;
+      ps->copied_bytes = 0;
+    }
     if (ps->failed) continue;
     ps->tracker->Drain([this, p = ps.get()](SourceOffset s, TargetOffset t) {
       if (sink_) sink_->OnDelivered(p->key, s, t);
@@ -632,6 +671,7 @@ void Flow::ResyncFailed() {
         continue;
       }
       ps.target_topic = it->second.target;
+      ps.target_rkt = producer_->TopicHandle(ps.target_topic);
     }
     auto resume = ResumePosition(ps);
     if (!resume.ok()) {
@@ -710,6 +750,7 @@ bool Flow::WaitInflight(std::chrono::milliseconds timeout, const std::function<b
   auto deadline = Clock::now() + timeout;
   while (!done()) {
     if (Clock::now() > deadline) return false;
+    now_ms_ = NowMs();
     producer_->Poll(10ms);
   }
   return true;
@@ -726,14 +767,18 @@ Status Flow::Run(const std::atomic<bool>& stop) {
   next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
   next_lag_ = now + 5s;
 
+  std::vector<common::KafkaMessage> batch;
+  batch.reserve(1024);
   while (!stop.load() && fatal_error_.empty()) {
     // Consume what is there (bounded, so delivery reports are served often).
-    for (int i = 0; i < 20000; ++i) {
-      common::KafkaMessage msg = consumer_->Poll(i == 0 ? 5ms : 0ms);
-      if (!msg) break;
-      HandleMessage(std::move(msg));
-      if ((i & 1023) == 1023) producer_->Poll(0ms);
+    for (int round = 0; round < 16; ++round) {
+      batch.clear();
+      if (consumer_->PollBatch(round == 0 ? 5ms : 0ms, 1024, &batch) == 0) break;
+      for (auto& msg : batch) HandleMessage(std::move(msg));
+      now_ms_ = NowMs();
+      producer_->Poll(0ms);
     }
+    now_ms_ = NowMs();
     producer_->Poll(0ms);
     DrainCompleted();
     ApplyBackpressure();

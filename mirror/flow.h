@@ -113,8 +113,23 @@ class Flow : public common::RebalanceListener {
 
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionState>> partitions_;
   // Fast path: librdkafka topic handle + partition -> state.
-  std::unordered_map<uint64_t, std::shared_ptr<PartitionState>> by_handle_;
-  std::vector<PartitionState*> dirty_;
+  struct HandleKey {
+    const rd_kafka_topic_t* rkt;
+    int32_t partition;
+    bool operator==(const HandleKey&) const = default;
+  };
+  struct HandleKeyHash {
+    size_t operator()(const HandleKey& k) const {
+      return std::hash<const void*>()(k.rkt) * 31 + static_cast<size_t>(k.partition);
+    }
+  };
+  std::unordered_map<HandleKey, std::shared_ptr<PartitionState>, HandleKeyHash> by_handle_;
+  // Reused InFlight records: the data path allocates nothing per record in steady state.
+  std::vector<InFlight*> free_inflight_;
+  InFlight* NewInFlight();
+  void FreeInFlight(InFlight* f);
+  int64_t now_ms_ = 0;      // wall clock, read once per batch
+  bool delivered_ = false;  // a delivery report arrived since last_delivery_ was set
 
   int64_t inflight_records_ = 0;
   int64_t inflight_bytes_ = 0;

@@ -3,14 +3,6 @@
 namespace rm::mirror {
 namespace {
 
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 bool GetVarint(std::string_view& in, uint64_t* v) {
   *v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
@@ -25,15 +17,27 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
 
 }  // namespace
 
+size_t EncodeProvenanceTo(std::string_view cluster, int32_t partition, int64_t offset, char* buf) {
+  cluster = cluster.substr(0, 255);
+  size_t n = 0;
+  buf[n++] = 1;
+  buf[n++] = static_cast<char>(static_cast<uint8_t>(cluster.size()));
+  cluster.copy(buf + n, cluster.size());
+  n += cluster.size();
+  for (uint64_t v :
+       {static_cast<uint64_t>(static_cast<uint32_t>(partition)), static_cast<uint64_t>(offset)}) {
+    while (v >= 0x80) {
+      buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
+      v >>= 7;
+    }
+    buf[n++] = static_cast<char>(v);
+  }
+  return n;
+}
+
 std::string EncodeProvenance(const Provenance& p) {
-  std::string out;
-  out.reserve(4 + p.cluster.size() + 12);
-  out.push_back(1);
-  out.push_back(static_cast<char>(static_cast<uint8_t>(p.cluster.size())));
-  out.append(p.cluster.substr(0, 255));
-  PutVarint(out, static_cast<uint32_t>(p.partition));
-  PutVarint(out, static_cast<uint64_t>(p.offset));
-  return out;
+  char buf[kMaxProvenanceSize];
+  return std::string(buf, EncodeProvenanceTo(p.cluster, p.partition, p.offset, buf));
 }
 
 std::optional<Provenance> DecodeProvenance(std::string_view in) {

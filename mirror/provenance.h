@@ -28,6 +28,10 @@ struct Provenance {
 };
 
 std::string EncodeProvenance(const Provenance& p);
+// Longest encoding: version, length, 255-byte alias, two varints.
+inline constexpr size_t kMaxProvenanceSize = 2 + 255 + 5 + 10;
+// Encodes into `buf` (at least kMaxProvenanceSize bytes) without allocating; returns the size.
+size_t EncodeProvenanceTo(std::string_view cluster, int32_t partition, int64_t offset, char* buf);
 // nullopt for bytes that are not a valid version-1 provenance value.
 std::optional<Provenance> DecodeProvenance(std::string_view bytes);
 
