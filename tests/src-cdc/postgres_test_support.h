@@ -1,0 +1,291 @@
+// Helpers for the Postgres capture's integration and robustness suites: an in-memory sink
+// whose acknowledgements can be delayed or withheld, a capture running on its own thread,
+// configuration for a PostgresServer fixture, and table state rebuilt from the events.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src-cdc/change_event.h"
+#include "src-cdc/event_sink.h"
+#include "src-cdc/postgres/capture.h"
+#include "src-cdc/postgres/config.h"
+#include "src-cdc/postgres/provision.h"
+#include "tests/support/postgres_fixture.h"
+
+namespace rm::cdc::postgres::test {
+
+struct SinkRecord {
+  std::string topic;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+};
+
+// Keeps every record in produce order. Acks: immediately, from a background thread (in
+// reverse order within each batch, to exercise out-of-order completion), or withheld after
+// the first `ack_limit` records until ReleaseWithheld().
+class MemorySink : public EventSink {
+ public:
+  enum class Mode { kImmediate, kAsync };
+  explicit MemorySink(Mode mode = Mode::kAsync) : mode_(mode) {
+    if (mode_ == Mode::kAsync) worker_ = std::thread([this] { Work(); });
+  }
+  ~MemorySink() override {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  common::Status Produce(const std::string& topic, std::optional<std::string> key,
+                         std::optional<std::string> value,
+                         std::function<void(common::Status)> on_ack) override {
+    std::unique_lock lock(mu_);
+    if (fail_next_) {
+      fail_next_ = false;
+      records_.push_back({topic, std::move(key), std::move(value)});
+      lock.unlock();
+      on_ack(common::Error{"sink.failed", "injected delivery failure"});
+      return common::Status::Ok();
+    }
+    records_.push_back({topic, std::move(key), std::move(value)});
+    if (records_.size() > ack_limit_) {
+      withheld_.push_back(std::move(on_ack));
+      return common::Status::Ok();
+    }
+    ++acked_;
+    if (mode_ == Mode::kImmediate) {
+      lock.unlock();
+      on_ack(common::Status::Ok());
+      return common::Status::Ok();
+    }
+    pending_.push_back(std::move(on_ack));
+    cv_.notify_all();
+    return common::Status::Ok();
+  }
+
+  common::Status Flush(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [this] { return pending_.empty() && withheld_.empty(); })) {
+      return common::Error{"sink.flush_timeout", "acks outstanding"};
+    }
+    return common::Status::Ok();
+  }
+
+  // Acks only the first `n` records from now on; the rest wait for ReleaseWithheld().
+  void WithholdAfter(size_t n) {
+    std::lock_guard lock(mu_);
+    ack_limit_ = n;
+  }
+  void FailNext() {
+    std::lock_guard lock(mu_);
+    fail_next_ = true;
+  }
+  void ReleaseWithheld() {
+    std::vector<std::function<void(common::Status)>> acks;
+    {
+      std::lock_guard lock(mu_);
+      acks.swap(withheld_);
+      ack_limit_ = SIZE_MAX;
+      acked_ += acks.size();
+    }
+    for (auto& a : acks) a(common::Status::Ok());
+  }
+
+  std::vector<SinkRecord> records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return records_.size();
+  }
+  // Records acked ok (in produce order, the first acked_count()).
+  size_t acked_count() const {
+    std::lock_guard lock(mu_);
+    return acked_;
+  }
+
+ private:
+  void Work() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait_for(lock, std::chrono::milliseconds(2), [this] { return closing_; });
+      if (closing_ && pending_.empty()) return;
+      std::vector<std::function<void(common::Status)>> batch(pending_.begin(), pending_.end());
+      pending_.clear();
+      lock.unlock();
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) (*it)(common::Status::Ok());
+      lock.lock();
+      cv_.notify_all();
+    }
+  }
+
+  Mode mode_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<SinkRecord> records_;
+  std::deque<std::function<void(common::Status)>> pending_;
+  std::vector<std::function<void(common::Status)>> withheld_;
+  size_t ack_limit_ = SIZE_MAX;
+  size_t acked_ = 0;
+  bool fail_next_ = false;
+  bool closing_ = false;
+  std::thread worker_;
+};
+
+// A capture running on its own thread until Stop() (or destruction).
+class CaptureRunner {
+ public:
+  CaptureRunner(CaptureConfig cfg, ConnectionParams params, EventSink& sink)
+      : capture_(std::make_unique<PostgresCapture>(std::move(cfg), std::move(params), sink)) {
+    thread_ = std::thread([this] {
+      result_ = capture_->Run(stop_);
+      done_ = true;
+    });
+  }
+  ~CaptureRunner() { Stop().PermitUnchecked(); }
+
+  common::Status Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+  bool done() const { return done_; }
+  // Waits for Run() to return by itself.
+  common::Status Join(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Stop();
+  }
+  PostgresCapture& capture() { return *capture_; }
+  const CaptureProbe& probe() const { return *capture_->probe(); }
+
+ private:
+  std::unique_ptr<PostgresCapture> capture_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  common::Status result_;
+  std::thread thread_;
+};
+
+inline bool WaitFor(const std::function<bool()>& pred,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+inline ConnectionParams ParamsFor(const rm::testing::PostgresServer& pg,
+                                  const std::string& user = "postgres",
+                                  std::optional<std::string> password = std::nullopt,
+                                  const std::string& dbname = "postgres") {
+  ConnectionParams p;
+  p.host = pg.host();
+  p.port = pg.port();
+  p.dbname = dbname;
+  p.user = user;
+  p.password = std::move(password);
+  p.sslmode = "disable";
+  return p;
+}
+
+// A config capturing `tables` as postgres, with short intervals for tests.
+inline PostgresCdcConfig TestConfig(const rm::testing::PostgresServer& pg,
+                                    const std::vector<std::string>& tables,
+                                    const std::string& prefix = "pg") {
+  PostgresCdcConfig cfg;
+  cfg.source_file = "test.yaml";
+  auto& c = cfg.capture;
+  c.connection.host = pg.host();
+  c.connection.port = pg.port();
+  c.connection.dbname = "postgres";
+  c.connection.user = "postgres";
+  c.connection.sslmode = "disable";
+  for (const auto& t : tables) c.tables.push_back(*TableName::Parse(t));
+  c.topic_prefix = prefix;
+  c.heartbeat_interval = std::chrono::milliseconds(300);
+  c.status_interval = std::chrono::milliseconds(50);
+  c.snapshot_chunk_rows = 1000;
+  c.shutdown_timeout = std::chrono::milliseconds(2000);
+  cfg.admin = c.connection;
+  return cfg;
+}
+
+inline ProvisionReport ProvisionFor(const rm::testing::PostgresServer& pg,
+                                    const PostgresCdcConfig& cfg,
+                                    std::optional<std::string> role_password = std::nullopt,
+                                    bool dry_run = false) {
+  ProvisionOptions o;
+  o.dry_run = dry_run;
+  return Provision(cfg, ParamsFor(pg), role_password, o);
+}
+
+inline std::string SlotConfirmedLsn(const rm::testing::PostgresServer& pg,
+                                    const std::string& slot = "regionmirror") {
+  return pg.QueryValue("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" +
+                       slot + "'");
+}
+
+// Waits until the slot's confirmed position reaches the current WAL end (everything written
+// so far was captured and acked).
+inline bool WaitCaughtUp(const rm::testing::PostgresServer& pg,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(120),
+                         const std::string& slot = "regionmirror") {
+  std::string target = pg.QueryValue("SELECT pg_current_wal_lsn()");
+  return WaitFor(
+      [&] {
+        return pg.QueryValue("SELECT confirmed_flush_lsn >= '" + target +
+                             "'::pg_lsn FROM pg_replication_slots WHERE slot_name = '" + slot +
+                             "'") == "t";
+      },
+      timeout);
+}
+
+// Value envelopes of the non-tombstone records for `topic`.
+inline std::vector<Json> Envelopes(const std::vector<SinkRecord>& records,
+                                   const std::string& topic) {
+  std::vector<Json> out;
+  for (const auto& r : records) {
+    if (r.topic == topic && r.value) out.push_back(Json::parse(*r.value));
+  }
+  return out;
+}
+
+// Table state rebuilt from the records of `topic`: key JSON -> row.
+inline std::map<std::string, Json> RebuildState(const std::vector<SinkRecord>& records,
+                                                const std::string& topic) {
+  std::map<std::string, Json> state;
+  for (const auto& r : records) {
+    if (r.topic != topic || !r.value) continue;
+    Json v = Json::parse(*r.value);
+    std::string op = v["op"];
+    if (op == "t") {
+      state.clear();
+    } else if (op == "d") {
+      state.erase(r.key.value_or("null"));
+    } else {
+      state[r.key.value_or("null")] = v["after"];
+    }
+  }
+  return state;
+}
+
+}  // namespace rm::cdc::postgres::test
