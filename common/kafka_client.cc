@@ -199,6 +199,9 @@ Consumer::Consumer(const KafkaProperties& props, RebalanceListener* listener,
                    std::string_view context)
     : KafkaClient(context), listener_(listener) {
   RdKafkaConfPtr conf = BuildKafkaConf(props, context);
+  if (auto it = props.find("partition.assignment.strategy"); it != props.end()) {
+    cooperative_sticky_ = it->second.find("cooperative-sticky") != std::string::npos;
+  }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalanceTrampoline);
   rk_ = CreateKafkaHandle(RD_KAFKA_CONSUMER, std::move(conf), context);
@@ -210,6 +213,13 @@ Consumer::Consumer(const KafkaProperties& props, RebalanceListener* listener,
 Consumer::~Consumer() {
   Close();
   if (queue_) rd_kafka_queue_destroy(queue_);
+  if (cooperative_sticky_ && !ever_assigned_ && rd_kafka_version() < 0x020300ff) {
+    RM_LOG_DEBUG(
+        "{}: not destroying a cooperative-sticky consumer that was never assigned "
+        "partitions (librdkafka < 2.3.0 asserts there)",
+        context_);
+    (void)rk_.release();
+  }
 }
 
 void Consumer::Close() {
@@ -227,6 +237,7 @@ void Consumer::OnRebalanceTrampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
 void Consumer::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    ever_assigned_ = true;
     std::vector<TopicPartition> tps = FromPartitionList(partitions);
     if (listener_) listener_->OnPartitionsAssigned(tps);
     PartitionListPtr list = ToPartitionList(tps);

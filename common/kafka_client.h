@@ -164,6 +164,11 @@ class Consumer : public KafkaClient {
   RebalanceListener* listener_;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (rd_kafka_queue_get_consumer)
   bool closed_ = false;
+  // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer that never received an
+  // assignment is destroyed (librdkafka issue 4312). Such a handle is closed (it leaves the
+  // group) but not destroyed; the few kilobytes stay until the process exits.
+  bool cooperative_sticky_ = false;
+  bool ever_assigned_ = false;
 };
 
 // Builds a header list for Produce()/ProduceNoCopy().
