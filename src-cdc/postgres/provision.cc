@@ -101,7 +101,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
   auto connected = PgConnection::Connect(admin);
   if (!connected.ok()) {
     run.Add("connect", StepOutcome::kFailed, connected.error().message);
-    return std::move(run.report());
+    return run.report();
   }
   PgConnection& conn = *connected;
   run.Add("connect", StepOutcome::kDone, "connected to " + admin.Describe());
@@ -112,7 +112,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
       "current_setting('max_wal_senders')::int");
   if (!wal.ok()) {
     run.Add("wal_level", StepOutcome::kFailed, wal.error().message);
-    return std::move(run.report());
+    return run.report();
   }
   std::string level = wal->rows[0][0].value_or("");
   int slots = std::stoi(wal->rows[0][1].value_or("0"));
@@ -122,14 +122,14 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
             fmt::format("wal_level is '{}'; set 'wal_level = logical' in postgresql.conf (or "
                         "ALTER SYSTEM SET wal_level = logical) and restart the server",
                         level));
-    return std::move(run.report());
+    return run.report();
   }
   if (slots < 1 || senders < 1) {
     run.Add("wal_level", StepOutcome::kFailed,
             fmt::format("max_replication_slots = {} and max_wal_senders = {}; both must be at "
                         "least 1 (set them in postgresql.conf and restart the server)",
                         slots, senders));
-    return std::move(run.report());
+    return run.report();
   }
   run.Add("wal_level", StepOutcome::kAlreadyDone, "wal_level is logical");
 
@@ -142,7 +142,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
         {t.Quoted()});
     if (!r.ok()) {
       run.Add("tables", StepOutcome::kFailed, r.error().message);
-      return std::move(run.report());
+      return run.report();
     }
     if (r->rows[0][0].value_or("f") != "t") {
       missing.push_back(t.Qualified());
@@ -154,7 +154,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
     run.Add("tables", StepOutcome::kFailed,
             fmt::format("{} not found in database {}; nothing was changed",
                         fmt::join(missing, ", "), admin.dbname));
-    return std::move(run.report());
+    return run.report();
   }
   run.Add("tables", StepOutcome::kAlreadyDone,
           no_pk.empty() ? fmt::format("{} table(s) present", cap.tables.size())
@@ -172,7 +172,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
                        {cap.slot});
     if (!r.ok()) {
       run.Add("slot " + cap.slot, StepOutcome::kFailed, r.error().message);
-      return std::move(run.report());
+      return run.report();
     }
     if (!r->rows.empty()) {
       std::string plugin = r->rows[0][0].value_or(""), db = r->rows[0][1].value_or("");
@@ -180,7 +180,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
         run.Add("slot " + cap.slot, StepOutcome::kFailed,
                 fmt::format("slot exists with plugin {} on database {}; expected pgoutput on {}",
                             plugin, db, admin.dbname));
-        return std::move(run.report());
+        return run.report();
       }
       run.Add("slot " + cap.slot, StepOutcome::kAlreadyDone, "exists (pgoutput)");
     } else if (dry) {
@@ -191,7 +191,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
       auto c = conn.Exec("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", {cap.slot});
       if (!c.ok()) {
         run.Add("slot " + cap.slot, StepOutcome::kFailed, c.error().message);
-        return std::move(run.report());
+        return run.report();
       }
       created_slot = true;
       run.Add("slot " + cap.slot, StepOutcome::kDone, "created (pgoutput)");
@@ -216,7 +216,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
               d.ok() ? "dropped again: it was created by this run"
                      : "could not drop the slot created by this run: " + d.error().message);
     }
-    return std::move(run.report());
+    return run.report();
   };
   if (!dry) {
     if (auto st = conn.Run("BEGIN"); !st.ok()) return fail_txn("transaction", st.error().message);
@@ -260,7 +260,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
                ">'";
     }
     if (!apply(role_step, sql, shown, "created with LOGIN REPLICATION")) {
-      return std::move(run.report());
+      return run.report();
     }
   } else {
     const auto& r = role_row->rows[0];
@@ -272,7 +272,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
     } else if (!apply(role_step, fmt::format("ALTER ROLE {} LOGIN REPLICATION", QuoteIdent(role)),
                       fmt::format("ALTER ROLE {} LOGIN REPLICATION", QuoteIdent(role)),
                       "granted LOGIN REPLICATION")) {
-      return std::move(run.report());
+      return run.report();
     }
   }
 
@@ -288,7 +288,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
         "CREATE TABLE {} (slot_name text PRIMARY KEY, heartbeat_at timestamptz NOT NULL DEFAULT "
         "now(), snapshot_completed_at timestamptz, snapshot_lsn pg_lsn)",
         hb.Quoted());
-    if (!apply(hb_step, sql, sql, "created")) return std::move(run.report());
+    if (!apply(hb_step, sql, sql, "created")) return run.report();
   }
 
   // 7. grants (least privilege: read the captured tables, maintain the heartbeat row).
@@ -324,7 +324,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
     for (const auto& g : grants) sql += g + ";";
     if (!apply("grants", sql, fmt::format("{}", fmt::join(grants, "; ")),
                fmt::format("{} grant(s)", grants.size()))) {
-      return std::move(run.report());
+      return run.report();
     }
   }
 
@@ -350,7 +350,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
             : fmt::format("ALTER PUBLICATION {} SET TABLE {}", QuoteIdent(cap.publication),
                           TableList(PublishedTables(cap)));
     if (!apply(pub_step, sql, sql, pub->rows.empty() ? "created" : "table list updated")) {
-      return std::move(run.report());
+      return run.report();
     }
   }
 
@@ -368,7 +368,7 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
   } else {
     run.report().steps.push_back(options.topics->EnsureTopics(topics, dry));
   }
-  return std::move(run.report());
+  return run.report();
 }
 
 int RunProvision(const std::filesystem::path& config_path, bool dry_run, std::ostream& out,

@@ -244,12 +244,14 @@ inline std::string SlotConfirmedLsn(const rm::testing::PostgresServer& pg,
                        slot + "'");
 }
 
-// Waits until the slot's confirmed position reaches the current WAL end (everything written
-// so far was captured and acked).
+// Waits until the slot's confirmed position reaches the current WAL insert position
+// (everything committed so far was captured and acked).
 inline bool WaitCaughtUp(const rm::testing::PostgresServer& pg,
                          std::chrono::milliseconds timeout = std::chrono::seconds(120),
                          const std::string& slot = "regionmirror") {
-  std::string target = pg.QueryValue("SELECT pg_current_wal_lsn()");
+  // The insert position: with synchronous_commit=off, pg_current_wal_lsn() (the write
+  // position) can still be short of the last commit record.
+  std::string target = pg.QueryValue("SELECT pg_current_wal_insert_lsn()");
   return WaitFor(
       [&] {
         return pg.QueryValue("SELECT confirmed_flush_lsn >= '" + target +
