@@ -1,8 +1,8 @@
 // libFuzzer target for every parser that reads bytes from the server or from users: the
 // streaming replication wrapper, pgoutput messages, text values of every built-in type, and
-// the migration SQL splitter/checker. Build (not wired into CMake yet):
-//   clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -I. \
-//     src-cdc/postgres/fuzz/pgoutput_fuzzer.cc src-cdc/postgres/{pgoutput,lsn,type_map,\
+// the migration SQL splitter/checker. Build (not wired into CMake yet), from the repo root:
+//   clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -I. -I/usr/include/postgresql
+//     src-cdc/postgres/fuzz/pgoutput_fuzzer.cc src-cdc/postgres/{pgoutput,lsn,type_map,
 //     migration_check,config,replication}.cc src-cdc/change_event.cc -lpq -lyaml-cpp -lfmt
 #include <cstddef>
 #include <cstdint>
