@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/table.h>
 
+#include <cstdlib>
 #include <system_error>
 #include <vector>
 
@@ -38,6 +39,33 @@ rocksdb::ColumnFamilyOptions CfOptions(const OffsetStoreOptions& options,
   return cf;
 }
 
+// RocksDB reports a directory held by another process (or another handle in this one) as an
+// IOError about its LOCK file. Say so in words an operator acts on.
+common::Error OpenError(const std::filesystem::path& dir, const rocksdb::Status& s) {
+  const std::string text = s.ToString();
+  if (s.IsIOError() &&
+      (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos)) {
+    return common::Error{"offsets.locked",
+                         "offsets store at " + dir.string() +
+                             " is locked by another process (a running `regionmirror run` or "
+                             "`offsets rebuild` on this directory?): " +
+                             text};
+  }
+  return detail::RocksError("open offsets store at " + dir.string(), s);
+}
+
+common::Result<std::filesystem::path> MakeSecondaryDir() {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "rm-offsets-secondary-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return common::Error{"offsets.io",
+                         "cannot create a temporary directory for a secondary "
+                         "offsets store under " +
+                             std::filesystem::temp_directory_path().string()};
+  }
+  return std::filesystem::path(tmpl);
+}
+
 }  // namespace
 
 common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesystem::path& dir,
@@ -64,8 +92,29 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  const auto s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
-  if (!s.ok()) return detail::RocksError("open offsets store at " + dir.string(), s);
+  rocksdb::Status s;
+  if (options.secondary) {
+    if (!std::filesystem::exists(dir / "CURRENT")) {
+      return common::Error{"offsets.not_found", "no offsets store at " + dir.string()};
+    }
+    store->secondary_ = true;
+    std::filesystem::path secondary_dir = options.secondary_dir;
+    if (secondary_dir.empty()) {
+      auto made = MakeSecondaryDir();
+      if (!made.ok()) return made.error();
+      secondary_dir = *made;
+      store->owned_secondary_dir_ = secondary_dir;
+    }
+    // A secondary keeps every file open: the primary may delete SST files it still reads.
+    db_options.max_open_files = -1;
+    db_options.create_if_missing = false;
+    db_options.create_missing_column_families = false;
+    s = rocksdb::DB::OpenAsSecondary(db_options, dir.string(), secondary_dir.string(), descriptors,
+                                     &handles, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
+  }
+  if (!s.ok()) return OpenError(dir, s);
   store->db_.reset(raw);
   store->default_cf_ = handles[0];
   store->runs_ = handles[1];
@@ -75,7 +124,10 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
   std::string format;
   auto get = store->db_->Get(rocksdb::ReadOptions(), store->state_, std::string(detail::kFormatKey),
                              &format);
-  if (get.IsNotFound()) {
+  if (get.IsNotFound() && store->secondary_) {
+    return common::Error{"offsets.format", "offsets store at " + dir.string() +
+                                               " has no format version (not an offsets store?)"};
+  } else if (get.IsNotFound()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     auto put = store->db_->Put(wo, store->state_, std::string(detail::kFormatKey),
@@ -92,6 +144,14 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
 }
 
 OffsetStore::~OffsetStore() {
+  Close();
+  if (!owned_secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(owned_secondary_dir_, ec);
+  }
+}
+
+void OffsetStore::Close() {
   if (!db_) return;
   for (auto* handle : {default_cf_, runs_, checkpoints_, state_}) {
     if (handle == nullptr) continue;
@@ -100,6 +160,13 @@ OffsetStore::~OffsetStore() {
   }
   auto s = db_->Close();
   if (!s.ok()) RM_LOG_WARN("offsets: closing store at {}: {}", dir_.string(), s.ToString());
+  db_.reset();
+}
+
+common::Status OffsetStore::CatchUp() {
+  if (!secondary_) return common::Status::Ok();
+  return detail::ToStatus("catch up with the primary offsets store at " + dir_.string(),
+                          db_->TryCatchUpWithPrimary());
 }
 
 common::Status OffsetStore::CompactAll() {

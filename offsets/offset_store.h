@@ -30,6 +30,15 @@ struct OffsetStoreOptions {
   // Size of the shared block cache for reads (translations, dumps), in bytes.
   // Default: 16 MiB.
   uint64_t block_cache_size = 16u << 20;
+  // Open as a RocksDB secondary instance: read-only, and allowed while another process (a
+  // running mirror) holds the directory. It sees what the primary had made durable when Open()
+  // returned; CatchUp() brings it forward. Writes through a secondary store fail. Used by the
+  // `regionmirror offsets` CLI. Default: false
+  bool secondary = false;
+  // Where a secondary instance keeps its own info log (RocksDB needs a writable directory of its
+  // own). Empty: a fresh directory under the system temp directory, removed on close.
+  // Default: ""
+  std::filesystem::path secondary_dir;
 };
 
 // Owns the RocksDB handle and the column families `runs` (the offset map), `checkpoints`
@@ -38,7 +47,9 @@ struct OffsetStoreOptions {
 // Lifecycle: Open() creates or opens the directory and checks the stored format version; the
 // destructor closes the database (no flush needed: durability comes from the WAL, synced by
 // OffsetMap::Checkpoint and CheckpointStore::Put with sync). RocksDB allows one process per
-// directory: a second Open of the same path fails with "offsets.rocksdb".
+// directory: a second Open of the same path fails with "offsets.locked" (the message names the
+// directory and says another process holds it). Secondary instances (options.secondary) are the
+// exception: any number may read while one primary writes.
 // Threading: all methods are safe to call from any thread; OffsetMap and CheckpointStore
 // built over one store share it. The store must outlive them.
 class OffsetStore {
@@ -50,6 +61,11 @@ class OffsetStore {
   OffsetStore& operator=(const OffsetStore&) = delete;
 
   const std::filesystem::path& dir() const { return dir_; }
+  bool secondary() const { return secondary_; }
+
+  // Secondary instance only: reads what the primary made durable since Open() or the last
+  // CatchUp(). A no-op for a primary.
+  common::Status CatchUp();
 
   // Flushes memtables and compacts every column family to its final size (admin, benchmark).
   common::Status CompactAll();
@@ -66,8 +82,11 @@ class OffsetStore {
 
  private:
   OffsetStore() = default;
+  void Close();
 
   std::filesystem::path dir_;
+  bool secondary_ = false;
+  std::filesystem::path owned_secondary_dir_;  // removed on close when we created it
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* runs_ = nullptr;

@@ -441,7 +441,8 @@ TEST(OffsetStore, SecondOpenOfSameDirectoryFails) {
   ASSERT_TRUE(first);
   auto second = OffsetStore::Open(dir / "db");
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().code, "offsets.rocksdb");
+  EXPECT_EQ(second.error().code, "offsets.locked");
+  EXPECT_NE(second.error().message.find((dir / "db").string()), std::string::npos);
 }
 
 TEST(OffsetStore, RefusesUnknownFormatVersion) {
