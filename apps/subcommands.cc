@@ -10,6 +10,7 @@ std::vector<common::Subcommand> Subcommands() {
     for (auto& s : more) all.push_back(std::move(s));
   };
   add(MirrorSubcommands());
+  add(OffsetsSubcommands());
   add(TestbedSubcommands());
   all.push_back({"version", "Print the version.", "", {}, [](const auto&) {
                    fmt::print("regionmirror 0.1.0\n");

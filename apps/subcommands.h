@@ -12,5 +12,6 @@ std::vector<common::Subcommand> Subcommands();
 // Per-area lists, each defined in that area's file.
 std::vector<common::Subcommand> TestbedSubcommands();
 std::vector<common::Subcommand> MirrorSubcommands();
+std::vector<common::Subcommand> OffsetsSubcommands();
 
 }  // namespace rm::apps

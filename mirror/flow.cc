@@ -61,11 +61,12 @@ struct Flow::InFlight {
 };
 
 Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-           prometheus::Registry& registry)
+           prometheus::Registry& registry, OffsetsFlowHooks* hooks)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
       sink_(sink),
+      hooks_(hooks),
       probe_(registry, flow.name()),
       policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_) {
@@ -734,6 +735,9 @@ void Flow::UpdateLag() {
         hi >= 0) {
       probe_.SetLag(ps->topic, ps->partition,
                     std::max<int64_t>(0, hi - (ps->tracker->last_seen().value() + 1)));
+      // Offsets hook: the cached low watermark is the source log start; the offset map's runs
+      // below it can go (the pruning itself happens off this thread).
+      if (hooks_ && lo >= 0) hooks_->OnSourceLogStart(ps->key, SourceOffset(lo));
     }
   }
   auto stalled = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - last_delivery_);

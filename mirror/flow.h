@@ -35,6 +35,7 @@
 #include "common/kafka_client.h"
 #include "mirror/completion_tracker.h"
 #include "mirror/config.h"
+#include "mirror/offsets_hooks.h"
 #include "mirror/probe.h"
 #include "mirror/replication_policy.h"
 #include "mirror/tail_scanner.h"
@@ -45,9 +46,10 @@ namespace rm::mirror {
 
 class Flow : public common::RebalanceListener {
  public:
-  // `sink` may be null (no offset map); it must outlive the flow.
+  // `sink` may be null (no offset map); it must outlive the flow. So may `hooks` (told the
+  // source log start of assigned partitions, for pruning the offset map).
   Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-       prometheus::Registry& registry);
+       prometheus::Registry& registry, OffsetsFlowHooks* hooks = nullptr);
   ~Flow() override;
 
   common::Status Run(const std::atomic<bool>& stop);
@@ -95,6 +97,7 @@ class Flow : public common::RebalanceListener {
   const FlowConfig flow_;
   const std::string name_;
   offsets::DeliverySink* sink_;
+  OffsetsFlowHooks* hooks_;
   MirrorProbe probe_;
   std::unique_ptr<ReplicationPolicy> policy_;
   TopicFilter filter_;

@@ -47,8 +47,9 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
       Flow* flow;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        flows_[index] = std::make_unique<Flow>(config_, fc, sinks_ ? sinks_(fc) : nullptr,
-                                               *common::MetricsRegistry());
+        FlowOffsets attached = sinks_ ? sinks_(fc) : FlowOffsets{};
+        flows_[index] = std::make_unique<Flow>(config_, fc, attached.sink,
+                                               *common::MetricsRegistry(), attached.hooks);
         flow = flows_[index].get();
         flow_errors_[index].clear();
       }

@@ -14,13 +14,20 @@
 #include "common/http_server.h"
 #include "mirror/config.h"
 #include "mirror/flow.h"
+#include "mirror/offsets_hooks.h"
 #include "offsets/delivery_sink.h"
 
 namespace rm::mirror {
 
-// Builds the offset map sink of a flow (null: none). Lets apps/ wire the offsets module in
-// without mirror/ depending on RocksDB.
-using SinkFactory = std::function<offsets::DeliverySink*(const FlowConfig&)>;
+// What the offsets integration attaches to one flow; both may be null. They must outlive the
+// Mirror; a flow rebuilt after an error gets the same ones again.
+struct FlowOffsets {
+  offsets::DeliverySink* sink = nullptr;  // offset map sink (e.g. mirror::OffsetSyncPublisher)
+  OffsetsFlowHooks* hooks = nullptr;      // told source log starts, for pruning
+};
+// Builds the offsets attachments of a flow. Lets apps/ wire the offsets module in without
+// mirror/ owning the RocksDB store.
+using SinkFactory = std::function<FlowOffsets(const FlowConfig&)>;
 // Extra admin routes (offsets queries) added by apps/.
 using RouteInstaller = std::function<void(common::HttpServer&)>;
 

@@ -1,0 +1,91 @@
+#include "mirror/offset_sync_publisher.h"
+
+#include "common/log.h"
+
+namespace rm::mirror {
+
+OffsetSyncPublisher::OffsetSyncPublisher(offsets::OffsetMap& map, std::string flow,
+                                         std::string syncs_topic, RecordWriter* writer)
+    : map_(map), flow_(std::move(flow)), topic_(std::move(syncs_topic)), writer_(writer) {}
+
+void OffsetSyncPublisher::OnDelivered(const offsets::PartitionKey& p, common::SourceOffset source,
+                                      common::TargetOffset target) {
+  map_.OnDelivered(p, source, target);
+  if (writer_ == nullptr) return;
+  const size_t before = pending_.size();
+  emitter_.OnDelivered(p, source, target, &pending_);
+  if (pending_.size() > kMaxPendingSyncs) {
+    const size_t over = pending_.size() - kMaxPendingSyncs;
+    if (dropped_.fetch_add(over) == 0) {
+      RM_LOG_ERROR(
+          "flow {}: {} offset syncs wait for topic {}; dropping new ones (a map rebuilt from the "
+          "topic will re-read around them)",
+          flow_, kMaxPendingSyncs, topic_);
+    }
+    pending_.resize(kMaxPendingSyncs);
+  }
+  if (pending_.size() != before) pending_count_.store(pending_.size());
+}
+
+common::Status OffsetSyncPublisher::Checkpoint() {
+  common::Status st = map_.Checkpoint();
+  // "offsets.rejected_report" still persisted every valid report: publish those.
+  if (writer_ != nullptr && (st.ok() || st.error().code == "offsets.rejected_report")) {
+    emitter_.FlushTail(&pending_);
+    Publish();
+  }
+  return st;
+}
+
+common::Result<std::optional<offsets::DeliveredPosition>> OffsetSyncPublisher::LastDurable(
+    const offsets::PartitionKey& p) {
+  return map_.LastDurable(p);
+}
+
+void OffsetSyncPublisher::Publish() {
+  writer_->Poll();
+  if (!topic_ready_.load() || pending_.empty()) {
+    pending_count_.store(pending_.size());
+    return;
+  }
+  size_t written = 0;
+  for (; written < pending_.size(); ++written) {
+    auto record = offsets::mm2::Encode(pending_[written]);
+    if (!record.ok()) {
+      // Only a topic name over 32767 bytes fails to encode; Kafka refuses those anyway.
+      RM_LOG_ERROR("flow {}: offset sync not published: {}", flow_, record.error().message);
+      continue;
+    }
+    if (!writer_->Write(topic_, kInternalTopicPartition, record->key, record->value)) break;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(written));
+  published_.fetch_add(written);
+  pending_count_.store(pending_.size());
+}
+
+void OffsetSyncPublisher::OnSourceLogStart(const offsets::PartitionKey& p,
+                                           common::SourceOffset log_start) {
+  std::lock_guard lock(log_start_mu_);
+  log_starts_[{p.topic, p.partition}] = log_start;
+}
+
+std::vector<std::pair<offsets::PartitionKey, common::SourceOffset>>
+OffsetSyncPublisher::TakeLogStarts() {
+  std::map<std::pair<std::string, int32_t>, common::SourceOffset> taken;
+  {
+    std::lock_guard lock(log_start_mu_);
+    taken.swap(log_starts_);
+  }
+  std::vector<std::pair<offsets::PartitionKey, common::SourceOffset>> out;
+  out.reserve(taken.size());
+  for (auto& [tp, offset] : taken) {
+    out.push_back({offsets::PartitionKey{flow_, tp.first, tp.second}, offset});
+  }
+  return out;
+}
+
+OffsetSyncPublisherStats OffsetSyncPublisher::stats() const {
+  return {published_.load(), pending_count_.load(), dropped_.load()};
+}
+
+}  // namespace rm::mirror
