@@ -39,7 +39,20 @@ common::Status OffsetSyncPublisher::Checkpoint() {
 
 common::Result<std::optional<offsets::DeliveredPosition>> OffsetSyncPublisher::LastDurable(
     const offsets::PartitionKey& p) {
-  return map_.LastDurable(p);
+  auto durable = map_.LastDurable(p);
+  if (writer_ == nullptr || !durable.ok() || !*durable || resumed_.count(p)) return durable;
+  auto run = map_.LastDurableRun(p);
+  if (!run.ok()) return run.error();
+  resumed_.insert(p);
+  if (*run) {
+    const offsets::Run& r = **run;
+    pending_.push_back({p.topic, p.partition, r.source_start, r.target_start});
+    if (r.count > 1) {
+      pending_.push_back({p.topic, p.partition, r.source_end() - 1, r.target_end() - 1});
+    }
+    pending_count_.store(pending_.size());
+  }
+  return durable;
 }
 
 void OffsetSyncPublisher::Publish() {

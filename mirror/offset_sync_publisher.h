@@ -14,6 +14,13 @@
 // claims more than the original did. Syncs wait (in order) while the topic is not ready
 // (SetTopicReady() not called yet, or the producer's queue is full).
 //
+// Resume syncs: a kill -9 loses the syncs still in the producer's queue (the map has their
+// runs: they were durable before they were written). So the first time this process resumes
+// a partition that has durable runs (the flow's LastDurable() call on assignment), the last
+// durable run is described again, (s0, t0) and its last record, before anything new. A
+// rebuild skips what it already has and so recovers at least the start and end of the run the
+// previous process was extending, which is where its unsent syncs were.
+//
 // It also collects the source log start offsets the flow reports (OffsetsFlowHooks), for the
 // group checkpointer's thread to prune the map with (TakeLogStarts): pruning is an fsync'd
 // RocksDB write and stays off the data path.
@@ -30,6 +37,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "mirror/internal_topics.h"
@@ -85,6 +93,7 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
   // Syncs not yet written, in emission order. All of them describe durable records right after
   // a successful checkpoint (the flow reports and checkpoints on one thread).
   std::vector<offsets::mm2::OffsetSync> pending_;
+  std::unordered_set<offsets::PartitionKey> resumed_;  // resume syncs emitted for these
   std::atomic<bool> topic_ready_{false};
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> pending_count_{0};

@@ -276,6 +276,11 @@ Result<std::optional<DeliveredPosition>> OffsetMap::LastDurable(const PartitionK
       DeliveredPosition{(*last)->source_end() - 1, (*last)->target_end() - 1});
 }
 
+Result<std::optional<Run>> OffsetMap::LastDurableRun(const PartitionKey& p) const {
+  if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
+  return ReadLastRun(detail::PartitionPrefix(p));
+}
+
 Result<std::optional<DeliveredPosition>> OffsetMap::LastReported(const PartitionKey& p) {
   std::lock_guard lock(mu_);
   auto state = StateLocked(p);

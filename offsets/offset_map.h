@@ -146,6 +146,9 @@ class OffsetMap final : public DeliverySink {
   // rules as OnDelivered, but a violation is returned here instead of at Checkpoint().
   common::Status AppendRun(const PartitionKey& p, const Run& run);
 
+  // The last durable run of p (nullopt: none). Lets a restarted publisher re-describe it.
+  common::Result<std::optional<Run>> LastDurableRun(const PartitionKey& p) const;
+
   // The last record reported for p, durable or not (nullopt: none).
   common::Result<std::optional<DeliveredPosition>> LastReported(const PartitionKey& p);
 

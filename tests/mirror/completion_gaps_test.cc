@@ -48,6 +48,8 @@ class FakeWriter : public RecordWriter {
     records_.push_back({key, value});
     return true;
   }
+  // kill -9: what was still in the producer's queue never reaches the topic.
+  void DropLast(size_t n) { records_.resize(records_.size() - std::min(n, records_.size())); }
   void Poll() override {}
   common::Status Flush(std::chrono::milliseconds) override { return common::Status::Ok(); }
   const std::vector<offsets::mm2::KafkaRecord>& records() const { return records_; }
@@ -66,6 +68,7 @@ struct SimOptions {
   int foreign_percent = 0;    // chance of a foreign record in the target before an append
   int crash_every_steps = 0;  // 0: never crash
   int refuse_percent = 0;
+  size_t lost_syncs_per_crash = 0;  // at most this many of the newest syncs are lost
   unsigned seed = 1;
 };
 
@@ -208,6 +211,35 @@ class Simulation {
     }
   }
 
+  // The map rebuilt from the published syncs claims nothing the original does not.
+  void ExpectRebuildWithinMap(const std::filesystem::path& rebuild_dir) {
+    std::vector<offsets::mm2::OffsetSync> syncs;
+    for (const auto& r : writer_.records()) {
+      auto sync = offsets::mm2::DecodeOffsetSync(r.key, r.value);
+      ASSERT_TRUE(sync.ok()) << sync.error().message;
+      syncs.push_back(*sync);
+    }
+    auto store = offsets::testing::OpenStore(rebuild_dir);
+    ASSERT_TRUE(store);
+    offsets::OffsetMap rebuilt(*store);
+    ASSERT_TRUE(offsets::RebuildFromOffsetSyncs(rebuilt, kFlow, syncs).ok());
+    int64_t covered = 0;
+    for (const auto& [p, run] : Runs(rebuilt)) {
+      for (int64_t i = 0; i < run.count; ++i) {
+        auto t = map_->Translate(p, run.source_start + i);
+        ASSERT_TRUE(t.ok());
+        ASSERT_EQ(*t, (offsets::TranslationResult{offsets::TranslationKind::kExact,
+                                                  run.target_start + i}))
+            << "rebuilt map claims " << (run.source_start + i).value() << " -> "
+            << (run.target_start + i).value();
+      }
+      covered += run.count;
+    }
+    int64_t total = 0;
+    for (const auto& [p, run] : Runs(*map_)) total += run.count;
+    EXPECT_GT(covered, total / 2) << "the rebuild lost most of the map";
+  }
+
   int crashes() const { return crashes_; }
   size_t gaps_in_runs() const { return Runs(*map_).size(); }
 
@@ -277,6 +309,7 @@ class Simulation {
   // gone from the producer; the target keeps what it appended. Then Flow::ResumePosition.
   void Crash() {
     ++crashes_;
+    if (o_.lost_syncs_per_crash > 0) writer_.DropLast(rng_() % (o_.lost_syncs_per_crash + 1));
     publisher_.reset();
     map_.reset();
     store_.reset();
@@ -284,7 +317,7 @@ class Simulation {
     for (auto& p : parts_) {
       p.queued.clear();
       p.acked.clear();
-      auto durable = map_->LastDurable(p.key);
+      auto durable = publisher_->LastDurable(p.key);  // as Flow::ResumePosition asks
       ASSERT_TRUE(durable.ok());
       ASSERT_TRUE(*durable);
       int64_t last_source = (*durable)->source.value();
@@ -340,6 +373,20 @@ TEST(CompletionGaps, CrashesBetweenCheckpointsKeepTranslationsExactAfterRestart)
   // No foreign writes: an equal delta across a restart means every record between was
   // delivered, so even the syncs of restarted emitters rebuild the same runs.
   sim.ExpectRebuildEqualsMap(dir / "rebuilt");
+}
+
+TEST(CompletionGaps, SyncsLostInAKillNeverMakeTheRebuiltMapClaimMore) {
+  rm::testing::TempDir dir;
+  SimOptions o;
+  o.crash_every_steps = 300;
+  o.lost_syncs_per_crash = 4;
+  o.seed = 5;
+  Simulation sim(dir / "map", o);
+  sim.Run();
+  if (HasFatalFailure()) return;
+  EXPECT_GT(sim.crashes(), 5);
+  sim.ExpectExactTranslations();
+  sim.ExpectRebuildWithinMap(dir / "rebuilt");
 }
 
 TEST(CompletionGaps, NothingButGapsStillMapsEveryDeliveredRecord) {
