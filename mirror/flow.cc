@@ -288,8 +288,9 @@ void Flow::UpdateSubscription() {
 // Resume rules, in order:
 //   1. The target is the truth: the record after the last one whose provenance header says it
 //      came from this source partition. When the offset map has durable state, the target is
-//      read from just after its last durable record, and every copied record found there is
-//      reported to the map first, so the map has no hole after a crash.
+//      read from just after its last durable record (or, before the first checkpoint, from the
+//      recorded fresh start), and every copied record found there is reported to the map
+//      first, so the map has no hole after a crash.
 //   2. Nothing of ours in the target: the group's committed source offset (it only advances
 //      after delivery, so it never skips; it matters when the target's copy has expired).
 //   3. Neither: mirror.start_from (earliest or latest).
@@ -298,25 +299,42 @@ void Flow::UpdateSubscription() {
 Result<int64_t> Flow::ResumePosition(PartitionState& ps) {
   std::optional<CopiedRecord> last;
   std::optional<offsets::DeliveredPosition> durable;
+  std::optional<TargetOffset> fresh_floor;  // nothing durable, but a fresh start was recorded
   if (sink_) {
     auto d = sink_->LastDurable(ps.key);
     if (!d.ok()) return d.error();
     durable = *d;
+    if (!durable) {
+      auto f = sink_->FreshStartFloor(ps.key);
+      if (!f.ok()) return f.error();
+      fresh_floor = *f;
+    }
   }
   TailScanRequest req{ps.target_topic, ps.partition, 0, true};
   if (durable) {
     req.find_last_only = false;
     req.from = durable->target.value() + 1;
     last = CopiedRecord{durable->source, durable->target};
+  } else if (fresh_floor) {
+    req.find_last_only = false;
+    req.from = fresh_floor->value();
   }
   auto scan = scanner_->Scan(req, kScanTimeout);
   if (!scan.ok()) return scan.error();
+  const bool report_all = durable || fresh_floor;
   for (const auto& c : scan->copied) {
     if (last && c.source <= last->source) continue;
-    if (sink_ && durable) sink_->OnDelivered(ps.key, c.source, c.target);
+    if (sink_ && report_all) sink_->OnDelivered(ps.key, c.source, c.target);
     last = c;
   }
-  if (sink_ && !durable && last) sink_->OnDelivered(ps.key, last->source, last->target);
+  if (sink_ && !report_all) {
+    if (last) sink_->OnDelivered(ps.key, last->source, last->target);
+    // DeliverySink restart contract: record durably where this fresh start's copies begin, so
+    // a crash before the first checkpoint still lets the next start re-report them.
+    auto st =
+        sink_->MarkFreshStart(ps.key, last ? last->target : TargetOffset(scan->watermarks.high));
+    if (!st.ok()) return st.error();
+  }
 
   auto wm = consumer_->QueryWatermarks(ps.topic, ps.partition, kAdminTimeout);
   if (!wm.ok()) return wm.error();

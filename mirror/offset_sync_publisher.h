@@ -71,6 +71,14 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
   common::Status Checkpoint() override;
   common::Result<std::optional<offsets::DeliveredPosition>> LastDurable(
       const offsets::PartitionKey& p) override;
+  common::Status MarkFreshStart(const offsets::PartitionKey& p,
+                                common::TargetOffset floor) override {
+    return map_.MarkFreshStart(p, floor);
+  }
+  common::Result<std::optional<common::TargetOffset>> FreshStartFloor(
+      const offsets::PartitionKey& p) override {
+    return map_.FreshStartFloor(p);
+  }
 
   // OffsetsFlowHooks
   void OnSourceLogStart(const offsets::PartitionKey& p, common::SourceOffset log_start) override;

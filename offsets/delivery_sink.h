@@ -55,6 +55,24 @@ class DeliverySink {
     (void)p;
     return std::optional<DeliveredPosition>();
   }
+
+  // Restart contract, when nothing is durable for p. A process killed before its first
+  // Checkpoint() of p leaves copies in the target that no LastDurable() points to. So, when
+  // LastDurable(p) is nullopt and FreshStartFloor(p) too, the mirror calls MarkFreshStart(p, f)
+  // before copying anything, f being the target offset from which its copies (re)start (the
+  // last copy it found there, or the partition's end), and the sink keeps f durably. After a
+  // crash, FreshStartFloor(p) returns f and the mirror reports every copy it finds from f on,
+  // as after LastDurable. The defaults record nothing (sinks without durable state).
+  virtual common::Status MarkFreshStart(const PartitionKey& p, common::TargetOffset floor) {
+    (void)p;
+    (void)floor;
+    return common::Status::Ok();
+  }
+  virtual common::Result<std::optional<common::TargetOffset>> FreshStartFloor(
+      const PartitionKey& p) {
+    (void)p;
+    return std::optional<common::TargetOffset>();
+  }
 };
 
 }  // namespace rm::offsets

@@ -276,6 +276,37 @@ Result<std::optional<DeliveredPosition>> OffsetMap::LastDurable(const PartitionK
       DeliveredPosition{(*last)->source_end() - 1, (*last)->target_end() - 1});
 }
 
+Status OffsetMap::MarkFreshStart(const PartitionKey& p, TargetOffset floor) {
+  if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s;
+  if (!floor.valid()) {
+    return Error{"offsets.invalid_argument", "negative fresh-start floor for " + Describe(p)};
+  }
+  std::string value;
+  detail::PutU64(&value, static_cast<uint64_t>(floor.value()));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return detail::ToStatus(
+      "record the fresh start of " + Describe(p),
+      store_.db()->Put(wo, store_.state(), detail::FreshStartKey(detail::PartitionPrefix(p)),
+                       value));
+}
+
+Result<std::optional<TargetOffset>> OffsetMap::FreshStartFloor(const PartitionKey& p) {
+  if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
+  std::string value;
+  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.state(),
+                            detail::FreshStartKey(detail::PartitionPrefix(p)), &value);
+  if (s.IsNotFound()) return std::optional<TargetOffset>();
+  if (!s.ok()) return detail::RocksError("read fresh-start floor", s);
+  detail::Reader r(value);
+  uint64_t floor = 0;
+  if (!r.GetU64(&floor) || !r.empty() ||
+      floor > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return detail::Corruption("malformed fresh-start floor for " + Describe(p));
+  }
+  return std::optional<TargetOffset>(TargetOffset(static_cast<int64_t>(floor)));
+}
+
 Result<std::optional<Run>> OffsetMap::LastDurableRun(const PartitionKey& p) const {
   if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
   return ReadLastRun(detail::PartitionPrefix(p));

@@ -113,11 +113,11 @@ struct OffsetMapStats {
 // One OffsetMap per store: two writers over one store would interleave runs.
 //
 // Persistence: the `runs` column family (one entry per run, layout above) and, in `state`,
-// the prune floor per partition. Reports are batched in memory; Checkpoint() writes the closed
-// runs and the current (open) run of every changed partition in one WriteBatch with
-// sync=true, so after kill -9 every run acknowledged by a successful Checkpoint() is intact
-// and nothing unreported appears. A run that is still growing is rewritten in place (same
-// key, longer count) at each checkpoint.
+// the prune floor and the fresh-start floor (DeliverySink::MarkFreshStart) per partition. Reports
+// are batched in memory; Checkpoint() writes the closed runs and the current (open) run of every
+// changed partition in one WriteBatch with sync=true, so after kill -9 every run acknowledged by a
+// successful Checkpoint() is intact and nothing unreported appears. A run that is still growing is
+// rewritten in place (same key, longer count) at each checkpoint.
 //
 // Reads (Translate, ForEachRun, LastDurable) see only what is durable, i.e. the state as of
 // the last successful Checkpoint(): a translation never points past what survives a crash.
@@ -141,6 +141,10 @@ class OffsetMap final : public DeliverySink {
                    common::TargetOffset target) override;
   common::Status Checkpoint() override;
   common::Result<std::optional<DeliveredPosition>> LastDurable(const PartitionKey& p) override;
+  // Stored in `state`, durable on return (sync write).
+  common::Status MarkFreshStart(const PartitionKey& p, common::TargetOffset floor) override;
+  common::Result<std::optional<common::TargetOffset>> FreshStartFloor(
+      const PartitionKey& p) override;
 
   // Reports `run.count` consecutive delivered records at once (rebuild, bulk loads). Same
   // rules as OnDelivered, but a violation is returned here instead of at Checkpoint().

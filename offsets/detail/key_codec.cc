@@ -180,6 +180,12 @@ std::string PruneKey(std::string_view partition_prefix) {
   return out;
 }
 
+std::string FreshStartKey(std::string_view partition_prefix) {
+  std::string out = "fresh";
+  out.append(partition_prefix);
+  return out;
+}
+
 std::string PrefixSuccessor(std::string_view prefix) {
   std::string out(prefix);
   while (!out.empty()) {

@@ -73,6 +73,8 @@ std::string RunValue(common::TargetOffset target_start, int64_t count);
 bool DecodeRunValue(std::string_view value, common::TargetOffset* target_start, int64_t* count);
 
 std::string PruneKey(std::string_view partition_prefix);
+// `state` key of a partition's fresh-start floor (DeliverySink::MarkFreshStart).
+std::string FreshStartKey(std::string_view partition_prefix);
 
 // The smallest string greater than every string that starts with `prefix` (an exclusive
 // upper bound for iteration); empty when no such string exists (prefix all 0xff).

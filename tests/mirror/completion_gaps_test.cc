@@ -100,15 +100,14 @@ class Simulation {
         if (Percent(o.filtered_percent)) part.filtered.insert(offset);
         part.source.push_back(offset++);
       }
-      part.tracker = std::make_unique<CompletionTracker>(SourceOffset(0));
       parts_.push_back(std::move(part));
     }
     Open();
+    for (auto& p : parts_) Resume(p);
   }
 
   void Run() {
     int steps = 0;
-    bool all_checkpointed_once = false;
     while (!Done()) {
       ++steps;
       auto& p = parts_[rng_() % parts_.size()];
@@ -130,13 +129,13 @@ class Simulation {
           if (rng_() % 4 == 0) {
             for (auto& q : parts_) Drain(q);
             ASSERT_TRUE(publisher_->Checkpoint().ok());
-            all_checkpointed_once = all_checkpointed_once || EveryPartitionDurable();
           }
           break;
       }
-      // Crash only once every partition has durable state: the flow then re-reports exactly the
-      // target's tail after it (with nothing durable, it reports only the last record found).
-      if (o_.crash_every_steps > 0 && all_checkpointed_once && steps % o_.crash_every_steps == 0) {
+      // Crashes come at any time, also before the first checkpoint of a partition (the
+      // fresh-start floor then says where to re-read the target from).
+      if (o_.crash_every_steps > 0 &&
+          (steps % o_.crash_every_steps == 0 || steps == 3 || steps == 10)) {
         Crash();
       }
     }
@@ -241,6 +240,8 @@ class Simulation {
   }
 
   int crashes() const { return crashes_; }
+  // Partitions resumed from a fresh-start floor (crashed before their first checkpoint).
+  int floor_resumes() const { return floor_resumes_; }
   size_t gaps_in_runs() const { return Runs(*map_).size(); }
 
  private:
@@ -258,14 +259,6 @@ class Simulation {
     map_ = std::make_unique<offsets::OffsetMap>(*store_);
     publisher_ = std::make_unique<OffsetSyncPublisher>(*map_, kFlow, kSyncTopic, &writer_);
     publisher_->SetTopicReady();
-  }
-
-  bool EveryPartitionDurable() {
-    for (const auto& p : parts_) {
-      auto d = map_->LastDurable(p.key);
-      if (!d.ok() || !*d) return false;
-    }
-    return true;
   }
 
   // The consumer hands records to the producer (or the cycle guard skips them).
@@ -306,7 +299,7 @@ class Simulation {
   }
 
   // kill -9: everything not checkpointed is gone from the map, records not yet appended are
-  // gone from the producer; the target keeps what it appended. Then Flow::ResumePosition.
+  // gone from the producer; the target keeps what it appended. Then the flow resumes.
   void Crash() {
     ++crashes_;
     if (o_.lost_syncs_per_crash > 0) writer_.DropLast(rng_() % (o_.lost_syncs_per_crash + 1));
@@ -317,22 +310,56 @@ class Simulation {
     for (auto& p : parts_) {
       p.queued.clear();
       p.acked.clear();
-      auto durable = publisher_->LastDurable(p.key);  // as Flow::ResumePosition asks
-      ASSERT_TRUE(durable.ok());
-      ASSERT_TRUE(*durable);
-      int64_t last_source = (*durable)->source.value();
-      for (size_t t = static_cast<size_t>((*durable)->target.value()) + 1; t < p.target_log.size();
-           ++t) {
+      Resume(p);
+    }
+  }
+
+  // Flow::ResumePosition, on the fake target log, with the sink's restart contract.
+  void Resume(Partition& p) {
+    auto durable = publisher_->LastDurable(p.key);
+    ASSERT_TRUE(durable.ok());
+    std::optional<TargetOffset> floor;
+    if (!*durable) {
+      auto f = publisher_->FreshStartFloor(p.key);
+      ASSERT_TRUE(f.ok());
+      floor = *f;
+    }
+    int64_t last_source = -1, last_target = -1;
+    auto report = [&](size_t from) {
+      for (size_t t = from; t < p.target_log.size(); ++t) {
         const int64_t s = p.target_log[t];
         if (s <= last_source) continue;  // foreign (-1) or already known
         publisher_->OnDelivered(p.key, SourceOffset(s), TargetOffset(static_cast<int64_t>(t)));
         last_source = s;
+        last_target = static_cast<int64_t>(t);
       }
-      const int64_t resume = last_source + 1;
-      p.tracker = std::make_unique<CompletionTracker>(SourceOffset(resume));
-      p.next = static_cast<size_t>(std::lower_bound(p.source.begin(), p.source.end(), resume) -
-                                   p.source.begin());
+    };
+    if (*durable) {
+      last_source = (*durable)->source.value();
+      report(static_cast<size_t>((*durable)->target.value()) + 1);
+    } else if (floor) {
+      ++floor_resumes_;
+      report(static_cast<size_t>(floor->value()));
+    } else {
+      // Fresh start: only the last copy is reported, and where copies (re)start is recorded.
+      for (size_t t = p.target_log.size(); t-- > 0;) {
+        if (p.target_log[t] < 0) continue;
+        last_source = p.target_log[t];
+        last_target = static_cast<int64_t>(t);
+        publisher_->OnDelivered(p.key, SourceOffset(last_source), TargetOffset(last_target));
+        break;
+      }
+      ASSERT_TRUE(
+          publisher_
+              ->MarkFreshStart(
+                  p.key, TargetOffset(last_target >= 0 ? last_target
+                                                       : static_cast<int64_t>(p.target_log.size())))
+              .ok());
     }
+    const int64_t resume = last_source + 1;
+    p.tracker = std::make_unique<CompletionTracker>(SourceOffset(resume));
+    p.next = static_cast<size_t>(std::lower_bound(p.source.begin(), p.source.end(), resume) -
+                                 p.source.begin());
   }
 
   std::filesystem::path dir_;
@@ -344,6 +371,7 @@ class Simulation {
   std::unique_ptr<offsets::OffsetMap> map_;
   std::unique_ptr<OffsetSyncPublisher> publisher_;
   int crashes_ = 0;
+  int floor_resumes_ = 0;
 };
 
 TEST(CompletionGaps, SourceGapsFilteredRecordsAndForeignTargetWritesTranslateExactly) {
@@ -363,12 +391,13 @@ TEST(CompletionGaps, SourceGapsFilteredRecordsAndForeignTargetWritesTranslateExa
 TEST(CompletionGaps, CrashesBetweenCheckpointsKeepTranslationsExactAfterRestart) {
   rm::testing::TempDir dir;
   SimOptions o;
-  o.crash_every_steps = 400;
+  o.crash_every_steps = 150;
   o.seed = 11;
   Simulation sim(dir / "map", o);
   sim.Run();
   if (HasFatalFailure()) return;
   EXPECT_GT(sim.crashes(), 5);
+  EXPECT_GT(sim.floor_resumes(), 0);
   sim.ExpectExactTranslations();
   // No foreign writes: an equal delta across a restart means every record between was
   // delivered, so even the syncs of restarted emitters rebuild the same runs.
@@ -378,7 +407,7 @@ TEST(CompletionGaps, CrashesBetweenCheckpointsKeepTranslationsExactAfterRestart)
 TEST(CompletionGaps, SyncsLostInAKillNeverMakeTheRebuiltMapClaimMore) {
   rm::testing::TempDir dir;
   SimOptions o;
-  o.crash_every_steps = 300;
+  o.crash_every_steps = 170;
   o.lost_syncs_per_crash = 4;
   o.seed = 5;
   Simulation sim(dir / "map", o);
