@@ -80,6 +80,7 @@ Producer::Producer(const KafkaProperties& props, DeliveryCallback on_delivery,
 }
 
 rd_kafka_topic_t* Producer::TopicHandle(const std::string& topic) {
+  std::lock_guard<std::mutex> lock(topics_mu_);
   auto it = topics_.find(topic);
   if (it != topics_.end()) return it->second;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
@@ -106,40 +107,11 @@ void Producer::OnDeliveryTrampoline(rd_kafka_t*, const rd_kafka_message_t* msg, 
 
 rd_kafka_resp_err_t Producer::Produce(const ProduceRecord& r, void* opaque) {
   rd_kafka_headers_t* hdrs = r.headers.empty() ? nullptr : MakeHeaders(r.headers);
-  rd_kafka_vu_t vus[8];
-  size_t n = 0;
-  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  std::string topic(r.topic);
-  vus[n++].u.cstr = topic.c_str();
-  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
-  vus[n++].u.i32 = r.partition;
-  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
-  if (r.key) {
-    vus[n].vtype = RD_KAFKA_VTYPE_KEY;
-    vus[n].u.mem.ptr = const_cast<char*>(r.key->data());
-    vus[n++].u.mem.size = r.key->size();
-  }
-  if (r.value) {
-    vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
-    vus[n].u.mem.ptr = const_cast<char*>(r.value->data());
-    vus[n++].u.mem.size = r.value->size();
-  }
-  if (r.timestamp_ms) {
-    vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
-    vus[n++].u.i64 = r.timestamp_ms;
-  }
-  if (hdrs) {
-    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
-    vus[n++].u.headers = hdrs;
-  }
-  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
-  vus[n++].u.ptr = opaque;
-  rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vus, n);
-  if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
-  rd_kafka_resp_err_t err = rd_kafka_error_code(error);
-  rd_kafka_error_destroy(error);
-  if (hdrs) rd_kafka_headers_destroy(hdrs);
+  rd_kafka_resp_err_t err =
+      ProduceVu(TopicHandle(std::string(r.topic)), r.partition, r.key ? r.key->data() : nullptr,
+                r.key ? r.key->size() : 0, r.value ? r.value->data() : nullptr,
+                r.value ? r.value->size() : 0, r.timestamp_ms, hdrs, opaque, RD_KAFKA_MSG_F_COPY);
+  if (err && hdrs) rd_kafka_headers_destroy(hdrs);
   return err;
 }
 
@@ -155,12 +127,22 @@ rd_kafka_resp_err_t Producer::ProduceNoCopy(rd_kafka_topic_t* topic, int32_t par
                                             const void* key, size_t key_len, const void* value,
                                             size_t value_len, int64_t timestamp_ms,
                                             rd_kafka_headers_t* headers, void* opaque) {
-  rd_kafka_vu_t vus[8];
+  return ProduceVu(topic, partition, key, key_len, value, value_len, timestamp_ms, headers, opaque,
+                   0);
+}
+
+rd_kafka_resp_err_t Producer::ProduceVu(rd_kafka_topic_t* topic, int32_t partition, const void* key,
+                                        size_t key_len, const void* value, size_t value_len,
+                                        int64_t timestamp_ms, rd_kafka_headers_t* headers,
+                                        void* opaque, int msgflags) {
+  rd_kafka_vu_t vus[9];
   size_t n = 0;
   vus[n].vtype = RD_KAFKA_VTYPE_RKT;
   vus[n++].u.rkt = topic;
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = msgflags;
   vus[n].vtype = RD_KAFKA_VTYPE_KEY;
   vus[n].u.mem.ptr = const_cast<void*>(key);
   vus[n++].u.mem.size = key_len;

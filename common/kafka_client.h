@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,7 +107,14 @@ class Producer : public KafkaClient {
 
  private:
   static void OnDeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  // The one place that builds librdkafka's produce arguments. On failure `headers` stays the
+  // caller's.
+  rd_kafka_resp_err_t ProduceVu(rd_kafka_topic_t* topic, int32_t partition, const void* key,
+                                size_t key_len, const void* value, size_t value_len,
+                                int64_t timestamp_ms, rd_kafka_headers_t* headers, void* opaque,
+                                int msgflags);
   DeliveryCallback on_delivery_;
+  std::mutex topics_mu_;  // Produce() may be called from several threads
   std::map<std::string, rd_kafka_topic_t*> topics_;
 };
 
