@@ -10,12 +10,14 @@
 #include "apps/signals.h"
 #include "apps/subcommands.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/result.h"
 #include "mirror/config.h"
 #include "mirror/group_checkpointer.h"
 #include "mirror/internal_topics.h"
 #include "mirror/mirror.h"
 #include "mirror/offset_sync_publisher.h"
+#include "mirror/offsets_probe.h"
 #include "mirror/offsets_queries.h"
 #include "offsets/checkpoint_store.h"
 #include "offsets/offset_map.h"
@@ -60,6 +62,7 @@ class OffsetsRuntime {
     for (const auto& fc : config_.flows) {
       if (!fc.enabled) continue;
       PerFlow& f = flows_[fc.name()];
+      f.probe = std::make_unique<mirror::OffsetsProbe>(*common::MetricsRegistry(), fc.name());
       if (o.emit_syncs || o.emit_checkpoints) {
         const mirror::ClusterConfig* dst = config_.FindCluster(fc.target);
         common::KafkaProperties props = dst->properties;
@@ -69,9 +72,9 @@ class OffsetsRuntime {
       }
       f.publisher = std::make_unique<mirror::OffsetSyncPublisher>(
           *map_, fc.name(), mirror::OffsetSyncsTopic(fc.source),
-          o.emit_syncs ? f.writer.get() : nullptr);
+          o.emit_syncs ? f.writer.get() : nullptr, f.probe.get());
       f.checkpointer = std::make_unique<mirror::GroupCheckpointer>(
-          config_, fc, *map_, *checkpoints_, f.writer.get(), f.publisher.get());
+          config_, fc, *map_, *checkpoints_, f.writer.get(), f.publisher.get(), f.probe.get());
     }
     RM_LOG_INFO("offsets: map at {} (syncs {}, checkpoints {}, group offset sync {})", dir.string(),
                 o.emit_syncs ? "on" : "off", o.emit_checkpoints ? "on" : "off",
@@ -115,6 +118,7 @@ class OffsetsRuntime {
 
  private:
   struct PerFlow {
+    std::unique_ptr<mirror::OffsetsProbe> probe;
     std::unique_ptr<mirror::KafkaRecordWriter> writer;
     std::unique_ptr<mirror::OffsetSyncPublisher> publisher;
     std::unique_ptr<mirror::GroupCheckpointer> checkpointer;

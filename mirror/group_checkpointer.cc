@@ -33,7 +33,8 @@ int64_t NowMs() {
 
 GroupCheckpointer::GroupCheckpointer(const MirrorConfig& config, const FlowConfig& flow,
                                      offsets::OffsetMap& map, offsets::CheckpointStore& checkpoints,
-                                     RecordWriter* writer, OffsetSyncPublisher* publisher)
+                                     RecordWriter* writer, OffsetSyncPublisher* publisher,
+                                     OffsetsProbe* probe)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
@@ -41,6 +42,7 @@ GroupCheckpointer::GroupCheckpointer(const MirrorConfig& config, const FlowConfi
       checkpoints_(checkpoints),
       writer_(writer),
       publisher_(publisher),
+      probe_(probe),
       policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_) {
   const ClusterConfig* src = config.FindCluster(flow.source);
@@ -87,7 +89,8 @@ GroupCheckpointerStats GroupCheckpointer::stats() const {
   return stats_;
 }
 
-void GroupCheckpointer::CountError() {
+void GroupCheckpointer::CountError(const std::string& kind) {
+  if (probe_) probe_->AddError(kind);
   std::lock_guard lock(stats_mu_);
   ++stats_.errors;
 }
@@ -122,7 +125,7 @@ bool GroupCheckpointer::PrepareTopics() {
                                   kRequestTimeout, &create_supported_);
     if (!st.ok()) {
       RM_LOG_WARN("flow {}: offset syncs wait for their topic: {}", name_, st.error().message);
-      CountError();
+      CountError("topic");
       return false;
     }
     if (publisher_) publisher_->SetTopicReady();
@@ -132,7 +135,7 @@ bool GroupCheckpointer::PrepareTopics() {
                                   kRequestTimeout, &create_supported_);
     if (!st.ok()) {
       RM_LOG_WARN("flow {}: checkpoints wait for their topic: {}", name_, st.error().message);
-      CountError();
+      CountError("topic");
       return false;
     }
   }
@@ -186,7 +189,7 @@ bool GroupCheckpointer::RunRound() {
   if (!md.ok()) {
     RM_LOG_WARN("flow {}: group checkpoints: listing source topics failed: {}", name_,
                 md.error().message);
-    CountError();
+    CountError("source_metadata");
     return true;
   }
   auto partitions = MirroredPartitions(*md, filter_, std::nullopt);
@@ -218,7 +221,7 @@ void GroupCheckpointer::CheckpointGroup(const std::string& group,
   if (!committed.ok()) {
     RM_LOG_WARN("flow {}: reading the offsets of group {} on {} failed: {}", name_, group,
                 flow_.source, committed.error().message);
-    CountError();
+    CountError("source_offsets");
     return;
   }
   if (committed->empty()) return;
@@ -226,13 +229,14 @@ void GroupCheckpointer::CheckpointGroup(const std::string& group,
   if (!stored.ok()) {
     RM_LOG_ERROR("flow {}: storing the checkpoint of group {} failed: {}", name_, group,
                  stored.error().message);
-    CountError();
+    CountError("store");
     return;
   }
   {
     std::lock_guard lock(stats_mu_);
     stats_.checkpoints_stored += stored->size();
   }
+  if (probe_) probe_->AddGroupCheckpoints(stored->size());
   if (stored->empty()) return;
   RM_LOG_DEBUG("flow {}: group {}: {} partitions checkpointed", name_, group, stored->size());
   if (writer_ && config_.offsets.emit_checkpoints) EmitCheckpoints(*stored);
@@ -254,7 +258,7 @@ void GroupCheckpointer::EmitCheckpoints(const std::vector<offsets::GroupCheckpoi
     if (!record.ok()) {
       RM_LOG_ERROR("flow {}: checkpoint of group {} not written: {}", name_, c.group,
                    record.error().message);
-      CountError();
+      CountError("encode");
       continue;
     }
     // The queue is only full when the target has been unreachable for long; the next round
@@ -263,6 +267,7 @@ void GroupCheckpointer::EmitCheckpoints(const std::vector<offsets::GroupCheckpoi
     emitted_[key] = value;
     ++emitted;
   }
+  if (probe_) probe_->AddCheckpointRecords(emitted);
   std::lock_guard lock(stats_mu_);
   stats_.checkpoints_emitted += emitted;
 }
@@ -274,6 +279,7 @@ void GroupCheckpointer::SyncTargetGroup(const std::string& group,
     if (activity.ok() && *activity == GroupActivity::kActive) {
       RM_LOG_DEBUG("flow {}: group {} has active members on {}; its offsets are not synced", name_,
                    group, flow_.target);
+      if (probe_) probe_->AddGroupSyncSkipped();
       std::lock_guard lock(stats_mu_);
       ++stats_.target_skipped_active;
       return;
@@ -300,7 +306,7 @@ void GroupCheckpointer::SyncTargetGroup(const std::string& group,
   if (!current.ok()) {
     RM_LOG_WARN("flow {}: reading the offsets of group {} on {} failed: {}", name_, group,
                 flow_.target, current.error().message);
-    CountError();
+    CountError("target_offsets");
     return;
   }
   std::map<std::pair<std::string, int32_t>, int64_t> have;
@@ -318,11 +324,12 @@ void GroupCheckpointer::SyncTargetGroup(const std::string& group,
   if (!st.ok()) {
     RM_LOG_WARN("flow {}: committing group {} on {} failed (active members there?): {}", name_,
                 group, flow_.target, st.error().message);
-    CountError();
+    CountError("target_commit");
     return;
   }
   RM_LOG_DEBUG("flow {}: group {}: {} partitions synced on {}", name_, group, commits.size(),
                flow_.target);
+  if (probe_) probe_->AddTargetCommits(commits.size());
   std::lock_guard lock(stats_mu_);
   stats_.target_commits += commits.size();
 }
@@ -337,12 +344,13 @@ void GroupCheckpointer::PruneRound() {
     if (!res.ok()) {
       RM_LOG_WARN("flow {}: pruning {}[{}] below {} failed: {}", name_, p.topic, p.partition,
                   log_start.value(), res.error().message);
-      CountError();
+      CountError("prune");
       continue;
     }
     pruned += static_cast<uint64_t>(res->runs_deleted);
   }
   if (pruned > 0) RM_LOG_DEBUG("flow {}: pruned {} runs below the source log start", name_, pruned);
+  if (probe_ && pruned > 0) probe_->AddRunsPruned(pruned);
   std::lock_guard lock(stats_mu_);
   stats_.runs_pruned += pruned;
 }

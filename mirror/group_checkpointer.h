@@ -50,6 +50,7 @@
 #include "mirror/config.h"
 #include "mirror/internal_topics.h"
 #include "mirror/offset_sync_publisher.h"
+#include "mirror/offsets_probe.h"
 #include "mirror/replication_policy.h"
 #include "mirror/topic_filter.h"
 #include "offsets/checkpoint_store.h"
@@ -71,11 +72,11 @@ class GroupCheckpointer {
  public:
   // `config` and everything passed by pointer or reference must outlive the checkpointer.
   // `writer` may be null when neither syncs nor checkpoints are emitted; `publisher` may be
-  // null (no pruning, no topic readiness to signal). Throws ConfigError for bad client
-  // properties.
+  // null (no pruning, no topic readiness to signal); so may `probe` (no metrics). Throws
+  // ConfigError for bad client properties.
   GroupCheckpointer(const MirrorConfig& config, const FlowConfig& flow, offsets::OffsetMap& map,
                     offsets::CheckpointStore& checkpoints, RecordWriter* writer,
-                    OffsetSyncPublisher* publisher);
+                    OffsetSyncPublisher* publisher, OffsetsProbe* probe = nullptr);
   ~GroupCheckpointer();
   GroupCheckpointer(const GroupCheckpointer&) = delete;
   GroupCheckpointer& operator=(const GroupCheckpointer&) = delete;
@@ -103,7 +104,7 @@ class GroupCheckpointer {
   common::Consumer& GroupClient(std::map<std::string, std::unique_ptr<common::Consumer>>& cache,
                                 const common::KafkaProperties& props, const std::string& group,
                                 const std::string& side);
-  void CountError();
+  void CountError(const std::string& kind);
 
   const MirrorConfig& config_;
   const FlowConfig flow_;
@@ -112,6 +113,7 @@ class GroupCheckpointer {
   offsets::CheckpointStore& checkpoints_;
   RecordWriter* writer_;
   OffsetSyncPublisher* publisher_;
+  OffsetsProbe* probe_;
   std::unique_ptr<ReplicationPolicy> policy_;
   TopicFilter filter_;
   std::vector<std::string> literal_groups_;

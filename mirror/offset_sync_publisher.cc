@@ -5,8 +5,13 @@
 namespace rm::mirror {
 
 OffsetSyncPublisher::OffsetSyncPublisher(offsets::OffsetMap& map, std::string flow,
-                                         std::string syncs_topic, RecordWriter* writer)
-    : map_(map), flow_(std::move(flow)), topic_(std::move(syncs_topic)), writer_(writer) {}
+                                         std::string syncs_topic, RecordWriter* writer,
+                                         OffsetsProbe* probe)
+    : map_(map),
+      flow_(std::move(flow)),
+      topic_(std::move(syncs_topic)),
+      writer_(writer),
+      probe_(probe) {}
 
 void OffsetSyncPublisher::OnDelivered(const offsets::PartitionKey& p, common::SourceOffset source,
                                       common::TargetOffset target) {
@@ -23,6 +28,7 @@ void OffsetSyncPublisher::OnDelivered(const offsets::PartitionKey& p, common::So
           flow_, kMaxPendingSyncs, topic_);
     }
     pending_.resize(kMaxPendingSyncs);
+    if (probe_) probe_->AddError("syncs_dropped");
   }
   if (pending_.size() != before) pending_count_.store(pending_.size());
 }
@@ -74,6 +80,10 @@ void OffsetSyncPublisher::Publish() {
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(written));
   published_.fetch_add(written);
   pending_count_.store(pending_.size());
+  if (probe_) {
+    probe_->AddSyncsPublished(written);
+    probe_->SetSyncsPending(pending_.size());
+  }
 }
 
 void OffsetSyncPublisher::OnSourceLogStart(const offsets::PartitionKey& p,

@@ -42,6 +42,7 @@
 
 #include "mirror/internal_topics.h"
 #include "mirror/offsets_hooks.h"
+#include "mirror/offsets_probe.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_sync_emitter.h"
 
@@ -62,8 +63,9 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
 
   // `map` (shared by every flow) and `writer` must outlive the publisher. `writer` null: syncs
   // are not emitted (offsets.emit_syncs: false); the publisher is then only the map's sink.
+  // `probe` may be null (no metrics).
   OffsetSyncPublisher(offsets::OffsetMap& map, std::string flow, std::string syncs_topic,
-                      RecordWriter* writer);
+                      RecordWriter* writer, OffsetsProbe* probe = nullptr);
 
   // offsets::DeliverySink
   void OnDelivered(const offsets::PartitionKey& p, common::SourceOffset source,
@@ -97,6 +99,7 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
   const std::string flow_;
   const std::string topic_;
   RecordWriter* writer_;
+  OffsetsProbe* probe_;
   offsets::OffsetSyncEmitter emitter_;
   // Syncs not yet written, in emission order. All of them describe durable records right after
   // a successful checkpoint (the flow reports and checkpoints on one thread).

@@ -220,6 +220,12 @@ TEST_F(OffsetsIntegration, GroupStoppedAtHundredRandomPositionsContinuesOnTarget
   ASSERT_TRUE(http.ok());
   ASSERT_EQ(http->first, 200) << http->second;
   auto http_rows = nlohmann::json::parse(http->second);
+  auto metrics = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/metrics", "");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->second.find("rm_offsets_group_checkpoints_total{flow=\"us-east->eu-west\"}"),
+            std::string::npos)
+      << metrics->second;
+  EXPECT_NE(metrics->second.find("rm_offsets_syncs_published_total"), std::string::npos);
   EXPECT_EQ(cli_rows, http_rows);
   ASSERT_EQ(cli_rows.size(), static_cast<size_t>(kPartitions)) << cli.output;
   for (const auto& row : cli_rows) {
