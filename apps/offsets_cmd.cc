@@ -65,7 +65,10 @@ std::unique_ptr<offsets::OffsetStore> OpenSecondary(const mirror::MirrorConfig& 
   options.secondary = true;
   auto store = offsets::OffsetStore::Open(config.offsets.dir, options);
   if (!store.ok()) {
-    throw ConfigError(fmt::format("{}: offsets.dir: {}", FLAGS_config, store.error().message));
+    throw ConfigError(fmt::format("{}: offsets.dir: {}{}", FLAGS_config, store.error().message,
+                                  store.error().code == "offsets.not_found"
+                                      ? " (has `regionmirror run` run with this offsets.dir?)"
+                                      : ""));
   }
   return std::move(store).value();
 }

@@ -17,7 +17,10 @@
 #include <vector>
 
 #include "mirror/completion_tracker.h"
+#include "mirror/config.h"
+#include "mirror/group_checkpointer.h"
 #include "mirror/offset_sync_publisher.h"
+#include "offsets/checkpoint_store.h"
 #include "offsets/mm2_format.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
@@ -431,6 +434,46 @@ TEST(CompletionGaps, NothingButGapsStillMapsEveryDeliveredRecord) {
   if (HasFatalFailure()) return;
   sim.ExpectExactTranslations();
   sim.ExpectRebuildEqualsMap(dir / "rebuilt");
+}
+
+// Pruning is driven from the flow's log start reports but done on the checkpointer's thread.
+TEST(CompletionGaps, RunsBelowTheSourceLogStartArePrunedOffTheDataPath) {
+  rm::testing::TempDir dir;
+  auto store = offsets::testing::OpenStore(dir / "map");
+  ASSERT_TRUE(store);
+  offsets::OffsetMap map(*store);
+  offsets::CheckpointStore checkpoints(*store);
+  OffsetSyncPublisher publisher(map, kFlow, kSyncTopic, nullptr);
+  const PartitionKey key{kFlow, "orders", 0};
+  for (int64_t s = 0; s < 100; ++s) publisher.OnDelivered(key, SourceOffset(s), TargetOffset(s));
+  for (int64_t s = 110; s < 200; ++s) {
+    publisher.OnDelivered(key, SourceOffset(s), TargetOffset(s - 10));
+  }
+  ASSERT_TRUE(publisher.Checkpoint().ok());
+  publisher.OnSourceLogStart(key, SourceOffset(150));  // what the flow reports every 5 s
+
+  MirrorConfig config;
+  config.clusters = {{"us-east", "127.0.0.1:1", {}}, {"eu-west", "127.0.0.1:1", {}}};
+  FlowConfig flow;
+  flow.source = "us-east";
+  flow.target = "eu-west";
+  config.flows = {flow};
+  GroupCheckpointer checkpointer(config, config.flows[0], map, checkpoints, nullptr, &publisher);
+  checkpointer.PruneRound();
+  EXPECT_EQ(checkpointer.stats().runs_pruned, 1u);
+  auto floor = map.PruneFloor(key);
+  ASSERT_TRUE(floor.ok());
+  EXPECT_EQ(*floor, SourceOffset(150));
+  auto kept = map.Translate(key, SourceOffset(150));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept,
+            (offsets::TranslationResult{offsets::TranslationKind::kExact, TargetOffset(140)}));
+  auto below = map.Translate(key, SourceOffset(5));
+  ASSERT_TRUE(below.ok());
+  EXPECT_EQ(*below, (offsets::TranslationResult{offsets::TranslationKind::kBelowEarliest,
+                                                TargetOffset(100)}));
+  checkpointer.PruneRound();  // nothing new reported: nothing to do
+  EXPECT_EQ(checkpointer.stats().runs_pruned, 1u);
 }
 
 }  // namespace
