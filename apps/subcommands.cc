@@ -11,6 +11,8 @@ std::vector<common::Subcommand> Subcommands() {
   };
   add(MirrorSubcommands());
   add(OffsetsSubcommands());
+  add(PostgresCdcSubcommands());
+  add(CassandraCdcSubcommands());
   add(TestbedSubcommands());
   all.push_back({"version", "Print the version.", "", {}, [](const auto&) {
                    fmt::print("regionmirror 0.1.0\n");

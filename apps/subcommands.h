@@ -13,5 +13,7 @@ std::vector<common::Subcommand> Subcommands();
 std::vector<common::Subcommand> TestbedSubcommands();
 std::vector<common::Subcommand> MirrorSubcommands();
 std::vector<common::Subcommand> OffsetsSubcommands();
+std::vector<common::Subcommand> PostgresCdcSubcommands();
+std::vector<common::Subcommand> CassandraCdcSubcommands();
 
 }  // namespace rm::apps
