@@ -55,7 +55,7 @@ std::string EncodeValue(const ChangeEvent& event) {
   j["before"] = event.before ? *event.before : Json(nullptr);
   j["after"] = event.after ? *event.after : Json(nullptr);
   j["source"] = SourceJson(event.source);
-  j["op"] = OperationCode(event.op);
+  j["op"] = event.op_code.empty() ? OperationCode(event.op) : std::string_view(event.op_code);
   j["ts_ms"] = event.ts_ms;
   j["transaction"] = nullptr;
   // Invalid UTF-8 in text columns is replaced rather than throwing on the data path.

@@ -58,6 +58,10 @@ struct SourceInfo {
 struct ChangeEvent {
   std::string topic;
   Operation op = Operation::kCreate;
+  // Written as "op" instead of OperationCode(op) when not empty: connectors whose Debezium
+  // counterpart uses other codes (Cassandra: "i" insert, "r" range tombstone). `op` still says
+  // what kind of change it is (e.g. kDelete decides the tombstone after it).
+  std::string op_code;
   // Row images; absent = JSON null (no before image on insert, no after image on delete).
   std::optional<Json> before;
   std::optional<Json> after;
