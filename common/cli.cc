@@ -101,6 +101,8 @@ int RunCli(int argc, char** argv, const std::vector<Subcommand>& subcommands) {
       } else {
         flags.emplace_back(body.substr(0, eq), body.substr(eq + 1));
       }
+      // gflags names use '_'; accept the '-' spelling too (--dry-run is --dry_run).
+      std::replace(flags.back().first.begin(), flags.back().first.end(), '-', '_');
       // `--flag value` for non-bool flags: take the next argument as the value.
       gflags::CommandLineFlagInfo info;
       if (!flags.back().second &&

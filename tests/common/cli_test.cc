@@ -77,6 +77,12 @@ TEST_F(CliTest, AcceptsFlagValueAsNextArgument) {
   EXPECT_EQ(FLAGS_cli_test_count, 9);
 }
 
+TEST_F(CliTest, AcceptsDashesForUnderscoresInFlagNames) {
+  EXPECT_EQ(Run({"count", "--cli-test-count=5", "--cli-test-verbose"}), 0);
+  EXPECT_EQ(FLAGS_cli_test_count, 5);
+  EXPECT_TRUE(FLAGS_cli_test_verbose);
+}
+
 TEST_F(CliTest, UnknownSubcommandExitsTwoNamingIt) {
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(Run({"bogus"}), kUsageExit);
