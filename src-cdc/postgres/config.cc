@@ -98,6 +98,50 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   r.Get(node, path, "connect_timeout_s", c.connect_timeout_s);
 }
 
+void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
+  const std::string path = "kafka";
+  if (!node) return;
+  if (!node.IsMap()) {
+    r.Problem(path, "expected a map");
+    return;
+  }
+  r.CheckKeys(node, path,
+              {"bootstrap_servers", "properties", "sasl_password_env", "topic_partitions",
+               "topic_replication_factor", "create_topics"});
+  r.Get(node, path, "bootstrap_servers", k.bootstrap_servers);
+  if (k.bootstrap_servers.empty()) r.Problem(path + ".bootstrap_servers", "required");
+  if (const YAML::Node props = node["properties"]) {
+    if (!props.IsMap()) {
+      r.Problem(path + ".properties", "expected a map of librdkafka properties");
+    } else {
+      for (const auto& kv : props) {
+        auto key = kv.first.as<std::string>();
+        if (!kv.second.IsScalar()) {
+          r.Problem(path + ".properties." + key, "expected a scalar value");
+          continue;
+        }
+        k.properties[key] = kv.second.as<std::string>();
+      }
+    }
+  }
+  r.Get(node, path, "sasl_password_env", k.sasl_password_env);
+  r.Get(node, path, "topic_partitions", k.topic_partitions);
+  r.Get(node, path, "topic_replication_factor", k.topic_replication_factor);
+  r.Get(node, path, "create_topics", k.create_topics);
+}
+
+void ReadAdminApi(Reader& r, const YAML::Node& node, AdminApiConfig& a) {
+  const std::string path = "admin";
+  if (!node) return;
+  if (!node.IsMap()) {
+    r.Problem(path, "expected a map");
+    return;
+  }
+  r.CheckKeys(node, path, {"bind", "port"});
+  r.Get(node, path, "bind", a.bind);
+  r.Get(node, path, "port", a.port);
+}
+
 }  // namespace
 
 std::string_view SnapshotModeName(SnapshotMode mode) {
@@ -220,10 +264,50 @@ std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) cons
   return p;
 }
 
+std::vector<std::string> KafkaSinkConfig::Validate(const std::string& prefix) const {
+  std::vector<std::string> p;
+  for (const auto& [key, value] : properties) {
+    if (key == "bootstrap.servers") {
+      p.push_back(prefix + ".properties.bootstrap.servers: set " + prefix +
+                  ".bootstrap_servers instead");
+    } else if (key.find("password") != std::string::npos) {
+      p.push_back(prefix + ".properties." + key +
+                  ": passwords are never written in the config: use " + prefix +
+                  ".sasl_password_env");
+    }
+  }
+  if (topic_partitions < 1) p.push_back(prefix + ".topic_partitions: must be at least 1");
+  if (topic_replication_factor == 0 || topic_replication_factor < -1) {
+    p.push_back(prefix + ".topic_replication_factor: must be -1 (broker default) or positive");
+  }
+  return p;
+}
+
+common::KafkaProperties KafkaSinkConfig::Resolve(const std::string& source_file) const {
+  common::KafkaProperties props = properties;
+  props["bootstrap.servers"] = bootstrap_servers;
+  if (!sasl_password_env.empty()) {
+    const char* v = std::getenv(sasl_password_env.c_str());
+    if (v == nullptr) {
+      throw ConfigError(
+          fmt::format("{}: kafka.sasl_password_env: environment variable {} is not set",
+                      source_file, sasl_password_env));
+    }
+    props["sasl.password"] = v;
+  }
+  return props;
+}
+
 std::vector<std::string> PostgresCdcConfig::Validate() const {
   std::vector<std::string> p = capture.Validate("postgres");
   auto a = admin.Validate("postgres.admin");
   p.insert(p.end(), a.begin(), a.end());
+  auto k = kafka.Validate("kafka");  // the defaults are valid: no section, no problem
+  p.insert(p.end(), k.begin(), k.end());
+  if (admin_api.bind.empty()) p.push_back("admin.bind: must not be empty");
+  if (admin_api.port < -1 || admin_api.port > 65535) {
+    p.push_back("admin.port: must be -1 (off), 0 (any free port) or a port up to 65535");
+  }
   for (auto& s : p) s = source_file + ": " + s;
   return p;
 }
@@ -243,6 +327,9 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   if (!pg || !pg.IsMap()) {
     throw ConfigError(fmt::format("{}: postgres: required section is missing", source_name));
   }
+  r.CheckKeys(root, "", {"postgres", "kafka", "admin"});
+  ReadKafka(r, root["kafka"], cfg.kafka);
+  ReadAdminApi(r, root["admin"], cfg.admin_api);
   const std::string path = "postgres";
   r.CheckKeys(
       pg, path,

@@ -28,6 +28,16 @@
 //     status_interval_ms: 1000
 //     max_in_flight_events: 100000
 //     shutdown_timeout_ms: 10000
+//   kafka:                           # where events go; required by `cdc postgres run`
+//     bootstrap_servers: "b1:9092"   # required when the section is present
+//     properties: {linger.ms: "5"}   # librdkafka producer properties, checked by name
+//     sasl_password_env: RM_KAFKA_PASSWORD   # becomes sasl.password; never inline
+//     topic_partitions: 6            # for topics created by provisioning
+//     topic_replication_factor: -1   # -1: the brokers' default
+//     create_topics: true            # false: topics are made elsewhere, provisioning skips them
+//   admin:                           # the capture's admin HTTP API: /healthz, /metrics
+//     bind: 127.0.0.1
+//     port: 9701                     # 0 picks a free port, -1 disables
 //
 // Errors are rm::common::ConfigError listing every problem, one per line, each as
 // "<file>: <field>: <reason>".
@@ -39,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "common/kafka_config.h"
 #include "src-cdc/postgres/replication.h"
 
 namespace rm::cdc::postgres {
@@ -123,12 +134,50 @@ struct CaptureConfig {
   }
 };
 
+// The `kafka:` section: the cluster events are produced to. Optional in the file (the
+// migration checker does not need it); `cdc postgres run` refuses to start without it, and
+// provisioning skips its topics step.
+struct KafkaSinkConfig {
+  // Bootstrap servers. Required when the section is present. Empty: no Kafka configured.
+  std::string bootstrap_servers;
+  // librdkafka properties for the producer and the provisioning admin client (TLS, SASL,
+  // compression.type, linger.ms, ...), validated by librdkafka when the client is created.
+  // Properties holding secrets (`*password*`) are refused here. Default: none.
+  common::KafkaProperties properties;
+  // Name of an environment variable holding the SASL password (sasl.password). Default: none.
+  std::string sasl_password_env;
+  // Partitions of the topics provisioning creates. Default: 6.
+  int topic_partitions = 6;
+  // Replication factor of the topics provisioning creates; -1 = the brokers' default.
+  // Default: -1.
+  int topic_replication_factor = -1;
+  // Whether provisioning creates missing topics. false: topics are managed elsewhere and the
+  // topics step is skipped. Default: true.
+  bool create_topics = true;
+
+  bool configured() const { return !bootstrap_servers.empty(); }
+  std::vector<std::string> Validate(const std::string& prefix) const;
+  // Client properties: `properties` plus bootstrap.servers and the SASL password from its
+  // variable. Throws ConfigError naming `source_file` when the variable is unset.
+  common::KafkaProperties Resolve(const std::string& source_file) const;
+};
+
+// The `admin:` section: the capture process's HTTP API (/healthz, /metrics).
+struct AdminApiConfig {
+  // Address to bind; loopback unless told otherwise. Default: 127.0.0.1.
+  std::string bind = "127.0.0.1";
+  // Port; 0 picks a free one, -1 disables the API. Default: 9701.
+  int port = 9701;
+};
+
 struct PostgresCdcConfig {
   std::string source_file;  // for messages
   CaptureConfig capture;
   // Provisioning's connection. Unset fields (host, port, dbname) default to the capture
   // connection's. Default user: postgres.
   ConnectionConfig admin;
+  KafkaSinkConfig kafka;
+  AdminApiConfig admin_api;
 
   // Every problem, each "<file>: <field>: <reason>"; empty when valid.
   std::vector<std::string> Validate() const;

@@ -1,5 +1,7 @@
-// KafkaTopicProvisioner: the provisioning step "topics" over the Kafka Admin API: creates the
-// captured tables' topics when missing. Hand it to RunProvision() / Provision().
+// KafkaTopicProvisioner: the provisioning step "topics" over the Kafka Admin API: lists the
+// cluster's topics and creates the captured tables' topics that are missing (existing topics
+// are left as they are). With `create_missing` false it only checks that they exist (topics
+// managed elsewhere). Hand it to RunProvision() / Provision().
 #pragma once
 
 #include <chrono>
@@ -15,7 +17,8 @@ class KafkaTopicProvisioner : public TopicProvisioner {
  public:
   // `replication_factor` -1 = the brokers' default.
   KafkaTopicProvisioner(common::KafkaProperties props, int partitions, int replication_factor = -1,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                        bool create_missing = true);
   StepReport EnsureTopics(const std::vector<std::string>& topics, bool dry_run) override;
 
  private:
@@ -23,6 +26,7 @@ class KafkaTopicProvisioner : public TopicProvisioner {
   int partitions_;
   int replication_factor_;
   std::chrono::milliseconds timeout_;
+  bool create_missing_;
 };
 
 }  // namespace rm::cdc::postgres

@@ -107,5 +107,68 @@ TEST(PostgresConfig, LoadsFromFileAndNamesItInErrors) {
   EXPECT_THROW(LoadPostgresCdcConfig(dir / "broken.yaml"), common::ConfigError);
 }
 
+TEST(PostgresConfig, KafkaAndAdminSectionsAreOptionalWithDocumentedDefaults) {
+  auto cfg = ParsePostgresCdcConfig(kMinimal, "cdc.yaml");
+  EXPECT_FALSE(cfg.kafka.configured());
+  EXPECT_EQ(cfg.admin_api.bind, "127.0.0.1");
+  EXPECT_EQ(cfg.admin_api.port, 9701);
+
+  auto full = ParsePostgresCdcConfig(std::string(kMinimal) + R"(
+kafka:
+  bootstrap_servers: "b1:9092,b2:9092"
+  properties: {linger.ms: 5, compression.type: lz4}
+  sasl_password_env: RM_TEST_KAFKA_PASSWORD
+  topic_partitions: 12
+  create_topics: false
+admin:
+  port: 0
+)",
+                                     "cdc.yaml");
+  ASSERT_TRUE(full.kafka.configured());
+  EXPECT_EQ(full.kafka.topic_partitions, 12);
+  EXPECT_EQ(full.kafka.topic_replication_factor, -1);
+  EXPECT_FALSE(full.kafka.create_topics);
+  EXPECT_EQ(full.admin_api.port, 0);
+  unsetenv("RM_TEST_KAFKA_PASSWORD");
+  EXPECT_THROW(full.kafka.Resolve("cdc.yaml"), common::ConfigError);
+  setenv("RM_TEST_KAFKA_PASSWORD", "k-secret", 1);
+  auto props = full.kafka.Resolve("cdc.yaml");
+  EXPECT_EQ(props["bootstrap.servers"], "b1:9092,b2:9092");
+  EXPECT_EQ(props["linger.ms"], "5");
+  EXPECT_EQ(props["compression.type"], "lz4");
+  EXPECT_EQ(props["sasl.password"], "k-secret");
+}
+
+TEST(PostgresConfig, ReportsEveryKafkaAndAdminProblemAtOnce) {
+  const std::string bad = std::string(kMinimal) + R"(
+kafka:
+  properties: {sasl.password: inline, bootstrap.servers: "x:1"}
+  topic_partitions: 0
+  topic_replication_factor: 0
+  partitions: 3
+admin:
+  port: 70000
+mirror: {}
+)";
+  try {
+    ParsePostgresCdcConfig(bad, "cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    std::string msg = e.what();
+    for (const char* expected :
+         {"cdc.yaml: kafka.bootstrap_servers: required",
+          "cdc.yaml: kafka.properties.sasl.password: passwords are never written",
+          "cdc.yaml: kafka.properties.bootstrap.servers: set kafka.bootstrap_servers",
+          "cdc.yaml: kafka.topic_partitions: must be at least 1",
+          "cdc.yaml: kafka.topic_replication_factor: must be -1",
+          "cdc.yaml: kafka.partitions: unknown field", "cdc.yaml: admin.port: must be -1",
+          "cdc.yaml: mirror: unknown field"}) {
+      EXPECT_NE(msg.find(expected), std::string::npos) << "missing '" << expected << "' in\n"
+                                                       << msg;
+    }
+    EXPECT_EQ(msg.find("inline"), std::string::npos) << "the password leaked into the error";
+  }
+}
+
 }  // namespace
 }  // namespace rm::cdc::postgres

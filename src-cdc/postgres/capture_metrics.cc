@@ -1,0 +1,96 @@
+#include "src-cdc/postgres/capture_metrics.h"
+
+#include <fmt/format.h>
+
+namespace rm::cdc::postgres {
+namespace {
+
+prometheus::Counter& AddCounter(prometheus::Registry& registry, const std::string& name,
+                                const std::string& help, const std::string& slot) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({{"slot", slot}});
+}
+
+prometheus::Gauge& AddGauge(prometheus::Registry& registry, const std::string& name,
+                            const std::string& help, const std::string& slot) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({{"slot", slot}});
+}
+
+}  // namespace
+
+void CaptureMetrics::Total::Follow(uint64_t total) {
+  if (total > seen) counter->Increment(static_cast<double>(total - seen));
+  seen = total;
+}
+
+CaptureMetrics::CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<CaptureProbe> probe,
+                               const std::string& slot)
+    : probe_(std::move(probe)),
+      produced_{&AddCounter(registry, "rm_cdc_postgres_events_produced_total",
+                            "Change events handed to the sink (snapshot rows and streamed).",
+                            slot)},
+      acked_{&AddCounter(registry, "rm_cdc_postgres_events_acked_total",
+                         "Change events the sink acknowledged as stored.", slot)},
+      failed_{&AddCounter(registry, "rm_cdc_postgres_events_failed_total",
+                          "Change events the sink failed to store.", slot)},
+      snapshot_rows_{&AddCounter(registry, "rm_cdc_postgres_snapshot_rows_total",
+                                 "Rows read by the initial snapshot.", slot)},
+      transactions_{&AddCounter(registry, "rm_cdc_postgres_transactions_total",
+                                "Committed transactions streamed.", slot)},
+      heartbeats_{&AddCounter(registry, "rm_cdc_postgres_heartbeats_total",
+                              "Heartbeat rows written so the slot advances while tables are idle.",
+                              slot)},
+      inflight_(AddGauge(registry, "rm_cdc_postgres_inflight_events",
+                         "Events handed to the sink and not yet acknowledged.", slot)),
+      rate_(AddGauge(registry, "rm_cdc_postgres_events_per_second",
+                     "Change events produced per second (last interval).", slot)),
+      slot_lag_(AddGauge(registry, "rm_cdc_postgres_slot_lag_bytes",
+                         "WAL bytes the slot holds back: server WAL end - confirmed flush LSN.",
+                         slot)),
+      received_(AddGauge(registry, "rm_cdc_postgres_received_lsn",
+                         "Last WAL position received from the server.", slot)),
+      confirmed_(AddGauge(registry, "rm_cdc_postgres_confirmed_flush_lsn",
+                          "Last WAL position confirmed to the server (everything before it is "
+                          "stored in Kafka).",
+                          slot)),
+      wal_end_(AddGauge(registry, "rm_cdc_postgres_server_wal_end_lsn",
+                        "The server's WAL end as of its last message.", slot)),
+      streaming_(AddGauge(registry, "rm_cdc_postgres_streaming",
+                          "1 while streaming changes, 0 before (connecting, snapshot).", slot)) {}
+
+void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
+  CaptureProbe& p = *probe_;
+  p.Tick(now);
+  // Read acks before produced: a concurrent ack can then only make inflight look larger.
+  uint64_t acked = p.events_acked(), failed = p.events_failed();
+  uint64_t produced = p.events_produced();
+  produced_.Follow(produced);
+  acked_.Follow(acked);
+  failed_.Follow(failed);
+  snapshot_rows_.Follow(p.snapshot_rows());
+  transactions_.Follow(p.transactions());
+  heartbeats_.Follow(p.heartbeats());
+  uint64_t completed = acked + failed;
+  outstanding_ = produced > completed ? produced - completed : 0;
+  inflight_.Set(static_cast<double>(outstanding_));
+  rate_.Set(p.events_per_second());
+  slot_lag_.Set(static_cast<double>(p.slot_lag_bytes()));
+  received_.Set(static_cast<double>(p.received_lsn()));
+  confirmed_.Set(static_cast<double>(p.confirmed_flush_lsn()));
+  wal_end_.Set(static_cast<double>(p.server_wal_end()));
+  streaming_.Set(p.streaming() ? 1 : 0);
+  if (completed != last_completed_ || outstanding_ == 0 ||
+      last_progress_.time_since_epoch().count() == 0) {
+    last_completed_ = completed;
+    last_progress_ = now;
+  }
+  last_update_ = now;
+}
+
+std::string CaptureMetrics::Unhealthy(std::chrono::milliseconds ack_timeout) const {
+  if (outstanding_ == 0 || last_update_ - last_progress_ < ack_timeout) return "";
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(last_update_ - last_progress_);
+  return fmt::format("the sink has acknowledged no event for {} s ({} outstanding)", secs.count(),
+                     outstanding_);
+}
+
+}  // namespace rm::cdc::postgres

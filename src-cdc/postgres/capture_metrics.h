@@ -1,0 +1,71 @@
+// CaptureMetrics: publishes a CaptureProbe's figures as Prometheus metrics, for the admin
+// API's /metrics of `regionmirror cdc postgres run`. The probe stays free of prometheus-cpp;
+// this class owns the names and labels and copies the figures over when Update() is called.
+//
+//   rm_cdc_postgres_events_produced_total{slot}   events handed to the sink (snapshot + stream)
+//   rm_cdc_postgres_events_acked_total{slot}      events the sink stored (Kafka acks)
+//   rm_cdc_postgres_events_failed_total{slot}     events the sink failed to store
+//   rm_cdc_postgres_inflight_events{slot}         produced - acked - failed
+//   rm_cdc_postgres_snapshot_rows_total{slot}     snapshot rows read
+//   rm_cdc_postgres_transactions_total{slot}      committed transactions streamed
+//   rm_cdc_postgres_heartbeats_total{slot}        heartbeat rows written
+//   rm_cdc_postgres_events_per_second{slot}       produce rate over the last Update() interval
+//   rm_cdc_postgres_slot_lag_bytes{slot}          WAL the slot holds back (server WAL end -
+//                                                 confirmed flush LSN)
+//   rm_cdc_postgres_received_lsn{slot}            last LSN received from the server
+//   rm_cdc_postgres_confirmed_flush_lsn{slot}     last LSN confirmed to the server
+//   rm_cdc_postgres_server_wal_end_lsn{slot}      server WAL end from its last message
+//   rm_cdc_postgres_streaming{slot}               1 while streaming, 0 during the snapshot
+// LSNs are exported as numbers (exact below 2^53 bytes of WAL, 8 PiB).
+//
+// Threading: Update() from one thread (the CLI's main loop, about once a second); the
+// registry is read by the admin server's thread (prometheus-cpp metrics are thread-safe).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+#include "src-cdc/postgres/capture_probe.h"
+
+namespace rm::cdc::postgres {
+
+class CaptureMetrics {
+ public:
+  CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<CaptureProbe> probe,
+                 const std::string& slot);
+
+  // Ticks the probe's rate and copies every figure into the metrics.
+  void Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+  // Empty while the sink keeps acknowledging; otherwise why not: events have been outstanding
+  // without a single ack for `ack_timeout` (Kafka unreachable or refusing). Reflects the state
+  // as of the last Update().
+  std::string Unhealthy(std::chrono::milliseconds ack_timeout) const;
+
+ private:
+  // A counter that follows a monotonically growing total.
+  struct Total {
+    prometheus::Counter* counter;
+    uint64_t seen = 0;
+    void Follow(uint64_t total);
+  };
+
+  std::shared_ptr<CaptureProbe> probe_;
+  Total produced_, acked_, failed_, snapshot_rows_, transactions_, heartbeats_;
+  prometheus::Gauge& inflight_;
+  prometheus::Gauge& rate_;
+  prometheus::Gauge& slot_lag_;
+  prometheus::Gauge& received_;
+  prometheus::Gauge& confirmed_;
+  prometheus::Gauge& wal_end_;
+  prometheus::Gauge& streaming_;
+  // For Unhealthy(): when the acked+failed total last moved, and what is outstanding.
+  uint64_t last_completed_ = 0;
+  uint64_t outstanding_ = 0;
+  std::chrono::steady_clock::time_point last_progress_{};
+  std::chrono::steady_clock::time_point last_update_{};
+};
+
+}  // namespace rm::cdc::postgres
