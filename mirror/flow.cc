@@ -87,6 +87,9 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
   cprops["queued.max.messages.kbytes"] = "65536";
   cprops["session.timeout.ms"] = "10000";
   cprops["client.id"] = "regionmirror-" + name_;
+  // The group notices new partitions of subscribed topics from the consumer's own metadata:
+  // refresh it as often as discovery runs, so growth is mirrored within one interval.
+  cprops["topic.metadata.refresh.interval.ms"] = std::to_string(config.mirror.refresh_interval_ms);
   for (const auto& [k, v] : config.mirror.consumer) cprops[k] = v;
   cprops["group.id"] = config.mirror.group_prefix + "." + name_;
   cprops["enable.auto.commit"] = "false";
@@ -108,7 +111,11 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
   producer_ = std::make_unique<common::Producer>(
       pprops, [this](const rd_kafka_message_t& m) { OnDelivery(m); }, ctx + " producer");
   consumer_ = std::make_unique<common::Consumer>(cprops, this, ctx + " consumer");
+  source_admin_ = std::make_unique<common::AdminClient>(source_props_, ctx + " source admin");
   target_admin_ = std::make_unique<common::AdminClient>(target_props_, ctx + " target admin");
+  source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
+  target_topic_admin_ = MakeKafkaTopicAdmin(*target_admin_);
+  target_topics_ = std::make_unique<TargetTopics>(*source_topic_admin_, *target_topic_admin_, ctx);
   scanner_ = std::make_unique<TailScanner>(target_props_, flow.source, ctx);
 }
 
@@ -157,69 +164,6 @@ std::string Flow::Health() const {
 // ---------------------------------------------------------------------------------------------
 // Discovery
 
-Status Flow::EnsureTargetTopic(const std::string&, TopicState& ts, const std::string& source_topic,
-                               int partitions) {
-  auto md = target_admin_->Metadata(std::nullopt, kAdminTimeout);
-  if (!md.ok()) return md.error();
-  const common::TopicMetadata* t = md->Find(ts.target);
-  if (t && t->error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    int have = static_cast<int>(t->partitions.size());
-    if (have >= partitions) {
-      if (have > partitions) {
-        RM_LOG_WARN(
-            "flow {}: target topic {} has {} partitions, source {} has {}; copying "
-            "partition for partition into the first {}",
-            name_, ts.target, have, source_topic, partitions, partitions);
-      }
-      return Status::Ok();
-    }
-    auto st = target_admin_->CreatePartitions(ts.target, partitions, kAdminTimeout);
-    if (st.ok()) return st;
-    return Error{"mirror.partition_mismatch",
-                 fmt::format("target topic {} has {} partitions but source topic {} has {}, and "
-                             "adding partitions failed: {}",
-                             ts.target, have, source_topic, partitions, st.error().message)};
-  }
-
-  if (target_can_create_topics_) {
-    common::NewTopic nt{ts.target, partitions, -1, {}};
-    auto res = target_admin_->CreateTopics({nt}, kAdminTimeout);
-    if (res.ok() && ((*res)[0].ok() || (*res)[0].error().code == "TOPIC_ALREADY_EXISTS")) {
-      RM_LOG_INFO("flow {}: created target topic {} with {} partitions", name_, ts.target,
-                  partitions);
-      return Status::Ok();
-    }
-    std::string why = res.ok() ? (*res)[0].error().message : res.error().message;
-    RM_LOG_WARN(
-        "flow {}: the target cluster did not create topic {} ({}); relying on its "
-        "auto-creation from now on",
-        name_, ts.target, why);
-    target_can_create_topics_ = false;
-  }
-  // Auto-creation: asking for the topic's metadata creates it on brokers that allow it.
-  int have = 0;
-  for (int attempt = 0; attempt < 10 && have == 0; ++attempt) {
-    auto tmd = target_admin_->Metadata(ts.target, kAdminTimeout);
-    if (tmd.ok()) {
-      if (const auto* tt = tmd->Find(ts.target); tt && tt->error == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        have = static_cast<int>(tt->partitions.size());
-      }
-    }
-    if (have == 0) std::this_thread::sleep_for(200ms);
-  }
-  if (have == 0) {
-    return Error{"mirror.target_topic",
-                 fmt::format("target topic {} does not exist and could not be created", ts.target)};
-  }
-  if (have != partitions) {
-    return Error{"mirror.partition_mismatch",
-                 fmt::format("target topic {} was auto-created with {} partitions but source "
-                             "topic {} has {}: create it with {} partitions; not mirrored",
-                             ts.target, have, source_topic, partitions, partitions)};
-  }
-  return Status::Ok();
-}
-
 void Flow::Refresh() {
   auto md = consumer_->Metadata(std::nullopt, 10s);
   if (!md.ok()) {
@@ -243,7 +187,7 @@ void Flow::Refresh() {
       RM_LOG_INFO("flow {}: topic {} grew from {} to {} partitions", name_, t.name, ts.partitions,
                   n);
     }
-    Status st = EnsureTargetTopic(t.name, ts, t.name, n);
+    Status st = target_topics_->Ensure(t.name, ts.target, n);
     if (st.ok()) {
       ts.partitions = n;
       if (!ts.error.empty()) RM_LOG_INFO("flow {}: topic {} is mirrored again", name_, t.name);

@@ -39,6 +39,7 @@
 #include "mirror/probe.h"
 #include "mirror/replication_policy.h"
 #include "mirror/tail_scanner.h"
+#include "mirror/target_topics.h"
 #include "mirror/topic_filter.h"
 #include "offsets/delivery_sink.h"
 
@@ -74,9 +75,6 @@ class Flow : public common::RebalanceListener {
   };
 
   void Refresh();
-  // Makes sure the target topic exists with at least `partitions` partitions.
-  common::Status EnsureTargetTopic(const std::string& source_topic, TopicState& ts,
-                                   const std::string& source_topic_name, int partitions);
   void UpdateSubscription();
   // Resume position of a newly assigned partition (see flow.cc for the rules).
   common::Result<int64_t> ResumePosition(PartitionState& ps);
@@ -105,12 +103,13 @@ class Flow : public common::RebalanceListener {
 
   std::unique_ptr<common::Producer> producer_;
   std::unique_ptr<common::Consumer> consumer_;
-  std::unique_ptr<common::AdminClient> target_admin_;
+  std::unique_ptr<common::AdminClient> source_admin_, target_admin_;
+  std::unique_ptr<TopicAdmin> source_topic_admin_, target_topic_admin_;
+  std::unique_ptr<TargetTopics> target_topics_;
   std::unique_ptr<TailScanner> scanner_;
 
   std::map<std::string, TopicState> topics_;  // by source topic
   std::vector<std::string> subscribed_;
-  bool target_can_create_topics_ = true;
   bool in_rebalance_ = false;
   bool subscription_dirty_ = false;
 

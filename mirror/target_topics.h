@@ -1,0 +1,83 @@
+// TargetTopics: makes a flow's remote topics exist on the target with the source's partition
+// count and topic configuration, and grows them when the source topic grows.
+//
+// Rules (MirrorMaker 2's, where the cluster allows them):
+//   1. A missing remote topic is created with the source topic's partition count and the
+//      source's non-default topic configs (DescribeConfigs), minus the configs that describe
+//      the source cluster rather than the data (see kExcludedTopicConfigs).
+//   2. A remote topic with fewer partitions than the source gets partitions added
+//      (CreatePartitions). More partitions than the source is fine: partition p is copied to
+//      partition p and the extra ones stay empty (a warning says so once).
+//   3. A cluster that cannot create topics (the testbed's mock; brokers where the principal
+//      lacks the ACL) is asked once, then auto-creation is relied on: asking for the topic's
+//      metadata creates it, and its partition count is verified. A mismatch is an error for
+//      that topic only (the caller stops it, other topics go on).
+//   4. A source cluster that cannot describe configs is asked once; topics are then created
+//      with the target's defaults and a warning says so.
+//
+// Threading: not thread-safe; a flow calls it from its Run() thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/kafka_admin.h"
+#include "common/result.h"
+
+namespace rm::mirror {
+
+// The cluster operations TargetTopics needs, behind an interface so the rules are unit-tested
+// (the testbed can neither create topics nor add partitions).
+class TopicAdmin {
+ public:
+  virtual ~TopicAdmin() = default;
+  // Partition count of every topic of the cluster (listing all topics: on the mock a request
+  // naming a missing topic creates it).
+  virtual common::Result<std::map<std::string, int>> ListTopics() = 0;
+  // Non-default, writable, non-sensitive configs of `topic`.
+  virtual common::Result<std::map<std::string, std::string>> TopicConfigs(
+      const std::string& topic) = 0;
+  // Error code "TOPIC_ALREADY_EXISTS" when it exists.
+  virtual common::Status CreateTopic(const std::string& topic, int partitions,
+                                     const std::map<std::string, std::string>& configs) = 0;
+  virtual common::Status CreatePartitions(const std::string& topic, int total) = 0;
+  // Asks for this one topic's metadata (which creates it where auto-creation is on); returns
+  // its partition count, 0 when it still does not exist.
+  virtual common::Result<int> RequestTopic(const std::string& topic) = 0;
+};
+
+// TopicAdmin over a librdkafka admin client.
+std::unique_ptr<TopicAdmin> MakeKafkaTopicAdmin(common::AdminClient& admin);
+
+// Topic configs never copied to the target: they describe the source cluster's replication,
+// throttling or timestamp policy, not the data (MirrorMaker 2's DefaultConfigPropertyFilter).
+extern const std::set<std::string> kExcludedTopicConfigs;
+
+class TargetTopics {
+ public:
+  // `source` and `target` must outlive this object. `context` names the flow in logs.
+  TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context);
+
+  // Makes sure `target_topic` exists with at least `partitions` partitions (rules above).
+  // Errors: "mirror.target_topic" (could not be created), "mirror.partition_mismatch".
+  common::Status Ensure(const std::string& source_topic, const std::string& target_topic,
+                        int partitions);
+
+  bool target_can_create_topics() const { return target_can_create_; }
+
+ private:
+  std::map<std::string, std::string> CopyableConfigs(const std::string& source_topic);
+  common::Status AutoCreate(const std::string& source_topic, const std::string& target_topic,
+                            int partitions);
+
+  TopicAdmin& source_;
+  TopicAdmin& target_;
+  const std::string context_;
+  bool target_can_create_ = true;
+  bool source_can_describe_ = true;
+  std::set<std::string> warned_wider_;  // remote topics already reported as wider
+};
+
+}  // namespace rm::mirror
