@@ -1,0 +1,76 @@
+// AckTracker: decides which commit log position may be checkpointed and which segments may be
+// deleted, from sink acknowledgements that arrive out of order on another thread.
+//
+// The guarantee, in one sentence: SafePosition() and the segments TakeDoneSegments() returns
+// are covered by an acknowledged prefix — every event registered before them was acked ok.
+// How:
+//   1. Register() numbers each event before it is handed to the sink (0, 1, 2, ...).
+//   2. Ack(seq, status) may arrive in any order, from any thread; the tracker keeps the length
+//      of the acknowledged prefix (events 0..n-1 all acked ok).
+//   3. AddBoundary(pos) after a mutation's events says "once every event registered so far is
+//      acked, everything before `pos` is delivered"; AddSegmentDone(id) after a segment's last
+//      mutation says the same of the whole segment.
+//   4. SafePosition() is the latest boundary inside the acked prefix; TakeDoneSegments() hands
+//      out (once) the segments whose mark is inside it.
+// A failed ack freezes the prefix for good: nothing after it ever becomes safe, and failure()
+// reports the error so the capture stops (a restart resumes from the checkpoint).
+//
+// Thread-safe. Shared (shared_ptr) with the sink's ack callbacks, which may outlive the capture.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/result.h"
+#include "src-cdc/cassandra/mutation.h"
+
+namespace rm::cdc::cassandra {
+
+class AckTracker {
+ public:
+  uint64_t Register();
+  void Ack(uint64_t seq, const common::Status& status);
+  void AddBoundary(CommitLogPosition position);
+  void AddSegmentDone(int64_t segment_id);
+
+  std::optional<CommitLogPosition> SafePosition() const;
+  std::vector<int64_t> TakeDoneSegments();
+
+  // Events registered and not yet inside the acked prefix (what the in-flight cap counts: it
+  // also bounds the tracker's own memory).
+  uint64_t InFlight() const;
+  uint64_t Registered() const;
+  std::optional<common::Error> failure() const;
+
+  // Waits until InFlight() < limit (true), or the timeout passes or an ack failed (false).
+  bool WaitInFlightBelow(uint64_t limit, std::chrono::milliseconds timeout) const;
+  // Waits until every registered event is acked ok.
+  bool WaitAllAcked(std::chrono::milliseconds timeout) const {
+    return WaitInFlightBelow(1, timeout);
+  }
+
+ private:
+  struct Mark {
+    uint64_t registered_before = 0;
+    std::optional<CommitLogPosition> position;  // a boundary
+    int64_t done_segment = 0;                   // when no position: a finished segment
+  };
+  void AdvanceLocked();
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  uint64_t next_seq_ = 0;
+  uint64_t acked_prefix_ = 0;   // events [0, acked_prefix_) are acked ok
+  std::deque<uint8_t> window_;  // ack state of events [acked_prefix_, next_seq_)
+  std::deque<Mark> marks_;
+  std::optional<CommitLogPosition> safe_;
+  std::vector<int64_t> done_;
+  std::optional<common::Error> failure_;
+};
+
+}  // namespace rm::cdc::cassandra

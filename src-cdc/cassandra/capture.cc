@@ -1,0 +1,377 @@
+#include "src-cdc/cassandra/capture.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <utility>
+
+#include "common/log.h"
+#include "src-cdc/cassandra/change_events.h"
+
+namespace rm::cdc::cassandra {
+
+namespace fs = std::filesystem;
+using common::Error;
+using common::Status;
+using namespace std::chrono_literals;
+
+namespace {
+
+// "CommitLog-<version>-<id>.log" -> version, or 0.
+int VersionFromFileName(const std::string& name) {
+  constexpr std::string_view kPrefix = "CommitLog-";
+  if (name.rfind(kPrefix, 0) != 0) return 0;
+  const auto dash = name.find('-', kPrefix.size());
+  if (dash == std::string::npos) return 0;
+  try {
+    return std::stoi(name.substr(kPrefix.size(), dash - kPrefix.size()));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Sleeps up to `d`, waking early when `stop` is set.
+void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, 20ms));
+  }
+}
+
+}  // namespace
+
+CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
+                                   const KeyProvider* keys, EventSink& sink,
+                                   prometheus::Registry& registry)
+    : config_(std::move(config)), schema_(schema), keys_(keys), sink_(sink), probe_(registry) {
+  reader_options_.schema = &schema_;
+  reader_options_.keys = keys_;
+}
+
+CassandraCapture::~CassandraCapture() = default;
+
+void CassandraCapture::SetHealth(const std::string& key, const std::string& problem) {
+  std::lock_guard lock(health_mu_);
+  if (problem.empty()) {
+    problems_.erase(key);
+  } else {
+    problems_[key] = problem;
+  }
+}
+
+std::string CassandraCapture::Health() const {
+  std::lock_guard lock(health_mu_);
+  std::string out;
+  for (const auto& [key, why] : problems_) out += (out.empty() ? "" : "; ") + why;
+  return out;
+}
+
+std::optional<CommitLogPosition> CassandraCapture::checkpointed() const {
+  std::lock_guard lock(health_mu_);
+  return checkpointed_;
+}
+
+common::Result<std::map<int64_t, CassandraCapture::SegmentFiles>> CassandraCapture::ListSegments() {
+  std::map<int64_t, SegmentFiles> out;
+  std::error_code ec;
+  fs::directory_iterator it(config_.cdc_raw_dir, ec);
+  if (ec) {
+    return Error{"cassandra.cdc_raw", fmt::format("cdc_raw dir {}: cannot list: {}",
+                                                  config_.cdc_raw_dir.string(), ec.message())};
+  }
+  // increment(ec), not ++: a file vanishing mid-listing must not throw.
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      return Error{"cassandra.cdc_raw", fmt::format("cdc_raw dir {}: cannot list: {}",
+                                                    config_.cdc_raw_dir.string(), ec.message())};
+    }
+    const fs::directory_entry& e = *it;
+    const std::string name = e.path().filename().string();
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, "_cdc.idx") == 0) {
+      // An idx whose segment is gone: left by a crash between the two deletions.
+      auto id = SegmentIdFromFileName(name);
+      std::error_code ignored;
+      const fs::path log = e.path().parent_path() / (name.substr(0, name.size() - 8) + ".log");
+      if (id && *id < next_segment_ && !fs::exists(log, ignored)) fs::remove(e.path(), ignored);
+      continue;
+    }
+    if (name.size() < 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
+    auto id = SegmentIdFromFileName(name);
+    const int version = VersionFromFileName(name);
+    if (!id || version == 0) continue;
+    SegmentFiles f{*id, version, e.path(), {}};
+    if (version >= kCommitLogVersion40) {
+      f.idx = config_.cdc_raw_dir / fmt::format("CommitLog-{}-{}_cdc.idx", version, *id);
+    }
+    out[*id] = std::move(f);
+  }
+  return out;
+}
+
+ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
+  probe_.AddMutations(1);
+  std::vector<Error> errors;
+  EventSourceContext ctx{config_.topic_prefix, config_.cluster,
+                         current_->files.log.filename().string(), NowMillis()};
+  std::vector<ChangeEvent> events = BuildChangeEvents(m, ctx, &errors);
+  for (const Error& e : errors) {
+    RM_LOG_ERROR("cassandra capture: {}", e.message);
+    probe_.AddError("event");
+  }
+  for (const ChangeEvent& e : events) {
+    for (EncodedRecord& r : EncodeEventRecords(e, config_.tombstones_on_delete)) {
+      const uint64_t seq = tracker_->Register();
+      std::shared_ptr<AckTracker> tracker = tracker_;
+      CaptureProbe* probe = &probe_;
+      Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
+                               [tracker, probe, seq](Status st) {
+                                 probe->AddAcked(st.ok());
+                                 tracker->Ack(seq, st);
+                               });
+      if (!s.ok()) {
+        // The registered event is never acked: nothing from here on becomes safe.
+        sink_error_ = s.error();
+        return ReadControl::kStop;
+      }
+      probe_.AddProduced();
+    }
+  }
+  tracker_->AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
+  if (tracker_->InFlight() >= config_.max_in_flight_events) return ReadControl::kStop;
+  return ReadControl::kContinue;
+}
+
+void CassandraCapture::FinishCurrent(bool bad) {
+  const SegmentFiles files = current_->files;
+  current_.reset();
+  next_segment_ = files.id + 1;
+  tracker_->AddSegmentDone(files.id);
+  awaiting_[files.id] = {files, bad};
+  RM_LOG_INFO("cassandra capture: {} read to its end{}", files.log.filename().string(),
+              bad ? " (unreadable: will be moved to bad-segments)" : "");
+}
+
+bool CassandraCapture::ReadCurrent() {
+  Current& cur = *current_;
+  const std::string file = cur.files.log.filename().string();
+  uint64_t limit = SegmentReader::kNoLimit;
+  bool completed = true;  // format 6: in cdc_raw only once complete
+  if (cur.files.version >= kCommitLogVersion40) {
+    auto idx = ReadCdcIndexFile(cur.files.idx);
+    if (!idx.ok()) {
+      // Not written yet, or caught while Cassandra rewrites it: try again at the next poll.
+      RM_LOG_DEBUG("cassandra capture: {}: {}", file, idx.error().message);
+      return false;
+    }
+    limit = idx->offset;
+    completed = idx->completed;
+  }
+  if (!cur.reader) {
+    const uint32_t resume = resume_ && resume_->segment_id == cur.files.id ? resume_->offset : 0;
+    auto reader = SegmentReader::Open(cur.files.log, reader_options_, resume);
+    if (!reader.ok()) {
+      if (!completed) {
+        // A live segment's header may not be on disk yet; it is an error once it is complete.
+        RM_LOG_DEBUG("cassandra capture: {} not readable yet: {}", file, reader.error().message);
+        return false;
+      }
+      RM_LOG_ERROR("cassandra capture: {}", reader.error().message);
+      probe_.AddError("segment_open");
+      FinishCurrent(/*bad=*/true);
+      return true;
+    }
+    cur.reader = std::move(reader).value();
+    if (resume > 0) {
+      RM_LOG_INFO("cassandra capture: resuming {} at offset {}", file, resume);
+    }
+  }
+  auto p =
+      cur.reader->ReadUpTo(limit, [this](Mutation&& m) { return HandleMutation(std::move(m)); });
+  if (!p.ok()) {
+    RM_LOG_ERROR("cassandra capture: {}", p.error().message);
+    probe_.AddError("io");
+    SetHealth("io", p.error().message);
+    return false;
+  }
+  SetHealth("io", "");
+  for (const Error& e : p->errors) RM_LOG_ERROR("cassandra capture: {}", e.message);
+  if (!p->errors.empty() || p->errors_dropped > 0) {
+    probe_.AddError("segment", static_cast<int64_t>(p->errors.size() + p->errors_dropped));
+  }
+  const uint64_t read = cur.reader->position().offset;
+  probe_.SetReadOffset(read);
+  if (limit != SegmentReader::kNoLimit) probe_.SetLagBytes(limit > read ? limit - read : 0);
+  if (sink_error_) return false;
+  if (p->stop == StopReason::kStoppedByHandler) return true;  // in-flight cap: read on later
+  if (completed) {
+    // Complete and read as far as it can be: nothing more will appear in it.
+    if (limit != SegmentReader::kNoLimit && read < limit && !cur.reader->finished()) {
+      RM_LOG_WARN("cassandra capture: {} is COMPLETED at offset {} but reading stopped at {} ({})",
+                  file, limit, read, ToString(p->stop));
+    }
+    if (limit == SegmentReader::kNoLimit) probe_.SetLagBytes(0);
+    FinishCurrent(/*bad=*/false);
+    return true;
+  }
+  return p->stats.sections > 0;
+}
+
+bool CassandraCapture::Step(const std::atomic<bool>& stop) {
+  probe_.SetInflight(tracker_->InFlight());
+  if (tracker_->InFlight() >= config_.max_in_flight_events) {
+    // Back-pressure: wait for acks to make room rather than buffering.
+    tracker_->WaitInFlightBelow(config_.max_in_flight_events, config_.poll_interval);
+    return false;
+  }
+  if (!current_) {
+    auto segments = ListSegments();
+    if (!segments.ok()) {
+      if (Health().find("cdc_raw") == std::string::npos) {
+        RM_LOG_ERROR("cassandra capture: {}", segments.error().message);
+        probe_.AddError("cdc_raw");
+      }
+      SetHealth("cdc_raw", segments.error().message);
+      return false;
+    }
+    SetHealth("cdc_raw", "");
+    size_t pending = awaiting_.size() + done_.size();
+    for (auto& [id, files] : segments.value()) {
+      if (awaiting_.count(id) || done_.count(id)) continue;
+      if (id < next_segment_) {
+        // Delivered before the checkpoint (a crash came between checkpoint and cleanup).
+        if (resume_ && id < resume_->segment_id) CleanUp(files, false);
+        continue;
+      }
+      ++pending;
+      if (!current_) current_ = Current{files, nullptr, false};
+    }
+    probe_.SetSegmentsPending(pending);
+    if (!current_) return false;
+  }
+  if (stop.load()) return false;
+  return ReadCurrent();
+}
+
+void CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
+  std::error_code ec;
+  std::vector<fs::path> paths = {files.log};
+  if (!files.idx.empty() && fs::exists(files.idx, ec)) paths.push_back(files.idx);
+  const bool move = bad || config_.processed == ProcessedAction::kMove;
+  const fs::path dest = bad ? config_.state_dir / "bad-segments" : config_.move_to;
+  for (const fs::path& p : paths) {
+    if (move) {
+      fs::create_directories(dest, ec);
+      fs::rename(p, dest / p.filename(), ec);
+      if (ec == std::errc::cross_device_link) {
+        ec.clear();
+        fs::copy_file(p, dest / p.filename(), fs::copy_options::overwrite_existing, ec);
+        if (!ec) fs::remove(p, ec);
+      }
+    } else {
+      fs::remove(p, ec);
+    }
+    if (ec) {
+      RM_LOG_ERROR("cassandra capture: cannot {} {}: {}", move ? "move" : "delete", p.string(),
+                   ec.message());
+      probe_.AddError("cleanup");
+      return;
+    }
+  }
+  probe_.AddSegmentDone();
+  RM_LOG_INFO("cassandra capture: {} delivered, {}", files.log.filename().string(),
+              move ? "moved to " + dest.string() : std::string("deleted"));
+}
+
+void CassandraCapture::Checkpoint() {
+  for (int64_t id : tracker_->TakeDoneSegments()) {
+    auto it = awaiting_.find(id);
+    if (it == awaiting_.end()) continue;
+    done_[id] = it->second;
+    awaiting_.erase(it);
+  }
+  auto safe = tracker_->SafePosition();
+  if (safe && safe != saved_) {
+    Status s = store_->Save(*safe);
+    if (!s.ok()) {
+      RM_LOG_ERROR("cassandra capture: {}", s.error().message);
+      probe_.AddError("state");
+      SetHealth("state", s.error().message);
+      return;  // nothing is cleaned up before the position is durable
+    }
+    SetHealth("state", "");
+    saved_ = safe;
+    probe_.SetPosition(safe->segment_id, safe->offset);
+    std::lock_guard lock(health_mu_);
+    checkpointed_ = safe;
+  }
+  for (auto it = done_.begin(); it != done_.end();) {
+    CleanUp(it->second.first, it->second.second);
+    it = done_.erase(it);
+  }
+}
+
+Status CassandraCapture::Run(const std::atomic<bool>& stop) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(config_.cdc_raw_dir, ec);
+  if (!fs::is_directory(st)) {
+    const std::string why = st.type() == fs::file_type::not_found ? "does not exist"
+                            : ec                                  ? ec.message()
+                                                                  : "is not a directory";
+    return Error{"cassandra.cdc_raw",
+                 fmt::format("cdc_raw dir {}: {}", config_.cdc_raw_dir.string(), why)};
+  }
+  auto store = PositionStore::Open(config_.state_dir);
+  if (!store.ok()) return store.error();
+  store_ = std::move(store).value();
+  auto loaded = store_->Load();
+  if (!loaded.ok()) return loaded.error();
+  resume_ = loaded.value();
+  saved_ = resume_;
+  if (resume_) {
+    next_segment_ = resume_->segment_id;
+    probe_.SetPosition(resume_->segment_id, resume_->offset);
+    std::lock_guard lock(health_mu_);
+    checkpointed_ = resume_;
+  }
+  RM_LOG_INFO("cassandra capture: following {} from {}", config_.cdc_raw_dir.string(),
+              resume_ ? "position " + resume_->ToString() : std::string("the oldest segment"));
+  tracker_ = std::make_shared<AckTracker>();
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  Status result = Status::Ok();
+  while (!stop.load()) {
+    if (auto f = tracker_->failure()) {
+      result = *f;
+      break;
+    }
+    if (sink_error_) {
+      result = *sink_error_;
+      break;
+    }
+    const bool progressed = Step(stop);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint >= config_.checkpoint_interval) {
+      Checkpoint();
+      last_checkpoint = now;
+    }
+    if (!progressed) SleepUnlessStopped(config_.poll_interval, stop);
+  }
+  // Stop: wait for the acks of what was produced, save the position they cover, clean up.
+  if (result.ok()) {
+    if (auto s = sink_.Flush(config_.shutdown_timeout); !s.ok()) {
+      RM_LOG_WARN("cassandra capture: {} (they will be produced again after a restart)",
+                  s.error().message);
+    }
+  } else {
+    RM_LOG_ERROR("cassandra capture: stopping: {}", result.error().message);
+    SetHealth("sink", result.error().message);
+    probe_.AddError("sink");
+  }
+  Checkpoint();
+  probe_.SetInflight(tracker_->InFlight());
+  RM_LOG_INFO("cassandra capture: stopped at {}", saved_ ? saved_->ToString() : "(no position)");
+  return result;
+}
+
+}  // namespace rm::cdc::cassandra

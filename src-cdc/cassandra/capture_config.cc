@@ -1,0 +1,377 @@
+#include "src-cdc/cassandra/capture_config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/kafka_config.h"
+#include "src-cdc/cassandra/jceks.h"
+
+namespace rm::cdc::cassandra {
+namespace {
+
+using common::ConfigError;
+
+// Reads YAML fields into structs, collecting problems instead of stopping at the first.
+class Reader {
+ public:
+  explicit Reader(std::vector<std::string>& problems) : problems_(problems) {}
+
+  void Problem(const std::string& path, const std::string& why) {
+    problems_.push_back(fmt::format("{}: {}", path, why));
+  }
+
+  // Reports keys of `node` that are not in `known` (catches typos).
+  void CheckKeys(const YAML::Node& node, const std::string& path,
+                 const std::set<std::string>& known) {
+    if (!node || !node.IsMap()) return;
+    for (const auto& kv : node) {
+      auto key = kv.first.as<std::string>();
+      if (!known.count(key)) Problem(Join(path, key), "unknown field");
+    }
+  }
+
+  bool IsMap(const YAML::Node& node, const std::string& path) {
+    if (!node) return false;
+    if (!node.IsMap()) {
+      Problem(path, "expected a map");
+      return false;
+    }
+    return true;
+  }
+
+  template <typename T>
+  void Get(const YAML::Node& node, const std::string& path, const char* key, T& out) {
+    if (!node || !node.IsMap() || !node[key]) return;
+    try {
+      out = node[key].as<T>();
+    } catch (const YAML::Exception&) {
+      Problem(Join(path, key), fmt::format("expected {}", TypeName<T>()));
+    }
+  }
+
+  void GetMillis(const YAML::Node& node, const std::string& path, const char* key,
+                 std::chrono::milliseconds& out) {
+    int64_t v = out.count();
+    Get(node, path, key, v);
+    out = std::chrono::milliseconds(v);
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  template <typename T>
+  static const char* TypeName() {
+    if constexpr (std::is_same_v<T, bool>) return "true or false";
+    if constexpr (std::is_integral_v<T>) return "an integer";
+    if constexpr (std::is_same_v<T, std::string>) return "a string";
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) return "a list of strings";
+    if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+      return "a map of strings";
+    }
+    return "a value";
+  }
+
+  std::vector<std::string>& problems_;
+};
+
+std::optional<std::string> Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
+                 CaptureConfig& c) {
+  const std::string p = "cassandra";
+  r.CheckKeys(node, p,
+              {"cdc_raw_dir", "processed", "state_dir", "topic_prefix", "cluster", "tables",
+               "encryption", "poll_interval_ms", "checkpoint_interval_ms", "max_in_flight_events",
+               "tombstones_on_delete", "shutdown_timeout_ms"});
+  std::string s;
+  r.Get(node, p, "cdc_raw_dir", s);
+  c.cdc_raw_dir = s;
+  s.clear();
+  r.Get(node, p, "state_dir", s);
+  c.state_dir = s;
+  std::string processed = "delete";
+  r.Get(node, p, "processed", processed);
+  if (processed == "delete") {
+    c.processed = ProcessedAction::kDelete;
+  } else if (processed.rfind("move:", 0) == 0 && processed.size() > 5) {
+    c.processed = ProcessedAction::kMove;
+    c.move_to = processed.substr(5);
+  } else {
+    r.Problem(p + ".processed", "must be 'delete' or 'move:<directory>', not '" + processed + "'");
+  }
+  r.Get(node, p, "topic_prefix", c.topic_prefix);
+  r.Get(node, p, "cluster", c.cluster);
+  int64_t cap = static_cast<int64_t>(c.max_in_flight_events);
+  r.Get(node, p, "max_in_flight_events", cap);
+  if (cap < 1) {
+    r.Problem(p + ".max_in_flight_events", "must be at least 1");
+  } else {
+    c.max_in_flight_events = static_cast<size_t>(cap);
+  }
+  r.GetMillis(node, p, "poll_interval_ms", c.poll_interval);
+  r.GetMillis(node, p, "checkpoint_interval_ms", c.checkpoint_interval);
+  r.GetMillis(node, p, "shutdown_timeout_ms", c.shutdown_timeout);
+  r.Get(node, p, "tombstones_on_delete", c.tombstones_on_delete);
+
+  const YAML::Node tables = node["tables"];
+  const std::string tp = p + ".tables";
+  if (r.IsMap(tables, tp)) {
+    r.CheckKeys(tables, tp, {"cql", "cql_file", "include"});
+    std::string cql, file;
+    r.Get(tables, tp, "cql", cql);
+    r.Get(tables, tp, "cql_file", file);
+    r.Get(tables, tp, "include", c.include);
+    if (!cql.empty() && !file.empty()) {
+      r.Problem(tp + ".cql_file", "give cql or cql_file, not both");
+    } else if (!file.empty()) {
+      std::filesystem::path path = file;
+      if (path.is_relative() && !base_dir.empty()) path = base_dir / path;
+      std::ifstream in(path);
+      if (!in) {
+        r.Problem(tp + ".cql_file", "cannot read " + path.string());
+      } else {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        c.tables_cql = ss.str();
+      }
+    } else {
+      c.tables_cql = cql;
+    }
+  }
+
+  const YAML::Node enc = node["encryption"];
+  const std::string ep = p + ".encryption";
+  if (r.IsMap(enc, ep)) {
+    r.CheckKeys(enc, ep, {"keystore", "keystore_password_env", "key_password_env", "key_hex_env"});
+    std::string ks;
+    r.Get(enc, ep, "keystore", ks);
+    c.encryption.keystore = ks;
+    if (!ks.empty() && c.encryption.keystore.is_relative() && !base_dir.empty()) {
+      c.encryption.keystore = base_dir / c.encryption.keystore;
+    }
+    r.Get(enc, ep, "keystore_password_env", c.encryption.keystore_password_env);
+    r.Get(enc, ep, "key_password_env", c.encryption.key_password_env);
+    r.Get(enc, ep, "key_hex_env", c.encryption.key_hex_env);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> EncryptionConfig::Validate(const std::string& prefix) const {
+  std::vector<std::string> p;
+  if (!keystore.empty() && !key_hex_env.empty()) {
+    p.push_back(prefix + ".key_hex_env: give keystore or key_hex_env, not both");
+    return p;
+  }
+  if (!keystore.empty() && keystore_password_env.empty()) {
+    p.push_back(prefix + ".keystore_password_env: required with keystore");
+    return p;
+  }
+  if (!enabled()) return p;
+  auto keys = BuildKeyProvider(prefix);
+  if (!keys.ok()) p.push_back(keys.error().message);
+  return p;
+}
+
+common::Result<std::unique_ptr<KeyProvider>> EncryptionConfig::BuildKeyProvider(
+    const std::string& prefix) const {
+  if (!key_hex_env.empty()) {
+    auto hex = Env(key_hex_env);
+    if (!hex) {
+      return common::Error{"config", fmt::format("{}.key_hex_env: environment variable {} is "
+                                                 "not set",
+                                                 prefix, key_hex_env)};
+    }
+    auto provider = std::make_unique<StaticKeyProvider>();
+    // AddHexKey validates the hex; the key is then used for every alias.
+    if (auto s = provider->AddHexKey("default", *hex); !s.ok()) {
+      return common::Error{"config", fmt::format("{}.key_hex_env: variable {}: {}", prefix,
+                                                 key_hex_env, s.error().message)};
+    }
+    auto raw = provider->GetKey("default");
+    provider->SetDefaultKey(raw.value());
+    return std::unique_ptr<KeyProvider>(std::move(provider));
+  }
+  if (keystore.empty()) return std::unique_ptr<KeyProvider>();
+  auto store_pw = Env(keystore_password_env);
+  if (!store_pw) {
+    return common::Error{"config", fmt::format("{}.keystore_password_env: environment variable "
+                                               "{} is not set",
+                                               prefix, keystore_password_env)};
+  }
+  std::string key_pw = *store_pw;
+  if (!key_password_env.empty()) {
+    auto v = Env(key_password_env);
+    if (!v) {
+      return common::Error{"config", fmt::format("{}.key_password_env: environment variable {} "
+                                                 "is not set",
+                                                 prefix, key_password_env)};
+    }
+    key_pw = *v;
+  }
+  auto loaded = JceksKeyProvider::Load(keystore, *store_pw, key_pw);
+  if (!loaded.ok()) {
+    return common::Error{"config", fmt::format("{}.keystore: {}", prefix, loaded.error().message)};
+  }
+  return std::unique_ptr<KeyProvider>(
+      std::make_unique<JceksKeyProvider>(std::move(loaded).value()));
+}
+
+common::Result<Schema> CaptureConfig::BuildSchema() const {
+  auto tables = ParseCreateTables(tables_cql);
+  if (!tables.ok()) return tables.error();
+  std::set<std::string> wanted(include.begin(), include.end());
+  std::set<std::string> declared;
+  Schema schema;
+  for (auto& t : tables.value()) {
+    const std::string name = t.QualifiedName();
+    declared.insert(name);
+    const bool captured = wanted.empty() ? t.cdc : wanted.count(name) > 0;
+    if (!captured) continue;
+    if (auto s = schema.AddTable(std::move(t)); !s.ok()) {
+      return common::Error{"config", fmt::format("table {}: {}", name, s.error().message)};
+    }
+  }
+  for (const auto& w : wanted) {
+    if (!declared.count(w)) {
+      return common::Error{"config",
+                           fmt::format("include: table {} is not declared in the CQL", w)};
+    }
+  }
+  if (schema.size() == 0) {
+    return common::Error{"config",
+                         "no table to capture: declare tables WITH cdc = true or list them in "
+                         "include"};
+  }
+  return schema;
+}
+
+std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) const {
+  std::vector<std::string> p;
+  std::error_code ec;
+  if (cdc_raw_dir.empty()) {
+    p.push_back(prefix + ".cdc_raw_dir: required");
+  } else if (!std::filesystem::is_directory(cdc_raw_dir, ec)) {
+    p.push_back(prefix + ".cdc_raw_dir: " + cdc_raw_dir.string() + " is not a directory" +
+                (ec ? " (" + ec.message() + ")" : ""));
+  }
+  if (state_dir.empty()) p.push_back(prefix + ".state_dir: required");
+  if (processed == ProcessedAction::kMove && !cdc_raw_dir.empty() &&
+      std::filesystem::weakly_canonical(move_to, ec) ==
+          std::filesystem::weakly_canonical(cdc_raw_dir, ec)) {
+    p.push_back(prefix + ".processed: the move directory must not be cdc_raw itself");
+  }
+  static const std::regex topic_re("[A-Za-z0-9._-]+");
+  if (topic_prefix.empty()) {
+    p.push_back(prefix + ".topic_prefix: required");
+  } else if (!std::regex_match(topic_prefix, topic_re)) {
+    p.push_back(prefix + ".topic_prefix: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
+  }
+  if (tables_cql.empty()) {
+    p.push_back(prefix + ".tables: required (cql or cql_file with CREATE TABLE ... WITH ID)");
+  } else if (auto s = BuildSchema(); !s.ok()) {
+    p.push_back(prefix + ".tables: " + s.error().message);
+  }
+  auto e = encryption.Validate(prefix + ".encryption");
+  p.insert(p.end(), e.begin(), e.end());
+  if (poll_interval.count() < 1 || poll_interval.count() > 60000) {
+    p.push_back(prefix + ".poll_interval_ms: must be within 1..60000");
+  }
+  if (checkpoint_interval.count() < 1) {
+    p.push_back(prefix + ".checkpoint_interval_ms: must be at least 1");
+  }
+  if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
+  return p;
+}
+
+std::vector<std::string> CassandraCdcConfig::Validate() const {
+  std::vector<std::string> p = capture.Validate("cassandra");
+  if (kafka.bootstrap_servers.empty()) p.push_back("kafka.bootstrap_servers: required");
+  for (const auto& [key, value] : kafka.properties) {
+    if (key == "bootstrap.servers") {
+      p.push_back("kafka.properties.bootstrap.servers: set kafka.bootstrap_servers instead");
+    }
+  }
+  try {
+    common::BuildKafkaConf(kafka.Resolve(), "kafka.properties");
+  } catch (const ConfigError& e) {
+    p.push_back(e.what());
+  }
+  if (admin.bind.empty()) p.push_back("admin.bind: must not be empty");
+  if (admin.port < -1 || admin.port > 65535) {
+    p.push_back("admin.port: must be -1 (off), 0 (any free port) or a port up to 65535");
+  }
+  for (auto& s : p) s = source_file + ": " + s;
+  return p;
+}
+
+CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::string& source_name,
+                                           const std::filesystem::path& base_dir) {
+  CassandraCdcConfig cfg;
+  cfg.source_file = source_name;
+  std::vector<std::string> problems;
+  Reader r(problems);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(
+        fmt::format("{}: line {}: not valid YAML: {}", source_name, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap())
+    throw ConfigError(fmt::format("{}: expected a mapping at the top", source_name));
+  r.CheckKeys(root, "", {"cassandra", "kafka", "admin"});
+  const YAML::Node cass = root["cassandra"];
+  if (r.IsMap(cass, "cassandra")) {
+    ReadCapture(r, cass, base_dir, cfg.capture);
+  } else if (!cass) {
+    r.Problem("cassandra", "required section is missing");
+  }
+  const YAML::Node kafka = root["kafka"];
+  if (r.IsMap(kafka, "kafka")) {
+    r.CheckKeys(kafka, "kafka", {"bootstrap_servers", "properties"});
+    r.Get(kafka, "kafka", "bootstrap_servers", cfg.kafka.bootstrap_servers);
+    std::map<std::string, std::string> props;
+    r.Get(kafka, "kafka", "properties", props);
+    cfg.kafka.properties = common::KafkaProperties(props.begin(), props.end());
+  }
+  const YAML::Node admin = root["admin"];
+  if (r.IsMap(admin, "admin")) {
+    r.CheckKeys(admin, "admin", {"bind", "port"});
+    r.Get(admin, "admin", "bind", cfg.admin.bind);
+    r.Get(admin, "admin", "port", cfg.admin.port);
+  }
+  for (auto& s : problems) s = source_name + ": " + s;
+  // Field-level problems first; then what Validate finds in the values that did parse (fields
+  // that failed to parse keep their defaults, so they add no second report).
+  auto more = cfg.Validate();
+  problems.insert(problems.end(), more.begin(), more.end());
+  if (!problems.empty()) {
+    std::string msg;
+    for (const auto& s : problems) msg += (msg.empty() ? "" : "\n") + s;
+    throw ConfigError(msg);
+  }
+  return cfg;
+}
+
+CassandraCdcConfig LoadCassandraCdcConfig(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read file", path.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseCassandraCdcConfig(ss.str(), path.string(), path.parent_path());
+}
+
+}  // namespace rm::cdc::cassandra

@@ -1,0 +1,147 @@
+// Configuration of the Cassandra capture (`regionmirror cdc cassandra run`), read from YAML.
+// One struct per role: CaptureConfig (what to read, where to keep state, how to pace),
+// EncryptionConfig (keys of encrypted segments), KafkaConfig (where events go), AdminConfig.
+// Every field says its default.
+//
+// Example (required fields marked; every other field shown with its default):
+//   cassandra:
+//     cdc_raw_dir: /var/lib/cassandra/cdc_raw   # required: the node's cdc_raw_directory
+//     processed: delete                  # delete | move:/var/lib/regionmirror/cdc-done
+//     state_dir: /var/lib/regionmirror/cass     # required: RocksDB with the resume position
+//     topic_prefix: cass1                # required: topics <prefix>.<keyspace>.<table>
+//     cluster: Test Cluster              # source.cluster (cassandra.yaml cluster_name)
+//     tables:                            # required: CQL of the captured tables, with WITH ID
+//       cql: |
+//         CREATE TABLE shop.orders (id uuid PRIMARY KEY, total decimal)
+//           WITH ID = 5a1c395e-b41f-11e5-9f22-ba0be0483c18 AND cdc = true;
+//       cql_file: schema.cql             # or from a file (relative to this file)
+//       include: [shop.orders]           # default: the tables declared WITH cdc = true
+//     encryption:                        # only for encrypted segments (Cassandra 3.x TDE)
+//       keystore: /etc/cassandra/conf/.keystore   # JCEKS, as transparent_data_encryption_options
+//       keystore_password_env: RM_CASS_KEYSTORE_PASSWORD
+//       key_password_env: ""             # default: the keystore password
+//       key_hex_env: ""                  # or: a variable holding the raw AES key in hex
+//     poll_interval_ms: 100              # how often cdc_raw and the _cdc.idx files are read
+//     checkpoint_interval_ms: 1000       # how often the acknowledged position is saved
+//     max_in_flight_events: 10000        # unacknowledged events before reading pauses
+//     tombstones_on_delete: true         # a null-value record after each row deletion
+//     shutdown_timeout_ms: 10000         # on stop, wait this long for acknowledgements
+//   kafka:
+//     bootstrap_servers: broker1:9092    # required
+//     properties: {}                     # librdkafka properties, checked by name
+//   admin:
+//     bind: 127.0.0.1
+//     port: 9701                         # /healthz and /metrics; 0 any free port, -1 off
+//
+// Errors are rm::common::ConfigError listing every problem, one per line, each as
+// "<file>: <field>: <reason>".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/kafka_config.h"
+#include "common/result.h"
+#include "src-cdc/cassandra/key_provider.h"
+#include "src-cdc/cassandra/table_schema.h"
+
+namespace rm::cdc::cassandra {
+
+// What happens to a segment (and its _cdc.idx) once every event in it was acknowledged.
+enum class ProcessedAction {
+  kDelete,  // remove the files, so Cassandra's cdc_total_space is freed
+  kMove,    // move them to CaptureConfig::move_to (same file system: a rename)
+};
+
+struct EncryptionConfig {
+  // JCEKS keystore holding the keys named by encrypted segments. Default: none.
+  std::filesystem::path keystore;
+  // Environment variable with the keystore password. Required with keystore.
+  std::string keystore_password_env;
+  // Environment variable with the key password. Default: the keystore password.
+  std::string key_password_env;
+  // Environment variable holding one raw AES key in hex, used for every key alias (instead of
+  // a keystore). Default: none.
+  std::string key_hex_env;
+
+  bool enabled() const { return !keystore.empty() || !key_hex_env.empty(); }
+  std::vector<std::string> Validate(const std::string& prefix) const;
+  // The key provider; nullptr when encryption is not configured. Errors name the field.
+  common::Result<std::unique_ptr<KeyProvider>> BuildKeyProvider(const std::string& prefix) const;
+};
+
+struct CaptureConfig {
+  // The node's cdc_raw directory (cassandra.yaml cdc_raw_directory). Required.
+  std::filesystem::path cdc_raw_dir;
+  // Default: kDelete.
+  ProcessedAction processed = ProcessedAction::kDelete;
+  // Destination of processed segments with kMove. Created if missing.
+  std::filesystem::path move_to;
+  // Where the resume position is kept (RocksDB). Required; one capture per directory.
+  std::filesystem::path state_dir;
+  // Topic prefix and source.name: events go to <prefix>.<keyspace>.<table>. Required.
+  std::string topic_prefix;
+  // source.cluster. Default: "Test Cluster" (Cassandra's default cluster_name).
+  std::string cluster = "Test Cluster";
+  // CREATE TABLE statements, each with `WITH ID = <uuid>`. Required (cql or cql_file).
+  std::string tables_cql;
+  // Captured tables ("keyspace.table"). Default: every table declared WITH cdc = true.
+  std::vector<std::string> include;
+  EncryptionConfig encryption;
+  // Default: 100 ms.
+  std::chrono::milliseconds poll_interval{100};
+  // Default: 1000 ms.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  // Default: 10000.
+  size_t max_in_flight_events = 10000;
+  // Default: true.
+  bool tombstones_on_delete = true;
+  // Default: 10000 ms.
+  std::chrono::milliseconds shutdown_timeout{10000};
+
+  std::vector<std::string> Validate(const std::string& prefix) const;
+  // The captured tables only (others are skipped whole by the reader). Errors name the table
+  // or the CQL line at fault.
+  common::Result<Schema> BuildSchema() const;
+};
+
+struct KafkaConfig {
+  // Required.
+  std::string bootstrap_servers;
+  // librdkafka properties. Default: none (the sink adds acks=all and idempotence).
+  common::KafkaProperties properties;
+
+  common::KafkaProperties Resolve() const {
+    common::KafkaProperties p = properties;
+    p["bootstrap.servers"] = bootstrap_servers;
+    return p;
+  }
+};
+
+struct AdminConfig {
+  // Default: 127.0.0.1.
+  std::string bind = "127.0.0.1";
+  // 0 picks a free port, -1 disables the admin server. Default: 9701.
+  int port = 9701;
+};
+
+struct CassandraCdcConfig {
+  std::string source_file;  // for messages
+  CaptureConfig capture;
+  KafkaConfig kafka;
+  AdminConfig admin;
+
+  // Every problem, each "<file>: <field>: <reason>"; empty when valid.
+  std::vector<std::string> Validate() const;
+};
+
+// Parses and validates; throws ConfigError listing every problem.
+CassandraCdcConfig LoadCassandraCdcConfig(const std::filesystem::path& path);
+CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::string& source_name,
+                                           const std::filesystem::path& base_dir = {});
+
+}  // namespace rm::cdc::cassandra

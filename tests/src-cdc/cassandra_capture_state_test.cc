@@ -1,0 +1,244 @@
+// The Cassandra capture's building blocks: the configuration (every problem at once, naming
+// file and field), the in-order AckTracker, and the RocksDB PositionStore.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "common/result.h"
+#include "src-cdc/cassandra/ack_tracker.h"
+#include "src-cdc/cassandra/capture_config.h"
+#include "src-cdc/cassandra/position_store.h"
+#include "tests/util/test_util.h"
+
+namespace rm::cdc::cassandra {
+namespace {
+
+using common::Status;
+
+// ---- AckTracker
+
+TEST(CassandraAckTracker, PositionBecomesSafeOnlyOnceEveryEventBeforeItIsAcked) {
+  AckTracker t;
+  const uint64_t a = t.Register();
+  t.AddBoundary({1, 100});
+  const uint64_t b = t.Register();
+  const uint64_t c = t.Register();
+  t.AddBoundary({1, 200});
+  t.AddSegmentDone(1);
+
+  t.Ack(c, Status::Ok());
+  t.Ack(b, Status::Ok());
+  EXPECT_FALSE(t.SafePosition().has_value()) << "a is not acked";
+  EXPECT_TRUE(t.TakeDoneSegments().empty());
+  EXPECT_EQ(t.InFlight(), 3u);
+
+  t.Ack(a, Status::Ok());
+  ASSERT_TRUE(t.SafePosition().has_value());
+  EXPECT_EQ(*t.SafePosition(), (CommitLogPosition{1, 200}));
+  EXPECT_EQ(t.TakeDoneSegments(), std::vector<int64_t>{1});
+  EXPECT_TRUE(t.TakeDoneSegments().empty()) << "handed out once";
+  EXPECT_EQ(t.InFlight(), 0u);
+}
+
+TEST(CassandraAckTracker, AFailedAckFreezesThePositionForGood) {
+  AckTracker t;
+  const uint64_t a = t.Register();
+  t.AddBoundary({1, 100});
+  const uint64_t b = t.Register();
+  t.AddBoundary({1, 200});
+
+  t.Ack(a, Status::Ok());
+  t.Ack(b, common::Error{"sink.failed", "broker said no"});
+  const uint64_t c = t.Register();
+  t.AddBoundary({1, 300});
+  t.Ack(c, Status::Ok());
+
+  EXPECT_EQ(*t.SafePosition(), (CommitLogPosition{1, 100}));
+  ASSERT_TRUE(t.failure().has_value());
+  EXPECT_EQ(t.failure()->code, "sink.failed");
+  EXPECT_FALSE(t.WaitAllAcked(std::chrono::milliseconds(10)));
+}
+
+TEST(CassandraAckTracker, AcksFromManyThreadsInAnyOrderEndWithEverythingSafe) {
+  AckTracker t;
+  constexpr int kEvents = 10000;
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < kEvents; ++i) {
+    seqs.push_back(t.Register());
+    t.AddBoundary({7, static_cast<uint32_t>(i + 1)});
+  }
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int i = kEvents - 1 - k; i >= 0; i -= 4)
+        t.Ack(seqs[static_cast<size_t>(i)], Status::Ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(t.WaitAllAcked(std::chrono::milliseconds(100)));
+  EXPECT_EQ(*t.SafePosition(), (CommitLogPosition{7, kEvents}));
+}
+
+// ---- PositionStore
+
+TEST(CassandraPositionStore, SavedPositionSurvivesReopening) {
+  rm::testing::TempDir tmp;
+  {
+    auto store = PositionStore::Open(tmp / "state");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto none = store.value()->Load();
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none.value().has_value());
+    ASSERT_TRUE(store.value()->Save({1699285478684, 4242}).ok());
+  }
+  auto store = PositionStore::Open(tmp / "state");
+  ASSERT_TRUE(store.ok());
+  auto loaded = store.value()->Load();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value(), (CommitLogPosition{1699285478684, 4242}));
+}
+
+TEST(CassandraPositionStore, SecondOpenOfTheSameDirectoryFailsNamingIt) {
+  rm::testing::TempDir tmp;
+  auto first = PositionStore::Open(tmp / "state");
+  ASSERT_TRUE(first.ok());
+  auto second = PositionStore::Open(tmp / "state");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, "cassandra.state_locked");
+  EXPECT_NE(second.error().message.find((tmp / "state").string()), std::string::npos);
+}
+
+// ---- Configuration
+
+constexpr char kTable[] =
+    "CREATE TABLE shop.orders (id int PRIMARY KEY, total int) "
+    "WITH ID = 5a1c395e-b41f-11e5-9f22-ba0be0483c18 AND cdc = true;\n"
+    "CREATE TABLE shop.audit (id int PRIMARY KEY, what text) "
+    "WITH ID = 6b1c395e-b41f-11e5-9f22-ba0be0483c18";
+
+std::string Indent(const std::string& text) {
+  std::string out = "      ";
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "      ";
+  }
+  return out;
+}
+
+class CassandraCaptureConfig : public ::testing::Test {
+ protected:
+  std::string Yaml(const std::string& extra_cassandra = "", const std::string& tail = "") {
+    return "cassandra:\n"
+           "  cdc_raw_dir: " +
+           tmp_.path().string() +
+           "\n"
+           "  state_dir: " +
+           (tmp_ / "state").string() +
+           "\n"
+           "  topic_prefix: cass1\n"
+           "  tables:\n"
+           "    cql: |\n" +
+           Indent(kTable) + "\n" + extra_cassandra +
+           "kafka:\n"
+           "  bootstrap_servers: 127.0.0.1:9092\n" +
+           tail;
+  }
+
+  rm::testing::TempDir tmp_;
+};
+
+TEST_F(CassandraCaptureConfig, MinimalFileGetsTheDocumentedDefaults) {
+  auto c = ParseCassandraCdcConfig(Yaml(), "cdc.yaml");
+
+  EXPECT_EQ(c.capture.topic_prefix, "cass1");
+  EXPECT_EQ(c.capture.processed, ProcessedAction::kDelete);
+  EXPECT_EQ(c.capture.cluster, "Test Cluster");
+  EXPECT_EQ(c.capture.poll_interval.count(), 100);
+  EXPECT_EQ(c.capture.max_in_flight_events, 10000u);
+  EXPECT_EQ(c.admin.port, 9701);
+  auto schema = c.capture.BuildSchema();
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ(schema->size(), 1u) << "only the table WITH cdc = true";
+  EXPECT_NE(schema->FindTable("shop", "orders"), nullptr);
+}
+
+TEST_F(CassandraCaptureConfig, IncludeListOverridesTheCdcFlagAndMoveTakesADirectory) {
+  auto c = ParseCassandraCdcConfig(
+      Yaml("    include: [shop.audit]\n  processed: move:/var/tmp/done\n"), "cdc.yaml");
+
+  EXPECT_EQ(c.capture.processed, ProcessedAction::kMove);
+  EXPECT_EQ(c.capture.move_to, "/var/tmp/done");
+  auto schema = c.capture.BuildSchema();
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ(schema->size(), 1u);
+  EXPECT_NE(schema->FindTable("shop", "audit"), nullptr);
+}
+
+TEST_F(CassandraCaptureConfig, EveryProblemIsReportedAtOnceNamingFileAndField) {
+  const std::string yaml =
+      "cassandra:\n"
+      "  cdc_raw_dir: /no/such/dir\n"
+      "  processed: shred\n"
+      "  topic_prefix: 'bad prefix'\n"
+      "  max_in_flight_events: 0\n"
+      "  poll_intervall_ms: 5\n"
+      "  tables:\n"
+      "    cql: CREATE TABLE ks.t (id int PRIMARY KEY) WITH cdc = true\n"
+      "  encryption:\n"
+      "    keystore: /etc/ks\n"
+      "kafka:\n"
+      "  properties: {no.such.property: 1}\n"
+      "admin:\n"
+      "  port: 70000\n";
+  try {
+    ParseCassandraCdcConfig(yaml, "cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    const std::string msg = e.what();
+    for (const char* needle :
+         {"cdc.yaml: cassandra.cdc_raw_dir: /no/such/dir is not a directory",
+          "cdc.yaml: cassandra.processed: must be 'delete' or 'move:<directory>'",
+          "cdc.yaml: cassandra.topic_prefix:", "cdc.yaml: cassandra.max_in_flight_events",
+          "cdc.yaml: cassandra.poll_intervall_ms: unknown field",
+          "cdc.yaml: cassandra.state_dir: required",
+          "cdc.yaml: cassandra.tables:", "cdc.yaml: cassandra.encryption.keystore_password_env",
+          "cdc.yaml: kafka.bootstrap_servers: required", "no.such.property",
+          "cdc.yaml: admin.port"}) {
+      EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
+    }
+  }
+}
+
+TEST_F(CassandraCaptureConfig, TableWithoutIdIsReportedUnderTables) {
+  std::string yaml = Yaml();
+  yaml.replace(yaml.find("WITH ID = 5a1c395e-b41f-11e5-9f22-ba0be0483c18 AND "), 51, "WITH ");
+  try {
+    ParseCassandraCdcConfig(yaml, "cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cdc.yaml: cassandra.tables: table shop.orders"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(CassandraCaptureConfig, KeyFromAnEnvironmentVariableBuildsAKeyProvider) {
+  setenv("RM_TEST_CASS_KEY", "b7d96fb9b11d829179aeeb0b4e81f97a", 1);
+  auto c = ParseCassandraCdcConfig(Yaml("  encryption:\n    key_hex_env: RM_TEST_CASS_KEY\n"),
+                                   "cdc.yaml");
+  auto keys = c.capture.encryption.BuildKeyProvider("cassandra.encryption");
+  ASSERT_TRUE(keys.ok());
+  ASSERT_NE(keys.value(), nullptr);
+  auto key = keys.value()->GetKey("testing:1");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->size(), 16u);
+
+  unsetenv("RM_TEST_CASS_KEY");
+  EXPECT_THROW(
+      ParseCassandraCdcConfig(Yaml("  encryption:\n    key_hex_env: RM_TEST_CASS_KEY\n"), "f"),
+      common::ConfigError);
+}
+
+}  // namespace
+}  // namespace rm::cdc::cassandra

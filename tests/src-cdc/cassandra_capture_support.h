@@ -1,0 +1,218 @@
+// Test helpers for the Cassandra capture: an in-memory EventSink whose acks the test controls,
+// a fake cdc_raw directory fed with fixture segments, and the fixture check (cells and hash of
+// hash.txt) recomputed from change events.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src-cdc/event_sink.h"
+#include "tests/src-cdc/cassandra_test_support.h"
+#include "tests/util/test_util.h"
+
+namespace rm::cdc::cassandra::testing {
+
+struct StoredRecord {
+  std::string topic;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+};
+
+// EventSink in memory. In auto-ack mode each event is acked (ok) inside Produce(); otherwise the
+// acks wait until the test releases them, in any order, from its own thread.
+class MemorySink : public EventSink {
+ public:
+  explicit MemorySink(bool auto_ack = true) : auto_ack_(auto_ack) {}
+
+  common::Status Produce(const std::string& topic, std::optional<std::string> key,
+                         std::optional<std::string> value,
+                         std::function<void(common::Status)> on_ack) override {
+    std::unique_lock lock(mu_);
+    records_.push_back({topic, std::move(key), std::move(value)});
+    if (auto_ack_) {
+      acked_.push_back(true);
+      lock.unlock();
+      on_ack(common::Status::Ok());
+      return common::Status::Ok();
+    }
+    acked_.push_back(false);
+    pending_.push_back(std::move(on_ack));
+    return common::Status::Ok();
+  }
+
+  common::Status Flush(std::chrono::milliseconds timeout) override {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (std::all_of(acked_.begin(), acked_.end(), [](bool b) { return b; })) {
+          return common::Status::Ok();
+        }
+      }
+      if (std::chrono::steady_clock::now() > until) {
+        return common::Error{"sink.flush_timeout", "memory sink: acks withheld"};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
+  // Acks record `i` (in Produce order) ok, once.
+  void Ack(size_t i) {
+    std::function<void(common::Status)> cb;
+    {
+      std::lock_guard lock(mu_);
+      if (i >= pending_.size() || !pending_[i] || acked_[i]) return;
+      cb = std::move(pending_[i]);
+      pending_[i] = nullptr;
+      acked_[i] = true;
+    }
+    cb(common::Status::Ok());
+  }
+  void AckAll() {
+    for (size_t i = 0; i < size(); ++i) Ack(i);
+  }
+  void SetAutoAck(bool v) {
+    std::lock_guard lock(mu_);
+    auto_ack_ = v;
+  }
+
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return records_.size();
+  }
+  std::vector<StoredRecord> records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  // Records that were acked ok (what a real Kafka would hold for sure).
+  std::vector<StoredRecord> acked_records() const {
+    std::lock_guard lock(mu_);
+    std::vector<StoredRecord> out;
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (acked_[i]) out.push_back(records_[i]);
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool auto_ack_;
+  std::vector<StoredRecord> records_;
+  std::vector<bool> acked_;
+  std::vector<std::function<void(common::Status)>> pending_;
+};
+
+inline bool WaitFor(const std::function<bool()>& pred,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+inline std::string Base64Decode(const std::string& in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const auto v = kAlphabet.find(c);
+    if (v == std::string::npos) continue;
+    buf = (buf << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+// CommitLogUpgradeTest's check over change events of Standard1: for rows whose clustering value
+// starts with "name", every regular cell the event carries (val, val0: blobs in base64).
+struct FixtureCheck {
+  int64_t cells = 0;
+  int32_t hash = 0;
+  std::set<std::pair<int64_t, int64_t>> positions;  // (segment_id, pos) of events seen
+};
+
+inline FixtureCheck CheckEvents(const std::vector<StoredRecord>& records) {
+  FixtureCheck out;
+  for (const auto& r : records) {
+    if (!r.value) continue;
+    const auto v = nlohmann::json::parse(*r.value);
+    out.positions.insert(
+        {v["source"]["segment_id"].get<int64_t>(), v["source"]["pos"].get<int64_t>()});
+    const auto& after = v["after"];
+    if (!after.is_object() || !after["col"].is_object() || !after["col"]["value"].is_string()) {
+      continue;
+    }
+    if (after["col"]["value"].get<std::string>().rfind("name", 0) != 0) continue;
+    for (const char* column : {"val", "val0"}) {
+      if (!after.contains(column) || after[column].is_null()) continue;
+      ++out.cells;
+      const std::string bytes = Base64Decode(after[column]["value"].get<std::string>());
+      uint32_t hash = static_cast<uint32_t>(out.hash);
+      int shift = 0;
+      for (unsigned char b : bytes) {
+        hash += static_cast<uint32_t>(b) << shift;
+        shift = (shift + 8) & 31;
+      }
+      out.hash = static_cast<int32_t>(hash);
+    }
+  }
+  return out;
+}
+
+// The file offsets where the sync sections of a plain segment end (what _cdc.idx reports as
+// Cassandra syncs them).
+inline std::vector<uint32_t> SectionEnds(const std::string& file) {
+  std::vector<uint32_t> ends;
+  const auto load = [&](size_t at) {
+    return (uint32_t{static_cast<uint8_t>(file[at])} << 24) |
+           (uint32_t{static_cast<uint8_t>(file[at + 1])} << 16) |
+           (uint32_t{static_cast<uint8_t>(file[at + 2])} << 8) | static_cast<uint8_t>(file[at + 3]);
+  };
+  size_t pos = 18 + ((static_cast<uint8_t>(file[12]) << 8) | static_cast<uint8_t>(file[13]));
+  while (pos + 8 <= file.size()) {
+    const uint32_t next = load(pos);
+    if (next == 0 || next <= pos || next > file.size()) break;
+    ends.push_back(next);
+    pos = next;
+  }
+  return ends;
+}
+
+// Writes a Cassandra 4 CDC segment as it looks after Cassandra synced up to `offset`: the bytes
+// before it, zeros after (the file is preallocated), and the _cdc.idx with the offset.
+inline void WriteLiveSegment(const std::filesystem::path& dir, const std::string& name,
+                             const std::string& bytes, uint32_t offset, bool completed) {
+  std::string content = bytes.substr(0, offset);
+  content.resize(bytes.size(), '\0');
+  rm::testing::WriteFile(dir / name, content);
+  const std::string idx_name = name.substr(0, name.size() - 4) + "_cdc.idx";
+  rm::testing::WriteFile(dir / (idx_name + ".tmp"),
+                         std::to_string(offset) + (completed ? "\nCOMPLETED" : ""));
+  std::filesystem::rename(dir / (idx_name + ".tmp"), dir / idx_name);
+}
+
+}  // namespace rm::cdc::cassandra::testing
