@@ -78,9 +78,9 @@ inline std::string CaptureConfigYaml(const std::filesystem::path& tmp, const std
     cql: |
 {}kafka:
   bootstrap_servers: "{}"
-  # A long linger keeps events in flight at every kill: a checkpoint taken before their acks
-  # would be caught. lz4 keeps each mock partition well under its 5 MiB retention.
-  properties: {{compression.type: lz4, linger.ms: "100"}}
+  # A long linger (500 ms) keeps events in flight at most kills: a checkpoint taken before their
+  # acks would be caught. lz4 keeps each mock partition well under its 5 MiB retention.
+  properties: {{compression.type: lz4, linger.ms: "500"}}
 admin:
   port: {}
 )",
