@@ -45,7 +45,11 @@ void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& st
 CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
                                    const KeyProvider* keys, EventSink& sink,
                                    prometheus::Registry& registry)
-    : config_(std::move(config)), schema_(schema), keys_(keys), sink_(sink), probe_(registry) {
+    : config_(std::move(config)),
+      schema_(schema),
+      keys_(keys),
+      sink_(sink),
+      probe_(std::make_shared<CaptureProbe>(registry)) {
   reader_options_.schema = &schema_;
   reader_options_.keys = keys_;
 }
@@ -111,20 +115,20 @@ common::Result<std::map<int64_t, CassandraCapture::SegmentFiles>> CassandraCaptu
 }
 
 ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
-  probe_.AddMutations(1);
+  probe_->AddMutations(1);
   std::vector<Error> errors;
   EventSourceContext ctx{config_.topic_prefix, config_.cluster,
                          current_->files.log.filename().string(), NowMillis()};
   std::vector<ChangeEvent> events = BuildChangeEvents(m, ctx, &errors);
   for (const Error& e : errors) {
     RM_LOG_ERROR("cassandra capture: {}", e.message);
-    probe_.AddError("event");
+    probe_->AddError("event");
   }
   for (const ChangeEvent& e : events) {
     for (EncodedRecord& r : EncodeEventRecords(e, config_.tombstones_on_delete)) {
       const uint64_t seq = tracker_->Register();
       std::shared_ptr<AckTracker> tracker = tracker_;
-      CaptureProbe* probe = &probe_;
+      std::shared_ptr<CaptureProbe> probe = probe_;
       Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
                                [tracker, probe, seq](Status st) {
                                  probe->AddAcked(st.ok());
@@ -135,7 +139,7 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
         sink_error_ = s.error();
         return ReadControl::kStop;
       }
-      probe_.AddProduced();
+      probe_->AddProduced();
     }
   }
   tracker_->AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
@@ -178,7 +182,7 @@ bool CassandraCapture::ReadCurrent() {
         return false;
       }
       RM_LOG_ERROR("cassandra capture: {}", reader.error().message);
-      probe_.AddError("segment_open");
+      probe_->AddError("segment_open");
       FinishCurrent(/*bad=*/true);
       return true;
     }
@@ -191,18 +195,18 @@ bool CassandraCapture::ReadCurrent() {
       cur.reader->ReadUpTo(limit, [this](Mutation&& m) { return HandleMutation(std::move(m)); });
   if (!p.ok()) {
     RM_LOG_ERROR("cassandra capture: {}", p.error().message);
-    probe_.AddError("io");
+    probe_->AddError("io");
     SetHealth("io", p.error().message);
     return false;
   }
   SetHealth("io", "");
   for (const Error& e : p->errors) RM_LOG_ERROR("cassandra capture: {}", e.message);
   if (!p->errors.empty() || p->errors_dropped > 0) {
-    probe_.AddError("segment", static_cast<int64_t>(p->errors.size() + p->errors_dropped));
+    probe_->AddError("segment", static_cast<int64_t>(p->errors.size() + p->errors_dropped));
   }
   const uint64_t read = cur.reader->position().offset;
-  probe_.SetReadOffset(read);
-  if (limit != SegmentReader::kNoLimit) probe_.SetLagBytes(limit > read ? limit - read : 0);
+  probe_->SetReadOffset(read);
+  if (limit != SegmentReader::kNoLimit) probe_->SetLagBytes(limit > read ? limit - read : 0);
   if (sink_error_) return false;
   if (p->stop == StopReason::kStoppedByHandler) return true;  // in-flight cap: read on later
   if (completed) {
@@ -211,7 +215,7 @@ bool CassandraCapture::ReadCurrent() {
       RM_LOG_WARN("cassandra capture: {} is COMPLETED at offset {} but reading stopped at {} ({})",
                   file, limit, read, ToString(p->stop));
     }
-    if (limit == SegmentReader::kNoLimit) probe_.SetLagBytes(0);
+    if (limit == SegmentReader::kNoLimit) probe_->SetLagBytes(0);
     FinishCurrent(/*bad=*/false);
     return true;
   }
@@ -219,7 +223,7 @@ bool CassandraCapture::ReadCurrent() {
 }
 
 bool CassandraCapture::Step(const std::atomic<bool>& stop) {
-  probe_.SetInflight(tracker_->InFlight());
+  probe_->SetInflight(tracker_->InFlight());
   if (tracker_->InFlight() >= config_.max_in_flight_events) {
     // Back-pressure: wait for acks to make room rather than buffering.
     tracker_->WaitInFlightBelow(config_.max_in_flight_events, config_.poll_interval);
@@ -230,7 +234,7 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
     if (!segments.ok()) {
       if (Health().find("cdc_raw") == std::string::npos) {
         RM_LOG_ERROR("cassandra capture: {}", segments.error().message);
-        probe_.AddError("cdc_raw");
+        probe_->AddError("cdc_raw");
       }
       SetHealth("cdc_raw", segments.error().message);
       return false;
@@ -247,7 +251,7 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
       ++pending;
       if (!current_) current_ = Current{files, nullptr, false};
     }
-    probe_.SetSegmentsPending(pending);
+    probe_->SetSegmentsPending(pending);
     if (!current_) return false;
   }
   if (stop.load()) return false;
@@ -275,11 +279,11 @@ void CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
     if (ec) {
       RM_LOG_ERROR("cassandra capture: cannot {} {}: {}", move ? "move" : "delete", p.string(),
                    ec.message());
-      probe_.AddError("cleanup");
+      probe_->AddError("cleanup");
       return;
     }
   }
-  probe_.AddSegmentDone();
+  probe_->AddSegmentDone();
   RM_LOG_INFO("cassandra capture: {} delivered, {}", files.log.filename().string(),
               move ? "moved to " + dest.string() : std::string("deleted"));
 }
@@ -296,13 +300,13 @@ void CassandraCapture::Checkpoint() {
     Status s = store_->Save(*safe);
     if (!s.ok()) {
       RM_LOG_ERROR("cassandra capture: {}", s.error().message);
-      probe_.AddError("state");
+      probe_->AddError("state");
       SetHealth("state", s.error().message);
       return;  // nothing is cleaned up before the position is durable
     }
     SetHealth("state", "");
     saved_ = safe;
-    probe_.SetPosition(safe->segment_id, safe->offset);
+    probe_->SetPosition(safe->segment_id, safe->offset);
     std::lock_guard lock(health_mu_);
     checkpointed_ = safe;
   }
@@ -331,7 +335,7 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   saved_ = resume_;
   if (resume_) {
     next_segment_ = resume_->segment_id;
-    probe_.SetPosition(resume_->segment_id, resume_->offset);
+    probe_->SetPosition(resume_->segment_id, resume_->offset);
     std::lock_guard lock(health_mu_);
     checkpointed_ = resume_;
   }
@@ -366,10 +370,10 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   } else {
     RM_LOG_ERROR("cassandra capture: stopping: {}", result.error().message);
     SetHealth("sink", result.error().message);
-    probe_.AddError("sink");
+    probe_->AddError("sink");
   }
   Checkpoint();
-  probe_.SetInflight(tracker_->InFlight());
+  probe_->SetInflight(tracker_->InFlight());
   RM_LOG_INFO("cassandra capture: stopped at {}", saved_ ? saved_->ToString() : "(no position)");
   return result;
 }

@@ -67,7 +67,7 @@ class CassandraCapture {
   // "sink.*" (an event was refused or failed).
   common::Status Run(const std::atomic<bool>& stop);
 
-  CaptureProbe& probe() { return probe_; }
+  CaptureProbe& probe() { return *probe_; }
   // Empty when healthy, else the reason (cdc_raw unreadable, checkpoint failing, sink failed).
   std::string Health() const;
   // Last checkpointed position (thread-safe).
@@ -101,7 +101,9 @@ class CassandraCapture {
   const Schema& schema_;
   const KeyProvider* keys_;
   EventSink& sink_;
-  CaptureProbe probe_;
+  // Shared with the sink's ack callbacks, which may run after the capture is gone (a sink
+  // destroyed later fails what it still holds). Its metrics live in the registry.
+  std::shared_ptr<CaptureProbe> probe_;
   ReaderOptions reader_options_;
 
   std::unique_ptr<PositionStore> store_;
