@@ -1,12 +1,14 @@
 // Fuzz smoke test (deterministic, bounded): mutated and random inputs never crash the
 // parsers; errors are reported as Results. The libFuzzer target is
-// src-cdc/postgres/fuzz/pgoutput_fuzzer.cc.
+// src-cdc/postgres/fuzz/pgoutput_fuzzer.cc; its own smoke run over the same seeds is the ctest
+// src-cdc.pgoutput_fuzz_smoke.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
+#include "src-cdc/postgres/fuzz/pgoutput_seeds.h"
 #include "src-cdc/postgres/migration_check.h"
 #include "src-cdc/postgres/pgoutput.h"
 #include "src-cdc/postgres/type_map.h"
@@ -14,27 +16,7 @@
 namespace rm::cdc::postgres {
 namespace {
 
-std::string Be(uint64_t v, int bytes) {
-  std::string s;
-  for (int i = bytes - 1; i >= 0; --i) s.push_back(static_cast<char>(v >> (8 * i)));
-  return s;
-}
-
-std::vector<std::string> Seeds() {
-  std::string tuple = Be(3, 2) + "t" + Be(2, 4) + "42" + "n" + "u";
-  return {
-      "B" + Be(0x100, 8) + Be(5, 8) + Be(7, 4),
-      "C" + Be(0, 1) + Be(1, 8) + Be(2, 8) + Be(3, 8),
-      "R" + Be(16384, 4) + std::string("public\0t\0", 9) + "d" + Be(1, 2) + Be(1, 1) +
-          std::string("id\0", 3) + Be(23, 4) + Be(0xffffffff, 4),
-      "I" + Be(16384, 4) + "N" + tuple,
-      "U" + Be(16384, 4) + "O" + tuple + "N" + tuple,
-      "D" + Be(16384, 4) + "K" + tuple,
-      "T" + Be(2, 4) + Be(1, 1) + Be(1, 4) + Be(2, 4),
-      "w" + Be(1, 8) + Be(2, 8) + Be(3, 8) + "B",
-      "k" + Be(1, 8) + Be(2, 8) + Be(1, 1),
-  };
-}
+std::vector<std::string> Seeds() { return fuzz::ProtocolSeeds(); }
 
 TEST(PostgresFuzz, MutatedProtocolMessagesNeverCrash) {
   std::mt19937 rng(12345);

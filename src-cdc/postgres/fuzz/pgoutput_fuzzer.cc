@@ -1,9 +1,9 @@
 // libFuzzer target for every parser that reads bytes from the server or from users: the
 // streaming replication wrapper, pgoutput messages, text values of every built-in type, and
-// the migration SQL splitter/checker. Build (not wired into CMake yet), from the repo root:
-//   clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -I. -I/usr/include/postgresql
-//     src-cdc/postgres/fuzz/pgoutput_fuzzer.cc src-cdc/postgres/{pgoutput,lsn,type_map,
-//     migration_check,config,replication}.cc src-cdc/change_event.cc -lpq -lyaml-cpp -lfmt
+// the migration SQL splitter/checker. Built by src-cdc/fuzz/CMakeLists.txt: with -DRM_FUZZ=ON
+// as build/src-cdc/fuzz/pgoutput_fuzzer (clang, ASan+UBSan); always as pgoutput_fuzz_smoke, a
+// deterministic run over seeded mutations in ctest. A seed corpus:
+//   pgoutput_fuzz_smoke --write-corpus corpus && pgoutput_fuzzer corpus
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
