@@ -16,102 +16,6 @@ namespace {
 
 using rm::testing::PostgresServer;
 
-// One row change, with every column value as text.
-struct Change {
-  std::string op;  // INSERT, UPDATE, DELETE
-  std::map<std::string, std::string> values;
-  bool operator==(const Change&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Change& c) {
-  os << c.op << "{";
-  for (const auto& [k, v] : c.values) os << k << "=" << v << " ";
-  return os << "}";
-}
-
-// Parses test_decoding's "col[type]:value" list, written independently of our decoder.
-std::map<std::string, std::string> ParseColumns(const std::string& s) {
-  std::map<std::string, std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && s[i] == ' ') ++i;
-    size_t br = s.find('[', i);
-    if (br == std::string::npos) break;
-    std::string name = s.substr(i, br - i);
-    size_t colon = s.find("]:", br);
-    i = colon + 2;
-    std::string value;
-    if (s[i] == '\'') {
-      ++i;
-      while (i < s.size()) {
-        if (s[i] == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
-          value += '\'';
-          i += 2;
-        } else if (s[i] == '\'') {
-          ++i;
-          break;
-        } else {
-          value += s[i++];
-        }
-      }
-    } else {
-      size_t end = s.find(' ', i);
-      end = end == std::string::npos ? s.size() : end;
-      value = s.substr(i, end - i);
-      i = end;
-    }
-    out[name] = value;
-  }
-  return out;
-}
-
-std::vector<Change> ReferenceChanges(const PostgresServer& pg, const std::string& table) {
-  std::vector<Change> out;
-  const std::string prefix = "table " + table + ": ";
-  for (const auto& row : pg.Query("SELECT data FROM pg_logical_slot_get_changes('reference', "
-                                  "NULL, NULL)")) {
-    std::string line = row[0].value_or("");
-    if (line.rfind(prefix, 0) != 0) continue;
-    line = line.substr(prefix.size());
-    auto colon = line.find(": ");
-    std::string op = line.substr(0, colon);
-    std::string rest = colon == std::string::npos ? "" : line.substr(colon + 2);
-    if (op == "UPDATE" && rest.rfind("old-key: ", 0) == 0) {
-      // Key changed: Debezium (and we) emit a delete of the old key and a create.
-      auto nt = rest.find(" new-tuple: ");
-      out.push_back({"DELETE", ParseColumns(rest.substr(9, nt - 9))});
-      out.push_back({"INSERT", ParseColumns(rest.substr(nt + 12))});
-    } else {
-      out.push_back({op, ParseColumns(rest)});
-    }
-  }
-  return out;
-}
-
-std::string AsText(const Json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  return v.dump();
-}
-
-std::vector<Change> OurChanges(const std::vector<SinkRecord>& records, const std::string& topic) {
-  std::vector<Change> out;
-  for (const auto& e : Envelopes(records, topic)) {
-    std::string op = e["op"];
-    Change c;
-    c.op = op == "c" ? "INSERT" : op == "u" ? "UPDATE" : op == "d" ? "DELETE" : op;
-    // test_decoding prints only the key columns of a deleted row.
-    const Json& row = op == "d" ? e["before"] : e["after"];
-    for (const auto& [k, v] : row.items()) {
-      if (op == "d" && v.is_null()) continue;
-      c.values[k] = AsText(v);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
 TEST(PostgresReference, EventsMatchTestDecodingChangeForChange) {
   PostgresServer pg;
   pg.Exec("CREATE TABLE t (id int PRIMARY KEY, name text, amount numeric(10,2), flag boolean)");
@@ -171,33 +75,7 @@ TEST(PostgresReference, PgbenchStateRebuiltFromEventsEqualsTheTables) {
             << " s: " << static_cast<uint64_t>(streamed / secs) << " streamed records/s\n";
   ::testing::Test::RecordProperty("streamed_records_per_s", static_cast<int>(streamed / secs));
 
-  struct Table {
-    std::string name, key, sql;
-  };
-  for (const Table& t :
-       {Table{"pgbench_accounts", "aid", "SELECT aid, bid, abalance, filler FROM pgbench_accounts"},
-        Table{"pgbench_branches", "bid", "SELECT bid, bbalance, filler FROM pgbench_branches"},
-        Table{"pgbench_tellers", "tid",
-              "SELECT tid, bid, tbalance, filler FROM pgbench_tellers"}}) {
-    auto state = RebuildState(records, "pg.public." + t.name);
-    auto rows = pg.Query(t.sql);
-    ASSERT_EQ(state.size(), rows.size()) << t.name;
-    size_t mismatches = 0;
-    for (const auto& row : rows) {
-      std::string key = "{\"" + t.key + "\":" + *row[0] + "}";
-      auto it = state.find(key);
-      ASSERT_NE(it, state.end()) << t.name << " " << key;
-      size_t c = 0;
-      for (const auto& [col, v] : it->second.items()) {
-        std::string expected = row[c++].value_or("null");
-        if (AsText(v) != expected && mismatches++ < 5) {
-          ADD_FAILURE() << t.name << " " << key << "." << col << ": " << AsText(v)
-                        << " != " << expected;
-        }
-      }
-    }
-    EXPECT_EQ(mismatches, 0u) << t.name;
-  }
+  ExpectPgbenchStateMatches(pg, records);
   // History has no primary key (null Kafka keys): compare counts and sums.
   auto history = Envelopes(records, "pg.public.pgbench_history");
   int64_t delta_sum = 0;

@@ -1,6 +1,7 @@
 // Helpers for the Postgres capture's integration and robustness suites: an in-memory sink
 // whose acknowledgements can be delayed or withheld, a capture running on its own thread,
-// configuration for a PostgresServer fixture, and table state rebuilt from the events.
+// configuration for a PostgresServer fixture, table state rebuilt from the events, and the
+// comparison with a test_decoding reference slot.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,6 +290,157 @@ inline std::map<std::string, Json> RebuildState(const std::vector<SinkRecord>& r
     }
   }
   return state;
+}
+
+// ---- Comparison with Postgres's own test_decoding output and with the tables.
+
+// One row change, with every column value as text.
+struct Change {
+  std::string op;  // INSERT, UPDATE, DELETE
+  std::map<std::string, std::string> values;
+  bool operator==(const Change&) const = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Change& c) {
+  os << c.op << "{";
+  for (const auto& [k, v] : c.values) os << k << "=" << v << " ";
+  return os << "}";
+}
+
+// Parses test_decoding's "col[type]:value" list, written independently of our decoder.
+inline std::map<std::string, std::string> ParseColumns(const std::string& s) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t br = s.find('[', i);
+    if (br == std::string::npos) break;
+    std::string name = s.substr(i, br - i);
+    size_t colon = s.find("]:", br);
+    i = colon + 2;
+    std::string value;
+    if (s[i] == '\'') {
+      ++i;
+      while (i < s.size()) {
+        if (s[i] == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
+          value += '\'';
+          i += 2;
+        } else if (s[i] == '\'') {
+          ++i;
+          break;
+        } else {
+          value += s[i++];
+        }
+      }
+    } else {
+      size_t end = s.find(' ', i);
+      end = end == std::string::npos ? s.size() : end;
+      value = s.substr(i, end - i);
+      i = end;
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+// The row changes that the test_decoding slot `slot` recorded since it was last read
+// (reading consumes them), per table ("public.t"), in commit order; a key change as a delete
+// and an insert, as Debezium (and we) emit it.
+inline std::map<std::string, std::vector<Change>> ReferenceChangesByTable(
+    const rm::testing::PostgresServer& pg, const std::string& slot = "reference") {
+  std::map<std::string, std::vector<Change>> out;
+  for (const auto& row :
+       pg.Query("SELECT data FROM pg_logical_slot_get_changes('" + slot + "', NULL, NULL)")) {
+    std::string line = row[0].value_or("");
+    if (line.rfind("table ", 0) != 0) continue;
+    auto table_end = line.find(": ");
+    if (table_end == std::string::npos) continue;
+    std::string table = line.substr(6, table_end - 6);
+    line = line.substr(table_end + 2);
+    auto colon = line.find(": ");
+    std::string op = line.substr(0, colon);
+    std::string rest = colon == std::string::npos ? "" : line.substr(colon + 2);
+    auto& changes = out[table];
+    if (op == "UPDATE" && rest.rfind("old-key: ", 0) == 0) {
+      auto nt = rest.find(" new-tuple: ");
+      changes.push_back({"DELETE", ParseColumns(rest.substr(9, nt - 9))});
+      changes.push_back({"INSERT", ParseColumns(rest.substr(nt + 12))});
+    } else {
+      changes.push_back({op, ParseColumns(rest)});
+    }
+  }
+  return out;
+}
+
+// The same for one table (the other tables' changes are consumed too).
+inline std::vector<Change> ReferenceChanges(const rm::testing::PostgresServer& pg,
+                                            const std::string& table,
+                                            const std::string& slot = "reference") {
+  return ReferenceChangesByTable(pg, slot)[table];
+}
+
+// A JSON value as Postgres prints it in text.
+inline std::string AsText(const Json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  return v.dump();
+}
+
+// Our events of `topic` as Changes (snapshot rows keep op "r").
+inline std::vector<Change> OurChanges(const std::vector<SinkRecord>& records,
+                                      const std::string& topic) {
+  std::vector<Change> out;
+  for (const auto& e : Envelopes(records, topic)) {
+    std::string op = e["op"];
+    Change c;
+    c.op = op == "c" ? "INSERT" : op == "u" ? "UPDATE" : op == "d" ? "DELETE" : op;
+    // test_decoding prints only the key columns of a deleted row.
+    const Json& row = op == "d" ? e["before"] : e["after"];
+    for (const auto& [k, v] : row.items()) {
+      if (op == "d" && v.is_null()) continue;
+      c.values[k] = AsText(v);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Rebuilds pgbench_accounts, _branches and _tellers from `records` (in per-key order) and
+// expects every row to equal the table's current row, column by column, and no extra keys.
+inline void ExpectPgbenchStateMatches(const rm::testing::PostgresServer& pg,
+                                      const std::vector<SinkRecord>& records,
+                                      const std::string& prefix = "pg") {
+  struct Table {
+    std::string name, key, sql;
+  };
+  for (const Table& t :
+       {Table{"pgbench_accounts", "aid", "SELECT aid, bid, abalance, filler FROM pgbench_accounts"},
+        Table{"pgbench_branches", "bid", "SELECT bid, bbalance, filler FROM pgbench_branches"},
+        Table{"pgbench_tellers", "tid",
+              "SELECT tid, bid, tbalance, filler FROM pgbench_tellers"}}) {
+    auto state = RebuildState(records, prefix + ".public." + t.name);
+    auto rows = pg.Query(t.sql);
+    EXPECT_EQ(state.size(), rows.size()) << t.name;
+    size_t mismatches = 0;
+    for (const auto& row : rows) {
+      std::string key = "{\"" + t.key + "\":" + *row[0] + "}";
+      auto it = state.find(key);
+      if (it == state.end()) {
+        if (mismatches++ < 5) ADD_FAILURE() << t.name << " " << key << " missing";
+        continue;
+      }
+      size_t c = 0;
+      for (const auto& [col, v] : it->second.items()) {
+        std::string expected = row[c++].value_or("null");
+        if (AsText(v) != expected && mismatches++ < 5) {
+          ADD_FAILURE() << t.name << " " << key << "." << col << ": " << AsText(v)
+                        << " != " << expected;
+        }
+      }
+    }
+    EXPECT_EQ(mismatches, 0u) << t.name;
+  }
 }
 
 }  // namespace rm::cdc::postgres::test
