@@ -360,5 +360,28 @@ TEST_F(CassandraCaptureTest, CdcRawVanishingWhileRunningIsReportedInHealthAndRec
   EXPECT_TRUE(run.capture().Health().empty());
 }
 
+TEST_F(CassandraCaptureTest, SegmentsBeforeTheCheckpointAreCleanedUpWithoutBeingReadAgain) {
+  // Given a crash between saving position (157, x) and deleting the older segment 156
+  const std::string dir = "3.0.13-encrypted";
+  const Schema schema = testing::Standard1Schema(dir);
+  CopyFixture(dir, "CommitLog-6-1699284515156.log");
+  CopyFixture(dir, "CommitLog-6-1699284515157.log");
+  rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699284515100_cdc.idx", "4096\nCOMPLETED");
+  {
+    auto store = PositionStore::Open(tmp_ / "state");
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store.value()->Save({1699284515157, 100}).ok());
+  }
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+
+  // Then the older segment and the orphan idx go without a single event, and 157 is finished
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  ASSERT_TRUE(run.Stop().ok());
+  for (const auto& r : sink.records()) {
+    EXPECT_EQ(nlohmann::json::parse(*r.value)["source"]["segment_id"], 1699284515157);
+  }
+}
+
 }  // namespace
 }  // namespace rm::cdc::cassandra
