@@ -56,13 +56,16 @@ CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
 
 CassandraCapture::~CassandraCapture() = default;
 
-void CassandraCapture::SetHealth(const std::string& key, const std::string& problem) {
+bool CassandraCapture::SetHealth(const std::string& key, const std::string& problem) {
   std::lock_guard lock(health_mu_);
+  auto it = problems_.find(key);
   if (problem.empty()) {
-    problems_.erase(key);
-  } else {
-    problems_[key] = problem;
+    if (it != problems_.end()) problems_.erase(it);
+    return false;
   }
+  if (it != problems_.end() && it->second == problem) return false;
+  problems_[key] = problem;
+  return true;
 }
 
 std::string CassandraCapture::Health() const {
@@ -194,9 +197,11 @@ bool CassandraCapture::ReadCurrent() {
   auto p =
       cur.reader->ReadUpTo(limit, [this](Mutation&& m) { return HandleMutation(std::move(m)); });
   if (!p.ok()) {
-    RM_LOG_ERROR("cassandra capture: {}", p.error().message);
-    probe_->AddError("io");
-    SetHealth("io", p.error().message);
+    // Retried at every poll: logged and counted when it starts or changes.
+    if (SetHealth("io", p.error().message)) {
+      RM_LOG_ERROR("cassandra capture: {}", p.error().message);
+      probe_->AddError("io");
+    }
     return false;
   }
   SetHealth("io", "");
@@ -232,11 +237,10 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
   if (!current_) {
     auto segments = ListSegments();
     if (!segments.ok()) {
-      if (Health().find("cdc_raw") == std::string::npos) {
+      if (SetHealth("cdc_raw", segments.error().message)) {
         RM_LOG_ERROR("cassandra capture: {}", segments.error().message);
         probe_->AddError("cdc_raw");
       }
-      SetHealth("cdc_raw", segments.error().message);
       return false;
     }
     SetHealth("cdc_raw", "");
@@ -299,9 +303,10 @@ void CassandraCapture::Checkpoint() {
   if (safe && safe != saved_) {
     Status s = store_->Save(*safe);
     if (!s.ok()) {
-      RM_LOG_ERROR("cassandra capture: {}", s.error().message);
-      probe_->AddError("state");
-      SetHealth("state", s.error().message);
+      if (SetHealth("state", s.error().message)) {
+        RM_LOG_ERROR("cassandra capture: {}", s.error().message);
+        probe_->AddError("state");
+      }
       return;  // nothing is cleaned up before the position is durable
     }
     SetHealth("state", "");

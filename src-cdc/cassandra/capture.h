@@ -95,7 +95,9 @@ class CassandraCapture {
   // Saves the safe position and cleans up fully acknowledged segments.
   void Checkpoint();
   void CleanUp(const SegmentFiles& files, bool bad);
-  void SetHealth(const std::string& key, const std::string& problem);
+  // Records (or clears, with an empty `problem`) one kind of trouble for Health(); true when
+  // it is new or changed, so a condition retried at every poll is logged once.
+  bool SetHealth(const std::string& key, const std::string& problem);
 
   const CaptureConfig config_;
   const Schema& schema_;
