@@ -3,7 +3,8 @@
 #   (a) raw limit = min(consume-only rate, produce-only rate), same client settings as the mirror
 #   (b) a naive consume->produce loop in Python (confluent-kafka)
 #   mirror throughput (first to last record arriving in the target), as ratios to (a) and (b)
-#   replication latency p50/p99 at half the mirror's rate, and the mirror's peak RSS.
+#   replication latency p50/p99 at half the mirror's rate (the mirror's own histogram, and end
+#   to end through a consumer on the target), and the mirror's peak RSS.
 # 100-byte records, 6 partitions, lz4 (the testbed keeps ~5 MiB per partition, so the backlog
 # must stay compressed to fit). Usage: bench/mirror_bench.sh [records] (default 400000).
 # Prints figures; the machine is shared, so read the ratios, not the absolute numbers.
@@ -19,7 +20,13 @@ fi
 N=$2
 R=build/bench/kafka_rate
 PY=/usr/bin/python3
-X="-X compression.type=lz4"
+# Client settings every client gets, the mirror's included (its defaults have the same queue
+# sizes). The testbed's mock answers a fetch only after fetch.wait.max.ms even when it has data
+# (a real broker answers at once), so that wait is part of every hop's latency here.
+FETCH_WAIT_MS=${FETCH_WAIT_MS:-2}
+LINGER_MS=${LINGER_MS:-1}
+X="-X compression.type=lz4 -X linger.ms=$LINGER_MS"
+C="-X queued.min.messages=500000 -X queued.max.messages.kbytes=131072 -X fetch.wait.max.ms=$FETCH_WAIT_MS"
 region() { $PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['$1']['bootstrap_servers'])"; }
 field() { $PY -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -28,12 +35,12 @@ EU=$(region eu-west)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "records: $N x 100 B, 6 partitions, lz4"
+echo "records: $N x 100 B, 6 partitions, lz4, linger.ms $LINGER_MS, fetch.wait.max.ms $FETCH_WAIT_MS"
 $R produce --bootstrap "$US" --topic bench --count "$N" $X >/dev/null
 
 cons=(); prod=()
 for i in 1 2 3; do
-  cons+=("$($R consume --bootstrap "$US" --topic bench --count "$N" $X 2>/dev/null | field rate)")
+  cons+=("$($R consume --bootstrap "$US" --topic bench --count "$N" $X $C 2>/dev/null | field rate)")
 done
 for i in 1 2 3; do
   $R produce --bootstrap "$EU" --topic raw --count $((N / 3)) $X 2>/dev/null >"$work/p"
@@ -46,6 +53,7 @@ echo "consume-only: $consume rec/s (runs: ${cons[*]})"
 echo "produce-only: $produce rec/s (runs: ${prod[*]})"
 echo "(a) raw limit = min: $raw rec/s"
 
+ADMIN_PORT=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 cat >"$work/mirror.yaml" <<EOY
 clusters:
   - {alias: us-east, bootstrap_servers: "$US"}
@@ -53,9 +61,9 @@ clusters:
 flows:
   - {source: us-east, target: eu-west, topics: ["bench", "lat"]}
 mirror:
-  consumer: {session.timeout.ms: "6000", fetch.wait.max.ms: "10"}
-  producer: {compression.type: lz4}
-admin: {port: -1}
+  consumer: {session.timeout.ms: "6000", fetch.wait.max.ms: "$FETCH_WAIT_MS"}
+  producer: {compression.type: lz4, linger.ms: "$LINGER_MS"}
+admin: {port: $ADMIN_PORT}
 EOY
 build/apps/regionmirror run --config "$work/mirror.yaml" >"$work/mirror.log" 2>&1 &
 mpid=$!
@@ -63,7 +71,7 @@ mirror=$($R wait --bootstrap "$EU" --topic us-east.bench --count "$N" | field ra
 echo "mirror: $mirror rec/s"
 
 $PY bench/naive_mirror.py --source "$US" --target "$EU" --source-topic bench --target-topic naive \
-  --count "$N" -X compression.type=lz4 >"$work/n" 2>/dev/null
+  --count "$N" $X $C >"$work/n" 2>/dev/null
 naive=$(field rate <"$work/n")
 echo "(b) naive Python loop: $naive rec/s"
 
@@ -72,22 +80,57 @@ secs=10
 count=$(( half * secs ))
 # Stay inside the testbed's per-partition retention for the latency topic.
 if [ "$count" -gt "$N" ]; then count=$N; fi
-$R latency --bootstrap "$EU" --topic us-east.lat --count "$count" >"$work/lat" 2>/dev/null &
+scrape() { curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep '^rm_mirror_replication_latency_seconds_bucket' || true; }
+scrape >"$work/h0"
+$R latency --bootstrap "$EU" --topic us-east.lat --count "$count" $C >"$work/lat" 2>/dev/null &
 lpid=$!
 sleep 1
 $R produce --bootstrap "$US" --topic lat --count "$count" --rate "$half" $X >/dev/null 2>&1
 wait $lpid || true
+scrape >"$work/h1"
 p50=$(field p50_ms <"$work/lat")
 p99=$(field p99_ms <"$work/lat")
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$mpid/status)
 kill -TERM $mpid; wait $mpid || true
-echo "latency at $half rec/s (half the mirror's rate) over $count records: p50 $p50 ms, p99 $p99 ms"
+# The mirror's own replication latency (record CreateTime -> acknowledged by the target, the
+# rm_mirror_replication_latency_seconds histogram) over the latency run: percentiles from the
+# bucket counts, interpolated within a bucket as Prometheus' histogram_quantile does.
+read -r m50 m99 < <($PY - "$work/h0" "$work/h1" <<'EOP'
+import re, sys
+def load(path):
+    out = {}
+    for line in open(path):
+        m = re.search(r'le="([^"]+)"\}\s+(\S+)', line)
+        if m:
+            out[float(m.group(1))] = float(m.group(2))
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+les = sorted(b)
+cum = [b[le] - a.get(le, 0.0) for le in les]
+def q(p):
+    total = cum[-1]
+    if total <= 0:
+        return -1
+    rank, prev_le, prev_c = p * total, 0.0, 0.0
+    for le, c in zip(les, cum):
+        if c >= rank:
+            if le == float("inf"):
+                return prev_le * 1000
+            return (prev_le + (le - prev_le) * (rank - prev_c) / max(c - prev_c, 1e-9)) * 1000
+        prev_le, prev_c = le, c
+    return -1
+print(f"{q(0.5):.1f} {q(0.99):.1f}")
+EOP
+)
+echo "latency at $half rec/s (half the mirror's rate) over $count records:"
+echo "  mirror (CreateTime -> target ack, its histogram): p50 $m50 ms, p99 $m99 ms"
+echo "  end to end (producer -> mirror -> a consumer on the target): p50 $p50 ms, p99 $p99 ms"
 echo "mirror peak RSS: $((rss_kb / 1024)) MB"
-$PY - "$mirror" "$raw" "$naive" "$p99" "$rss_kb" <<'EOP'
+$PY - "$mirror" "$raw" "$naive" "$m99" "$p99" "$rss_kb" <<'EOP'
 import sys
-m, raw, naive, p99, rss = (float(x) for x in sys.argv[1:])
+m, raw, naive, m99, p99, rss = (float(x) for x in sys.argv[1:])
 print(f"mirror / raw limit   = {m / raw:.2f}   (target >= 0.9)")
 print(f"mirror / naive loop  = {m / naive:.2f}   (target >= 3)")
-print(f"latency p99          = {p99:.0f} ms (target <= 25)")
+print(f"latency p99          = {m99:.0f} ms mirror, {p99:.0f} ms end to end (target <= 25)")
 print(f"peak RSS             = {rss / 1024:.0f} MB (target <= 512)")
 EOP
