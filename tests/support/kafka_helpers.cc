@@ -25,6 +25,31 @@ void SortRecords(std::vector<Record>& rs) {
 
 }  // namespace
 
+BackgroundLoad::BackgroundLoad(std::string bootstrap, std::string topic, Options options)
+    : thread_([this, bootstrap = std::move(bootstrap), topic = std::move(topic),
+               o = std::move(options)] {
+        int64_t batch = 0;
+        while (!stop_.load()) {
+          if (produced_.load() >= o.max_records) {
+            exhausted_ = true;
+            return;
+          }
+          auto recs = MakeRecords(o.batch_records, o.partitions, o.value_size,
+                                  1'700'000'000'000 + batch * 1000);
+          auto done = ProduceWithOurClient(bootstrap, topic, std::move(recs));
+          produced_ += static_cast<int64_t>(done.size());
+          if (o.after_batch) o.after_batch(done);
+          ++batch;
+          std::this_thread::sleep_for(o.pause);
+        }
+      }) {}
+
+int64_t BackgroundLoad::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  return produced_.load();
+}
+
 std::string Hex(const std::string& s) {
   static const char* d = "0123456789abcdef";
   std::string out;

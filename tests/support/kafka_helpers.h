@@ -2,9 +2,14 @@
 // a client no one here wrote (kafka-python through tests/tools/kclient.py, and kcat).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/kafka_client.h"
@@ -45,6 +50,36 @@ int PartitionsSeenByKafkaPython(const std::string& bootstrap, const std::string&
 // timestamp base_ts + i, spread over `partitions` round-robin.
 std::vector<Record> MakeRecords(size_t count, int partitions, size_t value_size = 16,
                                 int64_t base_ts = 1'700'000'000'000);
+
+// Produces MakeRecords batches to `topic` on a thread of its own, one batch per `pause`, until
+// stopped or until `max_records` were produced: the testbed keeps at most 5 MiB per partition,
+// so a test that runs longer on a slow machine must not outgrow it (the oldest records would
+// vanish from the source or the target and look lost). Thread-safe getters.
+class BackgroundLoad {
+ public:
+  struct Options {
+    int partitions = 6;
+    size_t batch_records = 300;
+    size_t value_size = 40;
+    std::chrono::milliseconds pause{20};
+    int64_t max_records = std::numeric_limits<int64_t>::max();
+    // Runs on the load's thread after each batch, with the batch as produced (offsets set).
+    std::function<void(const std::vector<Record>&)> after_batch;
+  };
+  BackgroundLoad(std::string bootstrap, std::string topic, Options options);
+  ~BackgroundLoad() { Stop(); }
+  // Stops producing; returns how many records were produced (all acknowledged).
+  int64_t Stop();
+  int64_t produced() const { return produced_.load(); }
+  // max_records was reached: no more records come.
+  bool exhausted() const { return exhausted_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> exhausted_{false};
+  std::atomic<int64_t> produced_{0};
+  std::thread thread_;
+};
 
 std::string Hex(const std::string& s);
 std::string Unhex(const std::string& hex);
