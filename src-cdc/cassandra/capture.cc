@@ -160,12 +160,27 @@ void CassandraCapture::FinishCurrent(bool bad) {
               bad ? " (unreadable: will be moved to bad-segments)" : "");
 }
 
+bool CassandraCapture::NewerSegmentSynced(int64_t id) const {
+  std::error_code ec;
+  fs::directory_iterator it(config_.cdc_raw_dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= 8 || name.compare(name.size() - 8, 8, "_cdc.idx") != 0) continue;
+    auto other = SegmentIdFromFileName(name);
+    if (other && *other > id) return true;
+  }
+  return false;
+}
+
 bool CassandraCapture::ReadCurrent() {
   Current& cur = *current_;
   const std::string file = cur.files.log.filename().string();
   uint64_t limit = SegmentReader::kNoLimit;
   bool completed = true;  // format 6: in cdc_raw only once complete
   if (cur.files.version >= kCommitLogVersion40) {
+    // Checked before the idx is read: once a newer segment was synced, this one's idx offset is
+    // final (see NewerSegmentSynced).
+    const bool superseded = NewerSegmentSynced(cur.files.id);
     auto idx = ReadCdcIndexFile(cur.files.idx);
     if (!idx.ok()) {
       // Not written yet, or caught while Cassandra rewrites it: try again at the next poll.
@@ -173,7 +188,7 @@ bool CassandraCapture::ReadCurrent() {
       return false;
     }
     limit = idx->offset;
-    completed = idx->completed;
+    completed = idx->completed || superseded;
   }
   if (!cur.reader) {
     const uint32_t resume = resume_ && resume_->segment_id == cur.files.id ? resume_->offset : 0;

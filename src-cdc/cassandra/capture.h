@@ -90,6 +90,13 @@ class CassandraCapture {
   // Reads what is readable; true when it made progress (worth calling again at once).
   bool Step(const std::atomic<bool>& stop);
   bool ReadCurrent();
+  // True when a segment newer than `id` has a _cdc.idx in cdc_raw. Cassandra 4 writes COMPLETED
+  // only when it discards a segment (after the memtables holding its data were flushed), which
+  // can be minutes after it moved on to the next one. It fills segments one after the other
+  // and its sync pass writes the idx files in segment order, so once a newer segment's idx
+  // exists, the older segment's idx offset is final: the capture finishes it then rather than
+  // waiting for COMPLETED.
+  bool NewerSegmentSynced(int64_t id) const;
   ReadControl HandleMutation(Mutation&& m);
   void FinishCurrent(bool bad);
   // Saves the safe position and cleans up fully acknowledged segments.

@@ -383,5 +383,25 @@ TEST_F(CassandraCaptureTest, SegmentsBeforeTheCheckpointAreCleanedUpWithoutBeing
   }
 }
 
+TEST_F(CassandraCaptureTest, LiveSegmentIsFinishedOnceANewerSegmentWasSyncedWithoutCompleted) {
+  // Given the 4.x segment fully synced but not COMPLETED (Cassandra writes that only when it
+  // discards the segment, after a memtable flush)
+  const Schema schema = testing::Standard1Schema(k40Dir);
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), false);
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+  ASSERT_TRUE(WaitFor([&] { return CheckEvents(sink.records()).cells == 355; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(fs::exists(cdc_raw_ / k40File)) << "nothing says it will not grow yet";
+
+  // When Cassandra moved on: a newer segment was synced (its idx exists)
+  rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699285478685_cdc.idx", "0");
+
+  // Then the old one is finished and deleted without waiting for COMPLETED
+  ASSERT_TRUE(WaitFor([&] { return !fs::exists(cdc_raw_ / k40File); }));
+  EXPECT_EQ(CheckEvents(sink.records()).cells, 355);
+}
+
 }  // namespace
 }  // namespace rm::cdc::cassandra
