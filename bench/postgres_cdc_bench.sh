@@ -7,7 +7,8 @@
 #   the backlog when pgbench stops (WAL bytes not yet confirmed) and how long it took to drain.
 # Target: keeps up with pgbench (backlog drained within a second), p99 lag <= 1 s.
 #
-# Usage: bench/postgres_cdc_bench.sh [seconds] [clients] [scale]   (default 30 4 4)
+# Usage: bench/postgres_cdc_bench.sh [seconds] [clients] [scale] [tps]   (default 30 4 4, full
+# speed; a tps limits pgbench's rate, e.g. to see the lag at half the maximum)
 # RM_BUILD_DIR picks the build directory (default build/). Postgres runs with fsync=off (as the
 # tests' server) but synchronous_commit=on, so a commit's WAL reaches the walsender at once.
 # Every process it starts is stopped on exit, whatever happens. The machine is shared: the
@@ -23,11 +24,12 @@ if [ "${1:-}" != "--inside" ]; then
   for t in "${TABLES[@]}"; do topics+="${topics:+,}us-east:pg.public.$t:8"; done
   # The testbed stays up while the rest of this script runs, and stops after it.
   exec "$BIN" testbed --log_level warn --regions us-east --brokers 1 --topics "$topics" \
-    -- bash "$0" --inside "${1:-30}" "${2:-4}" "${3:-4}"
+    -- bash "$0" --inside "${1:-30}" "${2:-4}" "${3:-4}" "${4:-}"
 fi
 SECS=$2
 CLIENTS=$3
 SCALE=$4
+RATE=${5:-}
 PY=/usr/bin/python3
 PGBIN=/usr/lib/postgresql/15/bin
 KAFKA=$($PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['us-east']['bootstrap_servers'])")
@@ -38,9 +40,10 @@ work=$(mktemp -d /tmp/pg-cdc-bench.XXXXXX)
 chmod 755 "$work"
 capture_pid=""
 consumer_pid=""
+sampler_pid=""
 cleanup() {
   set +e
-  for p in $consumer_pid $capture_pid; do kill -TERM "$p" 2>/dev/null; done
+  for p in $sampler_pid $consumer_pid $capture_pid; do kill -TERM "$p" 2>/dev/null; done
   for p in $consumer_pid $capture_pid; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null
@@ -107,9 +110,20 @@ done
 [ "$(metric rm_cdc_postgres_streaming)" = "1" ] || { echo "capture not streaming"; cat "$work/capture.log"; exit 1; }
 
 # --- load
-echo "pgbench: scale $SCALE, $CLIENTS clients, $SECS s (TPC-B-like: 3 updates + 1 insert per transaction)"
-"$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$CLIENTS" -j 2 -T "$SECS" postgres \
-  >"$work/pgbench.out" 2>&1
+echo "pgbench: scale $SCALE, $CLIENTS clients, $SECS s, ${RATE:-full speed}${RATE:+ tps} (TPC-B-like: 3 updates + 1 insert per transaction)"
+sampler_pid=""
+if [ -n "${RM_BENCH_SAMPLE:-}" ]; then
+  # Diagnostics: every 0.5 s, WAL bytes the walsender has not sent yet, and bytes sent but not
+  # yet reported written by the capture (its status interval is 1 s).
+  (while :; do
+    psql -c "SELECT to_char(now(), 'SS.MS'), pg_wal_lsn_diff(pg_current_wal_lsn(), sent_lsn), pg_wal_lsn_diff(sent_lsn, write_lsn) FROM pg_stat_replication WHERE application_name = 'regionmirror-capture'"
+    sleep 0.5
+  done) >"$RM_BENCH_SAMPLE" 2>&1 &
+  sampler_pid=$!
+fi
+"$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -c "$CLIENTS" -j 2 -T "$SECS" \
+  ${RATE:+-R "$RATE"} postgres >"$work/pgbench.out" 2>&1
+if [ -n "$sampler_pid" ]; then kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""; fi
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 end_lsn=$(psql -c "SELECT pg_current_wal_insert_lsn()")
 backlog=$(psql -c "SELECT pg_wal_lsn_diff('$end_lsn', confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = 'regionmirror'")
@@ -127,22 +141,31 @@ kill -TERM "$consumer_pid"; wait "$consumer_pid" || true; consumer_pid=""
 produced=$(metric rm_cdc_postgres_events_produced_total)
 acked=$(metric rm_cdc_postgres_events_acked_total)
 failed=$(metric rm_cdc_postgres_events_failed_total)
+# CPU seconds the capture and the server's walsender (logical decoding) used over their lives.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+cpu=$(cpu_s "$capture_pid")
+walsender=$(psql -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'regionmirror-capture'")
+wcpu=$(cpu_s "$walsender")
 kill -TERM "$capture_pid"; rc=0; wait "$capture_pid" || rc=$?; capture_pid=""
 [ "$rc" = 0 ] || { echo "capture exited with $rc"; tail -5 "$work/capture.log"; }
 
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.out" | head -1)
 txns=$(psql -c "SELECT count(*) FROM pgbench_history")
 [ -s "$work/lag.json" ] || { echo "lag consumer failed:"; cat "$work/lag.err"; exit 1; }
-$PY - "$work/lag.json" "$tps" "$txns" "$SECS" "$backlog" "${drained:-none}" "$produced" "$acked" "$failed" "$load" <<'EOP'
+$PY - "$work/lag.json" "$tps" "$txns" "$SECS" "$backlog" "${drained:-none}" "$produced" "$acked" "$failed" "$load" "$cpu" "$wcpu" <<'EOP'
 import json, sys
 lag = json.load(open(sys.argv[1]))
 tps, txns, secs, backlog = float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 drained = sys.argv[6]
 load = sys.argv[10]
+cpu = float(sys.argv[11])
+wcpu = float(sys.argv[12])
 produced, acked, failed = (int(float(x or 0)) for x in sys.argv[7:10])
 expected = 4 * txns
 print(f"pgbench tps              {tps:.0f}  ({txns} transactions -> {expected} change events)")
-print(f"capture                  {produced} events produced, {acked} acked, {failed} failed")
+print(f"capture                  {produced} events produced, {acked} acked, {failed} failed; "
+      f"{cpu:.1f} CPU s ({100 * cpu / secs:.0f}% of a core over the run); "
+      f"Postgres walsender {wcpu:.1f} CPU s ({100 * wcpu / secs:.0f}%)")
 print(f"read back from Kafka     {lag['events']} change events ({lag['events'] / max(expected, 1):.3f} of expected)")
 print(f"events/s end to end      {lag['rate']} (first to last event read); pgbench made {expected / secs:.0f}/s")
 print(f"capture lag (commit -> readable in Kafka)  p50 {lag['lag_p50_ms']} ms, p99 {lag['lag_p99_ms']} ms, max {lag['lag_max_ms']} ms")
