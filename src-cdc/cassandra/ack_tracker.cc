@@ -6,6 +6,7 @@ namespace rm::cdc::cassandra {
 
 uint64_t AckTracker::Register() {
   std::lock_guard lock(mu_);
+  if (window_.empty()) progress_at_ = std::chrono::steady_clock::now();
   window_.push_back(0);
   return next_seq_++;
 }
@@ -36,10 +37,12 @@ void AckTracker::AddSegmentDone(int64_t segment_id) {
 
 void AckTracker::AdvanceLocked() {
   if (failure_) return;  // frozen: nothing after a failed event becomes safe
+  const uint64_t before = acked_prefix_;
   while (!window_.empty() && window_.front() != 0) {
     window_.pop_front();
     ++acked_prefix_;
   }
+  if (acked_prefix_ != before) progress_at_ = std::chrono::steady_clock::now();
   while (!marks_.empty() && marks_.front().registered_before <= acked_prefix_) {
     Mark& m = marks_.front();
     if (m.position) {
@@ -70,6 +73,12 @@ uint64_t AckTracker::InFlight() const {
 uint64_t AckTracker::Registered() const {
   std::lock_guard lock(mu_);
   return next_seq_;
+}
+
+std::chrono::steady_clock::duration AckTracker::StalledFor() const {
+  std::lock_guard lock(mu_);
+  if (window_.empty()) return {};
+  return std::chrono::steady_clock::now() - progress_at_;
 }
 
 std::optional<common::Error> AckTracker::failure() const {

@@ -46,6 +46,9 @@ class AckTracker {
   uint64_t InFlight() const;
   uint64_t Registered() const;
   std::optional<common::Error> failure() const;
+  // How long events have been waiting with no ack moving the acknowledged prefix: zero when
+  // nothing is in flight. For health checks (a Kafka that stopped acknowledging).
+  std::chrono::steady_clock::duration StalledFor() const;
 
   // Waits until InFlight() < limit (true), or the timeout passes or an ack failed (false).
   bool WaitInFlightBelow(uint64_t limit, std::chrono::milliseconds timeout) const;
@@ -71,6 +74,9 @@ class AckTracker {
   std::optional<CommitLogPosition> safe_;
   std::vector<int64_t> done_;
   std::optional<common::Error> failure_;
+  // When the acknowledged prefix last moved, or the first event was registered after it had
+  // caught up.
+  std::chrono::steady_clock::time_point progress_at_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace rm::cdc::cassandra

@@ -49,7 +49,8 @@ CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
       schema_(schema),
       keys_(keys),
       sink_(sink),
-      probe_(std::make_shared<CaptureProbe>(registry)) {
+      probe_(std::make_shared<CaptureProbe>(registry)),
+      tracker_(std::make_shared<AckTracker>()) {
   reader_options_.schema = &schema_;
   reader_options_.keys = keys_;
 }
@@ -69,8 +70,14 @@ bool CassandraCapture::SetHealth(const std::string& key, const std::string& prob
 }
 
 std::string CassandraCapture::Health() const {
-  std::lock_guard lock(health_mu_);
   std::string out;
+  const auto stalled = tracker_->StalledFor();
+  if (stalled >= config_.ack_stall_timeout) {
+    out =
+        fmt::format("{} events waited {} s for an acknowledgement from Kafka", tracker_->InFlight(),
+                    std::chrono::duration_cast<std::chrono::seconds>(stalled).count());
+  }
+  std::lock_guard lock(health_mu_);
   for (const auto& [key, why] : problems_) out += (out.empty() ? "" : "; ") + why;
   return out;
 }
@@ -361,7 +368,6 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   }
   RM_LOG_INFO("cassandra capture: following {} from {}", config_.cdc_raw_dir.string(),
               resume_ ? "position " + resume_->ToString() : std::string("the oldest segment"));
-  tracker_ = std::make_shared<AckTracker>();
   auto last_checkpoint = std::chrono::steady_clock::now();
   Status result = Status::Ok();
   while (!stop.load()) {

@@ -116,8 +116,8 @@ class CassandraCapture {
   ReaderOptions reader_options_;
 
   std::unique_ptr<PositionStore> store_;
-  std::shared_ptr<AckTracker> tracker_;
-  std::optional<CommitLogPosition> resume_;  // where the first reopened segment starts
+  const std::shared_ptr<AckTracker> tracker_;  // thread-safe; Health() reads it
+  std::optional<CommitLogPosition> resume_;    // where the first reopened segment starts
   std::optional<Current> current_;
   int64_t next_segment_ = 0;                                   // lowest id not started yet
   std::map<int64_t, std::pair<SegmentFiles, bool>> awaiting_;  // read fully, acks pending; bad?

@@ -94,7 +94,7 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
   r.CheckKeys(node, p,
               {"cdc_raw_dir", "processed", "state_dir", "topic_prefix", "cluster", "tables",
                "encryption", "poll_interval_ms", "checkpoint_interval_ms", "max_in_flight_events",
-               "tombstones_on_delete", "shutdown_timeout_ms"});
+               "tombstones_on_delete", "shutdown_timeout_ms", "ack_stall_timeout_ms"});
   std::string s;
   r.Get(node, p, "cdc_raw_dir", s);
   c.cdc_raw_dir = s;
@@ -123,6 +123,7 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
   r.GetMillis(node, p, "poll_interval_ms", c.poll_interval);
   r.GetMillis(node, p, "checkpoint_interval_ms", c.checkpoint_interval);
   r.GetMillis(node, p, "shutdown_timeout_ms", c.shutdown_timeout);
+  r.GetMillis(node, p, "ack_stall_timeout_ms", c.ack_stall_timeout);
   r.Get(node, p, "tombstones_on_delete", c.tombstones_on_delete);
 
   const YAML::Node tables = node["tables"];
@@ -293,6 +294,9 @@ std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) cons
     p.push_back(prefix + ".checkpoint_interval_ms: must be at least 1");
   }
   if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
+  if (ack_stall_timeout.count() < 1) {
+    p.push_back(prefix + ".ack_stall_timeout_ms: must be at least 1");
+  }
   return p;
 }
 

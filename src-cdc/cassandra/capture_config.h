@@ -26,6 +26,7 @@
 //     max_in_flight_events: 10000        # unacknowledged events before reading pauses
 //     tombstones_on_delete: true         # a null-value record after each row deletion
 //     shutdown_timeout_ms: 10000         # on stop, wait this long for acknowledgements
+//     ack_stall_timeout_ms: 30000        # /healthz fails while events wait longer for an ack
 //   kafka:
 //     bootstrap_servers: broker1:9092    # required
 //     properties: {}                     # librdkafka properties, checked by name
@@ -102,6 +103,9 @@ struct CaptureConfig {
   bool tombstones_on_delete = true;
   // Default: 10000 ms.
   std::chrono::milliseconds shutdown_timeout{10000};
+  // Health() reports a problem while events have waited this long with no acknowledgement
+  // (Kafka down or refusing). Default: 30000 ms.
+  std::chrono::milliseconds ack_stall_timeout{30000};
 
   std::vector<std::string> Validate(const std::string& prefix) const;
   // The captured tables only (others are skipped whole by the reader). Errors name the table

@@ -403,5 +403,24 @@ TEST_F(CassandraCaptureTest, LiveSegmentIsFinishedOnceANewerSegmentWasSyncedWith
   EXPECT_EQ(CheckEvents(sink.records()).cells, 355);
 }
 
+TEST_F(CassandraCaptureTest, HealthFailsWhileKafkaStopsAcknowledging) {
+  const Schema schema = testing::Standard1Schema(k40Dir);
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  CaptureConfig config = Config();
+  config.ack_stall_timeout = 100ms;
+  MemorySink sink(/*auto_ack=*/false);
+  RunningCapture run(config, schema, sink);
+  EXPECT_TRUE(run.capture().Health().empty());
+
+  ASSERT_TRUE(WaitFor([&] { return !run.capture().Health().empty(); }));
+  EXPECT_NE(run.capture().Health().find("acknowledgement from Kafka"), std::string::npos)
+      << run.capture().Health();
+
+  sink.SetAutoAck(true);
+  sink.AckAll();
+  ASSERT_TRUE(WaitFor([&] { return run.capture().Health().empty(); }));
+}
+
 }  // namespace
 }  // namespace rm::cdc::cassandra
