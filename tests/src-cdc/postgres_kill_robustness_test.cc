@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -136,7 +138,14 @@ TEST(PostgresKill, NothingCommittedIsMissingAfterKillNineRoundsDuringPgbench) {
   // Kill at random moments: right after a restart (connecting, acquiring the slot), mid
   // stream, with acks outstanding. A run that exits by itself (e.g. the server has not yet
   // noticed the killed walsender: pg.slot_active) is restarted, as a supervisor would.
-  std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed());
+  // A fresh seed each run (gtest's is 0 unless shuffling), logged so a failure can be replayed
+  // with RM_KILL_SEED.
+  const char* seed_env = std::getenv("RM_KILL_SEED");
+  const unsigned seed =
+      seed_env ? static_cast<unsigned>(std::stoul(seed_env)) : std::random_device{}();
+  std::cout << "kill moments seed (RM_KILL_SEED): " << seed << "\n";
+  RecordProperty("seed", std::to_string(seed));
+  std::mt19937 rng(seed);
   int kills = 0, self_exits = 0;
   size_t last_start_log_size = 0;
   while (!pgbench_done || kills < 3) {
