@@ -1,9 +1,14 @@
 #include "common/kafka_client.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "common/log.h"
 
@@ -70,6 +75,29 @@ Result<Watermarks> KafkaClient::QueryWatermarks(const std::string& topic, int32_
 // ---------------------------------------------------------------------------------------------
 // Producer
 
+QueueWakeup::QueueWakeup() {
+  if (pipe2(fds_, O_NONBLOCK | O_CLOEXEC) != 0) {
+    throw std::system_error(errno, std::generic_category(), "cannot create a wakeup pipe");
+  }
+}
+
+QueueWakeup::~QueueWakeup() {
+  for (int fd : fds_) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void QueueWakeup::Clear() {
+  char buf[256];
+  while (read(fds_[0], buf, sizeof(buf)) > 0) {
+  }
+}
+
+bool QueueWakeup::Wait(std::chrono::milliseconds timeout) {
+  pollfd p{fds_[0], POLLIN, 0};
+  return poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+}
+
 Producer::Producer(const KafkaProperties& props, DeliveryCallback on_delivery,
                    std::string_view context)
     : KafkaClient(context), on_delivery_(std::move(on_delivery)) {
@@ -88,7 +116,17 @@ rd_kafka_topic_t* Producer::TopicHandle(const std::string& topic) {
   return rkt;
 }
 
+void Producer::SignalReports(QueueWakeup& wakeup) {
+  static const char kByte = 1;
+  if (!signalling_) signalling_ = rd_kafka_queue_get_main(rk_.get());
+  rd_kafka_queue_io_event_enable(signalling_, wakeup.write_fd(), &kByte, 1);
+}
+
 Producer::~Producer() {
+  if (signalling_) {
+    rd_kafka_queue_io_event_enable(signalling_, -1, nullptr, 0);
+    rd_kafka_queue_destroy(signalling_);
+  }
   // Serve what is already reported so callbacks see every record they were promised;
   // records still in flight after this are dropped with the handle (their callbacks fire
   // from rd_kafka_destroy's purge, which is why on_delivery_ must still be valid here).
@@ -192,7 +230,15 @@ Consumer::Consumer(const KafkaProperties& props, RebalanceListener* listener,
   queue_ = rd_kafka_queue_get_consumer(rk_.get());
 }
 
+void Consumer::SignalMessages(QueueWakeup& wakeup) {
+  static const char kByte = 1;
+  rd_kafka_queue_io_event_enable(queue_, wakeup.write_fd(), &kByte, 1);
+  signalling_ = true;
+}
+
 Consumer::~Consumer() {
+  // Before Close(): the wakeup may be gone by the time a leaked handle (below) enqueues again.
+  if (signalling_) rd_kafka_queue_io_event_enable(queue_, -1, nullptr, 0);
   Close();
   if (queue_) rd_kafka_queue_destroy(queue_);
   if (cooperative_sticky_ && !ever_assigned_ && rd_kafka_version() < 0x020300ff) {

@@ -68,6 +68,29 @@ struct ProduceRecord {
   std::vector<KafkaHeader> headers;
 };
 
+// A non-blocking pipe that librdkafka queues write to when they go from empty to non-empty
+// (rd_kafka_queue_io_event_enable), so one thread can wait for a consumer's messages and a
+// producer's delivery reports at once instead of blocking on one while the other waits.
+// Use: Clear(), drain every signalling queue without blocking, then Wait(). A queue that fills
+// after Clear() signals, so Wait() returns at once: no wakeup is lost. Must outlive the clients
+// that signal it (they stop signalling when destroyed).
+class QueueWakeup {
+ public:
+  QueueWakeup();  // throws std::system_error when no pipe can be made
+  ~QueueWakeup();
+  QueueWakeup(const QueueWakeup&) = delete;
+  QueueWakeup& operator=(const QueueWakeup&) = delete;
+
+  int write_fd() const { return fds_[1]; }
+  // Consumes pending signals.
+  void Clear();
+  // Waits until a queue signals or `timeout` passes; true when signalled.
+  bool Wait(std::chrono::milliseconds timeout);
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
 class Producer : public KafkaClient {
  public:
   // Called once per record from Poll()/Flush() on the polling thread. msg._private is the
@@ -104,6 +127,8 @@ class Producer : public KafkaClient {
   Status Flush(std::chrono::milliseconds timeout);
   // Records enqueued and not yet reported.
   int OutstandingCount() const { return rd_kafka_outq_len(rk_.get()); }
+  // Delivery reports signal `wakeup` when they arrive to an empty queue.
+  void SignalReports(QueueWakeup& wakeup);
 
  private:
   static void OnDeliveryTrampoline(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
@@ -114,7 +139,8 @@ class Producer : public KafkaClient {
                                 int64_t timestamp_ms, rd_kafka_headers_t* headers, void* opaque,
                                 int msgflags);
   DeliveryCallback on_delivery_;
-  std::mutex topics_mu_;  // Produce() may be called from several threads
+  rd_kafka_queue_t* signalling_ = nullptr;  // main queue, while SignalReports() is in force
+  std::mutex topics_mu_;                    // Produce() may be called from several threads
   std::map<std::string, rd_kafka_topic_t*> topics_;
 };
 
@@ -150,6 +176,8 @@ class Consumer : public KafkaClient {
   // Up to `max` messages (or error events) into `out` (appended), waiting up to `timeout` for
   // the first. Serves rebalances like Poll(). Returns how many were added.
   size_t PollBatch(std::chrono::milliseconds timeout, size_t max, std::vector<KafkaMessage>* out);
+  // Messages and events signal `wakeup` when they arrive to an empty consumer queue.
+  void SignalMessages(QueueWakeup& wakeup);
 
   // Commits offsets (the next offset to read, as Kafka defines a commit).
   Status Commit(const std::vector<TopicPartition>& offsets, bool async);
@@ -171,6 +199,7 @@ class Consumer : public KafkaClient {
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   RebalanceListener* listener_;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (rd_kafka_queue_get_consumer)
+  bool signalling_ = false;
   bool closed_ = false;
   // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer that never received an
   // assignment is destroyed (librdkafka issue 4312). Such a handle is closed (it leaves the

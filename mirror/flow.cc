@@ -118,6 +118,8 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
   producer_ = std::make_unique<common::Producer>(
       pprops, [this](const rd_kafka_message_t& m) { OnDelivery(m); }, ctx + " producer");
   consumer_ = std::make_unique<common::Consumer>(cprops, this, ctx + " consumer");
+  producer_->SignalReports(wakeup_);
+  consumer_->SignalMessages(wakeup_);
   source_admin_ = std::make_unique<common::AdminClient>(source_props_, ctx + " source admin");
   target_admin_ = std::make_unique<common::AdminClient>(target_props_, ctx + " target admin");
   source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
@@ -743,16 +745,26 @@ Status Flow::Run(const std::atomic<bool>& stop) {
   std::vector<common::KafkaMessage> batch;
   batch.reserve(1024);
   while (!stop.load() && fatal_error_.empty()) {
-    // Consume what is there (bounded, so delivery reports are served often).
+    // Consume what is there (bounded, so delivery reports are served often), serve delivery
+    // reports, and when neither had anything wait for whichever comes first: a report is
+    // served as soon as it arrives, not after a consumer poll times out.
+    wakeup_.Clear();
+    size_t consumed = 0;
     for (int round = 0; round < 16; ++round) {
       batch.clear();
-      if (consumer_->PollBatch(round == 0 ? 5ms : 0ms, 1024, &batch) == 0) break;
+      size_t n = consumer_->PollBatch(0ms, 1024, &batch);
+      if (n == 0) break;
+      consumed += n;
       for (auto& msg : batch) HandleMessage(std::move(msg));
       now_ms_ = NowMs();
       producer_->Poll(0ms);
     }
     now_ms_ = NowMs();
-    producer_->Poll(0ms);
+    if (producer_->Poll(0ms) == 0 && consumed == 0) {
+      wakeup_.Wait(5ms);
+      now_ms_ = NowMs();
+      producer_->Poll(0ms);
+    }
     DrainCompleted();
     ApplyBackpressure();
     if (resync_needed_) ResyncFailed();

@@ -101,6 +101,8 @@ class Flow : public common::RebalanceListener {
   TopicFilter filter_;
   common::KafkaProperties source_props_, target_props_;
 
+  // Declared before the clients so it outlives them: they signal it.
+  common::QueueWakeup wakeup_;
   std::unique_ptr<common::Producer> producer_;
   std::unique_ptr<common::Consumer> consumer_;
   std::unique_ptr<common::AdminClient> source_admin_, target_admin_;
