@@ -63,7 +63,11 @@ int RunCassandraCdc(const std::vector<std::string>&) {
   std::atomic<bool> finished{false};
   common::Status status;
   std::thread runner([&] {
-    status = capture.Run(stop);
+    try {
+      status = capture.Run(stop);
+    } catch (const std::exception& e) {  // never expected: end cleanly, exit 1, restartable
+      status = common::Error{"cassandra.internal", e.what()};
+    }
     finished = true;
   });
   while (!finished.load()) {

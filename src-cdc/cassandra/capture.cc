@@ -129,28 +129,39 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
   std::vector<Error> errors;
   EventSourceContext ctx{config_.topic_prefix, config_.cluster,
                          current_->files.log.filename().string(), NowMillis()};
-  std::vector<ChangeEvent> events = BuildChangeEvents(m, ctx, &errors);
+  std::vector<EncodedRecord> records;
+  try {
+    for (const ChangeEvent& e : BuildChangeEvents(m, ctx, &errors)) {
+      for (EncodedRecord& r : EncodeEventRecords(e, config_.tombstones_on_delete)) {
+        records.push_back(std::move(r));
+      }
+    }
+  } catch (const std::exception& e) {
+    // Not expected (values are checked and JSON text is made valid), but one bad mutation
+    // must not end the capture: it is reported and left out, like an undecodable entry.
+    records.clear();
+    errors.push_back(Error{"cassandra.event", fmt::format("{}: entry at {}: {}", ctx.file_name,
+                                                          m.position.ToString(), e.what())});
+  }
   for (const Error& e : errors) {
     RM_LOG_ERROR("cassandra capture: {}", e.message);
     probe_->AddError("event");
   }
-  for (const ChangeEvent& e : events) {
-    for (EncodedRecord& r : EncodeEventRecords(e, config_.tombstones_on_delete)) {
-      const uint64_t seq = tracker_->Register();
-      std::shared_ptr<AckTracker> tracker = tracker_;
-      std::shared_ptr<CaptureProbe> probe = probe_;
-      Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
-                               [tracker, probe, seq](Status st) {
-                                 probe->AddAcked(st.ok());
-                                 tracker->Ack(seq, st);
-                               });
-      if (!s.ok()) {
-        // The registered event is never acked: nothing from here on becomes safe.
-        sink_error_ = s.error();
-        return ReadControl::kStop;
-      }
-      probe_->AddProduced();
+  for (EncodedRecord& r : records) {
+    const uint64_t seq = tracker_->Register();
+    std::shared_ptr<AckTracker> tracker = tracker_;
+    std::shared_ptr<CaptureProbe> probe = probe_;
+    Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
+                             [tracker, probe, seq](Status st) {
+                               probe->AddAcked(st.ok());
+                               tracker->Ack(seq, st);
+                             });
+    if (!s.ok()) {
+      // The registered event is never acked: nothing from here on becomes safe.
+      sink_error_ = s.error();
+      return ReadControl::kStop;
     }
+    probe_->AddProduced();
   }
   tracker_->AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
   if (tracker_->InFlight() >= config_.max_in_flight_events) return ReadControl::kStop;

@@ -168,7 +168,8 @@ class Builder {
         continue;
       }
       Json j(v->ToJson());
-      values[c.name] = j.is_string() ? j.get<std::string>() : j.dump();
+      values[c.name] = j.is_string() ? j.get<std::string>()
+                                     : j.dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     Json out = Json::object();
     out["method"] = b.method;
