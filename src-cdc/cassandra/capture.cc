@@ -263,9 +263,9 @@ bool CassandraCapture::ReadCurrent() {
 bool CassandraCapture::Step(const std::atomic<bool>& stop) {
   probe_->SetInflight(tracker_->InFlight());
   if (tracker_->InFlight() >= config_.max_in_flight_events) {
-    // Back-pressure: wait for acks to make room rather than buffering.
-    tracker_->WaitInFlightBelow(config_.max_in_flight_events, config_.poll_interval);
-    return false;
+    // Back-pressure: wait for acks to make room rather than buffering; read on at once when
+    // they did.
+    return tracker_->WaitInFlightBelow(config_.max_in_flight_events, config_.poll_interval);
   }
   if (!current_) {
     auto segments = ListSegments();
