@@ -32,7 +32,7 @@
 //     properties: {}                     # librdkafka properties, checked by name
 //   admin:
 //     bind: 127.0.0.1
-//     port: 9701                         # /healthz and /metrics; 0 any free port, -1 off
+//     port: 9702                         # /healthz and /metrics; 0 any free port, -1 off
 //
 // Errors are rm::common::ConfigError listing every problem, one per line, each as
 // "<file>: <field>: <reason>".
@@ -129,8 +129,9 @@ struct KafkaConfig {
 struct AdminConfig {
   // Default: 127.0.0.1.
   std::string bind = "127.0.0.1";
-  // 0 picks a free port, -1 disables the admin server. Default: 9701.
-  int port = 9701;
+  // 0 picks a free port, -1 disables the admin server. Default: 9702 (the Postgres capture
+  // uses 9701, the mirror 9700: all three can run on one host).
+  int port = 9702;
 };
 
 struct CassandraCdcConfig {
