@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_reader.h"
 #include "common/result.h"
 
 namespace rm::mirror {
@@ -16,14 +17,6 @@ namespace rm::mirror {
 using common::ConfigError;
 
 namespace {
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 [[noreturn]] void ThrowProblems(const std::vector<std::string>& problems) {
   std::string msg = fmt::format("{} problem{} in configuration:", problems.size(),
@@ -377,7 +370,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
 }
 
 MirrorConfig LoadMirrorConfigYaml(const std::string& path) {
-  return ParseMirrorConfigYaml(ReadWholeFile(path), path);
+  return ParseMirrorConfigYaml(common::ReadConfigFile(path), path);
 }
 
 std::map<std::string, std::string> ParseJavaProperties(const std::string& text) {
@@ -581,7 +574,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
 }
 
 MirrorConfig LoadMm2Properties(const std::string& path) {
-  return ParseMm2Properties(ReadWholeFile(path), path);
+  return ParseMm2Properties(common::ReadConfigFile(path), path);
 }
 
 MirrorConfig LoadMirrorConfig(const std::string& path) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "src-cdc/cassandra/jceks.h"
 
@@ -17,70 +18,7 @@ namespace {
 
 using common::ConfigError;
 
-// Reads YAML fields into structs, collecting problems instead of stopping at the first.
-class Reader {
- public:
-  explicit Reader(std::vector<std::string>& problems) : problems_(problems) {}
-
-  void Problem(const std::string& path, const std::string& why) {
-    problems_.push_back(fmt::format("{}: {}", path, why));
-  }
-
-  // Reports keys of `node` that are not in `known` (catches typos).
-  void CheckKeys(const YAML::Node& node, const std::string& path,
-                 const std::set<std::string>& known) {
-    if (!node || !node.IsMap()) return;
-    for (const auto& kv : node) {
-      auto key = kv.first.as<std::string>();
-      if (!known.count(key)) Problem(Join(path, key), "unknown field");
-    }
-  }
-
-  bool IsMap(const YAML::Node& node, const std::string& path) {
-    if (!node) return false;
-    if (!node.IsMap()) {
-      Problem(path, "expected a map");
-      return false;
-    }
-    return true;
-  }
-
-  template <typename T>
-  void Get(const YAML::Node& node, const std::string& path, const char* key, T& out) {
-    if (!node || !node.IsMap() || !node[key]) return;
-    try {
-      out = node[key].as<T>();
-    } catch (const YAML::Exception&) {
-      Problem(Join(path, key), fmt::format("expected {}", TypeName<T>()));
-    }
-  }
-
-  void GetMillis(const YAML::Node& node, const std::string& path, const char* key,
-                 std::chrono::milliseconds& out) {
-    int64_t v = out.count();
-    Get(node, path, key, v);
-    out = std::chrono::milliseconds(v);
-  }
-
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
- private:
-  template <typename T>
-  static const char* TypeName() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_integral_v<T>) return "an integer";
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    if constexpr (std::is_same_v<T, std::vector<std::string>>) return "a list of strings";
-    if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
-      return "a map of strings";
-    }
-    return "a value";
-  }
-
-  std::vector<std::string>& problems_;
-};
+using Reader = common::YamlFieldReader;
 
 std::optional<std::string> Env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
@@ -362,20 +300,12 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
   // that failed to parse keep their defaults, so they add no second report).
   auto more = cfg.Validate();
   problems.insert(problems.end(), more.begin(), more.end());
-  if (!problems.empty()) {
-    std::string msg;
-    for (const auto& s : problems) msg += (msg.empty() ? "" : "\n") + s;
-    throw ConfigError(msg);
-  }
+  common::ThrowIfProblems(problems);
   return cfg;
 }
 
 CassandraCdcConfig LoadCassandraCdcConfig(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read file", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseCassandraCdcConfig(ss.str(), path.string(), path.parent_path());
+  return ParseCassandraCdcConfig(common::ReadConfigFile(path), path.string(), path.parent_path());
 }
 
 }  // namespace rm::cdc::cassandra

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_reader.h"
 #include "common/result.h"
 
 namespace rm::cdc::postgres {
@@ -22,57 +23,7 @@ bool IsSimpleName(const std::string& s, size_t max_len) {
   return !s.empty() && s.size() <= max_len && std::regex_match(s, re);
 }
 
-// Reads YAML fields into structs, collecting problems instead of stopping at the first.
-class Reader {
- public:
-  explicit Reader(std::vector<std::string>& problems) : problems_(problems) {}
-
-  void Problem(const std::string& path, const std::string& why) {
-    problems_.push_back(fmt::format("{}: {}", path, why));
-  }
-
-  // Reports keys of `node` that are not in `known` (catches typos such as "snaphot_mode").
-  void CheckKeys(const YAML::Node& node, const std::string& path,
-                 const std::set<std::string>& known) {
-    if (!node || !node.IsMap()) return;
-    for (const auto& kv : node) {
-      auto key = kv.first.as<std::string>();
-      if (!known.count(key)) Problem(Join(path, key), "unknown field");
-    }
-  }
-
-  template <typename T>
-  void Get(const YAML::Node& node, const std::string& path, const char* key, T& out) {
-    if (!node || !node.IsMap() || !node[key]) return;
-    try {
-      out = node[key].as<T>();
-    } catch (const YAML::Exception&) {
-      Problem(Join(path, key), fmt::format("expected {}", TypeName<T>()));
-    }
-  }
-
-  void GetMillis(const YAML::Node& node, const std::string& path, const char* key,
-                 std::chrono::milliseconds& out) {
-    int64_t v = out.count();
-    Get(node, path, key, v);
-    out = std::chrono::milliseconds(v);
-  }
-
-  static std::string Join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
- private:
-  template <typename T>
-  static const char* TypeName() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    if constexpr (std::is_integral_v<T>) return "an integer";
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    return "a value";
-  }
-
-  std::vector<std::string>& problems_;
-};
+using Reader = common::YamlFieldReader;
 
 void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
                     ConnectionConfig& c) {
@@ -393,20 +344,12 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   for (auto& p : problems) p = source_name + ": " + p;
   auto more = cfg.Validate();
   problems.insert(problems.end(), more.begin(), more.end());
-  if (!problems.empty()) {
-    std::string msg;
-    for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p;
-    throw ConfigError(msg);
-  }
+  common::ThrowIfProblems(problems);
   return cfg;
 }
 
 PostgresCdcConfig LoadPostgresCdcConfig(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read the file", path.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParsePostgresCdcConfig(ss.str(), path.string());
+  return ParsePostgresCdcConfig(common::ReadConfigFile(path), path.string());
 }
 
 }  // namespace rm::cdc::postgres
