@@ -103,17 +103,8 @@ inline void PlaceCompleteSegment(const std::filesystem::path& cdc_raw, const std
 // Every record of `topic` (our consumer), checking that the mock dropped nothing.
 inline std::vector<StoredRecord> ReadTopic(const std::string& bootstrap, const std::string& topic,
                                            int partitions) {
-  using namespace std::chrono_literals;
-  common::Producer probe({{"bootstrap.servers", bootstrap}}, nullptr, "watermarks");
-  for (int p = 0; p < partitions; ++p) {
-    auto wm = probe.QueryWatermarks(topic, p, 10s);
-    EXPECT_TRUE(wm.ok()) << (wm.ok() ? "" : wm.error().message);
-    if (wm.ok()) {
-      EXPECT_EQ(wm->low, 0) << topic << "[" << p << "]: the mock dropped records";
-    }
-  }
   std::vector<StoredRecord> out;
-  for (auto& r : rm::testing::ConsumeWithOurClient(bootstrap, topic, SIZE_MAX, 3s)) {
+  for (auto& r : rm::testing::ConsumeWholeTopic(bootstrap, topic, partitions)) {
     out.push_back({topic, std::move(r.key), std::move(r.value)});
   }
   return out;

@@ -187,12 +187,8 @@ inline FixtureCheck CheckEvents(const std::vector<StoredRecord>& records) {
 // Cassandra syncs them).
 inline std::vector<uint32_t> SectionEnds(const std::string& file) {
   std::vector<uint32_t> ends;
-  const auto load = [&](size_t at) {
-    return (uint32_t{static_cast<uint8_t>(file[at])} << 24) |
-           (uint32_t{static_cast<uint8_t>(file[at + 1])} << 16) |
-           (uint32_t{static_cast<uint8_t>(file[at + 2])} << 8) | static_cast<uint8_t>(file[at + 3]);
-  };
-  size_t pos = 18 + ((static_cast<uint8_t>(file[12]) << 8) | static_cast<uint8_t>(file[13]));
+  const auto load = [&](size_t at) { return LoadU32(file, at); };
+  size_t pos = FirstSyncMarker(file);
   while (pos + 8 <= file.size()) {
     const uint32_t next = load(pos);
     if (next == 0 || next <= pos || next > file.size()) break;

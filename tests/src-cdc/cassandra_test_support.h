@@ -104,16 +104,25 @@ inline std::string Entry(std::string_view mutation) {
   return w.bytes;
 }
 
+// Big-endian uint32 at `at` of a segment's bytes.
+inline uint32_t LoadU32(const std::string& file, size_t at) {
+  return (uint32_t{static_cast<uint8_t>(file[at])} << 24) |
+         (uint32_t{static_cast<uint8_t>(file[at + 1])} << 16) |
+         (uint32_t{static_cast<uint8_t>(file[at + 2])} << 8) | static_cast<uint8_t>(file[at + 3]);
+}
+
+// Where a plain segment's first sync marker is: after the descriptor (18 bytes and the
+// parameters' JSON, whose length is at offset 12).
+inline size_t FirstSyncMarker(const std::string& file) {
+  return 18 + ((static_cast<uint8_t>(file[12]) << 8) | static_cast<uint8_t>(file[13]));
+}
+
 // The raw contents (entries, possibly followed by zero padding) of each sync section of a
 // plain segment, in order.
 inline std::vector<std::string> PlainSections(const std::string& file) {
   std::vector<std::string> sections;
-  const auto load = [&](size_t at) {
-    return (uint32_t{static_cast<uint8_t>(file[at])} << 24) |
-           (uint32_t{static_cast<uint8_t>(file[at + 1])} << 16) |
-           (uint32_t{static_cast<uint8_t>(file[at + 2])} << 8) | static_cast<uint8_t>(file[at + 3]);
-  };
-  size_t pos = 18 + ((static_cast<uint8_t>(file[12]) << 8) | static_cast<uint8_t>(file[13]));
+  const auto load = [&](size_t at) { return LoadU32(file, at); };
+  size_t pos = FirstSyncMarker(file);
   while (pos + 8 <= file.size()) {
     const uint32_t next = load(pos);
     if (next == 0 && load(pos + 4) == 0) break;

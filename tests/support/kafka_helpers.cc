@@ -25,6 +25,19 @@ void SortRecords(std::vector<Record>& rs) {
 
 }  // namespace
 
+std::vector<Record> ConsumeWholeTopic(const std::string& bootstrap, const std::string& topic,
+                                      int partitions) {
+  common::Producer probe({{"bootstrap.servers", bootstrap}}, nullptr, "watermarks");
+  for (int p = 0; p < partitions; ++p) {
+    auto wm = probe.QueryWatermarks(topic, p, std::chrono::seconds(10));
+    EXPECT_TRUE(wm.ok()) << (wm.ok() ? "" : wm.error().message);
+    if (wm.ok()) {
+      EXPECT_EQ(wm->low, 0) << topic << "[" << p << "]: the testbed dropped records";
+    }
+  }
+  return ConsumeWithOurClient(bootstrap, topic, SIZE_MAX, std::chrono::seconds(3));
+}
+
 BackgroundLoad::BackgroundLoad(std::string bootstrap, std::string topic, Options options)
     : thread_([this, bootstrap = std::move(bootstrap), topic = std::move(topic),
                o = std::move(options)] {

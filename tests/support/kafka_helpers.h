@@ -37,6 +37,12 @@ std::vector<Record> ConsumeWithOurClient(const std::string& bootstrap, const std
                                          size_t expected,
                                          std::chrono::milliseconds idle = std::chrono::seconds(5));
 
+// Every record of `topic` (our consumer), after checking that the testbed dropped none: the
+// mock drops a partition's oldest batches beyond 5 MiB, which would be the testbed's loss, not
+// the code under test's, and must not pass unnoticed (a test failure names the partition).
+std::vector<Record> ConsumeWholeTopic(const std::string& bootstrap, const std::string& topic,
+                                      int partitions);
+
 // The same, with kafka-python (tests/tools/kclient.py). Sorted by (partition, offset).
 std::vector<Record> ConsumeWithKafkaPython(const std::string& bootstrap, const std::string& topic,
                                            std::optional<size_t> expected, int idle_ms = 3000);
