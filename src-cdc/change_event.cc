@@ -1,5 +1,7 @@
 #include "src-cdc/change_event.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 namespace rm::cdc {
@@ -51,15 +53,21 @@ Json SourceJson(const SourceInfo& s) {
 }  // namespace
 
 std::string EncodeValue(const ChangeEvent& event) {
-  Json j = Json::object();
-  j["before"] = event.before ? *event.before : Json(nullptr);
-  j["after"] = event.after ? *event.after : Json(nullptr);
-  j["source"] = SourceJson(event.source);
-  j["op"] = event.op_code.empty() ? OperationCode(event.op) : std::string_view(event.op_code);
-  j["ts_ms"] = event.ts_ms;
-  j["transaction"] = nullptr;
+  // Written piece by piece: building one Json object for the envelope deep-copied both row
+  // images (a third of the Cassandra capture's CPU). Same bytes as dumping that object.
   // Invalid UTF-8 in text columns is replaced rather than throwing on the data path.
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  const auto dump = [](const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  const auto image = [&dump](const std::optional<Json>& j) {
+    return j ? dump(*j) : std::string("null");
+  };
+  const std::string_view op =
+      event.op_code.empty() ? OperationCode(event.op) : std::string_view(event.op_code);
+  return fmt::format(
+      "{{\"before\":{},\"after\":{},\"source\":{},\"op\":{},\"ts_ms\":{},\"transaction\":null}}",
+      image(event.before), image(event.after), dump(SourceJson(event.source)), dump(Json(op)),
+      event.ts_ms);
 }
 
 std::optional<std::string> EncodeKey(const ChangeEvent& event) {
