@@ -104,10 +104,17 @@ TEST_F(MirrorRobustness, TwoInstancesInOneGroupOneKilledCopyEveryRecordExactlyOn
   BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions());
   MirrorProcess a(Spec(), tmp_.path(), "a");
   MirrorProcess b(Spec(), tmp_.path(), "b");
-  // Let both join and share the partitions, then kill one mid-stream.
-  std::this_thread::sleep_for(12s);
-  EXPECT_NE(a.Log().find("resumes at"), std::string::npos) << a.Log();
-  EXPECT_NE(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  // Let both join and share the partitions (on the mock a cooperative rebalance takes two
+  // rounds of session.timeout.ms after the first join), then kill one mid-stream.
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while ((a.Log().find("resumes at") == std::string::npos ||
+          b.Log().find("resumes at") == std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(a.Log().find("resumes at"), std::string::npos) << a.Log();
+  ASSERT_NE(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  std::this_thread::sleep_for(2s);  // both copying
   a.Kill();
   std::this_thread::sleep_for(4s);
   int64_t produced = load.Stop();
