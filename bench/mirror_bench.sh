@@ -24,7 +24,7 @@ PY=/usr/bin/python3
 # sizes). The testbed's mock answers a fetch only after fetch.wait.max.ms even when it has data
 # (a real broker answers at once), so that wait is part of every hop's latency here.
 FETCH_WAIT_MS=${FETCH_WAIT_MS:-2}
-LINGER_MS=${LINGER_MS:-1}
+LINGER_MS=${LINGER_MS:-5}
 X="-X compression.type=lz4 -X linger.ms=$LINGER_MS"
 C="-X queued.min.messages=500000 -X queued.max.messages.kbytes=131072 -X fetch.wait.max.ms=$FETCH_WAIT_MS"
 region() { $PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['$1']['bootstrap_servers'])"; }
