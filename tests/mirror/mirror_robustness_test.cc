@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <thread>
@@ -23,15 +24,18 @@ int Rounds() {
   return env ? std::max(1, std::atoi(env)) : 5;
 }
 
-// 12 partitions at <= 7.5k records/s, capped so no partition of either cluster passes the
-// testbed's 5 MiB retention (~45k records of ~90 bytes with the provenance header) however long
-// the rounds take on a slow machine.
+// 12 partitions, capped so no partition of either cluster passes the testbed's 5 MiB retention
+// (~45k records of ~90 bytes with the provenance header) however long the rounds take on a slow
+// machine. The rate is spread so the cap lasts about 10 s per kill round (at most 7.5k/s), so
+// scripts/kill-test.sh's 20 rounds all run.
 constexpr int kPartitions = 12;
-BackgroundLoad::Options LoadOptions() {
+BackgroundLoad::Options LoadOptions(int rounds) {
   BackgroundLoad::Options o;
   o.partitions = kPartitions;
-  o.batch_records = 150;
   o.max_records = kPartitions * 40'000;
+  const int64_t batches_per_s = 1000 / o.pause.count();
+  o.batch_records = static_cast<size_t>(
+      std::clamp<int64_t>(o.max_records / (int64_t{rounds} * 10 * batches_per_s), 24, 150));
   return o;
 }
 
@@ -62,8 +66,8 @@ TEST_F(MirrorRobustness, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   tb().CreateTopic("us-east", "load", kPartitions);
   tb().CreateTopic("eu-west", "us-east.load", kPartitions);
   std::mt19937 rng(static_cast<unsigned>(std::time(nullptr)));
-  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions());
   const int rounds = Rounds();
+  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions(rounds));
   int64_t copied_before = 0;
   for (int round = 0; round < rounds; ++round) {
     if (load.exhausted()) {
@@ -101,7 +105,7 @@ TEST_F(MirrorRobustness, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
 TEST_F(MirrorRobustness, TwoInstancesInOneGroupOneKilledCopyEveryRecordExactlyOnce) {
   tb().CreateTopic("us-east", "load", kPartitions);
   tb().CreateTopic("eu-west", "us-east.load", kPartitions);
-  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions());
+  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions(1));
   MirrorProcess a(Spec(), tmp_.path(), "a");
   MirrorProcess b(Spec(), tmp_.path(), "b");
   // Let both join and share the partitions (on the mock a cooperative rebalance takes two
