@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+
 namespace rm::common {
 
 std::shared_ptr<prometheus::Registry> MetricsRegistry() {
@@ -19,6 +21,25 @@ prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds() {
   // read from the histogram are good to a few milliseconds there.
   return {0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025, 0.03,
           0.04,   0.05,  0.075,  0.1,   0.25,   0.5,  1,      2.5,   5,      10,   30,    60};
+}
+
+BatchedHistogram::BatchedHistogram(prometheus::Histogram& target,
+                                   prometheus::Histogram::BucketBoundaries bounds)
+    : target_(target), bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0.0) {}
+
+void BatchedHistogram::Observe(double value) {
+  auto bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
+  counts_[static_cast<size_t>(bucket)] += 1;
+  sum_ += value;
+  pending_ = true;
+}
+
+void BatchedHistogram::Flush() {
+  if (!pending_) return;
+  target_.ObserveMultiple(counts_, sum_);
+  std::fill(counts_.begin(), counts_.end(), 0.0);
+  sum_ = 0;
+  pending_ = false;
 }
 
 }  // namespace rm::common

@@ -25,4 +25,22 @@ std::string RenderMetrics(prometheus::Registry& registry);
 // Histogram buckets for latencies in seconds, 0.5 ms to 60 s.
 prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds();
 
+// Observations of one thread gathered locally and added to `target` in one step by Flush():
+// prometheus::Histogram::Observe locks a mutex and updates atomics, too much per record on a
+// data path. Buckets are prometheus' (a value v counts in the first bucket whose bound >= v).
+// Not thread-safe; `target` must outlive it.
+class BatchedHistogram {
+ public:
+  BatchedHistogram(prometheus::Histogram& target, prometheus::Histogram::BucketBoundaries bounds);
+  void Observe(double value);
+  void Flush();  // cheap when nothing was observed
+
+ private:
+  prometheus::Histogram& target_;
+  const std::vector<double> bounds_;
+  std::vector<double> counts_;  // bounds_.size() + 1 (the last is +Inf)
+  double sum_ = 0;
+  bool pending_ = false;
+};
+
 }  // namespace rm::common

@@ -571,6 +571,7 @@ void Flow::DrainCompleted() {
   if (delivered_) {
     last_delivery_ = Clock::now();
     delivered_ = false;
+    probe_.FlushLatency();
   }
   for (auto& [key, ps] : partitions_) {
     if (ps->copied_records > 0) {

@@ -24,7 +24,9 @@ class MirrorProbe {
   MirrorProbe(prometheus::Registry& registry, std::string flow);
 
   void AddCopied(const std::string& topic, int64_t records, int64_t bytes);
-  void ObserveLatency(double seconds) { latency_.Observe(seconds); }
+  // Gathered locally (one thread: the flow's); FlushLatency() publishes them.
+  void ObserveLatency(double seconds) { latency_batch_.Observe(seconds); }
+  void FlushLatency() { latency_batch_.Flush(); }
   void SetLag(const std::string& topic, int32_t partition, int64_t lag);
   void RemoveLag(const std::string& topic, int32_t partition);
   void SetInflight(int64_t records, int64_t bytes) {
@@ -49,6 +51,7 @@ class MirrorProbe {
   prometheus::Family<prometheus::Counter>& errors_family_;
   prometheus::Family<prometheus::Counter>& rebalances_family_;
   prometheus::Histogram& latency_;
+  common::BatchedHistogram latency_batch_;
   prometheus::Gauge& inflight_records_;
   prometheus::Gauge& inflight_bytes_;
   prometheus::Counter& filtered_;
