@@ -2,9 +2,13 @@
 # Mirror benchmark (issue 3), all in one testbed run so the figures are comparable:
 #   (a) raw limit = min(consume-only rate, produce-only rate), same client settings as the mirror
 #   (b) a naive consume->produce loop in Python (confluent-kafka)
-#   mirror throughput (first to last record arriving in the target), as ratios to (a) and (b)
+#   (c) for reference, a bare C++ consume->produce loop on the same client library and settings
+#       (bench/kafka_rate.cc copy: zero-copy, CreateTime kept, no bookkeeping): what any mirror
+#       built on librdkafka can reach on this machine, consumer, producer and brokers sharing it
+#   mirror throughput (first to last record arriving in the target), as ratios to (a), (b), (c)
 #   replication latency p50/p99 at half the mirror's rate (the mirror's own histogram, and end
-#   to end through a consumer on the target), and the mirror's peak RSS.
+#   to end through a consumer on the target), the same for the bare loop (c) and for no hop at
+#   all (producer -> consumer on the source), and the mirror's peak RSS.
 # 100-byte records, 6 partitions, lz4 (the testbed keeps ~5 MiB per partition, so the backlog
 # must stay compressed to fit). Usage: bench/mirror_bench.sh [records] (default 400000).
 # Prints figures; the machine is shared, so read the ratios, not the absolute numbers.
@@ -14,7 +18,7 @@ if [ "${1:-}" != "--inside" ]; then
   scripts/setup.sh regionmirror kafka_rate >/dev/null
   N=${1:-400000}
   exec build/apps/regionmirror testbed --log_level warn --regions us-east,eu-west --brokers 3 \
-    --topics "us-east:bench:6,eu-west:us-east.bench:6,eu-west:raw:6,eu-west:naive:6,us-east:lat:6,eu-west:us-east.lat:6" \
+    --topics "us-east:bench:6,eu-west:us-east.bench:6,eu-west:raw1:6,eu-west:raw2:6,eu-west:raw3:6,eu-west:naive:6,eu-west:us-east_bench:6,eu-west:us-east-bench:6,eu-west:copy1:6,eu-west:copy2:6,eu-west:copy3:6,us-east:lat:6,eu-west:us-east.lat:6,us-east:clat:6,eu-west:clat.copy:6,us-east:direct:6" \
     -- bash "$0" --inside "$N"
 fi
 N=$2
@@ -43,7 +47,7 @@ for i in 1 2 3; do
   cons+=("$($R consume --bootstrap "$US" --topic bench --count "$N" $X $C 2>/dev/null | field rate)")
 done
 for i in 1 2 3; do
-  $R produce --bootstrap "$EU" --topic raw --count $((N / 3)) $X 2>/dev/null >"$work/p"
+  $R produce --bootstrap "$EU" --topic "raw$i" --count "$N" $X 2>/dev/null >"$work/p"
   prod+=("$(field rate <"$work/p")")
 done
 consume=$(median "${cons[@]}")
@@ -53,34 +57,67 @@ echo "consume-only: $consume rec/s (runs: ${cons[*]})"
 echo "produce-only: $produce rec/s (runs: ${prod[*]})"
 echo "(a) raw limit = min: $raw rec/s"
 
+# The mirror copies the backlog three times, into three remote topics (the default policy with
+# separators ".", "_" and "-"), each run a fresh process and group; the median counts.
 ADMIN_PORT=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-cat >"$work/mirror.yaml" <<EOY
+rss_kb=0
+start_mirror() {  # separator, topic
+  cat >"$work/mirror.yaml" <<EOY
 clusters:
   - {alias: us-east, bootstrap_servers: "$US"}
   - {alias: eu-west, bootstrap_servers: "$EU"}
 flows:
-  - {source: us-east, target: eu-west, topics: ["bench", "lat"]}
+  - {source: us-east, target: eu-west, topics: ["$2"], separator: "$1"}
 mirror:
+  group_prefix: "bench$1$2"
   consumer: {session.timeout.ms: "6000", fetch.wait.max.ms: "$FETCH_WAIT_MS"}
   producer: {compression.type: lz4, linger.ms: "$LINGER_MS"}
 admin: {port: $ADMIN_PORT}
 EOY
-build/apps/regionmirror run --config "$work/mirror.yaml" >"$work/mirror.log" 2>&1 &
-mpid=$!
-mirror=$($R wait --bootstrap "$EU" --topic us-east.bench --count "$N" | field rate)
-echo "mirror: $mirror rec/s"
+  build/apps/regionmirror run --config "$work/mirror.yaml" >>"$work/mirror.log" 2>&1 &
+  mpid=$!
+}
+stop_mirror() {
+  local hwm
+  hwm=$(awk '/VmHWM/ {print $2}' /proc/$mpid/status)
+  if [ "$hwm" -gt "$rss_kb" ]; then rss_kb=$hwm; fi
+  kill -TERM $mpid; wait $mpid || true
+}
+mirrors=()
+for sep in . _ -; do
+  start_mirror "$sep" bench
+  mirrors+=("$($R wait --bootstrap "$EU" --topic "us-east${sep}bench" --count "$N" | field rate)")
+  stop_mirror
+done
+mirror=$(median "${mirrors[@]}")
+echo "mirror: $mirror rec/s (runs: ${mirrors[*]})"
 
 $PY bench/naive_mirror.py --source "$US" --target "$EU" --source-topic bench --target-topic naive \
   --count "$N" $X $C >"$work/n" 2>/dev/null
 naive=$(field rate <"$work/n")
 echo "(b) naive Python loop: $naive rec/s"
 
-half=$(( mirror / 2 ))
+copies=()
+for i in 1 2 3; do
+  copies+=("$($R copy --bootstrap "$US" --topic bench --target "$EU" --target-topic "copy$i" \
+    --count "$N" --headers 1 $X $C 2>/dev/null | field rate)")
+done
+copy=$(median "${copies[@]}")
+echo "(c) bare C++ copy loop: $copy rec/s (runs: ${copies[*]})"
+
+# LAT_RATE overrides the rate of the latency runs (records/s).
+half=${LAT_RATE:-$(( mirror / 2 ))}
 secs=10
 count=$(( half * secs ))
 # Stay inside the testbed's per-partition retention for the latency topic.
 if [ "$count" -gt "$N" ]; then count=$N; fi
 scrape() { curl -sf "http://127.0.0.1:$ADMIN_PORT/metrics" | grep '^rm_mirror_replication_latency_seconds_bucket' || true; }
+start_mirror . lat
+# Measure from a running mirror: wait until it owns the six partitions.
+for _ in $(seq 200); do
+  [ "$(grep -c ' lat\[[0-9]*\] resumes at' "$work/mirror.log")" -ge 6 ] && break
+  sleep 0.1
+done
 scrape >"$work/h0"
 $R latency --bootstrap "$EU" --topic us-east.lat --count "$count" $C >"$work/lat" 2>/dev/null &
 lpid=$!
@@ -90,8 +127,23 @@ wait $lpid || true
 scrape >"$work/h1"
 p50=$(field p50_ms <"$work/lat")
 p99=$(field p99_ms <"$work/lat")
-rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$mpid/status)
-kill -TERM $mpid; wait $mpid || true
+stop_mirror
+
+# The same load through the bare loop (c), then with no hop at all, the mirror stopped.
+$R copy --bootstrap "$US" --topic clat --target "$EU" --target-topic clat.copy --count "$count" \
+  --headers 1 $X $C >/dev/null 2>&1 &
+cpid=$!
+$R latency --bootstrap "$EU" --topic clat.copy --count "$count" $C >"$work/clat" 2>/dev/null &
+lpid=$!
+sleep 1
+$R produce --bootstrap "$US" --topic clat --count "$count" --rate "$half" $X >/dev/null 2>&1
+wait $lpid || true
+wait $cpid || true
+$R latency --bootstrap "$US" --topic direct --count "$count" $C >"$work/dlat" 2>/dev/null &
+lpid=$!
+sleep 1
+$R produce --bootstrap "$US" --topic direct --count "$count" --rate "$half" $X >/dev/null 2>&1
+wait $lpid || true
 # The mirror's own replication latency (record CreateTime -> acknowledged by the target, the
 # rm_mirror_replication_latency_seconds histogram) over the latency run: percentiles from the
 # bucket counts, interpolated within a bucket as Prometheus' histogram_quantile does.
@@ -125,12 +177,15 @@ EOP
 echo "latency at $half rec/s (half the mirror's rate) over $count records:"
 echo "  mirror (CreateTime -> target ack, its histogram): p50 $m50 ms, p99 $m99 ms"
 echo "  end to end (producer -> mirror -> a consumer on the target): p50 $p50 ms, p99 $p99 ms"
+echo "  end to end through the bare loop (c) instead: p50 $(field p50_ms <"$work/clat") ms, p99 $(field p99_ms <"$work/clat") ms"
+echo "  no hop (producer -> a consumer on the source): p50 $(field p50_ms <"$work/dlat") ms, p99 $(field p99_ms <"$work/dlat") ms"
 echo "mirror peak RSS: $((rss_kb / 1024)) MB"
-$PY - "$mirror" "$raw" "$naive" "$m99" "$p99" "$rss_kb" <<'EOP'
+$PY - "$mirror" "$raw" "$naive" "$m99" "$p99" "$rss_kb" "$copy" <<'EOP'
 import sys
-m, raw, naive, m99, p99, rss = (float(x) for x in sys.argv[1:])
-print(f"mirror / raw limit   = {m / raw:.2f}   (target >= 0.9)")
+m, raw, naive, m99, p99, rss, copy = (float(x) for x in sys.argv[1:])
+print(f"mirror / raw limit   = {m / raw:.2f}   (target >= 0.9; the bare loop (c) gets {copy / raw:.2f})")
 print(f"mirror / naive loop  = {m / naive:.2f}   (target >= 3)")
+print(f"mirror / bare loop   = {m / copy:.2f}")
 print(f"latency p99          = {m99:.0f} ms mirror, {p99:.0f} ms end to end (target <= 25)")
 print(f"peak RSS             = {rss / 1024:.0f} MB (target <= 512)")
 EOP
