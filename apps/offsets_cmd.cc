@@ -155,8 +155,7 @@ int Rebuild(const std::vector<std::string>&) {
   offsets::OffsetSyncRebuilder rebuilder(map, flow->name());
 
   const mirror::ClusterConfig* dst = config.FindCluster(flow->target);
-  common::KafkaProperties props = dst->properties;
-  props["bootstrap.servers"] = dst->bootstrap_servers;
+  common::KafkaProperties props = dst->ClientProperties();
   props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";
   props["client.id"] = "regionmirror-offsets-rebuild";

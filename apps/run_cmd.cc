@@ -65,10 +65,8 @@ class OffsetsRuntime {
       f.probe = std::make_unique<mirror::OffsetsProbe>(*common::MetricsRegistry(), fc.name());
       if (o.emit_syncs || o.emit_checkpoints) {
         const mirror::ClusterConfig* dst = config_.FindCluster(fc.target);
-        common::KafkaProperties props = dst->properties;
-        props["bootstrap.servers"] = dst->bootstrap_servers;
         f.writer = std::make_unique<mirror::KafkaRecordWriter>(
-            props, fmt::format("flow {} offsets writer", fc.name()));
+            dst->ClientProperties(), fmt::format("flow {} offsets writer", fc.name()));
       }
       f.publisher = std::make_unique<mirror::OffsetSyncPublisher>(
           *map_, fc.name(), mirror::OffsetSyncsTopic(fc.source),

@@ -23,6 +23,13 @@ struct ClusterConfig {
   std::string bootstrap_servers;
   // librdkafka properties for every client of this cluster (TLS, SASL, ...). Default: none
   common::KafkaProperties properties;
+
+  // What a client of this cluster starts from: `properties` plus bootstrap.servers.
+  common::KafkaProperties ClientProperties() const {
+    common::KafkaProperties props = properties;
+    props["bootstrap.servers"] = bootstrap_servers;
+    return props;
+  }
 };
 
 enum class PolicyKind { kDefault, kIdentity };

@@ -74,10 +74,8 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
   const ClusterConfig* dst = config.FindCluster(flow.target);
   if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
 
-  source_props_ = src->properties;
-  source_props_["bootstrap.servers"] = src->bootstrap_servers;
-  target_props_ = dst->properties;
-  target_props_["bootstrap.servers"] = dst->bootstrap_servers;
+  source_props_ = src->ClientProperties();
+  target_props_ = dst->ClientProperties();
 
   // Consumer: defaults an operator may override, then the settings the guarantees rest on.
   common::KafkaProperties cprops = source_props_;

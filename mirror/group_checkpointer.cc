@@ -48,10 +48,8 @@ GroupCheckpointer::GroupCheckpointer(const MirrorConfig& config, const FlowConfi
   const ClusterConfig* src = config.FindCluster(flow.source);
   const ClusterConfig* dst = config.FindCluster(flow.target);
   if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
-  source_props_ = src->properties;
-  source_props_["bootstrap.servers"] = src->bootstrap_servers;
-  target_props_ = dst->properties;
-  target_props_["bootstrap.servers"] = dst->bootstrap_servers;
+  source_props_ = src->ClientProperties();
+  target_props_ = dst->ClientProperties();
   for (const auto& pattern : flow.groups) {
     if (auto name = LiteralGroupName(pattern)) {
       literal_groups_.push_back(*name);

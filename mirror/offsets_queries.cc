@@ -22,10 +22,8 @@ common::Result<std::vector<TranslatedPosition>> LiveRows(const MirrorConfig& con
                                                          const TranslateQuery& query) {
   const ClusterConfig* src = config.FindCluster(flow.source);
   if (src == nullptr) return common::Error{"mirror.config", "unknown cluster " + flow.source};
-  common::KafkaProperties props = src->properties;
-  props["bootstrap.servers"] = src->bootstrap_servers;
   auto client = MakeGroupOffsetsClient(
-      props, query.group,
+      src->ClientProperties(), query.group,
       fmt::format("offsets translate: group {} on {}", query.group, flow.source));
   auto md = client->Metadata(std::nullopt, query.timeout);
   if (!md.ok()) return md.error();
