@@ -14,6 +14,7 @@
 //      out (once) the segments whose mark is inside it.
 // A failed ack freezes the prefix for good: nothing after it ever becomes safe, and failure()
 // reports the error so the capture stops (a restart resumes from the checkpoint).
+// Steps 1 and 2 and the freeze are common::AckedPrefix; the marks of step 3 are this class's.
 //
 // Thread-safe. Shared (shared_ptr) with the sink's ack callbacks, which may outlive the capture.
 #pragma once
@@ -26,6 +27,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/acked_prefix.h"
 #include "common/result.h"
 #include "src-cdc/cassandra/mutation.h"
 
@@ -63,17 +65,14 @@ class AckTracker {
     std::optional<CommitLogPosition> position;  // a boundary
     int64_t done_segment = 0;                   // when no position: a finished segment
   };
-  void AdvanceLocked();
+  void ReleaseMarksLocked();
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  uint64_t next_seq_ = 0;
-  uint64_t acked_prefix_ = 0;   // events [0, acked_prefix_) are acked ok
-  std::deque<uint8_t> window_;  // ack state of events [acked_prefix_, next_seq_)
+  common::AckedPrefix prefix_;
   std::deque<Mark> marks_;
   std::optional<CommitLogPosition> safe_;
   std::vector<int64_t> done_;
-  std::optional<common::Error> failure_;
   // When the acknowledged prefix last moved, or the first event was registered after it had
   // caught up.
   std::chrono::steady_clock::time_point progress_at_ = std::chrono::steady_clock::now();

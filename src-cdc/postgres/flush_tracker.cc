@@ -4,45 +4,34 @@ namespace rm::cdc::postgres {
 
 uint64_t FlushTracker::Register() {
   std::lock_guard lock(mu_);
-  window_.push_back(0);
-  ++unacked_;
-  return next_seq_++;
+  return prefix_.Register();
 }
 
 void FlushTracker::Ack(uint64_t seq, const common::Status& status) {
   std::lock_guard lock(mu_);
   if (!status.ok()) {
-    if (!failure_) failure_ = status.error();
+    // Any failed delivery stops the capture, even one whose seq is a duplicate or unknown.
+    prefix_.Fail(status.error());
     cv_.notify_all();
     return;
   }
-  if (seq < acked_prefix_ || seq >= next_seq_) return;  // duplicate or unknown: ignore
-  uint8_t& slot = window_[seq - acked_prefix_];
-  if (slot) return;
-  slot = 1;
-  --unacked_;
-  AdvanceLocked();
+  if (prefix_.Ack(seq, status) > 0) ReleaseBoundariesLocked();
 }
 
 void FlushTracker::AddBoundary(Lsn lsn) {
   std::lock_guard lock(mu_);
-  if (!boundaries_.empty() && boundaries_.back().first == next_seq_) {
+  const uint64_t registered = prefix_.registered();
+  if (!boundaries_.empty() && boundaries_.back().first == registered) {
     // No record since the previous boundary: the later position supersedes it.
     if (boundaries_.back().second < lsn) boundaries_.back().second = lsn;
   } else {
-    boundaries_.emplace_back(next_seq_, lsn);
+    boundaries_.emplace_back(registered, lsn);
   }
-  AdvanceLocked();
+  ReleaseBoundariesLocked();
 }
 
-void FlushTracker::AdvanceLocked() {
-  if (!failure_) {
-    while (!window_.empty() && window_.front()) {
-      window_.pop_front();
-      ++acked_prefix_;
-    }
-  }
-  while (!boundaries_.empty() && boundaries_.front().first <= acked_prefix_) {
+void FlushTracker::ReleaseBoundariesLocked() {
+  while (!boundaries_.empty() && prefix_.Covers(boundaries_.front().first)) {
     if (safe_ < boundaries_.front().second) safe_ = boundaries_.front().second;
     boundaries_.pop_front();
   }
@@ -56,28 +45,29 @@ Lsn FlushTracker::SafeLsn() const {
 
 uint64_t FlushTracker::InFlight() const {
   std::lock_guard lock(mu_);
-  return unacked_;
+  return prefix_.unacked();
 }
 
 uint64_t FlushTracker::Registered() const {
   std::lock_guard lock(mu_);
-  return next_seq_;
+  return prefix_.registered();
 }
 
 uint64_t FlushTracker::AckedPrefix() const {
   std::lock_guard lock(mu_);
-  return acked_prefix_;
+  return prefix_.acked_prefix();
 }
 
 std::optional<common::Error> FlushTracker::failure() const {
   std::lock_guard lock(mu_);
-  return failure_;
+  return prefix_.failure();
 }
 
 bool FlushTracker::WaitAllAcked(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [this] { return failure_ || acked_prefix_ == next_seq_; }) &&
-         !failure_;
+  const auto all_acked = [this] { return prefix_.outstanding() == 0; };
+  cv_.wait_for(lock, timeout, [&] { return prefix_.failure() || all_acked(); });
+  return !prefix_.failure() && all_acked();
 }
 
 }  // namespace rm::cdc::postgres

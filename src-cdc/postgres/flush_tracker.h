@@ -12,6 +12,8 @@
 //   4. SafeLsn() is the highest boundary whose records form part of the acked prefix.
 // A failed ack freezes the prefix for good: nothing after it is ever confirmed, and
 // failure() reports the error so the capture stops (a restart resumes from SafeLsn()).
+// Steps 1 and 2 and the freeze are common::AckedPrefix; the boundaries of step 3 are this
+// class's.
 //
 // Thread-safe. Shared (shared_ptr) with the sink's callbacks, which may outlive the capture.
 #pragma once
@@ -22,7 +24,9 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <utility>
 
+#include "common/acked_prefix.h"
 #include "common/result.h"
 #include "src-cdc/postgres/lsn.h"
 
@@ -46,17 +50,13 @@ class FlushTracker {
   bool WaitAllAcked(std::chrono::milliseconds timeout) const;
 
  private:
-  void AdvanceLocked();
+  void ReleaseBoundariesLocked();
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  uint64_t next_seq_ = 0;
-  uint64_t acked_prefix_ = 0;  // records [0, acked_prefix_) are acked ok
-  uint64_t unacked_ = 0;
-  std::deque<uint8_t> window_;  // ack state of records [acked_prefix_, next_seq_)
+  common::AckedPrefix prefix_;
   std::deque<std::pair<uint64_t, Lsn>> boundaries_;  // (records registered before, lsn)
   Lsn safe_;
-  std::optional<common::Error> failure_;
 };
 
 }  // namespace rm::cdc::postgres
