@@ -23,9 +23,20 @@ prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds() {
           0.04,   0.05,  0.075,  0.1,   0.25,   0.5,  1,      2.5,   5,      10,   30,    60};
 }
 
-BatchedHistogram::BatchedHistogram(prometheus::Histogram& target,
-                                   prometheus::Histogram::BucketBoundaries bounds)
-    : target_(target), bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0.0) {}
+namespace {
+
+// A histogram's bucket bounds, read back from it (the last bucket, +Inf, has no bound).
+std::vector<double> BoundsOf(const prometheus::Histogram& h) {
+  std::vector<double> bounds;
+  for (const auto& b : h.Collect().histogram.bucket) bounds.push_back(b.upper_bound);
+  bounds.pop_back();
+  return bounds;
+}
+
+}  // namespace
+
+BatchedHistogram::BatchedHistogram(prometheus::Histogram& target)
+    : target_(target), bounds_(BoundsOf(target)), counts_(bounds_.size() + 1, 0.0) {}
 
 void BatchedHistogram::Observe(double value) {
   auto bucket = std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();

@@ -27,11 +27,11 @@ prometheus::Histogram::BucketBoundaries LatencyBucketsSeconds();
 
 // Observations of one thread gathered locally and added to `target` in one step by Flush():
 // prometheus::Histogram::Observe locks a mutex and updates atomics, too much per record on a
-// data path. Buckets are prometheus' (a value v counts in the first bucket whose bound >= v).
+// data path. Buckets are `target`'s own (a value v counts in the first bucket whose bound >= v).
 // Not thread-safe; `target` must outlive it.
 class BatchedHistogram {
  public:
-  BatchedHistogram(prometheus::Histogram& target, prometheus::Histogram::BucketBoundaries bounds);
+  explicit BatchedHistogram(prometheus::Histogram& target);
   void Observe(double value);
   void Flush();  // cheap when nothing was observed
 

@@ -35,7 +35,7 @@ MirrorProbe::MirrorProbe(prometheus::Registry& registry, std::string flow)
                    .Help("Time from the source record's timestamp to its acknowledgement")
                    .Register(registry)
                    .Add({{"flow", flow_}}, common::LatencyBucketsSeconds())),
-      latency_batch_(latency_, common::LatencyBucketsSeconds()),
+      latency_batch_(latency_),
       inflight_records_(BuildGauge()
                             .Name("rm_mirror_inflight_records")
                             .Help("Records handed to the producer and not yet acknowledged")

@@ -16,7 +16,7 @@ TEST(BatchedHistogramTest, FlushAddsWhatDirectObservationsWould) {
   auto& family = prometheus::BuildHistogram().Name("t").Help("t").Register(registry);
   auto& direct = family.Add({{"k", "direct"}}, LatencyBucketsSeconds());
   auto& batched = family.Add({{"k", "batched"}}, LatencyBucketsSeconds());
-  BatchedHistogram batch(batched, LatencyBucketsSeconds());
+  BatchedHistogram batch(batched);
 
   // On a bound, between bounds, below the first and above the last (+Inf).
   for (double v : {0.0, 0.0005, 0.0006, 0.005, 0.0199, 0.02, 0.7, 60.0, 61.0, 1e9}) {
