@@ -38,6 +38,17 @@ inline void ThrowIfProblems(const std::vector<std::string>& problems) {
   throw ConfigError(msg);
 }
 
+// The same at the end of a loader: the field problems first, each prefixed with `source` (the
+// file), then what validation found in the values that did parse (its messages name their
+// source themselves; fields that failed to parse keep their defaults, so they add no second
+// report).
+inline void ThrowIfProblems(const std::string& source, std::vector<std::string> field_problems,
+                            const std::vector<std::string>& validation) {
+  for (auto& p : field_problems) p = source + ": " + p;
+  field_problems.insert(field_problems.end(), validation.begin(), validation.end());
+  ThrowIfProblems(field_problems);
+}
+
 class YamlFieldReader {
  public:
   // Problems are appended to `problems`, which must outlive the reader.

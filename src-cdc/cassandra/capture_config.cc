@@ -295,12 +295,7 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     r.Get(admin, "admin", "bind", cfg.admin.bind);
     r.Get(admin, "admin", "port", cfg.admin.port);
   }
-  for (auto& s : problems) s = source_name + ": " + s;
-  // Field-level problems first; then what Validate finds in the values that did parse (fields
-  // that failed to parse keep their defaults, so they add no second report).
-  auto more = cfg.Validate();
-  problems.insert(problems.end(), more.begin(), more.end());
-  common::ThrowIfProblems(problems);
+  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate());
   return cfg;
 }
 

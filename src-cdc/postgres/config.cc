@@ -341,10 +341,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.Get(pg, path, "max_in_flight_events", c.max_in_flight_events);
   r.GetMillis(pg, path, "shutdown_timeout_ms", c.shutdown_timeout);
 
-  for (auto& p : problems) p = source_name + ": " + p;
-  auto more = cfg.Validate();
-  problems.insert(problems.end(), more.begin(), more.end());
-  common::ThrowIfProblems(problems);
+  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate());
   return cfg;
 }
 
