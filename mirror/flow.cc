@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
@@ -180,6 +181,7 @@ void Flow::Refresh() {
     return;
   }
   SetHealth("source", "");
+  std::optional<TargetTopics::Listing> target_listing;  // listed once, when first needed
   for (const auto& t : md->topics) {
     if (t.error != RD_KAFKA_RESP_ERR_NO_ERROR || t.partitions.empty()) continue;
     if (!filter_.ShouldReplicate(t.name)) continue;
@@ -194,7 +196,8 @@ void Flow::Refresh() {
       RM_LOG_INFO("flow {}: topic {} grew from {} to {} partitions", name_, t.name, ts.partitions,
                   n);
     }
-    Status st = target_topics_->Ensure(t.name, ts.target, n);
+    if (!target_listing) target_listing = target_topics_->ListTarget();
+    Status st = target_topics_->Ensure(*target_listing, t.name, ts.target, n);
     if (st.ok()) {
       ts.partitions = n;
       if (!ts.error.empty()) RM_LOG_INFO("flow {}: topic {} is mirrored again", name_, t.name);

@@ -79,9 +79,8 @@ const std::set<std::string> kExcludedTopicConfigs = {
 TargetTopics::TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context)
     : source_(source), target_(target), context_(std::move(context)) {}
 
-Status TargetTopics::Ensure(const std::string& source_topic, const std::string& target_topic,
-                            int partitions) {
-  auto listing = target_.ListTopics();
+Status TargetTopics::Ensure(const Listing& listing, const std::string& source_topic,
+                            const std::string& target_topic, int partitions) {
   if (!listing.ok()) return listing.error();
   if (auto it = listing->find(target_topic); it != listing->end()) {
     const int have = it->second;

@@ -60,10 +60,21 @@ class TargetTopics {
   // `source` and `target` must outlive this object. `context` names the flow in logs.
   TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context);
 
-  // Makes sure `target_topic` exists with at least `partitions` partitions (rules above).
-  // Errors: "mirror.target_topic" (could not be created), "mirror.partition_mismatch".
+  // The target cluster's topics and their partition counts.
+  using Listing = common::Result<std::map<std::string, int>>;
+  Listing ListTarget() { return target_.ListTopics(); }
+
+  // Makes sure `target_topic` exists with at least `partitions` partitions (rules above), given
+  // a listing of the target from ListTarget(): a discovery round lists once for all its topics.
+  // Errors: the listing's, "mirror.target_topic" (could not be created),
+  // "mirror.partition_mismatch".
+  common::Status Ensure(const Listing& target_listing, const std::string& source_topic,
+                        const std::string& target_topic, int partitions);
+  // The same with a fresh listing.
   common::Status Ensure(const std::string& source_topic, const std::string& target_topic,
-                        int partitions);
+                        int partitions) {
+    return Ensure(ListTarget(), source_topic, target_topic, partitions);
+  }
 
   bool target_can_create_topics() const { return target_can_create_; }
 

@@ -25,10 +25,13 @@ class FakeCluster : public TopicAdmin {
   bool can_grow = true;
   bool can_describe = true;
   int auto_create_partitions = 0;  // 0: no auto-creation
-  int create_calls = 0, grow_calls = 0, describe_calls = 0;
+  int create_calls = 0, grow_calls = 0, describe_calls = 0, list_calls = 0;
   std::map<std::string, std::string> last_create_configs;
 
-  Result<std::map<std::string, int>> ListTopics() override { return topics; }
+  Result<std::map<std::string, int>> ListTopics() override {
+    ++list_calls;
+    return topics;
+  }
 
   Result<std::map<std::string, std::string>> TopicConfigs(const std::string& topic) override {
     ++describe_calls;
@@ -132,6 +135,28 @@ TEST_F(TargetTopicsTest, ReportsMismatchWhenPartitionsCannotBeAdded) {
   EXPECT_NE(st.error().message.find("a.orders has 4 partitions"), std::string::npos)
       << st.error().message;
   EXPECT_NE(st.error().message.find("orders has 6"), std::string::npos) << st.error().message;
+}
+
+TEST_F(TargetTopicsTest, ARoundOfTopicsSharesOneListingOfTheTarget) {
+  source.topics["orders"] = 6;
+  source.topics["payments"] = 3;
+  target.topics["a.payments"] = 2;
+
+  auto listing = topics.ListTarget();
+  ASSERT_TRUE(topics.Ensure(listing, "orders", "a.orders", 6).ok());
+  ASSERT_TRUE(topics.Ensure(listing, "payments", "a.payments", 3).ok());
+
+  EXPECT_EQ(target.list_calls, 1) << "each Ensure() of a round must use the round's listing";
+  EXPECT_EQ(target.topics.at("a.orders"), 6);
+  EXPECT_EQ(target.topics.at("a.payments"), 3) << "grown from what the listing said";
+}
+
+TEST_F(TargetTopicsTest, AFailedListingIsEachTopicsError) {
+  TargetTopics::Listing failed = Error{"TIMED_OUT", "metadata timed out"};
+  Status st = topics.Ensure(failed, "orders", "a.orders", 6);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "TIMED_OUT");
+  EXPECT_EQ(target.create_calls, 0) << "nothing is created without knowing what exists";
 }
 
 TEST_F(TargetTopicsTest, FallsBackToAutoCreationOnceCreateIsRefused) {
