@@ -14,17 +14,22 @@
 //   kafka_rate latency --bootstrap B --topic T --count N
 //       Reads N new records and reports now - record timestamp percentiles (ms).
 // Client settings (-X key=value, repeatable) apply to every client, so raw limits and the
-// mirror can be measured with the same settings.
+// mirror can be measured with the same settings. Every mode but produce measures from its first
+// record to its last, and every mode adds what the whole machine's CPU did over that window:
+// cpu_cores (busy cores on average) and cpu_ns (busy CPU time per record).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "common/kafka_client.h"
 
@@ -52,6 +57,32 @@ int64_t NowMs() {
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Busy CPU time of the whole machine (all processes: this one, the testbed's brokers, a mirror),
+// read from /proc/stat at both ends of a measured window. It tells how much of the machine a
+// rate cost (cpu_cores, of nproc) and what one record cost it (cpu_ns per record), so a copy's
+// CPU ceiling can be set against what consuming and producing alone cost.
+class MachineCpu {
+ public:
+  void Start() { start_ = BusyTicks(); }
+  // JSON fields for a window of `secs` seconds and `records` records, with a leading comma.
+  std::string Fields(double secs, int64_t records) const {
+    const double busy = static_cast<double>(BusyTicks() - start_) / static_cast<double>(Hz());
+    return fmt::format(",\"cpu_cores\":{:.2f},\"cpu_ns\":{:.0f}", secs > 0 ? busy / secs : 0.0,
+                       records > 0 ? busy * 1e9 / static_cast<double>(records) : 0.0);
+  }
+
+ private:
+  static int64_t Hz() { return sysconf(_SC_CLK_TCK); }
+  static int64_t BusyTicks() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    return user + nice + system + irq + softirq + steal;
+  }
+  int64_t start_ = 0;
+};
+
 int Produce(const Args& a) {
   KafkaProperties props = {{"bootstrap.servers", a.bootstrap},
                            {"enable.idempotence", "true"},
@@ -72,6 +103,8 @@ int Produce(const Args& a) {
   for (auto& ch : pool) ch = static_cast<char>('a' + rng() % 26);
   std::string value(static_cast<size_t>(a.size), 'x');
   char key[24];
+  MachineCpu cpu;
+  cpu.Start();
   auto start = Clock::now();
   for (int64_t i = 0; i < a.count; ++i) {
     std::copy_n(pool.data() + static_cast<size_t>(i % kPool) * half, half, value.data());
@@ -98,8 +131,9 @@ int Produce(const Args& a) {
   double secs = Seconds(Clock::now() - start);
   fmt::print(
       "{{\"mode\":\"produce\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f},\"failed\":{},"
-      "\"flushed\":{}}}\n",
-      a.count, secs, static_cast<double>(a.count) / secs, failed.load(), st.ok());
+      "\"flushed\":{}{}}}\n",
+      a.count, secs, static_cast<double>(a.count) / secs, failed.load(), st.ok(),
+      cpu.Fields(secs, a.count));
   return failed.load() == 0 && st.ok() ? 0 : 1;
 }
 
@@ -126,16 +160,20 @@ int Consume(const Args& a) {
   auto c = ConsumerFor(a, RD_KAFKA_OFFSET_BEGINNING);
   int64_t n = 0;
   Clock::time_point first{}, last{};
+  MachineCpu cpu;
   auto deadline = Clock::now() + 600s;
   while (n < a.count && Clock::now() < deadline) {
     auto m = c->Poll(100ms);
     if (!m || m->err) continue;
-    if (n++ == 0) first = Clock::now();
+    if (n++ == 0) {
+      first = Clock::now();
+      cpu.Start();
+    }
     last = Clock::now();
   }
   double secs = Seconds(last - first);
-  fmt::print("{{\"mode\":\"consume\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", n,
-             secs, secs > 0 ? static_cast<double>(n) / secs : 0.0);
+  fmt::print("{{\"mode\":\"consume\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}{}}}\n", n,
+             secs, secs > 0 ? static_cast<double>(n) / secs : 0.0, cpu.Fields(secs, n));
   return n == a.count ? 0 : 1;
 }
 
@@ -148,6 +186,7 @@ int Wait(const Args& a) {
     for (const auto& p : md->topics[0].partitions) parts.push_back(p.id);
   }
   Clock::time_point first{};
+  MachineCpu cpu;
   int64_t total = 0;
   auto deadline = Clock::now() + 600s;
   while (Clock::now() < deadline) {
@@ -156,13 +195,16 @@ int Wait(const Args& a) {
       auto wm = c.QueryWatermarks(a.topic, p, 5s);
       if (wm.ok()) total += wm->high;
     }
-    if (total > 0 && first == Clock::time_point{}) first = Clock::now();
+    if (total > 0 && first == Clock::time_point{}) {
+      first = Clock::now();
+      cpu.Start();
+    }
     if (total >= a.count) break;
     std::this_thread::sleep_for(20ms);  // polling faster loads the brokers measured
   }
   double secs = Seconds(Clock::now() - first);
-  fmt::print("{{\"mode\":\"wait\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", total,
-             secs, secs > 0 ? static_cast<double>(total) / secs : 0.0);
+  fmt::print("{{\"mode\":\"wait\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}{}}}\n", total,
+             secs, secs > 0 ? static_cast<double>(total) / secs : 0.0, cpu.Fields(secs, total));
   return total >= a.count ? 0 : 1;
 }
 
@@ -187,6 +229,7 @@ int Copy(const Args& a) {
   rd_kafka_topic_t* rkt = p.TopicHandle(a.target_topic);
   int64_t n = 0;
   Clock::time_point first{};
+  MachineCpu cpu;
   std::vector<rm::common::KafkaMessage> batch;
   while (n < a.count) {
     batch.clear();
@@ -196,7 +239,10 @@ int Copy(const Args& a) {
     }
     for (auto& m : batch) {
       if (m->err) continue;
-      if (n++ == 0) first = Clock::now();
+      if (n++ == 0) {
+        first = Clock::now();
+        cpu.Start();
+      }
       rd_kafka_headers_t* h = nullptr;
       if (a.headers) {
         h = rd_kafka_headers_new(1);
@@ -213,8 +259,8 @@ int Copy(const Args& a) {
   }
   (void)p.Flush(600s);
   double secs = Seconds(Clock::now() - first);
-  fmt::print("{{\"mode\":\"copy\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}}}\n", n, secs,
-             static_cast<double>(n) / secs);
+  fmt::print("{{\"mode\":\"copy\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}{}}}\n", n,
+             secs, static_cast<double>(n) / secs, cpu.Fields(secs, n));
   return 0;
 }
 
@@ -222,10 +268,17 @@ int Latency(const Args& a) {
   auto c = ConsumerFor(a, RD_KAFKA_OFFSET_END);
   std::vector<int64_t> lat;
   lat.reserve(static_cast<size_t>(a.count));
+  MachineCpu cpu;
+  Clock::time_point first{}, last{};
   auto deadline = Clock::now() + 600s;
   while (static_cast<int64_t>(lat.size()) < a.count && Clock::now() < deadline) {
     auto m = c->Poll(100ms);
     if (!m || m->err) continue;
+    if (lat.empty()) {
+      first = Clock::now();
+      cpu.Start();
+    }
+    last = Clock::now();
     lat.push_back(NowMs() - rd_kafka_message_timestamp(m.get(), nullptr));
   }
   std::sort(lat.begin(), lat.end());
@@ -234,8 +287,10 @@ int Latency(const Args& a) {
                        : lat[std::min(lat.size() - 1,
                                       static_cast<size_t>(q * static_cast<double>(lat.size())))];
   };
-  fmt::print("{{\"mode\":\"latency\",\"records\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{}}}\n",
-             lat.size(), pct(0.5), pct(0.99), lat.empty() ? -1 : lat.back());
+  const auto n = static_cast<int64_t>(lat.size());
+  fmt::print("{{\"mode\":\"latency\",\"records\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{}{}}}\n",
+             n, pct(0.5), pct(0.99), lat.empty() ? -1 : lat.back(),
+             cpu.Fields(Seconds(last - first), n));
   return static_cast<int64_t>(lat.size()) == a.count ? 0 : 1;
 }
 

@@ -9,15 +9,19 @@
 #   replication latency p50/p99 at half the mirror's rate (the mirror's own histogram, and end
 #   to end through a consumer on the target), the same for the bare loop (c) and for no hop at
 #   all (producer -> consumer on the source), and the mirror's peak RSS.
+# Every measured window also reports the whole machine's busy CPU (kafka_rate's cpu_cores and
+# cpu_ns per record): whether a phase was CPU-bound, and what a record cost the machine in the
+# mirror against the bare loop, a figure far steadier than the rates on a shared machine.
 # 100-byte records, 6 partitions, lz4 (the testbed keeps ~5 MiB per partition, so the backlog
 # must stay compressed to fit). Usage: bench/mirror_bench.sh [records] (default 400000).
+# BROKERS sets the testbed's brokers per region (default 3).
 # Prints figures; the machine is shared, so read the ratios, not the absolute numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" != "--inside" ]; then
   scripts/setup.sh regionmirror kafka_rate >/dev/null
   N=${1:-400000}
-  exec build/apps/regionmirror testbed --log_level warn --regions us-east,eu-west --brokers 3 \
+  exec build/apps/regionmirror testbed --log_level warn --regions us-east,eu-west --brokers "${BROKERS:-3}" \
     --topics "us-east:bench:6,eu-west:us-east.bench:6,eu-west:raw1:6,eu-west:raw2:6,eu-west:raw3:6,eu-west:naive:6,eu-west:us-east_bench:6,eu-west:us-east-bench:6,eu-west:copy1:6,eu-west:copy2:6,eu-west:copy3:6,us-east:lat:6,eu-west:us-east.lat:6,us-east:clat:6,eu-west:clat.copy:6,us-east:direct:6" \
     -- bash "$0" --inside "$N"
 fi
@@ -34,6 +38,9 @@ C="-X queued.min.messages=500000 -X queued.max.messages.kbytes=131072 -X fetch.w
 region() { $PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['$1']['bootstrap_servers'])"; }
 field() { $PY -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+CORES=$(nproc)
+# kafka_rate also reports the busy CPU time of the whole machine over its measured window (all
+# processes: clients, mirror, the testbed's brokers): cpu_ns per record and cpu_cores in use.
 US=$(region us-east)
 EU=$(region eu-west)
 work=$(mktemp -d)
@@ -42,19 +49,24 @@ trap 'rm -rf "$work"' EXIT
 echo "records: $N x 100 B, 6 partitions, lz4, linger.ms $LINGER_MS, fetch.wait.max.ms $FETCH_WAIT_MS"
 $R produce --bootstrap "$US" --topic bench --count "$N" $X >/dev/null
 
-cons=(); prod=()
+cons=(); prod=(); cons_ns=(); prod_ns=(); cons_cores=(); prod_cores=()
 for i in 1 2 3; do
-  cons+=("$($R consume --bootstrap "$US" --topic bench --count "$N" $X $C 2>/dev/null | field rate)")
+  $R consume --bootstrap "$US" --topic bench --count "$N" $X $C 2>/dev/null >"$work/c"
+  cons+=("$(field rate <"$work/c")"); cons_ns+=("$(field cpu_ns <"$work/c")")
+  cons_cores+=("$(field cpu_cores <"$work/c")")
 done
 for i in 1 2 3; do
   $R produce --bootstrap "$EU" --topic "raw$i" --count "$N" $X 2>/dev/null >"$work/p"
-  prod+=("$(field rate <"$work/p")")
+  prod+=("$(field rate <"$work/p")"); prod_ns+=("$(field cpu_ns <"$work/p")")
+  prod_cores+=("$(field cpu_cores <"$work/p")")
 done
 consume=$(median "${cons[@]}")
 produce=$(median "${prod[@]}")
 raw=$(( consume < produce ? consume : produce ))
-echo "consume-only: $consume rec/s (runs: ${cons[*]})"
-echo "produce-only: $produce rec/s (runs: ${prod[*]})"
+consume_ns=$(median "${cons_ns[@]}")
+produce_ns=$(median "${prod_ns[@]}")
+echo "consume-only: $consume rec/s, $consume_ns CPU-ns/record, cores busy ${cons_cores[*]} (runs: ${cons[*]})"
+echo "produce-only: $produce rec/s, $produce_ns CPU-ns/record, cores busy ${prod_cores[*]} (runs: ${prod[*]})"
 echo "(a) raw limit = min: $raw rec/s"
 
 # The mirror copies the backlog three times, into three remote topics (the default policy with
@@ -83,27 +95,33 @@ stop_mirror() {
   if [ "$hwm" -gt "$rss_kb" ]; then rss_kb=$hwm; fi
   kill -TERM $mpid; wait $mpid || true
 }
-mirrors=()
+mirrors=(); mirrors_ns=(); mirrors_cores=()
 for sep in . _ -; do
   start_mirror "$sep" bench
-  mirrors+=("$($R wait --bootstrap "$EU" --topic "us-east${sep}bench" --count "$N" | field rate)")
+  $R wait --bootstrap "$EU" --topic "us-east${sep}bench" --count "$N" >"$work/m"
+  mirrors+=("$(field rate <"$work/m")"); mirrors_ns+=("$(field cpu_ns <"$work/m")")
+  mirrors_cores+=("$(field cpu_cores <"$work/m")")
   stop_mirror
 done
 mirror=$(median "${mirrors[@]}")
-echo "mirror: $mirror rec/s (runs: ${mirrors[*]})"
+mirror_ns=$(median "${mirrors_ns[@]}")
+echo "mirror: $mirror rec/s, $mirror_ns CPU-ns/record, cores busy ${mirrors_cores[*]} (runs: ${mirrors[*]})"
 
 $PY bench/naive_mirror.py --source "$US" --target "$EU" --source-topic bench --target-topic naive \
   --count "$N" $X $C >"$work/n" 2>/dev/null
 naive=$(field rate <"$work/n")
 echo "(b) naive Python loop: $naive rec/s"
 
-copies=()
+copies=(); copies_ns=(); copies_cores=()
 for i in 1 2 3; do
-  copies+=("$($R copy --bootstrap "$US" --topic bench --target "$EU" --target-topic "copy$i" \
-    --count "$N" --headers 1 $X $C 2>/dev/null | field rate)")
+  $R copy --bootstrap "$US" --topic bench --target "$EU" --target-topic "copy$i" \
+    --count "$N" --headers 1 $X $C 2>/dev/null >"$work/b"
+  copies+=("$(field rate <"$work/b")"); copies_ns+=("$(field cpu_ns <"$work/b")")
+  copies_cores+=("$(field cpu_cores <"$work/b")")
 done
 copy=$(median "${copies[@]}")
-echo "(c) bare C++ copy loop: $copy rec/s (runs: ${copies[*]})"
+copy_ns=$(median "${copies_ns[@]}")
+echo "(c) bare C++ copy loop: $copy rec/s, $copy_ns CPU-ns/record, cores busy ${copies_cores[*]} (runs: ${copies[*]})"
 
 # LAT_RATE overrides the rate of the latency runs (records/s).
 half=${LAT_RATE:-$(( mirror / 2 ))}
@@ -176,14 +194,17 @@ EOP
 )
 echo "latency at $half rec/s (half the mirror's rate) over $count records:"
 echo "  mirror (CreateTime -> target ack, its histogram): p50 $m50 ms, p99 $m99 ms"
-echo "  end to end (producer -> mirror -> a consumer on the target): p50 $p50 ms, p99 $p99 ms"
-echo "  end to end through the bare loop (c) instead: p50 $(field p50_ms <"$work/clat") ms, p99 $(field p99_ms <"$work/clat") ms"
-echo "  no hop (producer -> a consumer on the source): p50 $(field p50_ms <"$work/dlat") ms, p99 $(field p99_ms <"$work/dlat") ms"
+echo "  end to end (producer -> mirror -> a consumer on the target): p50 $p50 ms, p99 $p99 ms, $(field cpu_cores <"$work/lat") of $CORES cores busy"
+echo "  end to end through the bare loop (c) instead: p50 $(field p50_ms <"$work/clat") ms, p99 $(field p99_ms <"$work/clat") ms, $(field cpu_cores <"$work/clat") cores busy"
+echo "  no hop (producer -> a consumer on the source): p50 $(field p50_ms <"$work/dlat") ms, p99 $(field p99_ms <"$work/dlat") ms, $(field cpu_cores <"$work/dlat") cores busy"
 echo "mirror peak RSS: $((rss_kb / 1024)) MB"
-$PY - "$mirror" "$raw" "$naive" "$m99" "$p99" "$rss_kb" "$copy" <<'EOP'
+$PY - "$mirror" "$raw" "$naive" "$m99" "$p99" "$rss_kb" "$copy" "$mirror_ns" "$copy_ns" \
+  "$consume_ns" "$produce_ns" <<'EOP'
 import sys
-m, raw, naive, m99, p99, rss, copy = (float(x) for x in sys.argv[1:])
+m, raw, naive, m99, p99, rss, copy, m_ns, c_ns, cons_ns, prod_ns = (float(x) for x in sys.argv[1:])
 print(f"mirror / raw limit   = {m / raw:.2f}   (target >= 0.9; the bare loop (c) gets {copy / raw:.2f})")
+print(f"machine CPU a record = mirror {m_ns / c_ns:.2f} x the bare loop's; the bare loop's"
+      f" {c_ns / (cons_ns + prod_ns):.2f} x consume-only + produce-only")
 print(f"mirror / naive loop  = {m / naive:.2f}   (target >= 3)")
 print(f"mirror / bare loop   = {m / copy:.2f}")
 print(f"latency p99          = {m99:.0f} ms mirror, {p99:.0f} ms end to end (target <= 25)")
