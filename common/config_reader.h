@@ -4,16 +4,19 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
-#include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -30,11 +33,13 @@ inline std::string ReadConfigFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
-// ConfigError with one problem per line, when there are any.
+// ConfigError with the problems, when there are any: a single one as it is; several under a
+// first line that counts them, one an indented line ("3 problems in configuration:\n  ...").
 inline void ThrowIfProblems(const std::vector<std::string>& problems) {
   if (problems.empty()) return;
-  std::string msg;
-  for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p;
+  if (problems.size() == 1) throw ConfigError(problems.front());
+  std::string msg = fmt::format("{} problems in configuration:", problems.size());
+  for (const auto& p : problems) msg += "\n  " + p;
   throw ConfigError(msg);
 }
 
@@ -58,24 +63,27 @@ class YamlFieldReader {
     problems_.push_back(fmt::format("{}: {}", path, why));
   }
 
-  // Reports keys of `node` that are not in `known` (catches typos).
+  // Reports keys of `node` that are not in `known` (catches typos), with the keys `known` there
+  // in the order given: "<path>.<key>: unknown field (known here: a, b, c)".
   void CheckKeys(const YAML::Node& node, const std::string& path,
-                 const std::set<std::string>& known) {
+                 std::initializer_list<std::string_view> known) {
     if (!node || !node.IsMap()) return;
     for (const auto& kv : node) {
       auto key = kv.first.as<std::string>();
-      if (!known.count(key)) Problem(Join(path, key), "unknown field");
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      Problem(Join(path, key),
+              fmt::format("unknown field (known here: {})", fmt::join(known, ", ")));
     }
   }
 
   // False when `node` is absent; a problem when it is present but not a map.
   bool IsMap(const YAML::Node& node, const std::string& path) {
-    if (!node) return false;
-    if (!node.IsMap()) {
-      Problem(path, "expected a map");
-      return false;
-    }
-    return true;
+    return IsA(node, path, YAML::NodeType::Map, "expected a map");
+  }
+
+  // False when `node` is absent; a problem when it is present but not a list.
+  bool IsList(const YAML::Node& node, const std::string& path) {
+    return IsA(node, path, YAML::NodeType::Sequence, "expected a list");
   }
 
   // Sets `out` from node[key] when present; a problem when it has the wrong type.
@@ -86,6 +94,52 @@ class YamlFieldReader {
       out = node[key].as<T>();
     } catch (const YAML::Exception&) {
       Problem(Join(path, key), fmt::format("expected {}", TypeName<T>()));
+    }
+  }
+
+  // Sets `out` from node[key], a list of strings; a single string is taken as a one-item list.
+  // A problem when it is neither, and one for each item that is not a string.
+  void GetStringList(const YAML::Node& node, const std::string& path, const char* key,
+                     std::vector<std::string>& out) {
+    if (!node || !node.IsMap() || !node[key]) return;
+    const YAML::Node list = node[key];
+    const std::string field = Join(path, key);
+    if (list.IsScalar()) {
+      out = {list.as<std::string>()};
+      return;
+    }
+    if (!list.IsSequence()) {
+      Problem(field, "expected a list of strings");
+      return;
+    }
+    out.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].IsScalar()) {
+        Problem(fmt::format("{}[{}]", field, i), "expected a string");
+        continue;
+      }
+      out.push_back(list[i].as<std::string>());
+    }
+  }
+
+  // Adds to `out` the entries of node[key], a map of librdkafka properties; a problem when it
+  // is not a map, and one for each value that is not a scalar (that entry is left out).
+  void GetProperties(const YAML::Node& node, const std::string& path, const char* key,
+                     std::map<std::string, std::string>& out) {
+    if (!node || !node.IsMap() || !node[key]) return;
+    const YAML::Node props = node[key];
+    const std::string field = Join(path, key);
+    if (!props.IsMap()) {
+      Problem(field, "expected a map of librdkafka properties");
+      return;
+    }
+    for (const auto& kv : props) {
+      auto name = kv.first.as<std::string>();
+      if (!kv.second.IsScalar()) {
+        Problem(Join(field, name), "expected a scalar value");
+        continue;
+      }
+      out[name] = kv.second.as<std::string>();
     }
   }
 
@@ -101,6 +155,16 @@ class YamlFieldReader {
   }
 
  private:
+  bool IsA(const YAML::Node& node, const std::string& path, YAML::NodeType::value type,
+           const char* why) {
+    if (!node) return false;
+    if (node.Type() != type) {
+      Problem(path, why);
+      return false;
+    }
+    return true;
+  }
+
   template <typename T>
   static const char* TypeName() {
     if constexpr (std::is_same_v<T, bool>) return "true or false";

@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -17,106 +16,6 @@ namespace rm::mirror {
 using common::ConfigError;
 
 namespace {
-
-[[noreturn]] void ThrowProblems(const std::vector<std::string>& problems) {
-  std::string msg = fmt::format("{} problem{} in configuration:", problems.size(),
-                                problems.size() == 1 ? "" : "s");
-  for (const auto& p : problems) msg += "\n  " + p;
-  throw ConfigError(msg);
-}
-
-// --- YAML ------------------------------------------------------------------------------------
-
-class YamlReader {
- public:
-  YamlReader(std::string file, std::vector<std::string>* problems)
-      : file_(std::move(file)), problems_(problems) {}
-
-  void Problem(const std::string& field, const std::string& what) {
-    problems_->push_back(fmt::format("{}: {}: {}", file_, field, what));
-  }
-
-  // Reports keys of `node` not in `known`.
-  void CheckKeys(const YAML::Node& node, const std::string& field,
-                 std::initializer_list<const char*> known) {
-    if (!node.IsMap()) {
-      Problem(field, "must be a mapping");
-      return;
-    }
-    for (const auto& kv : node) {
-      std::string key = kv.first.as<std::string>();
-      bool ok = false;
-      for (const char* k : known) ok = ok || key == k;
-      if (!ok) {
-        std::string list;
-        for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-        Problem(field.empty() ? key : field + "." + key,
-                fmt::format("unknown key (known here: {})", list));
-      }
-    }
-  }
-
-  template <typename T>
-  void Scalar(const YAML::Node& parent, const char* key, const std::string& field, T* out) {
-    YAML::Node n = parent[key];
-    if (!n) return;
-    try {
-      *out = n.as<T>();
-    } catch (const YAML::Exception&) {
-      Problem(field + "." + key, fmt::format("expected a {}", TypeName<T>()));
-    }
-  }
-
-  void StringList(const YAML::Node& parent, const char* key, const std::string& field,
-                  std::vector<std::string>* out) {
-    YAML::Node n = parent[key];
-    if (!n) return;
-    if (n.IsScalar()) {  // a single string is accepted as a one-element list
-      *out = {n.as<std::string>()};
-      return;
-    }
-    if (!n.IsSequence()) {
-      Problem(field + "." + key, "expected a list of strings");
-      return;
-    }
-    out->clear();
-    for (size_t i = 0; i < n.size(); ++i) {
-      if (!n[i].IsScalar()) {
-        Problem(fmt::format("{}.{}[{}]", field, key, i), "expected a string");
-        continue;
-      }
-      out->push_back(n[i].as<std::string>());
-    }
-  }
-
-  void Properties(const YAML::Node& parent, const char* key, const std::string& field,
-                  common::KafkaProperties* out) {
-    YAML::Node n = parent[key];
-    if (!n) return;
-    if (!n.IsMap()) {
-      Problem(field + "." + key, "expected a mapping of librdkafka properties");
-      return;
-    }
-    for (const auto& kv : n) {
-      if (!kv.second.IsScalar()) {
-        Problem(fmt::format("{}.{}.{}", field, key, kv.first.as<std::string>()),
-                "expected a scalar value");
-        continue;
-      }
-      (*out)[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    }
-  }
-
- private:
-  template <typename T>
-  static const char* TypeName() {
-    if constexpr (std::is_same_v<T, bool>) return "boolean";
-    if constexpr (std::is_integral_v<T>) return "integer";
-    return "string";
-  }
-  std::string file_;
-  std::vector<std::string>* problems_;
-};
 
 PolicyKind ParsePolicy(const std::string& s, bool* ok) {
   *ok = true;
@@ -177,16 +76,6 @@ bool IsLibrdkafkaProperty(const std::string& key, const std::string& value) {
 }
 
 }  // namespace
-
-// Parsing problems and validation problems together, each once, so one run shows them all.
-static void AddValidationProblems(const MirrorConfig& cfg, const std::string& file,
-                                  std::vector<std::string>* problems) {
-  for (auto& p : cfg.Validate(file)) {
-    if (std::find(problems->begin(), problems->end(), p) == problems->end()) {
-      problems->push_back(std::move(p));
-    }
-  }
-}
 
 const ClusterConfig* MirrorConfig::FindCluster(const std::string& alias) const {
   for (const auto& c : clusters) {
@@ -282,45 +171,45 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
   }
   if (!root.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping at the top", file));
   std::vector<std::string> problems;
-  YamlReader r(file, &problems);
+  common::YamlFieldReader r(problems);
   MirrorConfig cfg;
   r.CheckKeys(root, "", {"clusters", "flows", "mirror", "offsets", "admin"});
 
-  if (YAML::Node cs = root["clusters"]) {
-    if (!cs.IsSequence()) r.Problem("clusters", "expected a list");
-    for (size_t i = 0; cs.IsSequence() && i < cs.size(); ++i) {
+  if (r.IsList(root["clusters"], "clusters")) {
+    const YAML::Node cs = root["clusters"];
+    for (size_t i = 0; i < cs.size(); ++i) {
       std::string f = fmt::format("clusters[{}]", i);
-      ClusterConfig c;
+      if (!r.IsMap(cs[i], f)) continue;
       r.CheckKeys(cs[i], f, {"alias", "bootstrap_servers", "properties"});
-      if (!cs[i].IsMap()) continue;
-      r.Scalar(cs[i], "alias", f, &c.alias);
-      r.Scalar(cs[i], "bootstrap_servers", f, &c.bootstrap_servers);
-      r.Properties(cs[i], "properties", f, &c.properties);
+      ClusterConfig c;
+      r.Get(cs[i], f, "alias", c.alias);
+      r.Get(cs[i], f, "bootstrap_servers", c.bootstrap_servers);
+      r.GetProperties(cs[i], f, "properties", c.properties);
       if (c.properties.count("bootstrap.servers")) {
         r.Problem(f + ".properties.bootstrap.servers", "set bootstrap_servers instead");
       }
       cfg.clusters.push_back(std::move(c));
     }
   }
-  if (YAML::Node fs = root["flows"]) {
-    if (!fs.IsSequence()) r.Problem("flows", "expected a list");
-    for (size_t i = 0; fs.IsSequence() && i < fs.size(); ++i) {
+  if (r.IsList(root["flows"], "flows")) {
+    const YAML::Node fs = root["flows"];
+    for (size_t i = 0; i < fs.size(); ++i) {
       std::string f = fmt::format("flows[{}]", i);
-      FlowConfig fl;
+      if (!r.IsMap(fs[i], f)) continue;
       r.CheckKeys(fs[i], f,
                   {"source", "target", "topics", "topics_exclude", "replication_policy",
                    "separator", "groups", "groups_exclude", "enabled"});
-      if (!fs[i].IsMap()) continue;
-      r.Scalar(fs[i], "source", f, &fl.source);
-      r.Scalar(fs[i], "target", f, &fl.target);
-      r.StringList(fs[i], "topics", f, &fl.topics);
-      r.StringList(fs[i], "topics_exclude", f, &fl.topics_exclude);
-      r.StringList(fs[i], "groups", f, &fl.groups);
-      r.StringList(fs[i], "groups_exclude", f, &fl.groups_exclude);
-      r.Scalar(fs[i], "separator", f, &fl.separator);
-      r.Scalar(fs[i], "enabled", f, &fl.enabled);
+      FlowConfig fl;
+      r.Get(fs[i], f, "source", fl.source);
+      r.Get(fs[i], f, "target", fl.target);
+      r.GetStringList(fs[i], f, "topics", fl.topics);
+      r.GetStringList(fs[i], f, "topics_exclude", fl.topics_exclude);
+      r.GetStringList(fs[i], f, "groups", fl.groups);
+      r.GetStringList(fs[i], f, "groups_exclude", fl.groups_exclude);
+      r.Get(fs[i], f, "separator", fl.separator);
+      r.Get(fs[i], f, "enabled", fl.enabled);
       std::string policy = "default";
-      r.Scalar(fs[i], "replication_policy", f, &policy);
+      r.Get(fs[i], f, "replication_policy", policy);
       bool ok = false;
       fl.policy = ParsePolicy(policy, &ok);
       if (!ok) {
@@ -330,42 +219,41 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       cfg.flows.push_back(std::move(fl));
     }
   }
-  if (YAML::Node m = root["mirror"]) {
+  if (const YAML::Node m = root["mirror"]; r.IsMap(m, "mirror")) {
     r.CheckKeys(m, "mirror",
                 {"refresh_interval_ms", "commit_interval_ms", "max_inflight_per_partition",
                  "max_inflight_total", "max_inflight_bytes", "group_prefix", "start_from",
                  "drain_timeout_ms", "consumer", "producer"});
     auto& s = cfg.mirror;
-    r.Scalar(m, "refresh_interval_ms", "mirror", &s.refresh_interval_ms);
-    r.Scalar(m, "commit_interval_ms", "mirror", &s.commit_interval_ms);
-    r.Scalar(m, "max_inflight_per_partition", "mirror", &s.max_inflight_per_partition);
-    r.Scalar(m, "max_inflight_total", "mirror", &s.max_inflight_total);
-    r.Scalar(m, "max_inflight_bytes", "mirror", &s.max_inflight_bytes);
-    r.Scalar(m, "group_prefix", "mirror", &s.group_prefix);
-    r.Scalar(m, "start_from", "mirror", &s.start_from);
-    r.Scalar(m, "drain_timeout_ms", "mirror", &s.drain_timeout_ms);
-    r.Properties(m, "consumer", "mirror", &s.consumer);
-    r.Properties(m, "producer", "mirror", &s.producer);
+    r.Get(m, "mirror", "refresh_interval_ms", s.refresh_interval_ms);
+    r.Get(m, "mirror", "commit_interval_ms", s.commit_interval_ms);
+    r.Get(m, "mirror", "max_inflight_per_partition", s.max_inflight_per_partition);
+    r.Get(m, "mirror", "max_inflight_total", s.max_inflight_total);
+    r.Get(m, "mirror", "max_inflight_bytes", s.max_inflight_bytes);
+    r.Get(m, "mirror", "group_prefix", s.group_prefix);
+    r.Get(m, "mirror", "start_from", s.start_from);
+    r.Get(m, "mirror", "drain_timeout_ms", s.drain_timeout_ms);
+    r.GetProperties(m, "mirror", "consumer", s.consumer);
+    r.GetProperties(m, "mirror", "producer", s.producer);
   }
-  if (YAML::Node o = root["offsets"]) {
+  if (const YAML::Node o = root["offsets"]; r.IsMap(o, "offsets")) {
     r.CheckKeys(o, "offsets",
                 {"dir", "checkpoint_interval_ms", "group_interval_ms", "emit_syncs",
                  "emit_checkpoints", "sync_group_offsets"});
     auto& s = cfg.offsets;
-    r.Scalar(o, "dir", "offsets", &s.dir);
-    r.Scalar(o, "checkpoint_interval_ms", "offsets", &s.checkpoint_interval_ms);
-    r.Scalar(o, "group_interval_ms", "offsets", &s.group_interval_ms);
-    r.Scalar(o, "emit_syncs", "offsets", &s.emit_syncs);
-    r.Scalar(o, "emit_checkpoints", "offsets", &s.emit_checkpoints);
-    r.Scalar(o, "sync_group_offsets", "offsets", &s.sync_group_offsets);
+    r.Get(o, "offsets", "dir", s.dir);
+    r.Get(o, "offsets", "checkpoint_interval_ms", s.checkpoint_interval_ms);
+    r.Get(o, "offsets", "group_interval_ms", s.group_interval_ms);
+    r.Get(o, "offsets", "emit_syncs", s.emit_syncs);
+    r.Get(o, "offsets", "emit_checkpoints", s.emit_checkpoints);
+    r.Get(o, "offsets", "sync_group_offsets", s.sync_group_offsets);
   }
-  if (YAML::Node a = root["admin"]) {
+  if (const YAML::Node a = root["admin"]; r.IsMap(a, "admin")) {
     r.CheckKeys(a, "admin", {"bind", "port"});
-    r.Scalar(a, "bind", "admin", &cfg.admin.bind);
-    r.Scalar(a, "port", "admin", &cfg.admin.port);
+    r.Get(a, "admin", "bind", cfg.admin.bind);
+    r.Get(a, "admin", "port", cfg.admin.port);
   }
-  AddValidationProblems(cfg, file, &problems);
-  if (!problems.empty()) ThrowProblems(problems);
+  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file));
   return cfg;
 }
 
@@ -492,7 +380,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     if (const auto* b = take(a + ".bootstrap.servers")) {
       c.bootstrap_servers = *b;
     } else {
-      problems.push_back(fmt::format("{}: {}.bootstrap.servers: required", file, a));
+      problems.push_back(fmt::format("{}.bootstrap.servers: required", a));
     }
     cfg.clusters.push_back(std::move(c));
   }
@@ -511,9 +399,9 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     defaults.policy = ParsePolicy(*v, &ok);
     if (!ok) {
       problems.push_back(fmt::format(
-          "{}: replication.policy.class: '{}' is not supported (DefaultReplicationPolicy or "
+          "replication.policy.class: '{}' is not supported (DefaultReplicationPolicy or "
           "IdentityReplicationPolicy)",
-          file, *v));
+          *v));
     }
   }
   if (const auto* v = take("refresh.topics.interval.seconds")) {
@@ -568,8 +456,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
                                        unsupported.size(), unsupported.size() == 1 ? "" : "s",
                                        list));
   }
-  AddValidationProblems(cfg, file, &problems);
-  if (!problems.empty()) ThrowProblems(problems);
+  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file));
   return cfg;
 }
 

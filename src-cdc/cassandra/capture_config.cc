@@ -285,9 +285,7 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
   if (r.IsMap(kafka, "kafka")) {
     r.CheckKeys(kafka, "kafka", {"bootstrap_servers", "properties"});
     r.Get(kafka, "kafka", "bootstrap_servers", cfg.kafka.bootstrap_servers);
-    std::map<std::string, std::string> props;
-    r.Get(kafka, "kafka", "properties", props);
-    cfg.kafka.properties = common::KafkaProperties(props.begin(), props.end());
+    r.GetProperties(kafka, "kafka", "properties", cfg.kafka.properties);
   }
   const YAML::Node admin = root["admin"];
   if (r.IsMap(admin, "admin")) {

@@ -27,11 +27,7 @@ using Reader = common::YamlFieldReader;
 
 void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
                     ConnectionConfig& c) {
-  if (!node) return;
-  if (!node.IsMap()) {
-    r.Problem(path, "expected a map");
-    return;
-  }
+  if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path,
               {"host", "port", "dbname", "user", "password_env", "password_file", "sslmode",
                "connect_timeout_s", "password"});
@@ -51,30 +47,13 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
 
 void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
   const std::string path = "kafka";
-  if (!node) return;
-  if (!node.IsMap()) {
-    r.Problem(path, "expected a map");
-    return;
-  }
+  if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path,
               {"bootstrap_servers", "properties", "sasl_password_env", "topic_partitions",
                "topic_replication_factor", "create_topics"});
   r.Get(node, path, "bootstrap_servers", k.bootstrap_servers);
   if (k.bootstrap_servers.empty()) r.Problem(path + ".bootstrap_servers", "required");
-  if (const YAML::Node props = node["properties"]) {
-    if (!props.IsMap()) {
-      r.Problem(path + ".properties", "expected a map of librdkafka properties");
-    } else {
-      for (const auto& kv : props) {
-        auto key = kv.first.as<std::string>();
-        if (!kv.second.IsScalar()) {
-          r.Problem(path + ".properties." + key, "expected a scalar value");
-          continue;
-        }
-        k.properties[key] = kv.second.as<std::string>();
-      }
-    }
-  }
+  r.GetProperties(node, path, "properties", k.properties);
   r.Get(node, path, "sasl_password_env", k.sasl_password_env);
   r.Get(node, path, "topic_partitions", k.topic_partitions);
   r.Get(node, path, "topic_replication_factor", k.topic_replication_factor);
@@ -83,11 +62,7 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
 
 void ReadAdminApi(Reader& r, const YAML::Node& node, AdminApiConfig& a) {
   const std::string path = "admin";
-  if (!node) return;
-  if (!node.IsMap()) {
-    r.Problem(path, "expected a map");
-    return;
-  }
+  if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path, {"bind", "port"});
   r.Get(node, path, "bind", a.bind);
   r.Get(node, path, "port", a.port);

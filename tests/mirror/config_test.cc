@@ -95,9 +95,17 @@ clusters: [{alias: a, bootstrap_servers: "x:1", bootstrap: "typo"}]
 flows: [{source: a, target: b, topic: orders}]
 mirorr: {}
 )");
-  EXPECT_NE(err.find("clusters[0].bootstrap: unknown key"), std::string::npos) << err;
-  EXPECT_NE(err.find("flows[0].topic: unknown key"), std::string::npos) << err;
-  EXPECT_NE(err.find("mirorr: unknown key"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml: clusters[0].bootstrap: unknown field (known here: alias, "
+                     "bootstrap_servers, properties)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml: flows[0].topic: unknown field (known here: source, target, topics,"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml: mirorr: unknown field (known here: clusters, flows, mirror, "
+                     "offsets, admin)"),
+            std::string::npos)
+      << err;
 }
 
 TEST(MirrorConfig, WrongTypesAreNamed) {
@@ -106,8 +114,55 @@ clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "
 flows: [{source: a, target: b, enabled: perhaps}]
 mirror: {refresh_interval_ms: soon}
 )");
-  EXPECT_NE(err.find("flows[0].enabled: expected a boolean"), std::string::npos) << err;
-  EXPECT_NE(err.find("mirror.refresh_interval_ms: expected a integer"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml: flows[0].enabled: expected true or false"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml: mirror.refresh_interval_ms: expected an integer"), std::string::npos)
+      << err;
+}
+
+TEST(MirrorConfig, SectionsAndListsOfTheWrongShapeAreNamed) {
+  std::string err = ErrorOf(R"(
+clusters:
+  - alias: a
+    bootstrap_servers: "x:1"
+    properties: [linger.ms]
+  - just-a-name
+flows:
+  - source: a
+    target: b
+    topics: [orders, {name: payments}]
+mirror: fast
+admin: {port: 0}
+)");
+  EXPECT_NE(err.find("m.yaml: clusters[0].properties: expected a map of librdkafka properties"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml: clusters[1]: expected a map"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml: flows[0].topics[1]: expected a string"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml: mirror: expected a map"), std::string::npos) << err;
+}
+
+TEST(MirrorConfig, ASingleTopicStringIsAOneItemList) {
+  MirrorConfig c = ParseMirrorConfigYaml(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, topics: "orders.*"}]
+)",
+                                         "m.yaml");
+  EXPECT_EQ(c.flows[0].topics, std::vector<std::string>{"orders.*"});
+}
+
+TEST(MirrorConfig, SeveralProblemsAreCountedOneALineAndASingleOneStandsAlone) {
+  std::string several = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: ""}]
+flows: []
+)");
+  EXPECT_EQ(several.rfind("2 problems in configuration:\n  m.yaml: ", 0), 0u) << several;
+
+  std::string one = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b}]
+admin: {port: 70000}
+)");
+  EXPECT_EQ(one, "m.yaml: admin.port: 70000 is not a port (or -1 to disable)");
 }
 
 TEST(MirrorConfig, BrokenYamlNamesTheLine) {
@@ -200,8 +255,10 @@ TEST(Mm2Properties, MissingBootstrapAndUnknownPolicyAreErrors) {
     FAIL();
   } catch (const common::ConfigError& e) {
     std::string err = e.what();
-    EXPECT_NE(err.find("B.bootstrap.servers: required"), std::string::npos) << err;
-    EXPECT_NE(err.find("com.example.Custom"), std::string::npos) << err;
+    EXPECT_NE(err.find("mm2.properties: B.bootstrap.servers: required"), std::string::npos) << err;
+    EXPECT_NE(err.find("mm2.properties: replication.policy.class: 'com.example.Custom'"),
+              std::string::npos)
+        << err;
   }
 }
 

@@ -200,7 +200,8 @@ TEST_F(CassandraCaptureConfig, EveryProblemIsReportedAtOnceNamingFileAndField) {
          {"cdc.yaml: cassandra.cdc_raw_dir: /no/such/dir is not a directory",
           "cdc.yaml: cassandra.processed: must be 'delete' or 'move:<directory>'",
           "cdc.yaml: cassandra.topic_prefix:", "cdc.yaml: cassandra.max_in_flight_events",
-          "cdc.yaml: cassandra.poll_intervall_ms: unknown field",
+          "cdc.yaml: cassandra.poll_intervall_ms: unknown field (known here: cdc_raw_dir, "
+          "processed, state_dir, topic_prefix, cluster, tables, encryption, poll_interval_ms,",
           "cdc.yaml: cassandra.state_dir: required",
           "cdc.yaml: cassandra.tables:", "cdc.yaml: cassandra.encryption.keystore_password_env",
           "cdc.yaml: kafka.bootstrap_servers: required", "no.such.property",

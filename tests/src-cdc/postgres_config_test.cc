@@ -63,10 +63,12 @@ postgres:
     std::string msg = e.what();
     for (const char* field :
          {"cdc.yaml: postgres.connection.port", "postgres.connection.dbname",
-          "postgres.connection.user", "postgres.connection.password:",
-          "postgres.connection.password_file", "postgres.slot", "postgres.tables",
-          "postgres.topic_prefix", "postgres.snapshot_mode", "postgres.snapshot_chunk_rows",
-          "postgres.status_interval_ms", "postgres.snaphot_mode: unknown field"}) {
+          "postgres.connection.user",
+          "postgres.connection.password:", "postgres.connection.password_file", "postgres.slot",
+          "postgres.tables", "postgres.topic_prefix", "postgres.snapshot_mode",
+          "postgres.snapshot_chunk_rows", "postgres.status_interval_ms",
+          "postgres.snaphot_mode: unknown field (known here: connection, admin, slot, "
+          "publication, tables, topic_prefix, snapshot_mode, snapshot_chunk_rows,"}) {
       EXPECT_NE(msg.find(field), std::string::npos) << field << "\n" << msg;
     }
     EXPECT_EQ(msg.find("hunter2"), std::string::npos) << "password must never be echoed";
@@ -162,7 +164,7 @@ mirror: {}
           "cdc.yaml: kafka.topic_partitions: must be at least 1",
           "cdc.yaml: kafka.topic_replication_factor: must be -1",
           "cdc.yaml: kafka.partitions: unknown field", "cdc.yaml: admin.port: must be -1",
-          "cdc.yaml: mirror: unknown field"}) {
+          "cdc.yaml: mirror: unknown field (known here: postgres, kafka, admin)"}) {
       EXPECT_NE(msg.find(expected), std::string::npos) << "missing '" << expected << "' in\n"
                                                        << msg;
     }

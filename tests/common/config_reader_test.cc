@@ -1,0 +1,96 @@
+#include "common/config_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "common/result.h"
+
+namespace rm::common {
+namespace {
+
+std::string ErrorOf(const std::vector<std::string>& problems) {
+  try {
+    ThrowIfProblems(problems);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(YamlFieldReader, UnknownKeyNamesTheKeysKnownThereInTheOrderGiven) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  r.CheckKeys(YAML::Load("{port: 1, prot: 2}"), "admin", {"port", "bind"});
+  r.CheckKeys(YAML::Load("{admn: {}}"), "", {"admin"});
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{"admin.prot: unknown field (known here: port, bind)",
+                                      "admn: unknown field (known here: admin)"}));
+}
+
+TEST(YamlFieldReader, WrongTypesAndShapesAreNamedWithTheirPath) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  const YAML::Node node = YAML::Load("{on: maybe, n: lots, m: [1], l: x}");
+  bool on = false;
+  int64_t n = 7;
+  r.Get(node, "s", "on", on);
+  r.Get(node, "s", "n", n);
+  EXPECT_FALSE(r.IsMap(node["m"], "s.m"));
+  EXPECT_FALSE(r.IsList(node["l"], "s.l"));
+  EXPECT_FALSE(r.IsMap(node["absent"], "s.absent"));
+  EXPECT_EQ(n, 7) << "a field that does not parse keeps its default";
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{"s.on: expected true or false", "s.n: expected an integer",
+                                      "s.m: expected a map", "s.l: expected a list"}));
+}
+
+TEST(YamlFieldReader, StringListTakesOneStringAndNamesEachBadItem) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  const YAML::Node node = YAML::Load("{one: a, many: [a, [b], c], map: {a: 1}}");
+  std::vector<std::string> one, many, map = {"kept"};
+  r.GetStringList(node, "f", "one", one);
+  r.GetStringList(node, "f", "many", many);
+  r.GetStringList(node, "f", "map", map);
+  EXPECT_EQ(one, std::vector<std::string>{"a"});
+  EXPECT_EQ(many, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(map, std::vector<std::string>{"kept"});
+  EXPECT_EQ(problems, (std::vector<std::string>{"f.many[1]: expected a string",
+                                                "f.map: expected a list of strings"}));
+}
+
+TEST(YamlFieldReader, PropertiesKeepScalarsAndNameTheRest) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  const YAML::Node node = YAML::Load("{p: {linger.ms: 5, acks: [all]}, q: [x]}");
+  std::map<std::string, std::string> p, q;
+  r.GetProperties(node, "k", "p", p);
+  r.GetProperties(node, "k", "q", q);
+  EXPECT_EQ(p, (std::map<std::string, std::string>{{"linger.ms", "5"}}));
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(problems, (std::vector<std::string>{"k.p.acks: expected a scalar value",
+                                                "k.q: expected a map of librdkafka properties"}));
+}
+
+TEST(ThrowIfProblems, NothingToReportThrowsNothing) { EXPECT_EQ(ErrorOf({}), ""); }
+
+TEST(ThrowIfProblems, OneProblemIsTheWholeMessage) {
+  EXPECT_EQ(ErrorOf({"c.yaml: a: bad"}), "c.yaml: a: bad");
+}
+
+TEST(ThrowIfProblems, SeveralAreCountedThenListedOneALine) {
+  EXPECT_EQ(ErrorOf({"c.yaml: a: bad", "c.yaml: b: worse"}),
+            "2 problems in configuration:\n  c.yaml: a: bad\n  c.yaml: b: worse");
+}
+
+TEST(ThrowIfProblems, FieldProblemsGetTheSourceAndComeBeforeValidation) {
+  try {
+    ThrowIfProblems("c.yaml", {"a: bad"}, {"c.yaml: b: worse"});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "2 problems in configuration:\n  c.yaml: a: bad\n  c.yaml: b: worse");
+  }
+}
+
+}  // namespace
+}  // namespace rm::common
