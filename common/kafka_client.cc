@@ -72,6 +72,43 @@ Result<Watermarks> KafkaClient::QueryWatermarks(const std::string& topic, int32_
   return w;
 }
 
+Result<std::vector<Result<Watermarks>>> KafkaClient::QueryWatermarks(
+    const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) const {
+  std::vector<Result<Watermarks>> out(partitions.size(), Watermarks{});
+  if (partitions.empty()) return out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // ListOffsets with the timestamps -2 and -1 answers the first and the next offset, as
+  // rd_kafka_query_watermark_offsets asks them, but for every partition in one request.
+  for (int64_t end : {static_cast<int64_t>(RD_KAFKA_OFFSET_BEGINNING),
+                      static_cast<int64_t>(RD_KAFKA_OFFSET_END)}) {
+    std::vector<TopicPartition> ask = partitions;
+    for (auto& tp : ask) tp.offset = end;
+    PartitionListPtr list = ToPartitionList(ask);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+        rk_.get(), list.get(), TimeoutMs(std::max(left, std::chrono::milliseconds(1))));
+    if (err) {
+      return KafkaError(
+          err, fmt::format("{}: watermarks of {} partitions", context_, partitions.size()));
+    }
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (!out[i].ok()) continue;
+      const auto& tp = partitions[i];
+      const rd_kafka_topic_partition_t* e =
+          rd_kafka_topic_partition_list_find(list.get(), tp.topic.c_str(), tp.partition);
+      if (!e || e->err || e->offset < 0) {
+        out[i] =
+            KafkaError(e && e->err ? e->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+                       fmt::format("{}: watermarks of {}[{}]", context_, tp.topic, tp.partition));
+        continue;
+      }
+      (end == RD_KAFKA_OFFSET_BEGINNING ? out[i]->low : out[i]->high) = e->offset;
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Producer
 

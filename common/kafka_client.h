@@ -44,6 +44,11 @@ class KafkaClient {
                                    std::chrono::milliseconds timeout) const;
   Result<Watermarks> QueryWatermarks(const std::string& topic, int32_t partition,
                                      std::chrono::milliseconds timeout) const;
+  // Watermarks of many partitions in two round trips (one request per leader for each end)
+  // instead of two per partition. Answer i is for partitions[i] (offsets are ignored); the
+  // outer error fails the whole call (e.g. timed out), an inner one only its partition.
+  Result<std::vector<Result<Watermarks>>> QueryWatermarks(
+      const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) const;
 
  protected:
   explicit KafkaClient(std::string_view context) : context_(context) {}

@@ -250,87 +250,149 @@ void Flow::UpdateSubscription() {
 //   3. Neither: mirror.start_from (earliest or latest).
 // Then, below the source's low watermark: the missing range is reported as skipped (error log
 // naming topic, partition and offsets, and a metric), never silently.
-Result<int64_t> Flow::ResumePosition(PartitionState& ps) {
-  std::optional<CopiedRecord> last;
-  std::optional<offsets::DeliveredPosition> durable;
-  std::optional<TargetOffset> fresh_floor;  // nothing durable, but a fresh start was recorded
-  if (sink_) {
-    auto d = sink_->LastDurable(ps.key);
-    if (!d.ok()) return d.error();
-    durable = *d;
-    if (!durable) {
-      auto f = sink_->FreshStartFloor(ps.key);
-      if (!f.ok()) return f.error();
-      fresh_floor = *f;
+// All of a rebalance's partitions are worked out together (one watermark request per broker,
+// one scan of the target, one committed-offsets request), so handing out hundreds of
+// partitions costs a few round trips, not a few per partition.
+std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionState*>& parts) {
+  const size_t n = parts.size();
+  std::vector<Result<int64_t>> out(n, int64_t{0});
+  std::vector<std::optional<CopiedRecord>> last(n);
+  std::vector<bool> report_all(n, false);  // durable state or a recorded fresh start
+  std::vector<TailScanRequest> requests;
+  std::vector<size_t> scanned;  // requests[k] is for parts[scanned[k]]
+  for (size_t i = 0; i < n; ++i) {
+    PartitionState& ps = *parts[i];
+    TailScanRequest req{ps.target_topic, ps.partition, 0, true};
+    if (sink_) {
+      auto durable = sink_->LastDurable(ps.key);
+      if (!durable.ok()) {
+        out[i] = durable.error();
+        continue;
+      }
+      if (*durable) {
+        req.find_last_only = false;
+        req.from = (*durable)->target.value() + 1;
+        last[i] = CopiedRecord{(*durable)->source, (*durable)->target};
+        report_all[i] = true;
+      } else {
+        auto floor = sink_->FreshStartFloor(ps.key);
+        if (!floor.ok()) {
+          out[i] = floor.error();
+          continue;
+        }
+        if (*floor) {
+          req.find_last_only = false;
+          req.from = (*floor)->value();
+          report_all[i] = true;
+        }
+      }
     }
-  }
-  TailScanRequest req{ps.target_topic, ps.partition, 0, true};
-  if (durable) {
-    req.find_last_only = false;
-    req.from = durable->target.value() + 1;
-    last = CopiedRecord{durable->source, durable->target};
-  } else if (fresh_floor) {
-    req.find_last_only = false;
-    req.from = fresh_floor->value();
-  }
-  auto scan = scanner_->Scan(req, kScanTimeout);
-  if (!scan.ok()) return scan.error();
-  const bool report_all = durable || fresh_floor;
-  for (const auto& c : scan->copied) {
-    if (last && c.source <= last->source) continue;
-    if (sink_ && report_all) sink_->OnDelivered(ps.key, c.source, c.target);
-    last = c;
-  }
-  if (sink_ && !report_all) {
-    if (last) sink_->OnDelivered(ps.key, last->source, last->target);
-    // DeliverySink restart contract: record durably where this fresh start's copies begin, so
-    // a crash before the first checkpoint still lets the next start re-report them.
-    auto st =
-        sink_->MarkFreshStart(ps.key, last ? last->target : TargetOffset(scan->watermarks.high));
-    if (!st.ok()) return st.error();
+    requests.push_back(std::move(req));
+    scanned.push_back(i);
   }
 
-  auto wm = consumer_->QueryWatermarks(ps.topic, ps.partition, kAdminTimeout);
-  if (!wm.ok()) return wm.error();
-  int64_t resume;
-  const char* why;
-  if (last) {
-    resume = last->source.value() + 1;
-    why = "target tail";
-  } else {
-    auto committed = consumer_->Committed({{ps.topic, ps.partition}}, kAdminTimeout);
-    if (!committed.ok()) return committed.error();
-    int64_t c = committed->empty() ? -1 : (*committed)[0].offset;
-    if (c >= 0) {
-      resume = c;
-      why = "committed offset";
-    } else {
-      resume = config_.mirror.start_from == "latest" ? wm->high : wm->low;
-      why = config_.mirror.start_from == "latest" ? "start_from latest" : "start_from earliest";
+  auto scans = scanner_->ScanMany(requests, kScanTimeout);
+  for (size_t k = 0; k < scanned.size(); ++k) {
+    const size_t i = scanned[k];
+    PartitionState& ps = *parts[i];
+    if (!scans[k].ok()) {
+      out[i] = scans[k].error();
+      continue;
+    }
+    for (const auto& c : scans[k]->copied) {
+      if (last[i] && c.source <= last[i]->source) continue;
+      if (sink_ && report_all[i]) sink_->OnDelivered(ps.key, c.source, c.target);
+      last[i] = c;
+    }
+    if (sink_ && !report_all[i]) {
+      if (last[i]) sink_->OnDelivered(ps.key, last[i]->source, last[i]->target);
+      // DeliverySink restart contract: record durably where this fresh start's copies begin,
+      // so a crash before the first checkpoint still lets the next start re-report them.
+      auto st = sink_->MarkFreshStart(
+          ps.key, last[i] ? last[i]->target : TargetOffset(scans[k]->watermarks.high));
+      if (!st.ok()) out[i] = st.error();
     }
   }
-  if (resume < wm->low) {
-    int64_t lost = wm->low - resume;
-    RM_LOG_ERROR(
-        "flow {}: {}[{}] offsets {}..{} ({} records) were deleted by source retention "
-        "before they were copied; continuing at {}",
-        name_, ps.topic, ps.partition, resume, wm->low - 1, lost, wm->low);
-    probe_.AddSkipped(ps.topic, lost);
-    resume = wm->low;
-  } else if (resume > wm->high) {
-    RM_LOG_ERROR(
-        "flow {}: target holds {}[{}] up to source offset {} but the source partition "
-        "ends at {} (topic recreated or truncated?); waiting for the source to reach it",
-        name_, ps.topic, ps.partition, resume - 1, wm->high);
-    probe_.AddError("source_behind_target");
+
+  // The source side: watermarks of every partition still going, committed offsets of those
+  // with nothing of ours in the target.
+  std::vector<size_t> going;
+  std::vector<TopicPartition> tps, uncommitted;
+  for (size_t i = 0; i < n; ++i) {
+    if (!out[i].ok()) continue;
+    going.push_back(i);
+    tps.push_back({parts[i]->topic, parts[i]->partition});
+    if (!last[i]) uncommitted.push_back({parts[i]->topic, parts[i]->partition});
   }
-  RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume, why);
-  return resume;
+  if (going.empty()) return out;
+  auto wms = consumer_->QueryWatermarks(tps, kAdminTimeout);
+  std::map<std::pair<std::string, int32_t>, int64_t> committed;
+  std::optional<Error> committed_error;
+  if (wms.ok() && !uncommitted.empty()) {
+    auto c = consumer_->Committed(uncommitted, kAdminTimeout);
+    if (c.ok()) {
+      for (const auto& tp : *c) committed[{tp.topic, tp.partition}] = tp.offset;
+    } else {
+      committed_error = c.error();
+    }
+  }
+  for (size_t k = 0; k < going.size(); ++k) {
+    const size_t i = going[k];
+    PartitionState& ps = *parts[i];
+    if (!wms.ok()) {
+      out[i] = wms.error();
+      continue;
+    }
+    const Result<common::Watermarks>& wm = (*wms)[k];
+    if (!wm.ok()) {
+      out[i] = wm.error();
+      continue;
+    }
+    int64_t resume;
+    const char* why;
+    if (last[i]) {
+      resume = last[i]->source.value() + 1;
+      why = "target tail";
+    } else if (committed_error) {
+      out[i] = *committed_error;
+      continue;
+    } else {
+      auto it = committed.find({ps.topic, ps.partition});
+      int64_t c = it == committed.end() ? -1 : it->second;
+      if (c >= 0) {
+        resume = c;
+        why = "committed offset";
+      } else {
+        resume = config_.mirror.start_from == "latest" ? wm->high : wm->low;
+        why = config_.mirror.start_from == "latest" ? "start_from latest" : "start_from earliest";
+      }
+    }
+    if (resume < wm->low) {
+      int64_t lost = wm->low - resume;
+      RM_LOG_ERROR(
+          "flow {}: {}[{}] offsets {}..{} ({} records) were deleted by source retention "
+          "before they were copied; continuing at {}",
+          name_, ps.topic, ps.partition, resume, wm->low - 1, lost, wm->low);
+      probe_.AddSkipped(ps.topic, lost);
+      resume = wm->low;
+    } else if (resume > wm->high) {
+      RM_LOG_ERROR(
+          "flow {}: target holds {}[{}] up to source offset {} but the source partition "
+          "ends at {} (topic recreated or truncated?); waiting for the source to reach it",
+          name_, ps.topic, ps.partition, resume - 1, wm->high);
+      probe_.AddError("source_behind_target");
+    }
+    RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume, why);
+    out[i] = resume;
+  }
+  return out;
 }
 
 void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
   probe_.AddRebalance("assigned");
   in_rebalance_ = true;
+  std::vector<std::shared_ptr<PartitionState>> states;
+  std::vector<PartitionState*> usable;
   for (auto& tp : partitions) {
     auto it = topics_.find(tp.topic);
     auto ps = std::make_shared<PartitionState>();
@@ -342,14 +404,27 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
       Refresh();
       it = topics_.find(tp.topic);
     }
-    bool usable =
-        it != topics_.end() && it->second.error.empty() && it->second.partitions > tp.partition;
-    if (usable) {
+    if (it != topics_.end() && it->second.error.empty() && it->second.partitions > tp.partition) {
       ps->target_topic = it->second.target;
       ps->target_rkt = producer_->TopicHandle(ps->target_topic);
+      usable.push_back(ps.get());
     }
-    Result<int64_t> resume =
-        usable ? ResumePosition(*ps) : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
+    states.push_back(std::move(ps));
+  }
+  const auto started = Clock::now();
+  auto resumes = ResumePositions(usable);
+  RM_LOG_INFO(
+      "flow {}: {} partitions assigned, resume positions found in {} ms", name_, partitions.size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  std::map<PartitionState*, Result<int64_t>> by_state;
+  for (size_t i = 0; i < usable.size(); ++i) by_state.emplace(usable[i], std::move(resumes[i]));
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    TopicPartition& tp = partitions[i];
+    auto& ps = states[i];
+    auto found = by_state.find(ps.get());
+    Result<int64_t> resume = found != by_state.end()
+                                 ? std::move(found->second)
+                                 : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
     if (resume.ok()) {
       tp.offset = *resume;
       ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
@@ -629,6 +704,7 @@ void Flow::ApplyBackpressure() {
 void Flow::ResyncFailed() {
   resync_needed_ = false;
   auto now = Clock::now();
+  std::vector<PartitionState*> due;
   for (auto& [key, sp] : partitions_) {
     PartitionState& ps = *sp;
     if (!ps.failed) continue;
@@ -647,7 +723,12 @@ void Flow::ResyncFailed() {
       ps.target_topic = it->second.target;
       ps.target_rkt = producer_->TopicHandle(ps.target_topic);
     }
-    auto resume = ResumePosition(ps);
+    due.push_back(&ps);
+  }
+  auto resumes = ResumePositions(due);
+  for (size_t i = 0; i < due.size(); ++i) {
+    PartitionState& ps = *due[i];
+    const auto& resume = resumes[i];
     if (!resume.ok()) {
       RM_LOG_WARN("flow {}: resync of {}[{}] failed: {}; retrying", name_, ps.topic, ps.partition,
                   resume.error().message);

@@ -76,8 +76,9 @@ class Flow : public common::RebalanceListener {
 
   void Refresh();
   void UpdateSubscription();
-  // Resume position of a newly assigned partition (see flow.cc for the rules).
-  common::Result<int64_t> ResumePosition(PartitionState& ps);
+  // Resume positions of newly assigned (or failed) partitions, answer i for parts[i] (see
+  // flow.cc for the rules).
+  std::vector<common::Result<int64_t>> ResumePositions(const std::vector<PartitionState*>& parts);
   void HandleMessage(common::KafkaMessage msg);
   void HandleOutOfRange(const std::string& topic, int32_t partition, int64_t offset);
   void OnDelivery(const rd_kafka_message_t& msg);

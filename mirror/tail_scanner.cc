@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <utility>
+
 #include "mirror/provenance.h"
 
 namespace rm::mirror {
@@ -31,23 +34,42 @@ TailScanner::TailScanner(const common::KafkaProperties& props, std::string sourc
       source_cluster_(std::move(source_cluster)),
       context_(std::move(context)) {}
 
-Status TailScanner::ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                              std::chrono::steady_clock::time_point deadline,
-                              std::vector<CopiedRecord>* out) {
-  if (from >= to) return Status::Ok();
-  if (auto st = consumer_.Assign({{topic, partition, from}}); !st.ok()) return st;
-  int64_t next = from;
-  while (next < to) {
+void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
+                             std::vector<Range>& ranges,
+                             std::chrono::steady_clock::time_point deadline) {
+  std::map<std::pair<std::string, int32_t>, Range*> open;
+  std::vector<common::TopicPartition> assignment;
+  for (auto& r : ranges) {
+    if (r.error || r.next >= r.to) continue;
+    const auto& q = requests[r.request];
+    open[{q.target_topic, q.partition}] = &r;
+    assignment.push_back({q.target_topic, q.partition, r.next});
+  }
+  if (open.empty()) return;
+  auto fail_open = [&open](const Error& e) {
+    for (auto& [tp, r] : open) r->error = e;
+    open.clear();
+  };
+  if (auto st = consumer_.Assign(assignment); !st.ok()) {
+    fail_open(st.error());
+    return;
+  }
+  while (!open.empty()) {
     if (std::chrono::steady_clock::now() > deadline) {
-      consumer_.Assign({}).PermitUnchecked();
-      return Error{"mirror.tail_timeout",
-                   fmt::format("{}: reading {}[{}] offsets {}..{} timed out at {}", context_, topic,
-                               partition, from, to - 1, next)};
+      for (auto& [tp, r] : open) {
+        r->error = Error{"mirror.tail_timeout",
+                         fmt::format("{}: reading {}[{}] offsets {}..{} timed out at {}", context_,
+                                     tp.first, tp.second, r->from, r->to - 1, r->next)};
+      }
+      break;
     }
     common::KafkaMessage m = consumer_.Poll(100ms);
     if (!m) continue;
+    std::optional<std::pair<std::string, int32_t>> tp;
+    if (m->rkt && m->partition >= 0) tp.emplace(rd_kafka_topic_name(m->rkt), m->partition);
+    auto it = tp ? open.find(*tp) : open.end();
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (m->offset >= to) break;
+      if (it != open.end() && m->offset >= it->second->to) open.erase(it);
       continue;
     }
     if (m->err) {
@@ -56,57 +78,112 @@ Status TailScanner::ReadRange(const std::string& topic, int32_t partition, int64
         // Retention removed the start of the range meanwhile; the reset policy moves on.
         continue;
       }
-      consumer_.Assign({}).PermitUnchecked();
-      return Error{"mirror.tail_read", fmt::format("{}: reading {}[{}]: {}", context_, topic,
-                                                   partition, rd_kafka_message_errstr(m.get()))};
+      if (tp && it == open.end()) continue;  // about a partition already read to its end
+      Error e{"mirror.tail_read", tp ? fmt::format("{}: reading {}[{}]: {}", context_, tp->first,
+                                                   tp->second, rd_kafka_message_errstr(m.get()))
+                                     : fmt::format("{}: reading the target: {}", context_,
+                                                   rd_kafka_message_errstr(m.get()))};
+      if (it != open.end()) {
+        it->second->error = e;
+        open.erase(it);
+      } else {
+        fail_open(e);
+      }
+      continue;
     }
-    next = m->offset + 1;
-    if (m->offset >= to) break;
+    if (it == open.end()) continue;  // prefetched past the end of a finished range
+    Range& r = *it->second;
+    r.next = m->offset + 1;
+    if (m->offset >= r.to) {
+      open.erase(it);
+      continue;
+    }
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (auto p = FindProvenance(hdrs, source_cluster_); p && p->partition == partition) {
-        out->push_back({common::SourceOffset(p->offset), common::TargetOffset(m->offset)});
+      if (auto p = FindProvenance(hdrs, source_cluster_); p && p->partition == m->partition) {
+        r.found.push_back({common::SourceOffset(p->offset), common::TargetOffset(m->offset)});
       }
     }
+    if (r.next >= r.to) open.erase(it);
   }
-  return consumer_.Assign({});
+  // The next round assigns afresh whatever this leaves behind.
+  consumer_.Assign({}).PermitUnchecked();
 }
 
 Result<TailScanResult> TailScanner::Scan(const TailScanRequest& req,
                                          std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto wm = consumer_.QueryWatermarks(req.target_topic, req.partition, timeout);
-  if (!wm.ok()) return wm.error();
-  TailScanResult result;
-  result.watermarks = *wm;
-  if (!req.find_last_only) {
-    int64_t from = std::max(req.from, wm->low);
-    if (auto st =
-            ReadRange(req.target_topic, req.partition, from, wm->high, deadline, &result.copied);
-        !st.ok()) {
-      return st.error();
-    }
-    return result;
+  return std::move(ScanMany({req}, timeout).front());
+}
+
+std::vector<Result<TailScanResult>> TailScanner::ScanMany(
+    const std::vector<TailScanRequest>& requests, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<Result<TailScanResult>> out(requests.size(), TailScanResult{});
+  if (requests.empty()) return out;
+  std::vector<common::TopicPartition> tps;
+  for (const auto& q : requests) tps.push_back({q.target_topic, q.partition});
+  auto wms = consumer_.QueryWatermarks(tps, timeout);
+  if (!wms.ok()) {
+    for (auto& o : out) o = wms.error();
+    return out;
   }
-  // Walk back from the end in growing windows. Usually the last record is ours and the first
-  // window answers; with identity policy, local writes to the same topic may sit after it.
-  int64_t end = wm->high;
-  int64_t window = 64;
-  while (end > wm->low) {
-    int64_t start = std::max(wm->low, end - window);
-    std::vector<CopiedRecord> found;
-    if (auto st = ReadRange(req.target_topic, req.partition, start, end, deadline, &found);
-        !st.ok()) {
-      return st.error();
+  // find_last_only walks back from the end in growing windows, each partition on its own.
+  // Usually the last record is ours and the first window answers; with identity policy, local
+  // writes to the same topic may sit after it.
+  struct Walk {
+    bool active = false;
+    int64_t end = 0;
+    int64_t window = 64;
+  };
+  std::vector<Walk> walks(requests.size());
+  std::vector<Range> round;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& wm = (*wms)[i];
+    if (!wm.ok()) {
+      out[i] = wm.error();
+      continue;
     }
-    if (!found.empty()) {
-      result.copied.push_back(found.back());
-      return result;
+    out[i]->watermarks = *wm;
+    if (requests[i].find_last_only) {
+      walks[i] = {true, wm->high, 64};
+    } else {
+      int64_t from = std::max(requests[i].from, wm->low);
+      round.push_back({i, from, from, wm->high, {}, {}});
     }
-    end = start;
-    window = std::min<int64_t>(window * 4, 1 << 20);
   }
-  return result;
+  for (;;) {
+    for (size_t i = 0; i < walks.size(); ++i) {
+      Walk& w = walks[i];
+      if (!w.active) continue;
+      const int64_t low = out[i]->watermarks.low;
+      if (w.end <= low) {
+        w.active = false;  // nothing of ours in the partition
+        continue;
+      }
+      int64_t from = std::max(low, w.end - w.window);
+      round.push_back({i, from, from, w.end, {}, {}});
+    }
+    if (round.empty()) break;
+    ReadRanges(requests, round, deadline);
+    for (auto& r : round) {
+      const size_t i = r.request;
+      Walk& w = walks[i];
+      if (r.error) {
+        out[i] = *r.error;
+        w.active = false;
+      } else if (!requests[i].find_last_only) {
+        out[i]->copied = std::move(r.found);
+      } else if (!r.found.empty()) {
+        out[i]->copied.push_back(r.found.back());
+        w.active = false;
+      } else {
+        w.end = r.from;
+        w.window = std::min<int64_t>(w.window * 4, 1 << 20);
+      }
+    }
+    round.clear();
+  }
+  return out;
 }
 
 }  // namespace rm::mirror

@@ -48,11 +48,26 @@ class TailScanner {
   common::Result<TailScanResult> Scan(const TailScanRequest& request,
                                       std::chrono::milliseconds timeout);
 
+  // Scans many partitions together: their watermarks in one request per broker and their
+  // ranges read in one assignment, so a rebalance that hands out hundreds of partitions waits
+  // a few round trips, not a few per partition. Answer i is for requests[i]; an error fails
+  // only its partition. The partitions must be distinct.
+  std::vector<common::Result<TailScanResult>> ScanMany(const std::vector<TailScanRequest>& requests,
+                                                       std::chrono::milliseconds timeout);
+
  private:
-  // Reads [from, to) of one partition and appends copied records.
-  common::Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                           std::chrono::steady_clock::time_point deadline,
-                           std::vector<CopiedRecord>* out);
+  // One partition's range [next, to) still to read, and the copied records found in it.
+  struct Range {
+    size_t request = 0;
+    int64_t from = 0;
+    int64_t next = 0;
+    int64_t to = 0;
+    std::vector<CopiedRecord> found;
+    std::optional<common::Error> error;
+  };
+  // Reads every range at once; on return each is read to its end or has an error.
+  void ReadRanges(const std::vector<TailScanRequest>& requests, std::vector<Range>& ranges,
+                  std::chrono::steady_clock::time_point deadline);
   common::Consumer consumer_;
   std::string source_cluster_;
   std::string context_;
