@@ -259,8 +259,8 @@ int Copy(const Args& a) {
   }
   (void)p.Flush(600s);
   double secs = Seconds(Clock::now() - first);
-  fmt::print("{{\"mode\":\"copy\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}{}}}\n", n,
-             secs, static_cast<double>(n) / secs, cpu.Fields(secs, n));
+  fmt::print("{{\"mode\":\"copy\",\"records\":{},\"seconds\":{:.3f},\"rate\":{:.0f}{}}}\n", n, secs,
+             static_cast<double>(n) / secs, cpu.Fields(secs, n));
   return 0;
 }
 
@@ -288,9 +288,9 @@ int Latency(const Args& a) {
                                       static_cast<size_t>(q * static_cast<double>(lat.size())))];
   };
   const auto n = static_cast<int64_t>(lat.size());
-  fmt::print("{{\"mode\":\"latency\",\"records\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{}{}}}\n",
-             n, pct(0.5), pct(0.99), lat.empty() ? -1 : lat.back(),
-             cpu.Fields(Seconds(last - first), n));
+  fmt::print(
+      "{{\"mode\":\"latency\",\"records\":{},\"p50_ms\":{},\"p99_ms\":{},\"max_ms\":{}{}}}\n", n,
+      pct(0.5), pct(0.99), lat.empty() ? -1 : lat.back(), cpu.Fields(Seconds(last - first), n));
   return static_cast<int64_t>(lat.size()) == a.count ? 0 : 1;
 }
 
