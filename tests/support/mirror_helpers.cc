@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -70,12 +72,31 @@ std::string MirrorProcess::AdminAddress() const {
 }
 
 int64_t TotalHighWatermark(const std::string& bootstrap, const std::string& topic) {
-  common::Consumer c({{"bootstrap.servers", bootstrap}, {"group.id", "rm-test-wm"}}, nullptr, "wm");
+  // One client for every call on the same cluster: tests poll this every 20 ms, and a client
+  // made and destroyed per call let librdkafka 2.0.2 abort the test process now and then
+  // (rd_kafka_broker_destroy_final asserting it runs on the broker's own thread, librdkafka
+  // issue 3608, seen with short-lived clients). Never destroyed at exit, for the same reason;
+  // a new cluster replaces it.
+  static std::mutex mu;
+  static auto* client = new std::unique_ptr<common::Consumer>();
+  static auto* client_bootstrap = new std::string();
+  std::lock_guard lock(mu);
+  if (!*client || *client_bootstrap != bootstrap) {
+    client->reset();
+    *client = std::make_unique<common::Consumer>(
+        common::KafkaProperties{{"bootstrap.servers", bootstrap}, {"group.id", "rm-test-wm"}},
+        nullptr, "wm");
+    *client_bootstrap = bootstrap;
+  }
+  common::Consumer& c = **client;
   auto md = c.Metadata(topic, 5s);
   if (!md.ok() || md->topics.empty() || md->topics[0].error) return -1;
+  std::vector<common::TopicPartition> tps;
+  for (const auto& p : md->topics[0].partitions) tps.push_back({topic, p.id});
+  auto wms = c.QueryWatermarks(tps, 5s);
+  if (!wms.ok()) return -1;
   int64_t total = 0;
-  for (const auto& p : md->topics[0].partitions) {
-    auto wm = c.QueryWatermarks(topic, p.id, 5s);
+  for (const auto& wm : *wms) {
     if (!wm.ok()) return -1;
     total += wm->high;
   }
