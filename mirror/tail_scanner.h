@@ -51,7 +51,8 @@ class TailScanner {
   // Scans many partitions together: their watermarks in one request per broker and their
   // ranges read in one assignment, so a rebalance that hands out hundreds of partitions waits
   // a few round trips, not a few per partition. Answer i is for requests[i]; an error fails
-  // only its partition. The partitions must be distinct.
+  // only its partition. The partitions must be distinct. `timeout` bounds the watermark
+  // request and each round of reads, a round getting 20 us more for every record it reads.
   std::vector<common::Result<TailScanResult>> ScanMany(const std::vector<TailScanRequest>& requests,
                                                        std::chrono::milliseconds timeout);
 
