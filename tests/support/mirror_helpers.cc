@@ -71,24 +71,45 @@ std::string MirrorProcess::AdminAddress() const {
   return "";
 }
 
+namespace {
+
+// The client TotalHighWatermark polls through, one per cluster: tests poll it every 20 ms, and a
+// client made and destroyed per call let librdkafka 2.0.2 abort the test process now and then
+// (rd_kafka_broker_destroy_final asserting it runs on the broker's own thread, librdkafka issue
+// 3608, seen with short-lived clients). Released with the testbed (ScopedTestbed's destructor),
+// while its brokers still answer: a client left running past them logs from its threads while
+// the process exits, which crashed a test process.
+struct WatermarkClient {
+  std::mutex mu;
+  std::unique_ptr<common::Consumer> client;
+  std::string bootstrap;
+};
+
+WatermarkClient& TheWatermarkClient() {
+  static WatermarkClient w;
+  return w;
+}
+
+}  // namespace
+
+void ReleaseWatermarkClient() {
+  auto& w = TheWatermarkClient();
+  std::lock_guard lock(w.mu);
+  w.client.reset();
+  w.bootstrap.clear();
+}
+
 int64_t TotalHighWatermark(const std::string& bootstrap, const std::string& topic) {
-  // One client for every call on the same cluster: tests poll this every 20 ms, and a client
-  // made and destroyed per call let librdkafka 2.0.2 abort the test process now and then
-  // (rd_kafka_broker_destroy_final asserting it runs on the broker's own thread, librdkafka
-  // issue 3608, seen with short-lived clients). Never destroyed at exit, for the same reason;
-  // a new cluster replaces it.
-  static std::mutex mu;
-  static auto* client = new std::unique_ptr<common::Consumer>();
-  static auto* client_bootstrap = new std::string();
-  std::lock_guard lock(mu);
-  if (!*client || *client_bootstrap != bootstrap) {
-    client->reset();
-    *client = std::make_unique<common::Consumer>(
+  auto& w = TheWatermarkClient();
+  std::lock_guard lock(w.mu);
+  if (!w.client || w.bootstrap != bootstrap) {
+    w.client.reset();
+    w.client = std::make_unique<common::Consumer>(
         common::KafkaProperties{{"bootstrap.servers", bootstrap}, {"group.id", "rm-test-wm"}},
         nullptr, "wm");
-    *client_bootstrap = bootstrap;
+    w.bootstrap = bootstrap;
   }
-  common::Consumer& c = **client;
+  common::Consumer& c = *w.client;
   auto md = c.Metadata(topic, 5s);
   if (!md.ok() || md->topics.empty() || md->topics[0].error) return -1;
   std::vector<common::TopicPartition> tps;

@@ -50,8 +50,11 @@ class MirrorProcess {
   std::unique_ptr<ChildProcess> child_;
 };
 
-// Sum of high watermarks over the topic's partitions (-1 if the topic cannot be read).
+// Sum of high watermarks over the topic's partitions (-1 if the topic cannot be read), through
+// one client kept for the cluster across calls.
 int64_t TotalHighWatermark(const std::string& bootstrap, const std::string& topic);
+// Destroys that client; ScopedTestbed calls it before its clusters stop.
+void ReleaseWatermarkClient();
 
 // Waits until the target topic's total high watermark reaches `expected` (and stays there for
 // `settle`). Returns the last total seen.

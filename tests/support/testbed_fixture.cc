@@ -2,12 +2,19 @@
 
 #include <fstream>
 
+#include "tests/support/mirror_helpers.h"
+
 namespace rm::testing {
 
 ScopedTestbed::ScopedTestbed(std::vector<std::string> regions, int brokers)
     : testbed_(
           std::make_unique<testbed::Testbed>(testbed::TestbedOptions{std::move(regions), brokers})),
       control_(std::make_unique<testbed::ControlServer>(*testbed_, common::HttpServerOptions{})) {}
+
+ScopedTestbed::~ScopedTestbed() {
+  // Test clients kept across calls go first, while the brokers they talk to still answer.
+  ReleaseWatermarkClient();
+}
 
 std::string ScopedTestbed::Bootstrap(const std::string& region) const {
   auto b = testbed_->BootstrapServers(region);

@@ -20,6 +20,7 @@ class ScopedTestbed {
  public:
   explicit ScopedTestbed(std::vector<std::string> regions = {"us-east", "eu-west"},
                          int brokers = 3);
+  ~ScopedTestbed();
   testbed::Testbed& testbed() { return *testbed_; }
   std::string Bootstrap(const std::string& region) const;
   std::string ControlAddress() const { return control_->address(); }
