@@ -69,6 +69,16 @@ bool CassandraCapture::SetHealth(const std::string& key, const std::string& prob
   return true;
 }
 
+void CassandraCapture::ReportProblem(const std::string& key, const std::string& problem) {
+  std::lock_guard lock(health_mu_);
+  auto it = problems_.find(key);
+  if (it != problems_.end() && it->second == problem) return;
+  // Logged and counted before Health() shows it, so whoever sees it there sees the metric too.
+  RM_LOG_ERROR("cassandra capture: {}", problem);
+  probe_->AddError(key);
+  problems_[key] = problem;
+}
+
 std::string CassandraCapture::Health() const {
   std::string out;
   const auto stalled = tracker_->StalledFor();
@@ -231,10 +241,7 @@ bool CassandraCapture::ReadCurrent() {
       cur.reader->ReadUpTo(limit, [this](Mutation&& m) { return HandleMutation(std::move(m)); });
   if (!p.ok()) {
     // Retried at every poll: logged and counted when it starts or changes.
-    if (SetHealth("io", p.error().message)) {
-      RM_LOG_ERROR("cassandra capture: {}", p.error().message);
-      probe_->AddError("io");
-    }
+    ReportProblem("io", p.error().message);
     return false;
   }
   SetHealth("io", "");
@@ -270,10 +277,7 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
   if (!current_) {
     auto segments = ListSegments();
     if (!segments.ok()) {
-      if (SetHealth("cdc_raw", segments.error().message)) {
-        RM_LOG_ERROR("cassandra capture: {}", segments.error().message);
-        probe_->AddError("cdc_raw");
-      }
+      ReportProblem("cdc_raw", segments.error().message);
       return false;
     }
     SetHealth("cdc_raw", "");
@@ -336,10 +340,7 @@ void CassandraCapture::Checkpoint() {
   if (safe && safe != saved_) {
     Status s = store_->Save(*safe);
     if (!s.ok()) {
-      if (SetHealth("state", s.error().message)) {
-        RM_LOG_ERROR("cassandra capture: {}", s.error().message);
-        probe_->AddError("state");
-      }
+      ReportProblem("state", s.error().message);
       return;  // nothing is cleaned up before the position is durable
     }
     SetHealth("state", "");
@@ -406,8 +407,8 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
     }
   } else {
     RM_LOG_ERROR("cassandra capture: stopping: {}", result.error().message);
+    probe_->AddError("sink");  // counted before Health() shows it
     SetHealth("sink", result.error().message);
-    probe_->AddError("sink");
   }
   Checkpoint();
   probe_->SetInflight(tracker_->InFlight());

@@ -105,6 +105,9 @@ class CassandraCapture {
   // Records (or clears, with an empty `problem`) one kind of trouble for Health(); true when
   // it is new or changed, so a condition retried at every poll is logged once.
   bool SetHealth(const std::string& key, const std::string& problem);
+  // A retried failure: logged and counted when it starts or changes, shown in Health() until
+  // cleared with SetHealth(key, "").
+  void ReportProblem(const std::string& key, const std::string& problem);
 
   const CaptureConfig config_;
   const Schema& schema_;
