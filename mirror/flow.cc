@@ -416,15 +416,13 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
   RM_LOG_INFO(
       "flow {}: {} partitions assigned, resume positions found in {} ms", name_, partitions.size(),
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
-  std::map<PartitionState*, Result<int64_t>> by_state;
-  for (size_t i = 0; i < usable.size(); ++i) by_state.emplace(usable[i], std::move(resumes[i]));
-  for (size_t i = 0; i < partitions.size(); ++i) {
+  for (size_t i = 0, k = 0; i < partitions.size(); ++i) {
     TopicPartition& tp = partitions[i];
     auto& ps = states[i];
-    auto found = by_state.find(ps.get());
-    Result<int64_t> resume = found != by_state.end()
-                                 ? std::move(found->second)
-                                 : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
+    // `usable` keeps the order of `partitions`, so its answers come in that order too.
+    const bool is_usable = k < usable.size() && usable[k] == ps.get();
+    Result<int64_t> resume = is_usable ? std::move(resumes[k++])
+                                       : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
     if (resume.ok()) {
       tp.offset = *resume;
       ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));

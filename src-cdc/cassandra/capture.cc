@@ -57,16 +57,13 @@ CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
 
 CassandraCapture::~CassandraCapture() = default;
 
-bool CassandraCapture::SetHealth(const std::string& key, const std::string& problem) {
+void CassandraCapture::SetHealth(const std::string& key, const std::string& problem) {
   std::lock_guard lock(health_mu_);
-  auto it = problems_.find(key);
   if (problem.empty()) {
-    if (it != problems_.end()) problems_.erase(it);
-    return false;
+    problems_.erase(key);
+  } else {
+    problems_[key] = problem;
   }
-  if (it != problems_.end() && it->second == problem) return false;
-  problems_[key] = problem;
-  return true;
 }
 
 void CassandraCapture::ReportProblem(const std::string& key, const std::string& problem) {

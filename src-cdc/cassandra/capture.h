@@ -102,9 +102,8 @@ class CassandraCapture {
   // Saves the safe position and cleans up fully acknowledged segments.
   void Checkpoint();
   void CleanUp(const SegmentFiles& files, bool bad);
-  // Records (or clears, with an empty `problem`) one kind of trouble for Health(); true when
-  // it is new or changed, so a condition retried at every poll is logged once.
-  bool SetHealth(const std::string& key, const std::string& problem);
+  // Records (or clears, with an empty `problem`) one kind of trouble for Health().
+  void SetHealth(const std::string& key, const std::string& problem);
   // A retried failure: logged and counted when it starts or changes, shown in Health() until
   // cleared with SetHealth(key, "").
   void ReportProblem(const std::string& key, const std::string& problem);
