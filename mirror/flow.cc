@@ -24,6 +24,10 @@ namespace {
 constexpr auto kAdminTimeout = 5000ms;
 constexpr auto kScanTimeout = 60000ms;
 
+std::string RefusalKey(const std::string& topic, int32_t partition) {
+  return fmt::format("refused:{}[{}]", topic, partition);
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -45,6 +49,12 @@ struct Flow::PartitionState {
   bool failed = false;             // needs a resync from the target's tail
   bool pause_for_failure = false;  // failed and not yet paused at the consumer
   bool released = false;           // revoked: reports still arriving are ignored
+  // The first source offset of this partition that the target refused, -1 if none since the
+  // last resync. The next resume position is never above it: with librdkafka's gapless
+  // guarantee nothing after a refused batch lands, and if anything did (a gap), copying again
+  // from here duplicates it instead of losing the refused records.
+  int64_t first_refused = -1;
+  bool refusal_reported = false;  // health names the refusal until a copy lands again
   int64_t last_committed = -1;
   Clock::time_point retry_at{};
   // Delivered since the metrics were last updated (pushed once per loop, not per record).
@@ -62,7 +72,8 @@ struct Flow::InFlight {
 };
 
 Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-           prometheus::Registry& registry, OffsetsFlowHooks* hooks)
+           prometheus::Registry& registry, OffsetsFlowHooks* hooks,
+           std::map<std::pair<std::string, int32_t>, int64_t> refused)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
@@ -70,7 +81,15 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
       hooks_(hooks),
       probe_(registry, flow.name()),
       policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
-      filter_(flow_, *policy_) {
+      filter_(flow_, *policy_),
+      carried_refused_(std::move(refused)) {
+  // A rebuilt flow keeps saying what the target refused until a copy lands again, so /healthz
+  // does not flap back to ok between rebuilds while a record is refused for good.
+  for (const auto& [tp, offset] : carried_refused_) {
+    SetHealth(RefusalKey(tp.first, tp.second),
+              fmt::format("{}[{}] source offset {} was refused by the target {}; copying again",
+                          tp.first, tp.second, offset, flow.target));
+  }
   const ClusterConfig* src = config.FindCluster(flow.source);
   const ClusterConfig* dst = config.FindCluster(flow.target);
   if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
@@ -105,13 +124,21 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
   common::KafkaProperties pprops = target_props_;
   pprops["linger.ms"] = "5";
   pprops["batch.num.messages"] = "10000";
-  pprops["message.timeout.ms"] = "0";  // retry until delivered; a dead target pauses the source
   pprops["queue.buffering.max.messages"] = "2000000";
   pprops["queue.buffering.max.kbytes"] = "2097151";
   pprops["client.id"] = "regionmirror-" + name_;
   for (const auto& [k, v] : config.mirror.producer) pprops[k] = v;
   pprops["enable.idempotence"] = "true";
   pprops["acks"] = "all";
+  // Retry until delivered: a dead target pauses the source instead. Forced, because the
+  // gapless guarantee below does not cover records that time out.
+  pprops["message.timeout.ms"] = "0";
+  // Without it, librdkafka answers a batch the target refuses for good by bumping the
+  // producer epoch and sending the batches after it: they land, the refused one does not, and
+  // a resync from the target's tail would resume past the gap. With it, a refusal is a fatal
+  // producer error: nothing after the refused batch lands, the flow is rebuilt, and it resumes
+  // exactly at the refused record.
+  pprops["enable.gapless.guarantee"] = "true";
 
   std::string ctx = "flow " + name_;
   producer_ = std::make_unique<common::Producer>(
@@ -160,6 +187,37 @@ void Flow::SetHealth(const std::string& key, const std::string& problem) {
   } else {
     health_problems_[key] = problem;
   }
+}
+
+void Flow::OnRefused(PartitionState& ps, int64_t offset, rd_kafka_resp_err_t err) {
+  probe_.AddDeliveryFailed(ps.topic);
+  if (ps.first_refused >= 0 && ps.first_refused <= offset) return;
+  ps.first_refused = offset;
+  std::string what = fmt::format("{}[{}] source offset {} refused by the target {} ({})", ps.topic,
+                                 ps.partition, offset, flow_.target, rd_kafka_err2str(err));
+  if (first_refusal_.empty()) first_refusal_ = what;
+  RM_LOG_ERROR("flow {}: {}; copying the partition again from there", name_, what);
+  SetHealth(RefusalKey(ps.topic, ps.partition), what);
+  ps.refusal_reported = true;
+}
+
+bool Flow::ProducerFailed() {
+  if (!fatal_error_.empty()) return true;
+  char buf[512];
+  if (rd_kafka_fatal_error(producer_->handle(), buf, sizeof(buf)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  fatal_error_ = fmt::format("fatal producer error: {}", buf);
+  if (!first_refusal_.empty()) fatal_error_ += "; first refused: " + first_refusal_;
+  return true;
+}
+
+std::map<std::pair<std::string, int32_t>, int64_t> Flow::Refused() const {
+  std::map<std::pair<std::string, int32_t>, int64_t> out = carried_refused_;
+  for (const auto& [key, ps] : partitions_) {
+    if (ps->first_refused >= 0) out[key] = ps->first_refused;
+  }
+  return out;
 }
 
 std::string Flow::Health() const {
@@ -367,6 +425,16 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         why = config_.mirror.start_from == "latest" ? "start_from latest" : "start_from earliest";
       }
     }
+    if (ps.first_refused >= 0 && resume > ps.first_refused) {
+      RM_LOG_ERROR(
+          "flow {}: the target holds copies of {}[{}] past source offset {}, which it refused "
+          "(a gap); copying again from {}: up to {} records may be duplicated, none lost",
+          name_, ps.topic, ps.partition, ps.first_refused, ps.first_refused,
+          resume - ps.first_refused);
+      probe_.AddError("gap");
+      resume = ps.first_refused;
+      why = "first refused record";
+    }
     if (resume < wm->low) {
       int64_t lost = wm->low - resume;
       RM_LOG_ERROR(
@@ -399,6 +467,11 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
     ps->topic = tp.topic;
     ps->partition = tp.partition;
     ps->key = {name_, tp.topic, tp.partition};
+    if (auto r = carried_refused_.find({tp.topic, tp.partition}); r != carried_refused_.end()) {
+      ps->first_refused = r->second;
+      ps->refusal_reported = true;  // its health line stays until a copy lands
+      carried_refused_.erase(r);
+    }
     if (it == topics_.end() || !it->second.error.empty() || it->second.partitions <= tp.partition) {
       // A partition the last refresh did not see: check the target before copying.
       Refresh();
@@ -427,6 +500,7 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
       tp.offset = *resume;
       ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
       ps->last_committed = *resume;
+      ps->first_refused = -1;  // at or below the resume position: copied again
     } else {
       RM_LOG_WARN("flow {}: {}[{}] cannot start yet: {}", name_, tp.topic, tp.partition,
                   resume.error().message);
@@ -442,6 +516,10 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
   }
   by_handle_.clear();
   in_rebalance_ = false;
+  // Carried refusals are for the first assignment after a rebuild only: a partition that
+  // another instance copied in the meantime must not be sent back to an old position.
+  for (const auto& [tp, offset] : carried_refused_) SetHealth(RefusalKey(tp.first, tp.second), "");
+  carried_refused_.clear();
 }
 
 void Flow::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions, bool lost) {
@@ -467,6 +545,11 @@ void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool
     CommitOffsets(/*sync=*/true);
   }
   for (const auto& ps : gone) {
+    // Leaving after a fatal producer error: the next Flow must not resume above a refusal.
+    if (!fatal_error_.empty() && ps->first_refused >= 0) {
+      carried_refused_[{ps->topic, ps->partition}] = ps->first_refused;
+    }
+    if (ps->refusal_reported) SetHealth(RefusalKey(ps->topic, ps->partition), "");
     ps->released = true;
     probe_.RemoveLag(ps->topic, ps->partition);
     partitions_.erase({ps->topic, ps->partition});
@@ -577,10 +660,13 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
       producer_->Poll(10ms);
       continue;
     }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    // After a fatal producer error every produce fails with its code: the flow is ending, and
+    // these records were never handed over, so they are neither refusals nor news.
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL && !ProducerFailed()) {
       RM_LOG_ERROR("flow {}: cannot produce {}[{}] offset {} to {}: {}", name_, ps->topic,
                    partition, offset, ps->target_topic, rd_kafka_err2str(err));
       probe_.AddError("produce");
+      OnRefused(*ps, offset, err);
     }
     // Never added to the producer: the tracker keeps it pending, so nothing after it commits;
     // a resync re-reads it from the source.
@@ -611,13 +697,11 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
   inflight_bytes_ -= f->bytes;
   const bool current = f->epoch == ps.epoch && !ps.released;
   if (m.err) {
-    if (m.err == RD_KAFKA_RESP_ERR__FATAL) {
-      char buf[512];
-      rd_kafka_fatal_error(producer_->handle(), buf, sizeof(buf));
-      fatal_error_ = fmt::format("fatal producer error: {}", buf);
-    }
     if (m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
       return;  // shutting down
+    }
+    if (current && rd_kafka_message_status(&m) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+      OnRefused(ps, f->msg->offset, m.err);
     }
     if (current && !ps.failed) {
       RM_LOG_ERROR(
@@ -638,7 +722,14 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
   if (f->timestamp_ms > 0) {
     probe_.ObserveLatency(static_cast<double>(now_ms_ - f->timestamp_ms) / 1000.0);
   }
-  if (current && !ps.failed) ps.tracker->Delivered(f->slot, TargetOffset(m.offset));
+  if (current && !ps.failed) {
+    ps.tracker->Delivered(f->slot, TargetOffset(m.offset));
+    if (ps.refusal_reported) {
+      // Copying again landed: the refusal is behind us.
+      ps.refusal_reported = false;
+      SetHealth(RefusalKey(ps.topic, ps.partition), "");
+    }
+  }
 }
 
 void Flow::DrainCompleted() {
@@ -745,6 +836,7 @@ void Flow::ResyncFailed() {
       continue;
     }
     ps.failed = false;
+    ps.first_refused = -1;  // the resume position is at or below it: it is copied again
     if (!all_paused_ && !ps.paused) {
       consumer_->Resume({{ps.topic, ps.partition}}).PermitUnchecked();
     }
@@ -825,7 +917,9 @@ Status Flow::Run(const std::atomic<bool>& stop) {
 
   std::vector<common::KafkaMessage> batch;
   batch.reserve(1024);
-  while (!stop.load() && fatal_error_.empty()) {
+  // A fatal producer error (a refusal under the gapless guarantee) ends the loop: the Mirror
+  // builds a new Flow, which resumes from the target's tail, never above a refused record.
+  while (!stop.load() && !ProducerFailed()) {
     // Consume what is there (bounded, so delivery reports are served often), serve delivery
     // reports, and when neither had anything wait for whichever comes first: a report is
     // served as soon as it arrives, not after a consumer poll times out.

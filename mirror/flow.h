@@ -49,14 +49,22 @@ class Flow : public common::RebalanceListener {
  public:
   // `sink` may be null (no offset map); it must outlive the flow. So may `hooks` (told the
   // source log start of assigned partitions, for pruning the offset map).
+  //
+  // `refused` carries, from a previous Flow of the same configuration that stopped on an
+  // error, the first source offset per partition that the target refused (see Refused()):
+  // a partition assigned again never resumes above it.
   Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-       prometheus::Registry& registry, OffsetsFlowHooks* hooks = nullptr);
+       prometheus::Registry& registry, OffsetsFlowHooks* hooks = nullptr,
+       std::map<std::pair<std::string, int32_t>, int64_t> refused = {});
   ~Flow() override;
 
   common::Status Run(const std::atomic<bool>& stop);
 
   // "" when healthy, otherwise why not. Thread-safe.
   std::string Health() const;
+  // Per source partition, the first offset whose copy the target refused and that has not
+  // been copied since. Read after Run() returned, to hand to the next Flow.
+  std::map<std::pair<std::string, int32_t>, int64_t> Refused() const;
   const std::string& name() const { return name_; }
   MirrorProbe& probe() { return probe_; }
 
@@ -91,6 +99,11 @@ class Flow : public common::RebalanceListener {
   bool WaitInflight(std::chrono::milliseconds timeout, const std::function<bool()>& done);
   void ReleasePartitions(const std::vector<common::TopicPartition>& partitions, bool lost);
   void SetHealth(const std::string& key, const std::string& problem);
+  // A record the target refused (delivery report error or local produce error): the
+  // partition resyncs and never resumes above `offset`; health and metrics say so.
+  void OnRefused(PartitionState& ps, int64_t offset, rd_kafka_resp_err_t err);
+  // True once the producer raised a fatal error (fatal_error_ then says why).
+  bool ProducerFailed();
 
   const MirrorConfig& config_;
   const FlowConfig flow_;
@@ -141,6 +154,10 @@ class Flow : public common::RebalanceListener {
   bool all_paused_ = false;
   bool resync_needed_ = false;
   std::string fatal_error_;
+  std::string first_refusal_;  // "topic[p] source offset N (error)": the cause of a fatal error
+  // Refusals carried over from a previous Flow (see the constructor), applied on the first
+  // assignment; after a fatal error, the refusals of partitions released while leaving.
+  std::map<std::pair<std::string, int32_t>, int64_t> carried_refused_;
   const std::atomic<bool>* stop_ = nullptr;
 
   std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},

@@ -41,15 +41,19 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
       config_.flows.begin(), config_.flows.end(),
       [&, n = size_t{0}](const FlowConfig& f) mutable { return f.enabled && n++ == index; });
   auto backoff = 1s;
+  // Records the target refused, per source partition: the next Flow never resumes above them.
+  std::map<std::pair<std::string, int32_t>, int64_t> refused;
   while (!stop.load()) {
     common::Status st;
+    const auto started = std::chrono::steady_clock::now();
     try {
       Flow* flow;
       {
         std::lock_guard<std::mutex> lock(mu_);
         FlowOffsets attached = sinks_ ? sinks_(fc) : FlowOffsets{};
-        flows_[index] = std::make_unique<Flow>(config_, fc, attached.sink,
-                                               *common::MetricsRegistry(), attached.hooks);
+        flows_[index] =
+            std::make_unique<Flow>(config_, fc, attached.sink, *common::MetricsRegistry(),
+                                   attached.hooks, std::move(refused));
         flow = flows_[index].get();
         flow_errors_[index].clear();
       }
@@ -58,9 +62,13 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
       st = common::Error{"mirror.flow", fmt::format("flow {}: {}", fc.name(), e.what())};
     }
     if (st.ok() || stop.load()) break;
+    // A flow that ran well for a while before failing starts again at the shortest backoff.
+    if (std::chrono::steady_clock::now() - started > 5min) backoff = 1s;
     RM_LOG_ERROR("{}; restarting the flow in {} s", st.error().message, backoff.count());
     {
       std::lock_guard<std::mutex> lock(mu_);
+      refused = flows_[index] ? flows_[index]->Refused()
+                              : std::map<std::pair<std::string, int32_t>, int64_t>{};
       flows_[index].reset();
       flow_errors_[index] = st.error().message;
     }

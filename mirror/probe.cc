@@ -24,6 +24,10 @@ MirrorProbe::MirrorProbe(prometheus::Registry& registry, std::string flow)
                           .Name("rm_mirror_records_skipped_total")
                           .Help("Records deleted by source retention before they were copied")
                           .Register(registry)),
+      delivery_failures_family_(BuildCounter()
+                                    .Name("rm_mirror_delivery_failures_total")
+                                    .Help("Records the target refused; each is copied again")
+                                    .Register(registry)),
       errors_family_(
           BuildCounter().Name("rm_mirror_errors_total").Help("Errors by kind").Register(registry)),
       rebalances_family_(BuildCounter()
@@ -68,6 +72,10 @@ void MirrorProbe::AddCopied(const std::string& topic, int64_t records, int64_t b
   }
   it->second.first->Increment(static_cast<double>(records));
   it->second.second->Increment(static_cast<double>(bytes));
+}
+
+void MirrorProbe::AddDeliveryFailed(const std::string& topic) {
+  delivery_failures_family_.Add({{"flow", flow_}, {"topic", topic}}).Increment();
 }
 
 void MirrorProbe::SetLag(const std::string& topic, int32_t partition, int64_t lag) {

@@ -7,6 +7,8 @@
 //   rm_mirror_inflight_bytes{flow}
 //   rm_mirror_records_filtered_total{flow}        not copied back: already passed the target
 //   rm_mirror_records_skipped_total{flow,topic}   lost to source retention before being copied
+//   rm_mirror_delivery_failures_total{flow,topic}  records the target refused (each is copied
+//                                                 again from the first refused one)
 //   rm_mirror_errors_total{flow,kind}             delivery, consume, topic, commit errors
 //   rm_mirror_rebalances_total{flow,kind}         assigned / revoked / lost
 //   rm_mirror_paused_partitions{flow}             partitions paused for back-pressure
@@ -35,6 +37,7 @@ class MirrorProbe {
   }
   void AddFiltered(int64_t n) { filtered_.Increment(static_cast<double>(n)); }
   void AddSkipped(const std::string& topic, int64_t n);
+  void AddDeliveryFailed(const std::string& topic);
   void AddError(const std::string& kind);
   void AddRebalance(const std::string& kind);
   void SetPaused(int64_t n) { paused_.Set(static_cast<double>(n)); }
@@ -48,6 +51,7 @@ class MirrorProbe {
   prometheus::Family<prometheus::Counter>& bytes_family_;
   prometheus::Family<prometheus::Gauge>& lag_family_;
   prometheus::Family<prometheus::Counter>& skipped_family_;
+  prometheus::Family<prometheus::Counter>& delivery_failures_family_;
   prometheus::Family<prometheus::Counter>& errors_family_;
   prometheus::Family<prometheus::Counter>& rebalances_family_;
   prometheus::Histogram& latency_;

@@ -126,6 +126,74 @@ TEST_F(MirrorRobustness, TwoInstancesInOneGroupOneKilledCopyEveryRecordExactlyOn
   EXPECT_EQ(b.Stop(), 0) << b.Log();
 }
 
+// A produce the target refuses for good (a non-retriable error) must not leave a gap: the
+// failed records are copied again, and nothing after them reaches the target first.
+TEST_F(MirrorRobustness, ProducesRefusedForGoodAreCopiedAgainNotSkipped) {
+  constexpr int kRecords = 40'000;
+  tb().CreateTopic("us-east", "load", 4);
+  tb().CreateTopic("eu-west", "us-east.load", 4);
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 4));
+  MirrorSpec spec = Spec();
+  spec.admin_port = 0;
+  MirrorProcess mirror(spec, tmp_.path(), "refused");
+  // Refuse three produce requests once copying is under way.
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (TotalHighWatermark(Bootstrap("eu-west"), "us-east.load") <= 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  testbed::ControlClient control(tb().ControlAddress());
+  ASSERT_TRUE(control
+                  .PushRequestErrors("eu-west", "Produce",
+                                     {"INVALID_RECORD", "INVALID_RECORD", "INVALID_RECORD"})
+                  .ok());
+  ExpectExactCopy(kRecords);
+  // The refusals were counted and named, not swallowed.
+  auto metrics = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/metrics", "");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->second.find("rm_mirror_delivery_failures_total{flow=\"us-east->eu-west\","
+                                 "topic=\"load\"}"),
+            std::string::npos)
+      << metrics->second;
+  EXPECT_NE(mirror.Log().find("refused by the target"), std::string::npos) << mirror.Log();
+  EXPECT_EQ(mirror.Stop(), 0) << mirror.Log();
+}
+
+// While the target keeps refusing, /healthz says so, naming topic, partition and offset; once
+// it accepts again, the copy completes exactly.
+TEST_F(MirrorRobustness, TargetThatKeepsRefusingDegradesHealthUntilItAccepts) {
+  constexpr int kRecords = 2'000;
+  tb().CreateTopic("us-east", "load", 1);
+  tb().CreateTopic("eu-west", "us-east.load", 1);
+  testbed::ControlClient control(tb().ControlAddress());
+  ASSERT_TRUE(
+      control
+          .PushRequestErrors("eu-west", "Produce", std::vector<std::string>(100, "INVALID_RECORD"))
+          .ok());
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 1));
+  MirrorSpec spec = Spec();
+  spec.admin_port = 0;
+  MirrorProcess mirror(spec, tmp_.path(), "refusing");
+  std::string health;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!mirror.AdminAddress().empty()) {
+      auto h = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/healthz", "");
+      if (h.ok() && h->first == 503 && h->second.find("source offset 0") != std::string::npos) {
+        health = h->second;
+        break;
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(health.find("load[0]"), std::string::npos) << health << mirror.Log();
+  EXPECT_EQ(TotalHighWatermark(Bootstrap("eu-west"), "us-east.load"), 0);
+  ASSERT_TRUE(
+      control.Request("POST", "/v1/errors/clear", R"({"region":"eu-west","api":"Produce"})").ok());
+  ExpectExactCopy(kRecords);
+  EXPECT_EQ(mirror.Stop(), 0) << mirror.Log();
+}
+
 TEST_F(MirrorRobustness, RecordsLostToSourceRetentionAreReportedNotSilentlySkipped) {
   tb().CreateTopic("us-east", "load", 1);
   tb().CreateTopic("eu-west", "us-east.load", 1);
