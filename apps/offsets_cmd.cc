@@ -13,7 +13,6 @@
 #include "common/kafka_client.h"
 #include "common/log.h"
 #include "common/result.h"
-#include "mirror/config.h"
 #include "mirror/internal_topics.h"
 #include "mirror/offsets_queries.h"
 #include "offsets/checkpoint_store.h"
@@ -21,6 +20,7 @@
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
 #include "offsets/offset_sync_emitter.h"
+#include "replication/config.h"
 
 DECLARE_string(config);  // apps/run_cmd.cc
 DEFINE_string(group, "", "offsets translate: the consumer group to translate.");
@@ -43,9 +43,9 @@ namespace {
 using common::ConfigError;
 using namespace std::chrono_literals;
 
-mirror::MirrorConfig LoadConfig() {
+replication::MirrorConfig LoadConfig() {
   if (FLAGS_config.empty()) throw ConfigError("--config is required");
-  mirror::MirrorConfig config = mirror::LoadMirrorConfig(FLAGS_config);
+  replication::MirrorConfig config = replication::LoadMirrorConfig(FLAGS_config);
   for (const auto& w : config.warnings) RM_LOG_DEBUG("{}", w);
   if (config.offsets.dir.empty()) {
     throw ConfigError(
@@ -60,7 +60,7 @@ std::optional<std::string> Optional(const std::string& flag) {
 }
 
 // The store of `config`, read-only beside a running mirror.
-std::unique_ptr<offsets::OffsetStore> OpenSecondary(const mirror::MirrorConfig& config) {
+std::unique_ptr<offsets::OffsetStore> OpenSecondary(const replication::MirrorConfig& config) {
   offsets::OffsetStoreOptions options;
   options.secondary = true;
   auto store = offsets::OffsetStore::Open(config.offsets.dir, options);
@@ -79,7 +79,7 @@ void Print(const nlohmann::json& j) {
 
 int Translate(const std::vector<std::string>&) {
   if (FLAGS_group.empty()) throw ConfigError("--group is required");
-  mirror::MirrorConfig config = LoadConfig();
+  replication::MirrorConfig config = LoadConfig();
   auto store = OpenSecondary(config);
   offsets::OffsetMap map(*store);
   offsets::CheckpointStore checkpoints(*store);
@@ -104,7 +104,7 @@ int Translate(const std::vector<std::string>&) {
 }
 
 int Dump(const std::vector<std::string>&) {
-  mirror::MirrorConfig config = LoadConfig();
+  replication::MirrorConfig config = LoadConfig();
   auto store = OpenSecondary(config);
   offsets::OffsetMap map(*store);
   offsets::CheckpointStore checkpoints(*store);
@@ -129,8 +129,8 @@ int Dump(const std::vector<std::string>&) {
 // high watermark seen at start, applying every sync to `rebuilder`.
 int Rebuild(const std::vector<std::string>&) {
   if (FLAGS_flow.empty()) throw ConfigError("--flow is required (e.g. --flow us-east->eu-west)");
-  mirror::MirrorConfig config = LoadConfig();
-  const mirror::FlowConfig* flow = nullptr;
+  replication::MirrorConfig config = LoadConfig();
+  const replication::FlowConfig* flow = nullptr;
   std::string names;
   for (const auto& f : config.flows) {
     if (f.name() == FLAGS_flow) flow = &f;
@@ -154,7 +154,7 @@ int Rebuild(const std::vector<std::string>&) {
   offsets::OffsetMap map(**store);
   offsets::OffsetSyncRebuilder rebuilder(map, flow->name());
 
-  const mirror::ClusterConfig* dst = config.FindCluster(flow->target);
+  const replication::ClusterConfig* dst = config.FindCluster(flow->target);
   common::KafkaProperties props = dst->ClientProperties();
   props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/result.h"
-#include "mirror/config.h"
 #include "mirror/group_checkpointer.h"
 #include "mirror/internal_topics.h"
 #include "mirror/mirror.h"
@@ -22,6 +21,7 @@
 #include "offsets/checkpoint_store.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
+#include "replication/config.h"
 
 DEFINE_string(config, "", "Configuration file: our YAML, or MirrorMaker 2's mm2.properties.");
 DEFINE_int32(admin_port, -2,
@@ -41,7 +41,7 @@ using namespace std::chrono_literals;
 // checkpointers and the HTTP routes refer to.
 class OffsetsRuntime {
  public:
-  OffsetsRuntime(const mirror::MirrorConfig& config, const std::string& config_file)
+  OffsetsRuntime(const replication::MirrorConfig& config, const std::string& config_file)
       : config_(config) {
     const std::filesystem::path dir = config_.offsets.dir;
     std::error_code ec;
@@ -64,7 +64,7 @@ class OffsetsRuntime {
       PerFlow& f = flows_[fc.name()];
       f.probe = std::make_unique<mirror::OffsetsProbe>(*common::MetricsRegistry(), fc.name());
       if (o.emit_syncs || o.emit_checkpoints) {
-        const mirror::ClusterConfig* dst = config_.FindCluster(fc.target);
+        const replication::ClusterConfig* dst = config_.FindCluster(fc.target);
         f.writer = std::make_unique<mirror::KafkaRecordWriter>(
             dst->ClientProperties(), fmt::format("flow {} offsets writer", fc.name()));
       }
@@ -81,7 +81,7 @@ class OffsetsRuntime {
 
   ~OffsetsRuntime() { Stop(); }
 
-  mirror::FlowOffsets ForFlow(const mirror::FlowConfig& fc) {
+  mirror::FlowOffsets ForFlow(const replication::FlowConfig& fc) {
     auto it = flows_.find(fc.name());
     if (it == flows_.end()) return {};
     return {it->second.publisher.get(), it->second.publisher.get()};
@@ -122,7 +122,7 @@ class OffsetsRuntime {
     std::unique_ptr<mirror::GroupCheckpointer> checkpointer;
   };
 
-  const mirror::MirrorConfig config_;
+  const replication::MirrorConfig config_;
   std::unique_ptr<offsets::OffsetStore> store_;
   std::unique_ptr<offsets::OffsetMap> map_;
   std::unique_ptr<offsets::CheckpointStore> checkpoints_;
@@ -134,7 +134,7 @@ class OffsetsRuntime {
 int RunMirror(const std::vector<std::string>&) {
   BlockShutdownSignals();
   if (FLAGS_config.empty()) throw common::ConfigError("--config is required");
-  mirror::MirrorConfig config = mirror::LoadMirrorConfig(FLAGS_config);
+  replication::MirrorConfig config = replication::LoadMirrorConfig(FLAGS_config);
   if (FLAGS_admin_port != -2) config.admin.port = FLAGS_admin_port;
   if (FLAGS_check) {
     for (const auto& w : config.warnings) fmt::print("warning: {}\n", w);
@@ -147,7 +147,7 @@ int RunMirror(const std::vector<std::string>&) {
   mirror::RouteInstaller routes;
   if (!config.offsets.dir.empty()) {
     offsets = std::make_unique<OffsetsRuntime>(config, FLAGS_config);
-    sinks = [&offsets](const mirror::FlowConfig& fc) { return offsets->ForFlow(fc); };
+    sinks = [&offsets](const replication::FlowConfig& fc) { return offsets->ForFlow(fc); };
     routes = [&offsets](common::HttpServer& server) { offsets->InstallRoutes(server); };
   }
   mirror::Mirror mirror(std::move(config), sinks, routes);

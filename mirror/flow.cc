@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 
 namespace rm::mirror {
 
@@ -71,8 +71,8 @@ struct Flow::InFlight {
   int64_t timestamp_ms = -1;
 };
 
-Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-           prometheus::Registry& registry, OffsetsFlowHooks* hooks,
+Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
+           offsets::DeliverySink* sink, prometheus::Registry& registry, OffsetsFlowHooks* hooks,
            std::map<std::pair<std::string, int32_t>, int64_t> refused)
     : config_(config),
       flow_(flow),
@@ -80,7 +80,7 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
       sink_(sink),
       hooks_(hooks),
       probe_(registry, flow.name()),
-      policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
+      policy_(replication::MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_),
       carried_refused_(std::move(refused)) {
   // A rebuilt flow keeps saying what the target refused until a copy lands again, so /healthz
@@ -90,8 +90,8 @@ Flow::Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::Delivery
               fmt::format("{}[{}] source offset {} was refused by the target {}; copying again",
                           tp.first, tp.second, offset, flow.target));
   }
-  const ClusterConfig* src = config.FindCluster(flow.source);
-  const ClusterConfig* dst = config.FindCluster(flow.target);
+  const replication::ClusterConfig* src = config.FindCluster(flow.source);
+  const replication::ClusterConfig* dst = config.FindCluster(flow.target);
   if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
 
   source_props_ = src->ClientProperties();
@@ -623,7 +623,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
 
   rd_kafka_headers_t* hdrs = nullptr;
   rd_kafka_message_headers(msg.get(), &hdrs);
-  if (hdrs && PassedThrough(hdrs, flow_.target)) {
+  if (hdrs && replication::PassedThrough(hdrs, flow_.target)) {
     ps->tracker->Skip(SourceOffset(offset));
     probe_.AddFiltered(1);
     return;
@@ -633,9 +633,10 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
       out_hdrs == nullptr) {
     out_hdrs = rd_kafka_headers_new(1);
   }
-  char prov[kMaxProvenanceSize];
-  size_t prov_len = EncodeProvenanceTo(flow_.source, msg->partition, offset, prov);
-  rd_kafka_header_add(out_hdrs, kProvenanceHeader, -1, prov, static_cast<ssize_t>(prov_len));
+  char prov[replication::kMaxProvenanceSize];
+  size_t prov_len = replication::EncodeProvenanceTo(flow_.source, msg->partition, offset, prov);
+  rd_kafka_header_add(out_hdrs, replication::kProvenanceHeader, -1, prov,
+                      static_cast<ssize_t>(prov_len));
 
   rd_kafka_timestamp_type_t tstype;
   int64_t ts = rd_kafka_message_timestamp(msg.get(), &tstype);

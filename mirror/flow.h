@@ -34,14 +34,14 @@
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
 #include "mirror/completion_tracker.h"
-#include "mirror/config.h"
 #include "mirror/offsets_hooks.h"
 #include "mirror/probe.h"
-#include "mirror/replication_policy.h"
 #include "mirror/tail_scanner.h"
 #include "mirror/target_topics.h"
-#include "mirror/topic_filter.h"
 #include "offsets/delivery_sink.h"
+#include "replication/config.h"
+#include "replication/replication_policy.h"
+#include "replication/topic_filter.h"
 
 namespace rm::mirror {
 
@@ -53,8 +53,9 @@ class Flow : public common::RebalanceListener {
   // `refused` carries, from a previous Flow of the same configuration that stopped on an
   // error, the first source offset per partition that the target refused (see Refused()):
   // a partition assigned again never resumes above it.
-  Flow(const MirrorConfig& config, const FlowConfig& flow, offsets::DeliverySink* sink,
-       prometheus::Registry& registry, OffsetsFlowHooks* hooks = nullptr,
+  Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
+       offsets::DeliverySink* sink, prometheus::Registry& registry,
+       OffsetsFlowHooks* hooks = nullptr,
        std::map<std::pair<std::string, int32_t>, int64_t> refused = {});
   ~Flow() override;
 
@@ -105,14 +106,14 @@ class Flow : public common::RebalanceListener {
   // True once the producer raised a fatal error (fatal_error_ then says why).
   bool ProducerFailed();
 
-  const MirrorConfig& config_;
-  const FlowConfig flow_;
+  const replication::MirrorConfig& config_;
+  const replication::FlowConfig flow_;
   const std::string name_;
   offsets::DeliverySink* sink_;
   OffsetsFlowHooks* hooks_;
   MirrorProbe probe_;
-  std::unique_ptr<ReplicationPolicy> policy_;
-  TopicFilter filter_;
+  std::unique_ptr<replication::ReplicationPolicy> policy_;
+  replication::TopicFilter filter_;
   common::KafkaProperties source_props_, target_props_;
 
   // Declared before the clients so it outlives them: they signal it.

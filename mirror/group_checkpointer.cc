@@ -31,10 +31,10 @@ int64_t NowMs() {
 
 }  // namespace
 
-GroupCheckpointer::GroupCheckpointer(const MirrorConfig& config, const FlowConfig& flow,
-                                     offsets::OffsetMap& map, offsets::CheckpointStore& checkpoints,
-                                     RecordWriter* writer, OffsetSyncPublisher* publisher,
-                                     OffsetsProbe* probe)
+GroupCheckpointer::GroupCheckpointer(const replication::MirrorConfig& config,
+                                     const replication::FlowConfig& flow, offsets::OffsetMap& map,
+                                     offsets::CheckpointStore& checkpoints, RecordWriter* writer,
+                                     OffsetSyncPublisher* publisher, OffsetsProbe* probe)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
@@ -43,10 +43,10 @@ GroupCheckpointer::GroupCheckpointer(const MirrorConfig& config, const FlowConfi
       writer_(writer),
       publisher_(publisher),
       probe_(probe),
-      policy_(MakeReplicationPolicy(flow.policy, flow.separator)),
+      policy_(replication::MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_) {
-  const ClusterConfig* src = config.FindCluster(flow.source);
-  const ClusterConfig* dst = config.FindCluster(flow.target);
+  const replication::ClusterConfig* src = config.FindCluster(flow.source);
+  const replication::ClusterConfig* dst = config.FindCluster(flow.target);
   if (!src || !dst) throw common::ConfigError(fmt::format("flow {}: unknown cluster", name_));
   source_props_ = src->ClientProperties();
   target_props_ = dst->ClientProperties();

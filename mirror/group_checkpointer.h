@@ -47,14 +47,14 @@
 
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
-#include "mirror/config.h"
 #include "mirror/internal_topics.h"
 #include "mirror/offset_sync_publisher.h"
 #include "mirror/offsets_probe.h"
-#include "mirror/replication_policy.h"
-#include "mirror/topic_filter.h"
 #include "offsets/checkpoint_store.h"
 #include "offsets/offset_map.h"
+#include "replication/config.h"
+#include "replication/replication_policy.h"
+#include "replication/topic_filter.h"
 
 namespace rm::mirror {
 
@@ -74,9 +74,10 @@ class GroupCheckpointer {
   // `writer` may be null when neither syncs nor checkpoints are emitted; `publisher` may be
   // null (no pruning, no topic readiness to signal); so may `probe` (no metrics). Throws
   // ConfigError for bad client properties.
-  GroupCheckpointer(const MirrorConfig& config, const FlowConfig& flow, offsets::OffsetMap& map,
-                    offsets::CheckpointStore& checkpoints, RecordWriter* writer,
-                    OffsetSyncPublisher* publisher, OffsetsProbe* probe = nullptr);
+  GroupCheckpointer(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
+                    offsets::OffsetMap& map, offsets::CheckpointStore& checkpoints,
+                    RecordWriter* writer, OffsetSyncPublisher* publisher,
+                    OffsetsProbe* probe = nullptr);
   ~GroupCheckpointer();
   GroupCheckpointer(const GroupCheckpointer&) = delete;
   GroupCheckpointer& operator=(const GroupCheckpointer&) = delete;
@@ -106,16 +107,16 @@ class GroupCheckpointer {
                                 const std::string& side);
   void CountError(const std::string& kind);
 
-  const MirrorConfig& config_;
-  const FlowConfig flow_;
+  const replication::MirrorConfig& config_;
+  const replication::FlowConfig flow_;
   const std::string name_;
   offsets::OffsetMap& map_;
   offsets::CheckpointStore& checkpoints_;
   RecordWriter* writer_;
   OffsetSyncPublisher* publisher_;
   OffsetsProbe* probe_;
-  std::unique_ptr<ReplicationPolicy> policy_;
-  TopicFilter filter_;
+  std::unique_ptr<replication::ReplicationPolicy> policy_;
+  replication::TopicFilter filter_;
   std::vector<std::string> literal_groups_;
   bool has_regex_groups_ = false;
   common::KafkaProperties source_props_, target_props_;

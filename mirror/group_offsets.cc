@@ -29,7 +29,7 @@ std::optional<std::string> LiteralGroupName(const std::string& pattern) {
 }
 
 std::vector<common::TopicPartition> MirroredPartitions(const common::ClusterMetadata& metadata,
-                                                       const TopicFilter& filter,
+                                                       const replication::TopicFilter& filter,
                                                        const std::optional<std::string>& topic) {
   std::vector<common::TopicPartition> out;
   for (const auto& t : metadata.topics) {

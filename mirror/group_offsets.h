@@ -11,8 +11,8 @@
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
 #include "common/result.h"
-#include "mirror/topic_filter.h"
 #include "offsets/admin.h"
+#include "replication/topic_filter.h"
 
 namespace rm::mirror {
 
@@ -24,7 +24,7 @@ std::optional<std::string> LiteralGroupName(const std::string& pattern);
 // Source partitions of the topics the flow mirrors (TopicFilter::ShouldReplicate), optionally
 // only `topic`, from a metadata answer. Sorted.
 std::vector<common::TopicPartition> MirroredPartitions(const common::ClusterMetadata& metadata,
-                                                       const TopicFilter& filter,
+                                                       const replication::TopicFilter& filter,
                                                        const std::optional<std::string>& topic);
 
 // The committed offsets (with commit metadata) of the group `consumer` was created with

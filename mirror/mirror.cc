@@ -9,7 +9,7 @@ namespace rm::mirror {
 
 using namespace std::chrono_literals;
 
-Mirror::Mirror(MirrorConfig config, SinkFactory sinks, RouteInstaller routes)
+Mirror::Mirror(replication::MirrorConfig config, SinkFactory sinks, RouteInstaller routes)
     : config_(std::move(config)), sinks_(std::move(sinks)), routes_(std::move(routes)) {
   for (const auto& w : config_.warnings) RM_LOG_WARN("{}", w);
   if (config_.admin.port >= 0) {
@@ -37,9 +37,11 @@ std::string Mirror::Health() const {
 }
 
 void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
-  const FlowConfig& fc = *std::find_if(
-      config_.flows.begin(), config_.flows.end(),
-      [&, n = size_t{0}](const FlowConfig& f) mutable { return f.enabled && n++ == index; });
+  const replication::FlowConfig& fc =
+      *std::find_if(config_.flows.begin(), config_.flows.end(),
+                    [&, n = size_t{0}](const replication::FlowConfig& f) mutable {
+                      return f.enabled && n++ == index;
+                    });
   auto backoff = 1s;
   // Records the target refused, per source partition: the next Flow never resumes above them.
   std::map<std::pair<std::string, int32_t>, int64_t> refused;

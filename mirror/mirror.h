@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "common/http_server.h"
-#include "mirror/config.h"
 #include "mirror/flow.h"
 #include "mirror/offsets_hooks.h"
 #include "offsets/delivery_sink.h"
+#include "replication/config.h"
 
 namespace rm::mirror {
 
@@ -27,13 +27,14 @@ struct FlowOffsets {
 };
 // Builds the offsets attachments of a flow. Lets apps/ wire the offsets module in without
 // mirror/ owning the RocksDB store.
-using SinkFactory = std::function<FlowOffsets(const FlowConfig&)>;
+using SinkFactory = std::function<FlowOffsets(const replication::FlowConfig&)>;
 // Extra admin routes (offsets queries) added by apps/.
 using RouteInstaller = std::function<void(common::HttpServer&)>;
 
 class Mirror {
  public:
-  Mirror(MirrorConfig config, SinkFactory sinks = nullptr, RouteInstaller routes = nullptr);
+  Mirror(replication::MirrorConfig config, SinkFactory sinks = nullptr,
+         RouteInstaller routes = nullptr);
   ~Mirror();
 
   // Runs until `stop` is set; then drains every flow. Returns 0 on a clean stop.
@@ -46,7 +47,7 @@ class Mirror {
  private:
   void RunFlow(size_t index, const std::atomic<bool>& stop);
 
-  MirrorConfig config_;
+  replication::MirrorConfig config_;
   SinkFactory sinks_;
   RouteInstaller routes_;
   std::unique_ptr<common::HttpServer> admin_;

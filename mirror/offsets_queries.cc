@@ -6,28 +6,27 @@
 
 #include "common/log.h"
 #include "mirror/group_offsets.h"
-#include "mirror/replication_policy.h"
-#include "mirror/topic_filter.h"
 #include "offsets/admin.h"
+#include "replication/replication_policy.h"
+#include "replication/topic_filter.h"
 
 namespace rm::mirror {
 
 namespace {
 
 // The flow's rows from a live read of the source; an error when the source cannot be read.
-common::Result<std::vector<TranslatedPosition>> LiveRows(const MirrorConfig& config,
-                                                         const FlowConfig& flow,
-                                                         const ReplicationPolicy& policy,
-                                                         const offsets::OffsetMap& map,
-                                                         const TranslateQuery& query) {
-  const ClusterConfig* src = config.FindCluster(flow.source);
+common::Result<std::vector<TranslatedPosition>> LiveRows(
+    const replication::MirrorConfig& config, const replication::FlowConfig& flow,
+    const replication::ReplicationPolicy& policy, const offsets::OffsetMap& map,
+    const TranslateQuery& query) {
+  const replication::ClusterConfig* src = config.FindCluster(flow.source);
   if (src == nullptr) return common::Error{"mirror.config", "unknown cluster " + flow.source};
   auto client = MakeGroupOffsetsClient(
       src->ClientProperties(), query.group,
       fmt::format("offsets translate: group {} on {}", query.group, flow.source));
   auto md = client->Metadata(std::nullopt, query.timeout);
   if (!md.ok()) return md.error();
-  TopicFilter filter(flow, policy);
+  replication::TopicFilter filter(flow, policy);
   auto committed =
       ReadGroupOffsets(*client, MirroredPartitions(*md, filter, query.topic), query.timeout);
   if (!committed.ok()) return committed.error();
@@ -55,14 +54,14 @@ std::optional<std::string> Param(const common::HttpRequest& req, const std::stri
 }  // namespace
 
 common::Result<std::vector<TranslatedPosition>> TranslateGroupPositions(
-    const MirrorConfig& config, const offsets::OffsetMap& map,
+    const replication::MirrorConfig& config, const offsets::OffsetMap& map,
     const offsets::CheckpointStore& checkpoints, const TranslateQuery& query) {
   if (query.group.empty()) return common::Error{"mirror.invalid_argument", "no group given"};
   std::vector<TranslatedPosition> rows;
   std::optional<std::vector<offsets::GroupCheckpoint>> stored;  // read once, when needed
   for (const auto& flow : config.flows) {
     if (!flow.enabled) continue;
-    auto policy = MakeReplicationPolicy(flow.policy, flow.separator);
+    auto policy = replication::MakeReplicationPolicy(flow.policy, flow.separator);
     if (!query.stored_only) {
       auto live = LiveRows(config, flow, *policy, map, query);
       if (live.ok()) {
@@ -190,7 +189,7 @@ std::string DumpTable(const nlohmann::json& dump) {
   return out;
 }
 
-void InstallOffsetsRoutes(common::HttpServer& server, const MirrorConfig& config,
+void InstallOffsetsRoutes(common::HttpServer& server, const replication::MirrorConfig& config,
                           const offsets::OffsetMap& map,
                           const offsets::CheckpointStore& checkpoints) {
   server.Route("GET", "/offsets/translate", [&](const common::HttpRequest& req) {

@@ -17,9 +17,9 @@
 
 #include "common/http_server.h"
 #include "common/result.h"
-#include "mirror/config.h"
 #include "offsets/checkpoint_store.h"
 #include "offsets/offset_map.h"
+#include "replication/config.h"
 
 namespace rm::mirror {
 
@@ -54,7 +54,7 @@ struct TranslateQuery {
 // answers with its stored checkpoints instead, marked from="checkpoint". Errors only for a
 // failing store. Rows sorted by flow, topic, partition.
 common::Result<std::vector<TranslatedPosition>> TranslateGroupPositions(
-    const MirrorConfig& config, const offsets::OffsetMap& map,
+    const replication::MirrorConfig& config, const offsets::OffsetMap& map,
     const offsets::CheckpointStore& checkpoints, const TranslateQuery& query);
 
 struct DumpQuery {
@@ -75,7 +75,7 @@ std::string DumpTable(const nlohmann::json& dump);
 
 // Adds GET /offsets/translate and GET /offsets/dump to `server`. Everything referenced must
 // outlive the server. A bad query answers 400; a failing store 500.
-void InstallOffsetsRoutes(common::HttpServer& server, const MirrorConfig& config,
+void InstallOffsetsRoutes(common::HttpServer& server, const replication::MirrorConfig& config,
                           const offsets::OffsetMap& map,
                           const offsets::CheckpointStore& checkpoints);
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <utility>
 
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 
 namespace rm::mirror {
 
@@ -100,7 +100,8 @@ void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
     }
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (auto p = FindProvenance(hdrs, source_cluster_); p && p->partition == m->partition) {
+      if (auto p = replication::FindProvenance(hdrs, source_cluster_);
+          p && p->partition == m->partition) {
         r.found.push_back({common::SourceOffset(p->offset), common::TargetOffset(m->offset)});
       }
     }

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "mirror/completion_tracker.h"
-#include "mirror/config.h"
 #include "mirror/group_checkpointer.h"
 #include "mirror/offset_sync_publisher.h"
 #include "offsets/checkpoint_store.h"
@@ -25,6 +24,7 @@
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
 #include "offsets/offset_sync_emitter.h"
+#include "replication/config.h"
 #include "tests/offsets/offsets_test_util.h"
 
 namespace rm::mirror {
@@ -452,9 +452,9 @@ TEST(CompletionGaps, RunsBelowTheSourceLogStartArePrunedOffTheDataPath) {
   ASSERT_TRUE(publisher.Checkpoint().ok());
   publisher.OnSourceLogStart(key, SourceOffset(150));  // what the flow reports every 5 s
 
-  MirrorConfig config;
+  replication::MirrorConfig config;
   config.clusters = {{"us-east", "127.0.0.1:1", {}}, {"eu-west", "127.0.0.1:1", {}}};
-  FlowConfig flow;
+  replication::FlowConfig flow;
   flow.source = "us-east";
   flow.target = "eu-west";
   config.flows = {flow};

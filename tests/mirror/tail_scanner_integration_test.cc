@@ -2,8 +2,8 @@
 // for many partitions at once and one at a time.
 #include <gtest/gtest.h>
 
-#include "mirror/provenance.h"
 #include "mirror/tail_scanner.h"
+#include "replication/provenance.h"
 #include "tests/support/kafka_helpers.h"
 #include "tests/support/testbed_fixture.h"
 
@@ -21,7 +21,8 @@ Record Copied(int32_t target_partition, const std::string& cluster, int32_t part
           -1,
           "k",
           "copied",
-          {{mirror::kProvenanceHeader, mirror::EncodeProvenance({cluster, partition, offset})}},
+          {{replication::kProvenanceHeader,
+            replication::EncodeProvenance({cluster, partition, offset})}},
           0};
 }
 Record Local(int32_t target_partition) { return {target_partition, -1, "k", "local", {}, 0}; }

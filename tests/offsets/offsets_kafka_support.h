@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/kafka_client.h"
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 #include "tests/support/kafka_helpers.h"
 #include "tests/support/process.h"
 #include "tests/util/test_util.h"
@@ -153,7 +153,7 @@ inline std::optional<Record> FirstRecordAt(
 inline std::vector<common::KafkaHeader> UserHeaders(const Record& r) {
   std::vector<common::KafkaHeader> out;
   for (const auto& h : r.headers) {
-    if (h.key != mirror::kProvenanceHeader) out.push_back(h);
+    if (h.key != replication::kProvenanceHeader) out.push_back(h);
   }
   return out;
 }

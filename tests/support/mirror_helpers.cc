@@ -9,7 +9,7 @@
 #include <regex>
 #include <thread>
 
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 #include "tests/util/test_util.h"
 
 namespace rm::testing {
@@ -143,8 +143,8 @@ int64_t WaitForTotal(const std::string& bootstrap, const std::string& topic, int
 std::vector<ProvenanceFields> ProvenanceOf(const Record& r) {
   std::vector<ProvenanceFields> out;
   for (const auto& h : r.headers) {
-    if (h.key != mirror::kProvenanceHeader || !h.value) continue;
-    auto p = mirror::DecodeProvenance(*h.value);
+    if (h.key != replication::kProvenanceHeader || !h.value) continue;
+    auto p = replication::DecodeProvenance(*h.value);
     if (p) out.push_back({p->cluster, p->partition, p->offset});
   }
   return out;
@@ -195,11 +195,11 @@ CopyCheck CheckExactCopy(const std::string& source_bootstrap, const std::string&
     const Record& s = *it->second;
     std::vector<common::KafkaHeader> th;
     for (const auto& h : t.headers) {
-      if (h.key != mirror::kProvenanceHeader) th.push_back(h);
+      if (h.key != replication::kProvenanceHeader) th.push_back(h);
     }
     std::vector<common::KafkaHeader> sh;
     for (const auto& h : s.headers) {
-      if (h.key != mirror::kProvenanceHeader) sh.push_back(h);
+      if (h.key != replication::kProvenanceHeader) sh.push_back(h);
     }
     bool headers_equal = th.size() == sh.size();
     for (size_t i = 0; headers_equal && i < th.size(); ++i) {

@@ -1,6 +1,6 @@
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 namespace {
 
 bool GetVarint(std::string_view& in, uint64_t* v) {
@@ -76,4 +76,4 @@ bool PassedThrough(const rd_kafka_headers_t* headers, std::string_view cluster) 
   return FindProvenance(headers, cluster).has_value();
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace rm::mirror {
+namespace rm::replication {
 
 inline constexpr const char* kProvenanceHeader = "rmp";
 
@@ -41,4 +41,4 @@ std::optional<Provenance> FindProvenance(const rd_kafka_headers_t* headers,
 // True if any provenance header of `headers` names `cluster`.
 bool PassedThrough(const rd_kafka_headers_t* headers, std::string_view cluster);
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

@@ -1,10 +1,10 @@
-#include "mirror/replication_policy.h"
+#include "replication/replication_policy.h"
 
 #include <gtest/gtest.h>
 
-#include "mirror/topic_filter.h"
+#include "replication/topic_filter.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 namespace {
 
 TEST(ReplicationPolicy, DefaultPrefixesTheSourceAlias) {
@@ -76,4 +76,4 @@ TEST(TopicFilter, GroupRules) {
 }
 
 }  // namespace
-}  // namespace rm::mirror
+}  // namespace rm::replication

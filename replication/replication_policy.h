@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "mirror/config.h"
+#include "replication/config.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 
 class ReplicationPolicy {
  public:
@@ -30,4 +30,4 @@ std::unique_ptr<ReplicationPolicy> MakeReplicationPolicy(PolicyKind kind,
 bool IsCycle(const ReplicationPolicy& policy, const std::string& topic,
              const std::string& target_alias);
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

@@ -1,10 +1,10 @@
-#include "mirror/config.h"
+#include "replication/config.h"
 
 #include <gtest/gtest.h>
 
 #include "common/result.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 namespace {
 
 const char* kValid = R"(
@@ -263,4 +263,4 @@ TEST(Mm2Properties, MissingBootstrapAndUnknownPolicyAreErrors) {
 }
 
 }  // namespace
-}  // namespace rm::mirror
+}  // namespace rm::replication

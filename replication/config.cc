@@ -1,4 +1,4 @@
-#include "mirror/config.h"
+#include "replication/config.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -11,7 +11,7 @@
 #include "common/config_reader.h"
 #include "common/result.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 
 using common::ConfigError;
 
@@ -472,4 +472,4 @@ MirrorConfig LoadMirrorConfig(const std::string& path) {
   return LoadMirrorConfigYaml(path);
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

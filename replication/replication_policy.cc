@@ -1,6 +1,6 @@
-#include "mirror/replication_policy.h"
+#include "replication/replication_policy.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 namespace {
 
 class DefaultPolicy : public ReplicationPolicy {
@@ -55,4 +55,4 @@ bool IsCycle(const ReplicationPolicy& policy, const std::string& topic,
   return false;
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

@@ -1,6 +1,6 @@
-#include "mirror/topic_filter.h"
+#include "replication/topic_filter.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 
 RegexList::RegexList(const std::vector<std::string>& patterns) {
   for (const auto& p : patterns)
@@ -31,4 +31,4 @@ bool TopicFilter::ShouldTranslateGroup(const std::string& group) const {
   return groups_.Matches(group) && !groups_exclude_.Matches(group);
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

@@ -14,7 +14,7 @@
 
 #include "common/kafka_config.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 
 struct ClusterConfig {
   // Name of the cluster in flows and in remote topic names ("us-east"). Required.
@@ -132,4 +132,4 @@ MirrorConfig LoadMirrorConfig(const std::string& path);
 // Java .properties parsing (comments, continuations, escapes, '=' ':' or space separators).
 std::map<std::string, std::string> ParseJavaProperties(const std::string& text);
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

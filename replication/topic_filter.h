@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "mirror/config.h"
-#include "mirror/replication_policy.h"
+#include "replication/config.h"
+#include "replication/replication_policy.h"
 
-namespace rm::mirror {
+namespace rm::replication {
 
 // Full-match regex list. Compiled once; matching is what discovery calls per topic.
 class RegexList {
@@ -34,4 +34,4 @@ class TopicFilter {
   RegexList topics_, topics_exclude_, groups_, groups_exclude_;
 };
 
-}  // namespace rm::mirror
+}  // namespace rm::replication

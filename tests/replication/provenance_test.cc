@@ -1,10 +1,10 @@
-#include "mirror/provenance.h"
+#include "replication/provenance.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace rm::mirror {
+namespace rm::replication {
 namespace {
 
 TEST(Provenance, RoundTripsAndIsCompact) {
@@ -62,4 +62,4 @@ TEST(Provenance, FindsTheLastHeaderOfTheCluster) {
 }
 
 }  // namespace
-}  // namespace rm::mirror
+}  // namespace rm::replication
