@@ -10,16 +10,13 @@
 #include <filesystem>
 
 #include "apps/subcommands.h"
-#include "common/kafka_client.h"
 #include "common/log.h"
 #include "common/result.h"
-#include "mirror/internal_topics.h"
-#include "mirror/offsets_queries.h"
 #include "offsets/checkpoint_store.h"
-#include "offsets/mm2_format.h"
+#include "offsets/kafka/queries.h"
+#include "offsets/kafka/rebuild.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
-#include "offsets/offset_sync_emitter.h"
 #include "replication/config.h"
 
 DECLARE_string(config);  // apps/run_cmd.cc
@@ -83,22 +80,22 @@ int Translate(const std::vector<std::string>&) {
   auto store = OpenSecondary(config);
   offsets::OffsetMap map(*store);
   offsets::CheckpointStore checkpoints(*store);
-  mirror::TranslateQuery q;
+  offsets::kafka::TranslateQuery q;
   q.group = FLAGS_group;
   q.topic = Optional(FLAGS_topic);
   q.stored_only = FLAGS_stored;
-  auto rows = mirror::TranslateGroupPositions(config, map, checkpoints, q);
+  auto rows = offsets::kafka::TranslateGroupPositions(config, map, checkpoints, q);
   if (!rows.ok()) {
     fmt::print(stderr, "regionmirror: {}\n", rows.error().message);
     return 1;
   }
   if (FLAGS_json) {
-    Print(mirror::ToJson(*rows));
+    Print(offsets::kafka::ToJson(*rows));
   } else if (rows->empty()) {
     fmt::print("no positions for group {}{}\n", FLAGS_group,
                FLAGS_topic.empty() ? "" : " on topic " + FLAGS_topic);
   } else {
-    fmt::print("{}", mirror::TranslateTable(*rows));
+    fmt::print("{}", offsets::kafka::TranslateTable(*rows));
   }
   return 0;
 }
@@ -108,11 +105,11 @@ int Dump(const std::vector<std::string>&) {
   auto store = OpenSecondary(config);
   offsets::OffsetMap map(*store);
   offsets::CheckpointStore checkpoints(*store);
-  mirror::DumpQuery q;
+  offsets::kafka::DumpQuery q;
   q.flow = Optional(FLAGS_flow);
   q.topic = Optional(FLAGS_topic);
   q.limit = static_cast<size_t>(std::max<int64_t>(0, FLAGS_limit));
-  auto dump = mirror::DumpOffsets(map, checkpoints, q);
+  auto dump = offsets::kafka::DumpOffsets(map, checkpoints, q);
   if (!dump.ok()) {
     fmt::print(stderr, "regionmirror: {}\n", dump.error().message);
     return 1;
@@ -120,13 +117,12 @@ int Dump(const std::vector<std::string>&) {
   if (FLAGS_json) {
     Print(*dump);
   } else {
-    fmt::print("{}", mirror::DumpTable(*dump));
+    fmt::print("{}", offsets::kafka::DumpTable(*dump));
   }
   return 0;
 }
 
-// Reads partition 0 of the flow's offset-syncs topic on its target from the beginning to the
-// high watermark seen at start, applying every sync to `rebuilder`.
+// Rebuilds the flow's map from its offset-syncs topic (offsets/kafka/rebuild.h).
 int Rebuild(const std::vector<std::string>&) {
   if (FLAGS_flow.empty()) throw ConfigError("--flow is required (e.g. --flow us-east->eu-west)");
   replication::MirrorConfig config = LoadConfig();
@@ -152,68 +148,14 @@ int Rebuild(const std::vector<std::string>&) {
                                       : ""));
   }
   offsets::OffsetMap map(**store);
-  offsets::OffsetSyncRebuilder rebuilder(map, flow->name());
-
-  const replication::ClusterConfig* dst = config.FindCluster(flow->target);
-  common::KafkaProperties props = dst->ClientProperties();
-  props["enable.auto.commit"] = "false";
-  props["enable.partition.eof"] = "true";
-  props["client.id"] = "regionmirror-offsets-rebuild";
-  props["group.id"] = "regionmirror-offsets-rebuild";  // assign() needs one; nothing is committed
-  const std::string topic = mirror::OffsetSyncsTopic(flow->source);
-  common::Consumer consumer(props, nullptr, "offsets rebuild");
-  // Listing all topics does not auto-create the one we read.
-  auto md = consumer.Metadata(std::nullopt, 10s);
-  if (!md.ok()) throw ConfigError(fmt::format("cluster {}: {}", flow->target, md.error().message));
-  if (md->Find(topic) == nullptr) {
-    throw ConfigError(
-        fmt::format("cluster {} has no topic {}: nothing to rebuild from", flow->target, topic));
-  }
-  auto wm = consumer.QueryWatermarks(topic, mirror::kInternalTopicPartition, 10s);
-  if (!wm.ok()) throw ConfigError(wm.error().message);
-  uint64_t undecodable = 0;
-  if (wm->high > wm->low) {
-    auto st = consumer.Assign({{topic, mirror::kInternalTopicPartition, wm->low}});
-    if (!st.ok()) throw ConfigError(st.error().message);
-    int64_t next = wm->low;
-    auto idle_since = std::chrono::steady_clock::now();
-    while (next < wm->high) {
-      common::KafkaMessage msg = consumer.Poll(500ms);
-      if (!msg) {
-        if (std::chrono::steady_clock::now() - idle_since > 30s) {
-          fmt::print(stderr, "regionmirror: {} stopped answering at offset {} of {}\n", topic, next,
-                     wm->high);
-          return 1;
-        }
-        continue;
-      }
-      idle_since = std::chrono::steady_clock::now();
-      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
-      if (msg->err) {
-        fmt::print(stderr, "regionmirror: reading {}: {}\n", topic,
-                   rd_kafka_message_errstr(msg.get()));
-        return 1;
-      }
-      next = msg->offset + 1;
-      auto sync = offsets::mm2::DecodeOffsetSync(
-          std::string_view(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0),
-          std::string_view(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0));
-      if (!sync.ok()) {
-        ++undecodable;
-        continue;
-      }
-      if (auto s = rebuilder.Apply(*sync); !s.ok()) {
-        fmt::print(stderr, "regionmirror: rebuilding at {} offset {}: {}\n", topic, msg->offset,
-                   s.error().message);
-        return 1;
-      }
-    }
-  }
-  if (auto s = rebuilder.Finish(); !s.ok()) {
-    fmt::print(stderr, "regionmirror: {}\n", s.error().message);
+  auto report = offsets::kafka::RebuildFromSyncTopic(config, *flow, map);
+  if (!report.ok()) {
+    fmt::print(stderr, "regionmirror: {}\n", report.error().message);
     return 1;
   }
-  const auto& st = rebuilder.stats();
+  const std::string& topic = report->topic;
+  const uint64_t undecodable = report->undecodable;
+  const auto& st = report->stats;
   nlohmann::json out = {{"flow", flow->name()},
                         {"dir", dir.string()},
                         {"topic", topic},

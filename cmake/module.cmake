@@ -1,10 +1,24 @@
 # rm_add_module(<name> DEPS <targets...>)
-# One library per top-level folder: every .cc below the folder except tools/ and fuzz/
-# (those build their own binaries). Public headers are included as <folder/header.h>.
+# One library per module folder: every .cc below the folder except tools/ and fuzz/ (those build
+# their own binaries) and except subfolders with a CMakeLists.txt of their own, which are
+# modules of their own (offsets/kafka/ is rm_offsets_kafka, not part of rm_offsets). Public
+# headers are included as <folder/header.h>.
 function(rm_add_module name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   list(FILTER srcs EXCLUDE REGEX "/(fuzz|tools)/")
+  file(GLOB_RECURSE nested CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*/CMakeLists.txt)
+  foreach(list_file ${nested})
+    get_filename_component(dir ${list_file} DIRECTORY)
+    set(kept "")
+    foreach(src ${srcs})
+      string(FIND "${src}" "${dir}/" at)
+      if(NOT at EQUAL 0)
+        list(APPEND kept ${src})
+      endif()
+    endforeach()
+    set(srcs ${kept})
+  endforeach()
   if(srcs)
     add_library(${name} STATIC ${srcs})
     target_link_libraries(${name} PUBLIC ${ARG_DEPS})

@@ -72,7 +72,8 @@ struct Flow::InFlight {
 };
 
 Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
-           offsets::DeliverySink* sink, prometheus::Registry& registry, OffsetsFlowHooks* hooks,
+           offsets::DeliverySink* sink, prometheus::Registry& registry,
+           offsets::OffsetsFlowHooks* hooks,
            std::map<std::pair<std::string, int32_t>, int64_t> refused)
     : config_(config),
       flow_(flow),

@@ -34,11 +34,11 @@
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
 #include "mirror/completion_tracker.h"
-#include "mirror/offsets_hooks.h"
 #include "mirror/probe.h"
 #include "mirror/tail_scanner.h"
 #include "mirror/target_topics.h"
 #include "offsets/delivery_sink.h"
+#include "offsets/flow_hooks.h"
 #include "replication/config.h"
 #include "replication/replication_policy.h"
 #include "replication/topic_filter.h"
@@ -55,7 +55,7 @@ class Flow : public common::RebalanceListener {
   // a partition assigned again never resumes above it.
   Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
        offsets::DeliverySink* sink, prometheus::Registry& registry,
-       OffsetsFlowHooks* hooks = nullptr,
+       offsets::OffsetsFlowHooks* hooks = nullptr,
        std::map<std::pair<std::string, int32_t>, int64_t> refused = {});
   ~Flow() override;
 
@@ -110,7 +110,7 @@ class Flow : public common::RebalanceListener {
   const replication::FlowConfig flow_;
   const std::string name_;
   offsets::DeliverySink* sink_;
-  OffsetsFlowHooks* hooks_;
+  offsets::OffsetsFlowHooks* hooks_;
   MirrorProbe probe_;
   std::unique_ptr<replication::ReplicationPolicy> policy_;
   replication::TopicFilter filter_;

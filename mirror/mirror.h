@@ -13,8 +13,8 @@
 
 #include "common/http_server.h"
 #include "mirror/flow.h"
-#include "mirror/offsets_hooks.h"
 #include "offsets/delivery_sink.h"
+#include "offsets/flow_hooks.h"
 #include "replication/config.h"
 
 namespace rm::mirror {
@@ -22,8 +22,9 @@ namespace rm::mirror {
 // What the offsets integration attaches to one flow; both may be null. They must outlive the
 // Mirror; a flow rebuilt after an error gets the same ones again.
 struct FlowOffsets {
-  offsets::DeliverySink* sink = nullptr;  // offset map sink (e.g. mirror::OffsetSyncPublisher)
-  OffsetsFlowHooks* hooks = nullptr;      // told source log starts, for pruning
+  offsets::DeliverySink* sink =
+      nullptr;  // offset map sink (e.g. offsets::kafka::OffsetSyncPublisher)
+  offsets::OffsetsFlowHooks* hooks = nullptr;  // told source log starts, for pruning
 };
 // Builds the offsets attachments of a flow. Lets apps/ wire the offsets module in without
 // mirror/ owning the RocksDB store.

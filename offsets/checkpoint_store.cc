@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "offsets/detail/key_codec.h"
+#include "offsets/detail/rocksdb_handles.h"
 #include "offsets/detail/rocksdb_status.h"
 
 namespace rm::offsets {
@@ -91,13 +92,13 @@ common::Status CheckpointStore::Put(const std::vector<GroupCheckpoint>& checkpoi
     if (c.metadata.size() > std::numeric_limits<uint32_t>::max()) {
       return common::Error{"offsets.invalid_argument", "checkpoint metadata too large"};
     }
-    batch.Put(store_.checkpoints(), Key(c.flow, c.group, c.topic, c.partition), Value(c))
+    batch.Put(store_.rocks().checkpoints, Key(c.flow, c.group, c.topic, c.partition), Value(c))
         .PermitUncheckedError();  // in-memory batch
   }
   if (batch.Count() == 0) return common::Status::Ok();
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return detail::ToStatus("write group checkpoints", store_.db()->Write(wo, &batch));
+  return detail::ToStatus("write group checkpoints", store_.rocks().db()->Write(wo, &batch));
 }
 
 common::Result<std::optional<GroupCheckpoint>> CheckpointStore::Get(const std::string& flow,
@@ -107,7 +108,8 @@ common::Result<std::optional<GroupCheckpoint>> CheckpointStore::Get(const std::s
   if (auto s = Validate(flow, group, topic, partition); !s.ok()) return s.error();
   const auto key = Key(flow, group, topic, partition);
   std::string value;
-  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.checkpoints(), key, &value);
+  auto s =
+      store_.rocks().db()->Get(rocksdb::ReadOptions(), store_.rocks().checkpoints, key, &value);
   if (s.IsNotFound()) return std::optional<GroupCheckpoint>();
   if (!s.ok()) return detail::RocksError("read group checkpoint", s);
   GroupCheckpoint c;
@@ -133,7 +135,8 @@ common::Result<std::vector<GroupCheckpoint>> CheckpointStore::List(
   rocksdb::ReadOptions ro;
   ro.iterate_lower_bound = &lower_slice;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(ro, store_.checkpoints()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.rocks().db()->NewIterator(ro, store_.rocks().checkpoints));
   std::vector<GroupCheckpoint> out;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     GroupCheckpoint c;
@@ -156,9 +159,9 @@ common::Status CheckpointStore::Delete(const std::string& flow, const std::strin
   if (auto s = Validate(flow, group, topic, partition); !s.ok()) return s;
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return detail::ToStatus(
-      "delete group checkpoint",
-      store_.db()->Delete(wo, store_.checkpoints(), Key(flow, group, topic, partition)));
+  return detail::ToStatus("delete group checkpoint",
+                          store_.rocks().db()->Delete(wo, store_.rocks().checkpoints,
+                                                      Key(flow, group, topic, partition)));
 }
 
 }  // namespace rm::offsets

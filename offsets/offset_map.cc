@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "offsets/detail/key_codec.h"
+#include "offsets/detail/rocksdb_handles.h"
 #include "offsets/detail/rocksdb_status.h"
 
 namespace rm::offsets {
@@ -101,7 +102,7 @@ OffsetMap::OffsetMap(OffsetStore& store) : store_(store) {}
 OffsetMap::~OffsetMap() = default;
 
 Result<std::optional<Run>> OffsetMap::ReadLastRun(std::string_view prefix) const {
-  PrefixIterator it(store_.db(), store_.runs(), std::string(prefix));
+  PrefixIterator it(store_.rocks().db(), store_.rocks().runs, std::string(prefix));
   it->SeekForPrev(detail::RunKey(prefix, SourceOffset(std::numeric_limits<int64_t>::max())));
   if (!it->Valid()) {
     if (!it->status().ok()) return detail::RocksError("read last run", it->status());
@@ -229,7 +230,7 @@ Status OffsetMap::Checkpoint() {
     for (const auto& entry : entries) {
       // WriteBatch::Put into memory only fails past 4 GiB of batch.
       batch
-          .Put(store_.runs(), detail::RunKey(entry.state->prefix, entry.run.source_start),
+          .Put(store_.rocks().runs, detail::RunKey(entry.state->prefix, entry.run.source_start),
                detail::RunValue(entry.run.target_start, entry.run.count))
           .PermitUncheckedError();
     }
@@ -242,7 +243,7 @@ Status OffsetMap::Checkpoint() {
   if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    const auto s = store_.db()->Write(wo, &batch);
+    const auto s = store_.rocks().db()->Write(wo, &batch);
     if (!s.ok()) {
       // Put the entries back in front so the next checkpoint retries them; anything reported
       // meanwhile is queued after them and, for the same key, is newer and wins.
@@ -287,15 +288,15 @@ Status OffsetMap::MarkFreshStart(const PartitionKey& p, TargetOffset floor) {
   wo.sync = true;
   return detail::ToStatus(
       "record the fresh start of " + Describe(p),
-      store_.db()->Put(wo, store_.state(), detail::FreshStartKey(detail::PartitionPrefix(p)),
-                       value));
+      store_.rocks().db()->Put(wo, store_.rocks().state,
+                               detail::FreshStartKey(detail::PartitionPrefix(p)), value));
 }
 
 Result<std::optional<TargetOffset>> OffsetMap::FreshStartFloor(const PartitionKey& p) {
   if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
   std::string value;
-  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.state(),
-                            detail::FreshStartKey(detail::PartitionPrefix(p)), &value);
+  auto s = store_.rocks().db()->Get(rocksdb::ReadOptions(), store_.rocks().state,
+                                    detail::FreshStartKey(detail::PartitionPrefix(p)), &value);
   if (s.IsNotFound()) return std::optional<TargetOffset>();
   if (!s.ok()) return detail::RocksError("read fresh-start floor", s);
   detail::Reader r(value);
@@ -330,7 +331,7 @@ Result<TranslationResult> OffsetMap::Translate(const PartitionKey& p, SourceOffs
                                                  Describe(p)};
   }
   const std::string prefix = detail::PartitionPrefix(p);
-  PrefixIterator it(store_.db(), store_.runs(), prefix);
+  PrefixIterator it(store_.rocks().db(), store_.rocks().runs, prefix);
   it->SeekForPrev(detail::RunKey(prefix, position));
   if (!it->Valid()) {
     if (!it->status().ok()) return detail::RocksError("translate", it->status());
@@ -378,21 +379,21 @@ Result<PruneResult> OffsetMap::Prune(const PartitionKey& p, SourceOffset log_sta
   rocksdb::WriteBatch batch;
   PruneResult result;
   {
-    PrefixIterator it(store_.db(), store_.runs(), prefix);
+    PrefixIterator it(store_.rocks().db(), store_.rocks().runs, prefix);
     std::string pending_delete;  // held back one step: the last run is never deleted
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto run = RunAt(*it);
       if (!run.ok()) return run.error();
       if (run->source_end() > log_start) break;
       if (!pending_delete.empty()) {
-        batch.Delete(store_.runs(), pending_delete).PermitUncheckedError();
+        batch.Delete(store_.rocks().runs, pending_delete).PermitUncheckedError();
         ++result.runs_deleted;
       }
       pending_delete = it->key().ToString();
     }
     if (!it->status().ok()) return detail::RocksError("prune scan", it->status());
     if (it->Valid() && !pending_delete.empty()) {  // a later run exists: this one may go too
-      batch.Delete(store_.runs(), pending_delete).PermitUncheckedError();
+      batch.Delete(store_.rocks().runs, pending_delete).PermitUncheckedError();
       ++result.runs_deleted;
     }
   }
@@ -402,12 +403,12 @@ Result<PruneResult> OffsetMap::Prune(const PartitionKey& p, SourceOffset log_sta
   if (!*floor || **floor < log_start) {
     std::string value;
     detail::PutU64(&value, static_cast<uint64_t>(log_start.value()));
-    batch.Put(store_.state(), detail::PruneKey(prefix), value).PermitUncheckedError();
+    batch.Put(store_.rocks().state, detail::PruneKey(prefix), value).PermitUncheckedError();
   }
   if (batch.Count() == 0) return result;
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  if (auto s = store_.db()->Write(wo, &batch); !s.ok()) {
+  if (auto s = store_.rocks().db()->Write(wo, &batch); !s.ok()) {
     return detail::RocksError("prune runs of " + Describe(p), s);
   }
   std::lock_guard lock(mu_);
@@ -418,8 +419,8 @@ Result<PruneResult> OffsetMap::Prune(const PartitionKey& p, SourceOffset log_sta
 Result<std::optional<SourceOffset>> OffsetMap::PruneFloor(const PartitionKey& p) const {
   if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
   std::string value;
-  auto s = store_.db()->Get(rocksdb::ReadOptions(), store_.state(),
-                            detail::PruneKey(detail::PartitionPrefix(p)), &value);
+  auto s = store_.rocks().db()->Get(rocksdb::ReadOptions(), store_.rocks().state,
+                                    detail::PruneKey(detail::PartitionPrefix(p)), &value);
   if (s.IsNotFound()) return std::optional<SourceOffset>();
   if (!s.ok()) return detail::RocksError("read prune floor", s);
   detail::Reader r(value);
@@ -442,7 +443,7 @@ Status OffsetMap::ForEachRun(
   } else if (filter.flow) {
     prefix = detail::FlowPrefix(*filter.flow);
   }
-  PrefixIterator it(store_.db(), store_.runs(), prefix);
+  PrefixIterator it(store_.rocks().db(), store_.rocks().runs, prefix);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     PartitionKey p;
     Run run;

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "offsets/detail/key_codec.h"
+#include "offsets/detail/rocksdb_handles.h"
 #include "offsets/detail/rocksdb_status.h"
 
 namespace rm::offsets {
@@ -115,14 +116,15 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
     s = rocksdb::DB::Open(db_options, dir.string(), descriptors, &handles, &raw);
   }
   if (!s.ok()) return OpenError(dir, s);
-  store->db_.reset(raw);
-  store->default_cf_ = handles[0];
-  store->runs_ = handles[1];
-  store->checkpoints_ = handles[2];
-  store->state_ = handles[3];
+  auto& rocks = *store->rocks_;
+  rocks.owned_db.reset(raw);
+  rocks.default_cf = handles[0];
+  rocks.runs = handles[1];
+  rocks.checkpoints = handles[2];
+  rocks.state = handles[3];
 
   std::string format;
-  auto get = store->db_->Get(rocksdb::ReadOptions(), store->state_, std::string(detail::kFormatKey),
+  auto get = rocks.db()->Get(rocksdb::ReadOptions(), rocks.state, std::string(detail::kFormatKey),
                              &format);
   if (get.IsNotFound() && store->secondary_) {
     return common::Error{"offsets.format", "offsets store at " + dir.string() +
@@ -130,7 +132,7 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
   } else if (get.IsNotFound()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    auto put = store->db_->Put(wo, store->state_, std::string(detail::kFormatKey),
+    auto put = rocks.db()->Put(wo, rocks.state, std::string(detail::kFormatKey),
                                std::string(detail::kFormatVersion));
     if (!put.ok()) return detail::RocksError("write format version in " + dir.string(), put);
   } else if (!get.ok()) {
@@ -143,6 +145,8 @@ common::Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(const std::filesy
   return store;
 }
 
+OffsetStore::OffsetStore() : rocks_(std::make_unique<detail::RocksHandles>()) {}
+
 OffsetStore::~OffsetStore() {
   Close();
   if (!owned_secondary_dir_.empty()) {
@@ -152,30 +156,32 @@ OffsetStore::~OffsetStore() {
 }
 
 void OffsetStore::Close() {
-  if (!db_) return;
-  for (auto* handle : {default_cf_, runs_, checkpoints_, state_}) {
+  auto& db = rocks_->owned_db;
+  if (!db) return;
+  for (auto* handle : {rocks_->default_cf, rocks_->runs, rocks_->checkpoints, rocks_->state}) {
     if (handle == nullptr) continue;
-    auto s = db_->DestroyColumnFamilyHandle(handle);
+    auto s = db->DestroyColumnFamilyHandle(handle);
     if (!s.ok()) RM_LOG_WARN("offsets: closing column family: {}", s.ToString());
   }
-  auto s = db_->Close();
+  auto s = db->Close();
   if (!s.ok()) RM_LOG_WARN("offsets: closing store at {}: {}", dir_.string(), s.ToString());
-  db_.reset();
+  db.reset();
 }
 
 common::Status OffsetStore::CatchUp() {
   if (!secondary_) return common::Status::Ok();
   return detail::ToStatus("catch up with the primary offsets store at " + dir_.string(),
-                          db_->TryCatchUpWithPrimary());
+                          rocks_->db()->TryCatchUpWithPrimary());
 }
 
 common::Status OffsetStore::CompactAll() {
-  for (auto* cf : {runs_, checkpoints_, state_}) {
-    auto s = db_->Flush(rocksdb::FlushOptions(), cf);
+  rocksdb::DB* db = rocks_->db();
+  for (auto* cf : {rocks_->runs, rocks_->checkpoints, rocks_->state}) {
+    auto s = db->Flush(rocksdb::FlushOptions(), cf);
     if (!s.ok()) return detail::RocksError("flush", s);
     rocksdb::CompactRangeOptions cro;
     cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    s = db_->CompactRange(cro, cf, nullptr, nullptr);
+    s = db->CompactRange(cro, cf, nullptr, nullptr);
     if (!s.ok()) return detail::RocksError("compact", s);
   }
   return common::Status::Ok();
@@ -200,7 +206,8 @@ common::Result<uint64_t> OffsetStore::DiskSize() const {
 
 common::Result<uint64_t> OffsetStore::RunsLiveDataSize() const {
   uint64_t size = 0;
-  if (!db_->GetIntProperty(runs_, rocksdb::DB::Properties::kEstimateLiveDataSize, &size)) {
+  if (!rocks_->db()->GetIntProperty(rocks_->runs, rocksdb::DB::Properties::kEstimateLiveDataSize,
+                                    &size)) {
     return common::Error{"offsets.rocksdb", "property estimate-live-data-size unavailable"};
   }
   return size;

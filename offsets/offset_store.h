@@ -8,12 +8,11 @@
 
 #include "common/result.h"
 
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-}  // namespace rocksdb
-
 namespace rm::offsets {
+
+namespace detail {
+struct RocksHandles;  // offsets/detail/rocksdb_handles.h
+}  // namespace detail
 
 struct OffsetStoreOptions {
   // Create the database and its column families when the directory holds none.
@@ -74,24 +73,17 @@ class OffsetStore {
   // RocksDB's estimate of live data in the runs column family, in bytes.
   common::Result<uint64_t> RunsLiveDataSize() const;
 
-  // For the offsets module's own classes.
-  rocksdb::DB* db() const { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* runs() const { return runs_; }
-  rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
-  rocksdb::ColumnFamilyHandle* state() const { return state_; }
+  // The database, for the offsets module's own classes (defined in detail/).
+  detail::RocksHandles& rocks() const { return *rocks_; }
 
  private:
-  OffsetStore() = default;
+  OffsetStore();
   void Close();
 
   std::filesystem::path dir_;
   bool secondary_ = false;
   std::filesystem::path owned_secondary_dir_;  // removed on close when we created it
-  std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* runs_ = nullptr;
-  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
-  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  std::unique_ptr<detail::RocksHandles> rocks_;
 };
 
 }  // namespace rm::offsets

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "mirror/completion_tracker.h"
-#include "mirror/group_checkpointer.h"
-#include "mirror/offset_sync_publisher.h"
 #include "offsets/checkpoint_store.h"
+#include "offsets/kafka/group_checkpointer.h"
+#include "offsets/kafka/offset_sync_publisher.h"
 #include "offsets/mm2_format.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
@@ -33,6 +33,10 @@ namespace {
 using common::SourceOffset;
 using common::TargetOffset;
 using offsets::PartitionKey;
+using offsets::kafka::GroupCheckpointer;
+using offsets::kafka::kInternalTopicPartition;
+using offsets::kafka::OffsetSyncPublisher;
+using offsets::kafka::RecordWriter;
 using offsets::testing::NaiveMap;
 
 const std::string kFlow = "us-east->eu-west";

@@ -12,6 +12,7 @@
 #include <rocksdb/db.h>
 
 #include "offsets/detail/key_codec.h"
+#include "offsets/detail/rocksdb_handles.h"
 #include "offsets/offset_store.h"
 #include "tests/offsets/offsets_test_util.h"
 #include "tests/util/test_util.h"
@@ -451,7 +452,7 @@ TEST(OffsetStore, RefusesUnknownFormatVersion) {
     auto store = OpenStore(dir / "db");
     ASSERT_TRUE(store);
     rocksdb::WriteOptions wo;
-    ASSERT_TRUE(store->db()->Put(wo, store->state(), "format", "99").ok());
+    ASSERT_TRUE(store->rocks().db()->Put(wo, store->rocks().state, "format", "99").ok());
   }
   auto reopened = OffsetStore::Open(dir / "db");
   ASSERT_FALSE(reopened.ok());

@@ -1,4 +1,4 @@
-#include "mirror/internal_topics.h"
+#include "offsets/kafka/internal_topics.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/log.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 using namespace std::chrono_literals;
 
@@ -123,4 +123,4 @@ void CheckInternalTopicConfig(common::AdminClient& admin, const std::string& top
   }
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

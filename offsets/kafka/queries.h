@@ -21,7 +21,7 @@
 #include "offsets/offset_map.h"
 #include "replication/config.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 // Where a group continues on a flow's target, for one partition.
 struct TranslatedPosition {
@@ -79,4 +79,4 @@ void InstallOffsetsRoutes(common::HttpServer& server, const replication::MirrorC
                           const offsets::OffsetMap& map,
                           const offsets::CheckpointStore& checkpoints);
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -14,7 +14,7 @@
 #include "offsets/admin.h"
 #include "replication/topic_filter.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 // The group name a pattern of FlowConfig::groups stands for when it has no regex
 // metacharacters, after unescaping (`my\.app` -> "my.app"); nullopt for a real regex (`app-.*`).
@@ -47,4 +47,4 @@ common::Result<GroupActivity> DescribeGroupActivity(common::AdminClient& admin,
                                                     const std::string& group,
                                                     std::chrono::milliseconds timeout);
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -47,16 +47,16 @@
 
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
-#include "mirror/internal_topics.h"
-#include "mirror/offset_sync_publisher.h"
-#include "mirror/offsets_probe.h"
 #include "offsets/checkpoint_store.h"
+#include "offsets/kafka/internal_topics.h"
+#include "offsets/kafka/offset_sync_publisher.h"
+#include "offsets/kafka/probe.h"
 #include "offsets/offset_map.h"
 #include "replication/config.h"
 #include "replication/replication_policy.h"
 #include "replication/topic_filter.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 struct GroupCheckpointerStats {
   uint64_t rounds = 0;
@@ -145,4 +145,4 @@ class GroupCheckpointer {
   std::thread thread_;
 };
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -40,13 +40,13 @@
 #include <unordered_set>
 #include <vector>
 
-#include "mirror/internal_topics.h"
-#include "mirror/offsets_hooks.h"
-#include "mirror/offsets_probe.h"
+#include "offsets/flow_hooks.h"
+#include "offsets/kafka/internal_topics.h"
+#include "offsets/kafka/probe.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_sync_emitter.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 struct OffsetSyncPublisherStats {
   uint64_t syncs_published = 0;  // handed to the writer
@@ -114,4 +114,4 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
   std::map<std::pair<std::string, int32_t>, common::SourceOffset> log_starts_;
 };
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

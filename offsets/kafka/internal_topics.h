@@ -27,7 +27,7 @@
 #include "common/kafka_client.h"
 #include "common/result.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 std::string OffsetSyncsTopic(const std::string& source_alias);
 std::string CheckpointsTopic(const std::string& source_alias);
@@ -84,4 +84,4 @@ common::Status EnsureInternalTopic(common::AdminClient& admin, const std::string
 void CheckInternalTopicConfig(common::AdminClient& admin, const std::string& topic,
                               const std::string& cleanup_policy, std::chrono::milliseconds timeout);
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -1,4 +1,4 @@
-#include "mirror/group_checkpointer.h"
+#include "offsets/kafka/group_checkpointer.h"
 
 #include <fmt/format.h>
 
@@ -6,11 +6,11 @@
 #include <set>
 
 #include "common/log.h"
-#include "mirror/group_offsets.h"
 #include "offsets/admin.h"
+#include "offsets/kafka/group_offsets.h"
 #include "offsets/mm2_format.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -353,4 +353,4 @@ void GroupCheckpointer::PruneRound() {
   stats_.runs_pruned += pruned;
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -1,4 +1,4 @@
-#include "mirror/group_offsets.h"
+#include "offsets/kafka/group_offsets.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <cctype>
 #include <memory>
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 std::optional<std::string> LiteralGroupName(const std::string& pattern) {
   static constexpr std::string_view kMeta = ".[]{}()*+?^$|\\";
@@ -103,4 +103,4 @@ common::Result<GroupActivity> DescribeGroupActivity(common::AdminClient& admin,
   return common::Error{"UNKNOWN", what + ": no answer for the group"};
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

@@ -1,7 +1,7 @@
 // What a flow tells the offsets integration beyond offsets::DeliverySink.
 //
 // No "after checkpoint" hook is needed here: the offsets integration's sink
-// (mirror::OffsetSyncPublisher) wraps the OffsetMap, so the flow's own call to
+// (offsets::kafka::OffsetSyncPublisher) wraps the OffsetMap, so the flow's own call to
 // DeliverySink::Checkpoint() is where offset syncs are published, right after the map made
 // them durable.
 #pragma once
@@ -9,7 +9,7 @@
 #include "common/offset_types.h"
 #include "offsets/delivery_sink.h"
 
-namespace rm::mirror {
+namespace rm::offsets {
 
 // Optional; a flow without one behaves as before. Called on the flow's Run() thread: it must
 // return quickly (no network round trip, no fsync), it is on the data path.
@@ -23,4 +23,4 @@ class OffsetsFlowHooks {
   virtual void OnSourceLogStart(const offsets::PartitionKey& p, common::SourceOffset log_start) = 0;
 };
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets

@@ -14,7 +14,7 @@
 
 #include "common/metrics.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 class OffsetsProbe {
  public:
@@ -41,4 +41,4 @@ class OffsetsProbe {
   prometheus::Family<prometheus::Counter>& errors_family_;
 };
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

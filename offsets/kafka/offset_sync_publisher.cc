@@ -1,8 +1,8 @@
-#include "mirror/offset_sync_publisher.h"
+#include "offsets/kafka/offset_sync_publisher.h"
 
 #include "common/log.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 OffsetSyncPublisher::OffsetSyncPublisher(offsets::OffsetMap& map, std::string flow,
                                          std::string syncs_topic, RecordWriter* writer,
@@ -111,4 +111,4 @@ OffsetSyncPublisherStats OffsetSyncPublisher::stats() const {
   return {published_.load(), pending_count_.load(), dropped_.load()};
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

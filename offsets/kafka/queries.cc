@@ -1,16 +1,16 @@
-#include "mirror/offsets_queries.h"
+#include "offsets/kafka/queries.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "common/log.h"
-#include "mirror/group_offsets.h"
 #include "offsets/admin.h"
+#include "offsets/kafka/group_offsets.h"
 #include "replication/replication_policy.h"
 #include "replication/topic_filter.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 namespace {
 
@@ -222,4 +222,4 @@ void InstallOffsetsRoutes(common::HttpServer& server, const replication::MirrorC
   });
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka

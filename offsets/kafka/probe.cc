@@ -1,6 +1,6 @@
-#include "mirror/offsets_probe.h"
+#include "offsets/kafka/probe.h"
 
-namespace rm::mirror {
+namespace rm::offsets::kafka {
 
 using prometheus::BuildCounter;
 using prometheus::BuildGauge;
@@ -43,4 +43,4 @@ void OffsetsProbe::AddError(const std::string& kind) {
   errors_family_.Add({{"flow", flow_}, {"kind", kind}}).Increment();
 }
 
-}  // namespace rm::mirror
+}  // namespace rm::offsets::kafka
