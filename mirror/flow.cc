@@ -973,6 +973,13 @@ Status Flow::Run(const std::atomic<bool>& stop) {
   std::vector<TopicPartition> all;
   for (auto& [key, ps] : partitions_) all.push_back({ps->topic, ps->partition});
   if (!all.empty()) consumer_->Pause(all).PermitUnchecked();
+  if (!fatal_error_.empty()) {
+    // Nothing more will be delivered after a fatal error, and librdkafka 2.0.2 was seen to
+    // leave a record neither sent nor reported then (the drain, and the rebalance's drain
+    // after it, each waited out drain_timeout_ms). Fail what is queued or in flight now:
+    // those reports come back as purged, and the next flow resumes from the target's tail.
+    rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  }
   bool drained = WaitInflight(std::chrono::milliseconds(config_.mirror.drain_timeout_ms),
                               [this] { return inflight_records_ == 0; });
   if (!drained) {

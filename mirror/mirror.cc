@@ -67,13 +67,15 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
     // A flow that ran well for a while before failing starts again at the shortest backoff.
     if (std::chrono::steady_clock::now() - started > 5min) backoff = 1s;
     RM_LOG_ERROR("{}; restarting the flow in {} s", st.error().message, backoff.count());
+    std::unique_ptr<Flow> failed;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      refused = flows_[index] ? flows_[index]->Refused()
-                              : std::map<std::pair<std::string, int32_t>, int64_t>{};
-      flows_[index].reset();
+      failed = std::move(flows_[index]);
       flow_errors_[index] = st.error().message;
     }
+    // Destroyed outside the lock: /healthz must answer while its clients close.
+    refused = failed ? failed->Refused() : std::map<std::pair<std::string, int32_t>, int64_t>{};
+    failed.reset();
     for (auto waited = 0ms; waited < backoff && !stop.load(); waited += 100ms) {
       std::this_thread::sleep_for(100ms);
     }
