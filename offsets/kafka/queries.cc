@@ -192,20 +192,20 @@ std::string DumpTable(const nlohmann::json& dump) {
 void InstallOffsetsRoutes(common::HttpServer& server, const replication::MirrorConfig& config,
                           const offsets::OffsetMap& map,
                           const offsets::CheckpointStore& checkpoints) {
-  server.Route("GET", "/offsets/translate", [&](const common::HttpRequest& req) {
+  server.RouteExpensive("GET", "/offsets/translate", [&](const common::HttpRequest& req) {
     TranslateQuery q;
     q.group = Param(req, "group").value_or("");
     if (q.group.empty()) throw common::HttpError(400, "the group parameter is required");
     q.topic = Param(req, "topic");
     auto stored = Param(req, "stored");
     q.stored_only = stored && (*stored == "1" || *stored == "true");
-    // Handlers run one at a time on the server's thread: keep a dead source from holding it.
+    // Runs on the admin server's small worker pool: keep a dead source from holding a worker.
     q.timeout = std::chrono::milliseconds(3000);
     auto rows = TranslateGroupPositions(config, map, checkpoints, q);
     if (!rows.ok()) throw common::HttpError(500, rows.error().message);
     return common::HttpResponse{200, "application/json", Dump(ToJson(*rows))};
   });
-  server.Route("GET", "/offsets/dump", [&](const common::HttpRequest& req) {
+  server.RouteExpensive("GET", "/offsets/dump", [&](const common::HttpRequest& req) {
     DumpQuery q;
     q.flow = Param(req, "flow");
     q.topic = Param(req, "topic");
