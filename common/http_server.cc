@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -32,6 +33,30 @@ constexpr auto kLingerTimeout = std::chrono::seconds(1);
 
 // Bytes asked for when waiting for the first byte of a request.
 constexpr size_t kFirstReadBytes = 4096;
+
+// Why a request or connection was refused or cut off.
+enum class Refusal { kMalformed, kTooLarge, kReadTimeout, kConnections, kInFlight, kRate };
+
+// The server's metrics: rm_http_refused_total{reason}. Servers of one process share the family
+// (the registry merges registrations of the same name and labels).
+class HttpProbe {
+ public:
+  explicit HttpProbe(prometheus::Registry& registry)
+      : family_(prometheus::BuildCounter()
+                    .Name("rm_http_refused_total")
+                    .Help("HTTP requests and connections refused or cut off, by reason")
+                    .Register(registry)) {
+    const char* names[] = {"malformed",   "too_large",           "read_timeout",
+                           "connections", "expensive_in_flight", "expensive_rate"};
+    for (size_t i = 0; i < std::size(names); ++i)
+      counters_[i] = &family_.Add({{"reason", names[i]}});
+  }
+  void Refused(Refusal why) { counters_[static_cast<size_t>(why)]->Increment(); }
+
+ private:
+  prometheus::Family<prometheus::Counter>& family_;
+  std::array<prometheus::Counter*, 6> counters_{};
+};
 
 // Admits expensive requests at `rate` per second with bursts of up to `burst`.
 class TokenBucket {
@@ -83,6 +108,7 @@ void Validate(const HttpServerOptions& o) {
 struct HttpServer::Impl {
   HttpServerOptions options;
   detail::Router router;
+  HttpProbe probe{*MetricsRegistry()};
   // IO thread only. Declared before `io`: sessions destroyed with io's pending handlers
   // update them.
   size_t connections = 0;  // sessions being served
@@ -139,11 +165,13 @@ struct HttpServer::Impl {
     void OnRead(beast::error_code ec) {
       if (ec) {
         if (ec == beast::error::timeout) {
+          impl->probe.Refused(Refusal::kReadTimeout);
           RM_LOG_DEBUG("HTTP server {}: closed a connection that sent no whole request in {} ms",
                        impl->address(), impl->options.read_timeout.count());
         }
         auto answer = detail::AnswerForReadError(ec, impl->options);
         if (!answer) return;
+        impl->probe.Refused(answer->status == 400 ? Refusal::kMalformed : Refusal::kTooLarge);
         RM_LOG_DEBUG("HTTP server {}: refused a request: {}", impl->address(), answer->body);
         // The parser's state is unknown after an error: answer, then close.
         return Write(std::move(*answer), 11, /*keep_alive=*/false);
@@ -153,7 +181,13 @@ struct HttpServer::Impl {
       const unsigned version = message.version();
       const bool keep_alive = message.keep_alive();
       auto routed = detail::RouteRequest(impl->router, message, impl->options);
-      if (routed.route == nullptr) return Write(std::move(routed.refusal), version, keep_alive);
+      if (routed.route == nullptr) {
+        if (routed.refusal.status == 400 || routed.refusal.status == 414) {
+          impl->probe.Refused(routed.refusal.status == 400 ? Refusal::kMalformed
+                                                           : Refusal::kTooLarge);
+        }
+        return Write(std::move(routed.refusal), version, keep_alive);
+      }
       if (!routed.route->expensive) {
         return Write(detail::Invoke(routed.route->handler, routed.request), version, keep_alive);
       }
@@ -208,6 +242,7 @@ struct HttpServer::Impl {
   void RunExpensive(std::shared_ptr<Session> session, const detail::Route* route,
                     HttpRequest request, unsigned version, bool keep_alive) {
     if (expensive_in_flight >= options.max_expensive_in_flight) {
+      probe.Refused(Refusal::kInFlight);
       auto out = detail::ErrorResponse(
           429, fmt::format("too many expensive requests in flight ({} at most); retry later",
                            options.max_expensive_in_flight));
@@ -215,6 +250,7 @@ struct HttpServer::Impl {
       return session->Write(std::move(out), version, keep_alive);
     }
     if (!expensive_rate->TryTake(Clock::now())) {
+      probe.Refused(Refusal::kRate);
       auto out = detail::ErrorResponse(
           429, fmt::format("expensive requests over their rate limit ({} per second, bursts "
                            "of {}); retry later",
@@ -241,6 +277,7 @@ struct HttpServer::Impl {
       return std::make_shared<Session>(this, std::move(socket), true)->WaitForRequest();
     }
     // Refusals are bounded too: past as many again, close without a word.
+    probe.Refused(Refusal::kConnections);
     if (refusing >= options.max_connections) return;
     RM_LOG_DEBUG("HTTP server {}: {} connections open, the limit: refusing one", address(),
                  connections);

@@ -17,7 +17,9 @@
 // problem; too large a header 431, body 413, target 414. A handler that throws yields 500 with
 // the exception's message (HttpError gives other codes) and the server keeps serving. Slow
 // clients are cut off by the read, idle and write timeouts; connections beyond
-// max_connections get 503 and are closed. No exception leaves the IO thread.
+// max_connections get 503 and are closed. No exception leaves the IO thread. Refusals are
+// counted in rm_http_refused_total{reason} (malformed, too_large, read_timeout, connections,
+// expensive_in_flight, expensive_rate).
 #pragma once
 
 #include <chrono>

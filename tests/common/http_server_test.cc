@@ -128,10 +128,24 @@ void ExpectHealthy(HttpServer& s) {
   EXPECT_EQ(a.status, 200) << a.error << a.body;
 }
 
+// The value of rm_http_refused_total{reason=...} in the process registry (0 if absent).
+double Refused(const std::string& reason) {
+  for (const auto& family : MetricsRegistry()->Collect()) {
+    if (family.name != "rm_http_refused_total") continue;
+    for (const auto& m : family.metric) {
+      for (const auto& l : m.label) {
+        if (l.name == "reason" && l.value == reason) return m.counter.value;
+      }
+    }
+  }
+  return 0;
+}
+
 TEST(HttpServerRobustness, BadPercentEncodingIs400AndTheServerStillAnswers) {
   // Given a server (before the fix, "%zz" threw out of std::stoi and aborted the process)
   auto s = Serve();
   s->Start();
+  const double malformed_before = Refused("malformed");
   for (const std::string target :
        {"/healthz?%zz", "/healthz?a=%", "/healthz?a=%4", "/heal%zzthz"}) {
     // When a query or path holds a malformed percent-encoding
@@ -140,7 +154,8 @@ TEST(HttpServerRobustness, BadPercentEncodingIs400AndTheServerStillAnswers) {
     EXPECT_EQ(a.status, 400) << target << ": " << a.error << a.body;
     EXPECT_NE(ErrorText(a).find("bad percent-encoding"), std::string::npos) << a.body;
   }
-  // And the server goes on serving
+  // And each refusal is counted, and the server goes on serving
+  EXPECT_EQ(Refused("malformed") - malformed_before, 4);
   ExpectHealthy(*s);
 }
 
@@ -390,6 +405,7 @@ TEST(HttpServerRobustness, ExpensiveRequestsOverTheRateAre429) {
   EXPECT_NE(ErrorText(a).find("rate limit"), std::string::npos) << a.body;
   EXPECT_EQ(a.headers["Retry-After"], "1000");
   EXPECT_EQ(calls.load(), 2);
+  EXPECT_GE(Refused("expensive_rate"), 1);
   // And cheap routes are not rate-limited
   for (int i = 0; i < 5; ++i) ExpectHealthy(*s);
 }
