@@ -94,8 +94,10 @@ std::optional<CommitLogPosition> CassandraCapture::checkpointed() const {
   return checkpointed_;
 }
 
-common::Result<std::map<int64_t, CassandraCapture::SegmentFiles>> CassandraCapture::ListSegments() {
-  std::map<int64_t, SegmentFiles> out;
+common::Result<std::map<std::string, CassandraCapture::SegmentFiles>>
+CassandraCapture::ListSegments() {
+  std::map<std::string, SegmentFiles> out;
+  std::vector<fs::path> idx_files;
   std::error_code ec;
   fs::directory_iterator it(config_.cdc_raw_dir, ec);
   if (ec) {
@@ -111,22 +113,37 @@ common::Result<std::map<int64_t, CassandraCapture::SegmentFiles>> CassandraCaptu
     const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (name.size() > 8 && name.compare(name.size() - 8, 8, "_cdc.idx") == 0) {
-      // An idx whose segment is gone: left by a crash between the two deletions.
-      auto id = SegmentIdFromFileName(name);
-      std::error_code ignored;
-      const fs::path log = e.path().parent_path() / (name.substr(0, name.size() - 8) + ".log");
-      if (id && *id < next_segment_ && !fs::exists(log, ignored)) fs::remove(e.path(), ignored);
+      idx_files.push_back(e.path());
       continue;
     }
     if (name.size() < 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
     auto id = SegmentIdFromFileName(name);
     const int version = VersionFromFileName(name);
     if (!id || version == 0) continue;
-    SegmentFiles f{*id, version, e.path(), {}};
+    auto identity = IdentifySegment(e.path());
+    if (!identity.ok()) continue;  // vanished since it was listed
+    SegmentFiles f{*id, version, std::move(identity).value(), e.path(), {}};
     if (version >= kCommitLogVersion40) {
       f.idx = config_.cdc_raw_dir / fmt::format("CommitLog-{}-{}_cdc.idx", version, *id);
     }
-    out[*id] = std::move(f);
+    out[name] = std::move(f);
+  }
+  for (const fs::path& idx : idx_files) {
+    const std::string name = idx.filename().string();
+    const std::string log = name.substr(0, name.size() - 8) + ".log";
+    if (out.count(log)) continue;
+    // An idx whose segment is gone: left by a crash between the two deletions of a delivered
+    // segment, or rewritten with COMPLETED by Cassandra after the capture delivered and
+    // deleted the segment (it finishes segments before COMPLETED, see NewerSegmentSynced).
+    // Cassandra links the log into cdc_raw when it creates the segment, before any idx, so a
+    // COMPLETED idx without its log has nothing left to read.
+    bool remove = delivered_.count(log) > 0;
+    if (!remove) {
+      auto parsed = ReadCdcIndexFile(idx);
+      remove = parsed.ok() && parsed->completed;
+    }
+    std::error_code ignored;
+    if (remove) fs::remove(idx, ignored);
   }
   return out;
 }
@@ -178,11 +195,32 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
 void CassandraCapture::FinishCurrent(bool bad) {
   const SegmentFiles files = current_->files;
   current_.reset();
-  next_segment_ = files.id + 1;
   tracker_->AddSegmentDone(files.id);
-  awaiting_[files.id] = {files, bad};
+  awaiting_[files.id] = Delivered{files, bad};
   RM_LOG_INFO("cassandra capture: {} read to its end{}", files.log.filename().string(),
               bad ? " (unreadable: will be moved to bad-segments)" : "");
+}
+
+bool CassandraCapture::Started(const SegmentFiles& files) const {
+  if (current_ && current_->files.identity == files.identity) return true;
+  if (auto it = awaiting_.find(files.id);
+      it != awaiting_.end() && it->second.files.identity == files.identity) {
+    return true;
+  }
+  auto it = delivered_.find(files.identity.file);
+  return it != delivered_.end() && it->second.files.identity == files.identity;
+}
+
+std::optional<SegmentIdentity> CassandraCapture::IdentityOf(int64_t segment_id) const {
+  if (current_ && current_->files.id == segment_id) return current_->files.identity;
+  if (auto it = awaiting_.find(segment_id); it != awaiting_.end()) {
+    return it->second.files.identity;
+  }
+  for (const auto& [name, d] : delivered_) {
+    if (d.files.id == segment_id) return d.files.identity;
+  }
+  if (saved_ && saved_->position.segment_id == segment_id) return saved_->segment;
+  return std::nullopt;
 }
 
 bool CassandraCapture::NewerSegmentSynced(int64_t id) const {
@@ -192,7 +230,11 @@ bool CassandraCapture::NewerSegmentSynced(int64_t id) const {
     const std::string name = it->path().filename().string();
     if (name.size() <= 8 || name.compare(name.size() - 8, 8, "_cdc.idx") != 0) continue;
     auto other = SegmentIdFromFileName(name);
-    if (other && *other > id) return true;
+    if (!other || *other <= id) continue;
+    const std::string log = name.substr(0, name.size() - 8) + ".log";
+    if (awaiting_.count(*other) || delivered_.count(log)) continue;
+    auto idx = ReadCdcIndexFile(it->path());
+    if (idx.ok() && !idx->completed) return true;
   }
   return false;
 }
@@ -216,7 +258,18 @@ bool CassandraCapture::ReadCurrent() {
     completed = idx->completed || superseded;
   }
   if (!cur.reader) {
-    const uint32_t resume = resume_ && resume_->segment_id == cur.files.id ? resume_->offset : 0;
+    uint32_t resume = 0;
+    if (resume_ && resume_->position.segment_id == cur.files.id &&
+        (legacy_resume_ || resume_->segment == cur.files.identity)) {
+      resume = resume_->position.offset;
+      if (legacy_resume_) {
+        // From now on the position names this file, in the current state format.
+        resume_->segment = cur.files.identity;
+        if (saved_ && saved_->position == resume_->position) saved_->segment = resume_->segment;
+        legacy_resume_ = false;
+        state_dirty_ = true;
+      }
+    }
     auto reader = SegmentReader::Open(cur.files.log, reader_options_, resume);
     if (!reader.ok()) {
       if (!completed) {
@@ -278,27 +331,52 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
       return false;
     }
     SetHealth("cdc_raw", "");
-    size_t pending = awaiting_.size() + done_.size();
-    for (auto& [id, files] : segments.value()) {
-      if (awaiting_.count(id) || done_.count(id)) continue;
-      if (id < next_segment_) {
-        // Delivered before the checkpoint (a crash came between checkpoint and cleanup).
-        if (resume_ && id < resume_->segment_id) CleanUp(files, false);
+    // Delivered records whose file is gone (cleaned up just before a crash, or removed by
+    // someone else) or is now another file of the same name: the old file needs nothing more.
+    for (auto it = delivered_.begin(); it != delivered_.end();) {
+      auto listed = segments->find(it->first);
+      if (listed == segments->end() || listed->second.identity != it->second.files.identity) {
+        it = delivered_.erase(it);
+        state_dirty_ = true;
+      } else {
+        ++it;
+      }
+    }
+    // Unread segments by first sight, then id (see the class comment on order).
+    std::map<int64_t, const SegmentFiles*> fresh;
+    std::map<SegmentIdentity, uint64_t> seen;
+    const SegmentFiles* next = nullptr;
+    uint64_t next_seen = 0;
+    for (const auto& [name, files] : segments.value()) {
+      if (Started(files)) continue;
+      auto it = seen_.find(files.identity);
+      if (it == seen_.end()) {
+        fresh[files.id] = &files;
         continue;
       }
-      ++pending;
-      if (!current_) current_ = Current{files, nullptr, false};
+      seen[files.identity] = it->second;
+      if (!next || it->second < next_seen) {
+        next = &files;
+        next_seen = it->second;
+      }
     }
-    probe_->SetSegmentsPending(pending);
-    if (!current_) return false;
+    for (const auto& [id, files] : fresh) seen[files->identity] = next_seen_++;
+    if (!next && !fresh.empty()) next = fresh.begin()->second;
+    seen_ = std::move(seen);  // forgets segments gone or started
+    probe_->SetSegmentsPending(awaiting_.size() + delivered_.size() + seen_.size());
+    if (!next) return false;
+    current_ = Current{*next, nullptr, false};
   }
   if (stop.load()) return false;
   return ReadCurrent();
 }
 
-void CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
+bool CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
   std::error_code ec;
-  std::vector<fs::path> paths = {files.log};
+  std::vector<fs::path> paths;
+  // Only while it is still the file that was delivered: a new segment may have taken its name.
+  auto identity = IdentifySegment(files.log);
+  if (identity.ok() && identity.value() == files.identity) paths.push_back(files.log);
   if (!files.idx.empty() && fs::exists(files.idx, ec)) paths.push_back(files.idx);
   const bool move = bad || config_.processed == ProcessedAction::kMove;
   const fs::path dest = bad ? config_.state_dir / "bad-segments" : config_.move_to;
@@ -318,38 +396,68 @@ void CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
       RM_LOG_ERROR("cassandra capture: cannot {} {}: {}", move ? "move" : "delete", p.string(),
                    ec.message());
       probe_->AddError("cleanup");
-      return;
+      return false;
     }
   }
   probe_->AddSegmentDone();
   RM_LOG_INFO("cassandra capture: {} delivered, {}", files.log.filename().string(),
               move ? "moved to " + dest.string() : std::string("deleted"));
+  return true;
+}
+
+bool CassandraCapture::SaveState() {
+  CaptureState state;
+  state.resume = saved_;
+  for (const auto& [name, d] : delivered_) state.delivered.push_back({d.files.identity, d.bad});
+  Status s = store_->Save(state);
+  if (!s.ok()) {
+    ReportProblem("state", s.error().message);
+    return false;
+  }
+  SetHealth("state", "");
+  state_dirty_ = false;
+  return true;
 }
 
 void CassandraCapture::Checkpoint() {
   for (int64_t id : tracker_->TakeDoneSegments()) {
     auto it = awaiting_.find(id);
     if (it == awaiting_.end()) continue;
-    done_[id] = it->second;
+    delivered_[it->second.files.identity.file] = it->second;
     awaiting_.erase(it);
+    state_dirty_ = true;
   }
   auto safe = tracker_->SafePosition();
-  if (safe && safe != saved_) {
-    Status s = store_->Save(*safe);
-    if (!s.ok()) {
-      ReportProblem("state", s.error().message);
-      return;  // nothing is cleaned up before the position is durable
+  if (safe && (!saved_ || saved_->position != *safe)) {
+    auto identity = IdentityOf(safe->segment_id);
+    if (identity) {
+      saved_ = CaptureState::Resume{*identity, *safe};
+      state_dirty_ = true;
+    } else {
+      // Not expected: a boundary's segment stays known until it is cleaned up, which needs a
+      // saved state first. The position is not saved rather than saved under a wrong name.
+      RM_LOG_ERROR("cassandra capture: position {} names no known segment", safe->ToString());
     }
-    SetHealth("state", "");
-    saved_ = safe;
-    probe_->SetPosition(safe->segment_id, safe->offset);
+  }
+  // Nothing is cleaned up before the position and the delivered set are durable.
+  if (state_dirty_ && !SaveState()) return;
+  if (saved_) {
+    probe_->SetPosition(saved_->position.segment_id, saved_->position.offset);
     std::lock_guard lock(health_mu_);
-    checkpointed_ = safe;
+    checkpointed_ = saved_->position;
   }
-  for (auto it = done_.begin(); it != done_.end();) {
-    CleanUp(it->second.first, it->second.second);
-    it = done_.erase(it);
+  bool cleaned = false;
+  for (auto it = delivered_.begin(); it != delivered_.end();) {
+    if (CleanUp(it->second.files, it->second.bad)) {
+      it = delivered_.erase(it);
+      cleaned = true;
+    } else {
+      ++it;  // retried at the next checkpoint
+    }
   }
+  // Best effort: a record left behind by a crash here names a file that is gone, and is
+  // dropped at the next start.
+  if (cleaned) SaveState();
 }
 
 Status CassandraCapture::Run(const std::atomic<bool>& stop) {
@@ -367,16 +475,35 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   store_ = std::move(store).value();
   auto loaded = store_->Load();
   if (!loaded.ok()) return loaded.error();
-  resume_ = loaded.value();
+  resume_ = loaded->resume;
+  legacy_resume_ = loaded->legacy;
   saved_ = resume_;
-  if (resume_) {
-    next_segment_ = resume_->segment_id;
-    probe_->SetPosition(resume_->segment_id, resume_->offset);
-    std::lock_guard lock(health_mu_);
-    checkpointed_ = resume_;
+  for (const CaptureState::Delivered& d : loaded->delivered) {
+    SegmentFiles files;
+    files.identity = d.segment;
+    files.log = config_.cdc_raw_dir / d.segment.file;
+    files.id = SegmentIdFromFileName(d.segment.file).value_or(0);
+    files.version = VersionFromFileName(d.segment.file);
+    if (files.version >= kCommitLogVersion40) {
+      files.idx =
+          config_.cdc_raw_dir / (d.segment.file.substr(0, d.segment.file.size() - 4) + "_cdc.idx");
+    }
+    delivered_[d.segment.file] = Delivered{std::move(files), d.bad};
   }
-  RM_LOG_INFO("cassandra capture: following {} from {}", config_.cdc_raw_dir.string(),
-              resume_ ? "position " + resume_->ToString() : std::string("the oldest segment"));
+  if (legacy_resume_) {
+    RM_LOG_WARN(
+        "cassandra capture: state in {} has the old format (position {} only): resuming that "
+        "segment; every other segment still in cdc_raw is read again, as it may be unread",
+        config_.state_dir.string(), resume_->position.ToString());
+  }
+  if (resume_) {
+    probe_->SetPosition(resume_->position.segment_id, resume_->position.offset);
+    std::lock_guard lock(health_mu_);
+    checkpointed_ = resume_->position;
+  }
+  RM_LOG_INFO(
+      "cassandra capture: following {} from {}", config_.cdc_raw_dir.string(),
+      resume_ ? "position " + resume_->position.ToString() : std::string("the oldest segment"));
   auto last_checkpoint = std::chrono::steady_clock::now();
   Status result = Status::Ok();
   while (!stop.load()) {
@@ -409,7 +536,8 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   }
   Checkpoint();
   probe_->SetInflight(tracker_->InFlight());
-  RM_LOG_INFO("cassandra capture: stopped at {}", saved_ ? saved_->ToString() : "(no position)");
+  RM_LOG_INFO("cassandra capture: stopped at {}",
+              saved_ ? saved_->position.ToString() : "(no position)");
   return result;
 }
 

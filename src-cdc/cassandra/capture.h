@@ -17,10 +17,21 @@
 // it cannot go on (state dir unusable, cdc_raw missing at start, the sink failed an event): the
 // caller restarts it, and a restart resumes from the checkpoint.
 //
-// What it persists: in the state dir, the position (segment id, end offset of the last mutation
-// whose events, and all before them, were acknowledged), saved with a synced write about every
-// checkpoint_interval and before a segment is deleted or moved. Segments with a smaller id are
-// complete; a restart deletes any left behind and reopens the checkpointed segment at its offset.
+// What it persists (PositionStore): the position (segment, end offset of the last mutation
+// whose events, and all before them, were acknowledged), and the segments delivered but not yet
+// deleted or moved, each named by SegmentIdentity (file name, device, inode). Saved with a
+// synced write about every checkpoint_interval, and always before a segment is deleted or
+// moved. Segment ids come from Cassandra's clock, which can step back: a segment is never
+// judged delivered by its id. Any segment in cdc_raw that the state does not name is read in
+// full, whatever its id; a restart reopens the checkpointed segment at its offset and cleans
+// up the delivered ones. A state saved by an older version ("<id>:<offset>") resumes that
+// segment and reads every other segment still in cdc_raw again (at least once).
+//
+// Order: segments in the order the capture first saw them, and by id among those seen at once
+// (at start). A segment that appears after a clock step back is thus read after the ones
+// already waiting; only a backlog that was in cdc_raw before a restart of the capture and
+// spans a step back is read in id order, i.e. newer writes first (each event carries
+// source.segment_id and source.pos).
 //
 // Delivery: at least once. Nothing before the checkpoint is lost (kill -9 included); events of
 // mutations after it are produced again after a crash. Within one table key, order follows the
@@ -77,6 +88,7 @@ class CassandraCapture {
   struct SegmentFiles {
     int64_t id = 0;
     int version = 0;
+    SegmentIdentity identity;
     std::filesystem::path log;
     std::filesystem::path idx;  // format 7 only
   };
@@ -85,23 +97,41 @@ class CassandraCapture {
     std::unique_ptr<SegmentReader> reader;
     bool open_error_reported = false;
   };
+  // A segment whose events were all acknowledged, to be deleted or moved.
+  struct Delivered {
+    SegmentFiles files;
+    bool bad = false;
+  };
 
-  common::Result<std::map<int64_t, SegmentFiles>> ListSegments();
+  // The segments (.log) in cdc_raw by file name; removes the idx files of delivered segments
+  // whose log is gone.
+  common::Result<std::map<std::string, SegmentFiles>> ListSegments();
   // Reads what is readable; true when it made progress (worth calling again at once).
   bool Step(const std::atomic<bool>& stop);
   bool ReadCurrent();
-  // True when a segment newer than `id` has a _cdc.idx in cdc_raw. Cassandra 4 writes COMPLETED
-  // only when it discards a segment (after the memtables holding its data were flushed), which
-  // can be minutes after it moved on to the next one. It fills segments one after the other
-  // and its sync pass writes the idx files in segment order, so once a newer segment's idx
-  // exists, the older segment's idx offset is final: the capture finishes it then rather than
-  // waiting for COMPLETED.
+  // True when `files` is being read, waits for acks or is delivered in this run.
+  bool Started(const SegmentFiles& files) const;
+  // True when cdc_raw has the _cdc.idx of a segment with an id above `id` that is not started,
+  // not COMPLETED, and readable. Cassandra 4 writes COMPLETED only when it discards a segment
+  // (after the memtables holding its data were flushed), which can be minutes after it moved
+  // on to the next one. Within one run it numbers segments upwards, fills them one after the
+  // other and its sync pass writes the idx files in segment order, so once a newer segment's
+  // idx exists, the older segment's idx offset is final: the capture finishes it then rather
+  // than waiting for COMPLETED. Segments of an earlier Cassandra run (a clock step back gives
+  // the new run lower ids) are all COMPLETED, since their ids can only be reused when
+  // Cassandra's commitlog dir was empty, i.e. every segment was discarded; they and the
+  // segments already started never count, so a live segment is not finished early.
   bool NewerSegmentSynced(int64_t id) const;
   ReadControl HandleMutation(Mutation&& m);
   void FinishCurrent(bool bad);
-  // Saves the safe position and cleans up fully acknowledged segments.
+  // The identity of a segment started in this run (current, awaiting acks or delivered).
+  std::optional<SegmentIdentity> IdentityOf(int64_t segment_id) const;
+  // Durably saves the position and the delivered set; false (reported) when it could not.
+  bool SaveState();
+  // Saves the safe position and the delivered segments, then cleans those up.
   void Checkpoint();
-  void CleanUp(const SegmentFiles& files, bool bad);
+  // True when the files are gone (deleted or moved).
+  bool CleanUp(const SegmentFiles& files, bool bad);
   // Records (or clears, with an empty `problem`) one kind of trouble for Health().
   void SetHealth(const std::string& key, const std::string& problem);
   // A retried failure: logged and counted when it starts or changes, shown in Health() until
@@ -119,13 +149,19 @@ class CassandraCapture {
 
   std::unique_ptr<PositionStore> store_;
   const std::shared_ptr<AckTracker> tracker_;  // thread-safe; Health() reads it
-  std::optional<CommitLogPosition> resume_;    // where the first reopened segment starts
+  // Where the checkpointed segment resumes (the loaded state's position).
+  std::optional<CaptureState::Resume> resume_;
+  bool legacy_resume_ = false;  // resume_ names its segment by id only (old state format)
   std::optional<Current> current_;
-  int64_t next_segment_ = 0;                                   // lowest id not started yet
-  std::map<int64_t, std::pair<SegmentFiles, bool>> awaiting_;  // read fully, acks pending; bad?
-  std::map<int64_t, std::pair<SegmentFiles, bool>> done_;      // acked, cleanup pending
+  std::map<int64_t, Delivered> awaiting_;  // read fully, acks pending; by segment id
+  // Acknowledged, not yet cleaned up (persisted); by file name.
+  std::map<std::string, Delivered> delivered_;
+  // When each segment in cdc_raw was first seen: the read order (see the class comment).
+  std::map<SegmentIdentity, uint64_t> seen_;
+  uint64_t next_seen_ = 0;
   std::optional<common::Error> sink_error_;
-  std::optional<CommitLogPosition> saved_;
+  std::optional<CaptureState::Resume> saved_;  // the position last saved
+  bool state_dirty_ = false;                   // delivered_ changed since the last save
 
   mutable std::mutex health_mu_;
   std::map<std::string, std::string> problems_;

@@ -3,16 +3,56 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace rm::cdc::cassandra {
 namespace {
 
-constexpr const char* kPositionKey = "cassandra.position";
+constexpr const char* kStateKey = "cassandra.position";
+constexpr int kFormat = 2;
+
+nlohmann::json ToJson(const SegmentIdentity& s) {
+  return {{"file", s.file}, {"dev", s.device}, {"ino", s.inode}};
+}
+
+SegmentIdentity IdentityFromJson(const nlohmann::json& j) {
+  return SegmentIdentity{j.at("file").get<std::string>(), j.at("dev").get<uint64_t>(),
+                         j.at("ino").get<uint64_t>()};
+}
+
+// The format before 2: "<segment id>:<offset>".
+std::optional<CaptureState> ParseLegacy(const std::string& value) {
+  CommitLogPosition p;
+  const auto colon = value.find(':');
+  const char* end = value.data() + value.size();
+  if (colon == std::string::npos ||
+      std::from_chars(value.data(), value.data() + colon, p.segment_id).ec != std::errc() ||
+      std::from_chars(value.data() + colon + 1, end, p.offset).ptr != end) {
+    return std::nullopt;
+  }
+  CaptureState state;
+  state.resume = CaptureState::Resume{SegmentIdentity{}, p};
+  state.legacy = true;
+  return state;
+}
 
 }  // namespace
+
+common::Result<SegmentIdentity> IdentifySegment(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return common::Error{"cassandra.io",
+                         fmt::format("{}: cannot stat: {}", path.string(), std::strerror(errno))};
+  }
+  return SegmentIdentity{path.filename().string(), static_cast<uint64_t>(st.st_dev),
+                         static_cast<uint64_t>(st.st_ino)};
+}
 
 PositionStore::PositionStore(std::filesystem::path dir, std::unique_ptr<rocksdb::DB> db)
     : dir_(std::move(dir)), db_(std::move(db)) {}
@@ -44,36 +84,66 @@ common::Result<std::unique_ptr<PositionStore>> PositionStore::Open(
   return std::unique_ptr<PositionStore>(new PositionStore(dir, std::unique_ptr<rocksdb::DB>(raw)));
 }
 
-common::Result<std::optional<CommitLogPosition>> PositionStore::Load() const {
+common::Result<CaptureState> PositionStore::Load() const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kPositionKey, &value);
-  if (s.IsNotFound()) return std::optional<CommitLogPosition>();
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kStateKey, &value);
+  if (s.IsNotFound()) return CaptureState{};
+  if (!s.ok()) {
+    return common::Error{"cassandra.state", fmt::format("state dir {}: cannot read the state: {}",
+                                                        dir_.string(), s.ToString())};
+  }
+  const auto unreadable = [&](const std::string& why) {
+    return common::Error{"cassandra.state", fmt::format("state dir {}: unreadable state '{}': {}",
+                                                        dir_.string(), value, why)};
+  };
+  if (value.empty() || value.front() != '{') {
+    if (auto legacy = ParseLegacy(value)) return *legacy;
+    return unreadable("neither JSON nor <segment id>:<offset>");
+  }
+  try {
+    const auto j = nlohmann::json::parse(value);
+    if (j.at("format").get<int>() != kFormat) {
+      return unreadable(
+          fmt::format("format {} (this version reads {})", j.at("format").dump(), kFormat));
+    }
+    CaptureState state;
+    if (const auto& r = j.at("resume"); !r.is_null()) {
+      state.resume = CaptureState::Resume{
+          IdentityFromJson(r),
+          CommitLogPosition{r.at("segment_id").get<int64_t>(), r.at("offset").get<uint32_t>()}};
+    }
+    for (const auto& d : j.at("delivered")) {
+      state.delivered.push_back({IdentityFromJson(d), d.at("bad").get<bool>()});
+    }
+    return state;
+  } catch (const nlohmann::json::exception& e) {
+    return unreadable(e.what());
+  }
+}
+
+common::Status PositionStore::Save(const CaptureState& state) {
+  nlohmann::json j = {{"format", kFormat}, {"resume", nullptr}};
+  if (state.resume) {
+    j["resume"] = ToJson(state.resume->segment);
+    j["resume"]["segment_id"] = state.resume->position.segment_id;
+    j["resume"]["offset"] = state.resume->position.offset;
+  }
+  j["delivered"] = nlohmann::json::array();
+  for (const auto& d : state.delivered) {
+    nlohmann::json e = ToJson(d.segment);
+    e["bad"] = d.bad;
+    j["delivered"].push_back(std::move(e));
+  }
+  rocksdb::WriteOptions w;
+  w.sync = true;
+  rocksdb::Status s = db_->Put(w, kStateKey, j.dump());
   if (!s.ok()) {
     return common::Error{
         "cassandra.state",
-        fmt::format("state dir {}: cannot read the position: {}", dir_.string(), s.ToString())};
-  }
-  // "<segment id>:<offset>"
-  CommitLogPosition p;
-  const auto colon = value.find(':');
-  const char* end = value.data() + value.size();
-  if (colon == std::string::npos ||
-      std::from_chars(value.data(), value.data() + colon, p.segment_id).ec != std::errc() ||
-      std::from_chars(value.data() + colon + 1, end, p.offset).ec != std::errc()) {
-    return common::Error{"cassandra.state", fmt::format("state dir {}: unreadable position '{}'",
-                                                        dir_.string(), value)};
-  }
-  return std::optional<CommitLogPosition>(p);
-}
-
-common::Status PositionStore::Save(CommitLogPosition position) {
-  rocksdb::WriteOptions w;
-  w.sync = true;
-  rocksdb::Status s = db_->Put(w, kPositionKey, position.ToString());
-  if (!s.ok()) {
-    return common::Error{"cassandra.state",
-                         fmt::format("state dir {}: cannot save position {}: {}", dir_.string(),
-                                     position.ToString(), s.ToString())};
+        fmt::format("state dir {}: cannot save the state (resume {}, {} delivered): {}",
+                    dir_.string(),
+                    state.resume ? state.resume->position.ToString() : std::string("none"),
+                    state.delivered.size(), s.ToString())};
   }
   return common::Status::Ok();
 }

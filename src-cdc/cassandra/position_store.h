@@ -1,9 +1,22 @@
-// PositionStore: the capture's resume point, (segment id, offset), in a small RocksDB database.
+// PositionStore: the capture's durable state in a small RocksDB database: where to resume, and
+// which segments were delivered but not yet deleted or moved.
 //
-// What is persisted: one key, the position up to which every event was acknowledged by the
-// sink (the end_offset of the last acknowledged mutation). Segments with a smaller id are fully
-// delivered. Save() writes with sync=true, so a saved position survives kill -9 and power loss;
-// the capture calls it only at checkpoints (about once a second and before deleting a segment).
+// Why segments are identified by file, not by id order: Cassandra takes segment ids from its
+// clock (max(now in ms, highest id in its commitlog dir + 1) at start), so a node whose clock
+// stepped back while its commitlog dir was empty writes segments with ids below ones already
+// delivered. "id below the checkpoint" therefore does not mean "delivered": the state names
+// every segment it speaks of by SegmentIdentity, and a segment the state does not name is
+// unread, whatever its id.
+//
+// What is persisted, as one JSON value under one key (so each Save is atomic), written with
+// sync=true (survives kill -9 and power loss):
+//   - resume: the segment and offset up to which every event was acknowledged (the end_offset
+//     of the last acknowledged mutation);
+//   - delivered: segments whose events were all acknowledged and that are still to be deleted
+//     or moved (a crash can come between the save and the cleanup). A record is dropped once
+//     its files are gone.
+// The format before this one was the bare "<segment id>:<offset>"; Load() reads it as a
+// `legacy` state (resume by id only, nothing known to be delivered).
 //
 // Lifecycle: Open() creates the directory and database if needed; the destructor closes it.
 // RocksDB allows one process per directory: a second Open of the same directory fails
@@ -11,9 +24,13 @@
 // Threading: not thread-safe; the capture thread owns it.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "common/result.h"
 #include "src-cdc/cassandra/mutation.h"
@@ -24,6 +41,42 @@ class DB;
 
 namespace rm::cdc::cassandra {
 
+// One segment file in cdc_raw. The name alone is not enough (a clock stepped back can bring a
+// segment id, hence a name, again); device and inode tell two files apart while they exist,
+// and a record is dropped as soon as its file is gone, so an inode reused later by another
+// file is never mistaken for it (except across a crash in the instant between the cleanup and
+// the next save, when a new segment would also have to get the same name).
+struct SegmentIdentity {
+  std::string file;  // "CommitLog-<version>-<id>.log"
+  uint64_t device = 0;
+  uint64_t inode = 0;
+
+  friend bool operator==(const SegmentIdentity&, const SegmentIdentity&) = default;
+  friend bool operator<(const SegmentIdentity& a, const SegmentIdentity& b) {
+    return std::tie(a.file, a.device, a.inode) < std::tie(b.file, b.device, b.inode);
+  }
+};
+
+// The identity of the file at `path`; an error when it cannot be stat()ed.
+common::Result<SegmentIdentity> IdentifySegment(const std::filesystem::path& path);
+
+struct CaptureState {
+  struct Resume {
+    SegmentIdentity segment;     // legacy: file empty, device and inode 0
+    CommitLogPosition position;  // position.segment_id: the id read from the segment
+  };
+  struct Delivered {
+    SegmentIdentity segment;
+    bool bad = false;  // unreadable header: goes to <state_dir>/bad-segments
+
+    friend bool operator==(const Delivered&, const Delivered&) = default;
+  };
+  std::optional<Resume> resume;
+  std::vector<Delivered> delivered;
+  // Loaded from the old "<id>:<offset>" value: `resume` names the segment by id only.
+  bool legacy = false;
+};
+
 class PositionStore {
  public:
   // Errors: "cassandra.state" (cannot create or open, naming the directory and RocksDB's
@@ -33,10 +86,12 @@ class PositionStore {
   PositionStore(const PositionStore&) = delete;
   PositionStore& operator=(const PositionStore&) = delete;
 
-  // The saved position; nullopt when none was ever saved. An unreadable value is an error.
-  common::Result<std::optional<CommitLogPosition>> Load() const;
-  // Durably replaces the saved position (synced write).
-  common::Status Save(CommitLogPosition position);
+  // The saved state; empty (no resume, nothing delivered) when none was ever saved. An
+  // unreadable value is an error naming the directory.
+  common::Result<CaptureState> Load() const;
+  // Durably replaces the saved state (one synced write). `state.legacy` is ignored: the
+  // current format is always written.
+  common::Status Save(const CaptureState& state);
 
   const std::filesystem::path& dir() const { return dir_; }
 

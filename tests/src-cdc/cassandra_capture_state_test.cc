@@ -2,7 +2,11 @@
 // file and field), the in-order AckTracker, and the RocksDB PositionStore.
 #include <gtest/gtest.h>
 
+#include <rocksdb/db.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "common/result.h"
@@ -82,21 +86,70 @@ TEST(CassandraAckTracker, AcksFromManyThreadsInAnyOrderEndWithEverythingSafe) {
 
 // ---- PositionStore
 
-TEST(CassandraPositionStore, SavedPositionSurvivesReopening) {
+TEST(CassandraPositionStore, SavedStateSurvivesReopening) {
   rm::testing::TempDir tmp;
+  CaptureState state;
+  state.resume =
+      CaptureState::Resume{{"CommitLog-7-1699285478684.log", 2049, 131074}, {1699285478684, 4242}};
+  state.delivered = {{{"CommitLog-7-1699285478690.log", 2049, 131080}, false},
+                     {{"CommitLog-6-12.log", 2049, 7}, true}};
   {
     auto store = PositionStore::Open(tmp / "state");
     ASSERT_TRUE(store.ok()) << store.error().message;
     auto none = store.value()->Load();
     ASSERT_TRUE(none.ok());
-    EXPECT_FALSE(none.value().has_value());
-    ASSERT_TRUE(store.value()->Save({1699285478684, 4242}).ok());
+    EXPECT_FALSE(none->resume.has_value());
+    EXPECT_TRUE(none->delivered.empty());
+    ASSERT_TRUE(store.value()->Save(state).ok());
   }
   auto store = PositionStore::Open(tmp / "state");
   ASSERT_TRUE(store.ok());
   auto loaded = store.value()->Load();
-  ASSERT_TRUE(loaded.ok());
-  EXPECT_EQ(loaded.value(), (CommitLogPosition{1699285478684, 4242}));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_TRUE(loaded->resume.has_value());
+  EXPECT_EQ(loaded->resume->segment, state.resume->segment);
+  EXPECT_EQ(loaded->resume->position, (CommitLogPosition{1699285478684, 4242}));
+  EXPECT_EQ(loaded->delivered, state.delivered);
+  EXPECT_FALSE(loaded->legacy);
+}
+
+// What versions before the segment identities wrote: the bare "<segment id>:<offset>".
+void WriteRawState(const std::filesystem::path& dir, const std::string& value) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", value).ok());
+}
+
+TEST(CassandraPositionStore, OldFormatLoadsAsALegacyPositionNamingTheSegmentById) {
+  rm::testing::TempDir tmp;
+  WriteRawState(tmp / "state", "1699284515157:100");
+
+  auto store = PositionStore::Open(tmp / "state");
+  ASSERT_TRUE(store.ok());
+  auto loaded = store.value()->Load();
+
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_TRUE(loaded->legacy);
+  ASSERT_TRUE(loaded->resume.has_value());
+  EXPECT_EQ(loaded->resume->position, (CommitLogPosition{1699284515157, 100}));
+  EXPECT_TRUE(loaded->resume->segment.file.empty());
+  EXPECT_TRUE(loaded->delivered.empty()) << "nothing is known to be delivered";
+}
+
+TEST(CassandraPositionStore, UnreadableStateIsAnErrorNamingTheDirectory) {
+  rm::testing::TempDir tmp;
+  WriteRawState(tmp / "state", "{\"format\": 2, \"resume\": 7}");
+
+  auto store = PositionStore::Open(tmp / "state");
+  ASSERT_TRUE(store.ok());
+  auto loaded = store.value()->Load();
+
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().code, "cassandra.state");
+  EXPECT_NE(loaded.error().message.find((tmp / "state").string()), std::string::npos);
 }
 
 TEST(CassandraPositionStore, SecondOpenOfTheSameDirectoryFailsNamingIt) {

@@ -46,6 +46,7 @@ class MemorySink : public EventSink {
     records_.push_back({topic, std::move(key), std::move(value)});
     if (auto_ack_) {
       acked_.push_back(true);
+      pending_.push_back(nullptr);  // keeps pending_ indexed like records_
       lock.unlock();
       on_ack(common::Status::Ok());
       return common::Status::Ok();

@@ -9,7 +9,10 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <thread>
+
+#include <rocksdb/db.h>
 
 #include "src-cdc/cassandra/key_provider.h"
 #include "tests/src-cdc/cassandra_capture_support.h"
@@ -360,27 +363,220 @@ TEST_F(CassandraCaptureTest, CdcRawVanishingWhileRunningIsReportedInHealthAndRec
   EXPECT_TRUE(run.capture().Health().empty());
 }
 
-TEST_F(CassandraCaptureTest, SegmentsBeforeTheCheckpointAreCleanedUpWithoutBeingReadAgain) {
-  // Given a crash between saving position (157, x) and deleting the older segment 156
-  const std::string dir = "3.0.13-encrypted";
-  const Schema schema = testing::Standard1Schema(dir);
-  CopyFixture(dir, "CommitLog-6-1699284515156.log");
-  CopyFixture(dir, "CommitLog-6-1699284515157.log");
+// The (segment_id, pos) of every mutation in a fixture segment.
+std::set<std::pair<int64_t, int64_t>> AllPositions(const std::string& dir, const std::string& file,
+                                                   const Schema& schema) {
+  ReaderOptions options;
+  options.schema = &schema;
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / dir / file);
+  std::set<std::pair<int64_t, int64_t>> out;
+  for (const Mutation& m : testing::ReadAllMutations(bytes, options, nullptr, file)) {
+    out.insert({m.position.segment_id, m.position.offset});
+  }
+  return out;
+}
+
+std::set<std::pair<int64_t, int64_t>> OfSegment(const std::set<std::pair<int64_t, int64_t>>& all,
+                                                int64_t id) {
+  std::set<std::pair<int64_t, int64_t>> out;
+  for (const auto& p : all) {
+    if (p.first == id) out.insert(p);
+  }
+  return out;
+}
+
+constexpr char k30Dir[] = "3.0.13-encrypted";
+constexpr char k30Old[] = "CommitLog-6-1699284515156.log";
+constexpr char k30New[] = "CommitLog-6-1699284515157.log";
+constexpr int64_t k30OldId = 1699284515156;
+constexpr int64_t k30NewId = 1699284515157;
+
+// The 3.0.13 and the 4.0.11 fixture tables (both Keyspace1.Standard1 in their clusters).
+Schema BothFixtureTables() {
+  auto schema = Schema::FromCql(
+      "CREATE TABLE \"Keyspace1\".\"Standard1\" (key ascii, col ascii, val blob, val0 blob, "
+      "PRIMARY KEY (key, col)) WITH ID = " +
+      ReadHashFile(FixtureRoot() / k30Dir).at("cfid") +
+      ";\nCREATE TABLE \"Keyspace1\".\"Standard1_40\" (key ascii, col ascii, val blob, "
+      "val0 blob, PRIMARY KEY (key, col)) WITH ID = " +
+      ReadHashFile(FixtureRoot() / k40Dir).at("cfid"));
+  return std::move(schema).value();
+}
+
+TEST_F(CassandraCaptureTest, SegmentWithALowerIdThanDeliveredOnesIsReadInFullNotDeleted) {
+  // Given the 4.x segment (id ...478684) delivered and deleted
+  const Schema schema = BothFixtureTables();
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  ASSERT_TRUE(WaitFor([&] { return run.capture().checkpointed().has_value(); }));
+  EXPECT_EQ(run.capture().checkpointed()->segment_id, 1699285478684);
+
+  // When the node's clock went back and it writes segment ...515156, an id below the checkpoint
+  CopyFixture(k30Dir, k30Old);
+
+  // Then that segment is read in full and only then deleted
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  ASSERT_TRUE(run.Stop().ok());
+  const auto check = CheckEvents(sink.records());
+  EXPECT_EQ(OfSegment(check.positions, k30OldId), AllPositions(k30Dir, k30Old, schema))
+      << "every mutation of the lower-id segment";
+  EXPECT_EQ(check.cells, Expected(k30Dir, "cells") + Expected(k40Dir, "cells"));
+  EXPECT_EQ(check.hash, static_cast<int32_t>(Expected(k30Dir, "hash") + Expected(k40Dir, "hash")));
+  EXPECT_EQ(run.capture().probe().segments_done(), 2u);
+}
+
+TEST_F(CassandraCaptureTest, RestartInTheMiddleOfALowerIdSegmentResumesItWhereTheAcksEnded) {
+  const Schema schema = BothFixtureTables();
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  std::vector<testing::StoredRecord> delivered;
+  CommitLogPosition saved;
+  {
+    // First run: the 4.x segment delivered; then the lower-id 3.0 segment appears and only 50
+    // of its events are acked before the process stops
+    MemorySink sink;
+    RunningCapture run(Config(), schema, sink);
+    ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+    ASSERT_TRUE(WaitFor([&] { return run.capture().checkpointed().has_value(); }));
+    sink.SetAutoAck(false);
+    const size_t before = sink.size();
+    CopyFixture(k30Dir, k30Old);
+    ASSERT_TRUE(WaitFor([&] { return sink.size() > before + 100; }));
+    for (size_t i = before; i < before + 50; ++i) sink.Ack(i);
+    ASSERT_TRUE(WaitFor([&] { return run.capture().checkpointed()->segment_id == k30OldId; }));
+    ASSERT_TRUE(run.Stop().ok());
+    saved = *run.capture().checkpointed();
+    delivered = sink.acked_records();
+    EXPECT_TRUE(fs::exists(cdc_raw_ / k30Old)) << "not all acked: kept";
+  }
+  // Second run: the lower-id segment resumes at the checkpoint
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  ASSERT_TRUE(run.Stop().ok());
+  const auto second = sink.records();
+  ASSERT_FALSE(second.empty());
+  for (const auto& r : second) {
+    const auto source = nlohmann::json::parse(*r.value)["source"];
+    ASSERT_EQ(source["segment_id"], k30OldId);
+    ASSERT_GE(source["pos"].get<uint32_t>(), saved.offset) << "resumed at the checkpoint";
+  }
+  delivered.insert(delivered.end(), second.begin(), second.end());
+  const auto check = CheckEvents(delivered);
+  EXPECT_EQ(OfSegment(check.positions, k30OldId), AllPositions(k30Dir, k30Old, schema));
+  EXPECT_EQ(check.cells, Expected(k30Dir, "cells") + Expected(k40Dir, "cells"));
+  EXPECT_EQ(check.hash, static_cast<int32_t>(Expected(k30Dir, "hash") + Expected(k40Dir, "hash")));
+}
+
+TEST_F(CassandraCaptureTest, DeliveredSegmentsLeftByACrashAreCleanedUpWithoutBeingReadAgain) {
+  // Given a crash between saving "156 delivered, position (157, 100)" and deleting 156, and an
+  // idx Cassandra rewrote with COMPLETED for a segment already delivered and deleted
+  const Schema schema = testing::Standard1Schema(k30Dir);
+  CopyFixture(k30Dir, k30Old);
+  CopyFixture(k30Dir, k30New);
   rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699284515100_cdc.idx", "4096\nCOMPLETED");
   {
     auto store = PositionStore::Open(tmp_ / "state");
     ASSERT_TRUE(store.ok());
-    ASSERT_TRUE(store.value()->Save({1699284515157, 100}).ok());
+    CaptureState state;
+    state.resume =
+        CaptureState::Resume{IdentifySegment(cdc_raw_ / k30New).value(), {k30NewId, 100}};
+    state.delivered.push_back({IdentifySegment(cdc_raw_ / k30Old).value(), false});
+    ASSERT_TRUE(store.value()->Save(state).ok());
+  }
+  {
+    MemorySink sink;
+    RunningCapture run(Config(), schema, sink);
+
+    // Then 156 and the orphan idx go without a single event, and 157 is finished
+    ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+    ASSERT_TRUE(run.Stop().ok());
+    for (const auto& r : sink.records()) {
+      EXPECT_EQ(nlohmann::json::parse(*r.value)["source"]["segment_id"], k30NewId);
+    }
+  }
+  auto store = PositionStore::Open(tmp_ / "state");
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE(store.value()->Load()->delivered.empty()) << "records of cleaned segments dropped";
+}
+
+TEST_F(CassandraCaptureTest, NewFileUnderTheNameOfADeliveredSegmentIsReadNotSkipped) {
+  // Given a state naming 156 as delivered, but the file now in cdc_raw under that name is
+  // another one (the clock went back to the same id after the old file was deleted)
+  const Schema schema = testing::Standard1Schema(k30Dir);
+  CopyFixture(k30Dir, k30Old);
+  {
+    auto store = PositionStore::Open(tmp_ / "state");
+    ASSERT_TRUE(store.ok());
+    SegmentIdentity old = IdentifySegment(cdc_raw_ / k30Old).value();
+    old.inode += 1;
+    CaptureState state;
+    state.resume = CaptureState::Resume{old, {k30OldId, 5000}};
+    state.delivered.push_back({old, false});
+    ASSERT_TRUE(store.value()->Save(state).ok());
   }
   MemorySink sink;
   RunningCapture run(Config(), schema, sink);
 
-  // Then the older segment and the orphan idx go without a single event, and 157 is finished
+  // Then it is read from its start
   ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
   ASSERT_TRUE(run.Stop().ok());
-  for (const auto& r : sink.records()) {
-    EXPECT_EQ(nlohmann::json::parse(*r.value)["source"]["segment_id"], 1699284515157);
+  EXPECT_EQ(CheckEvents(sink.records()).positions, AllPositions(k30Dir, k30Old, schema));
+}
+
+TEST_F(CassandraCaptureTest, OldFormatStateResumesItsSegmentAndReadsOlderOnesAgain) {
+  // Given the state of an older version, "157:100", and 156 still in cdc_raw: delivered before
+  // a crash, or written after a clock step back; the old format cannot tell
+  const Schema schema = testing::Standard1Schema(k30Dir);
+  CopyFixture(k30Dir, k30Old);
+  CopyFixture(k30Dir, k30New);
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, (tmp_ / "state").string(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", "1699284515157:100").ok());
   }
+  {
+    MemorySink sink;
+    RunningCapture run(Config(), schema, sink);
+
+    // Then 156 is read in full rather than deleted unread, and 157 is finished
+    ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_EQ(CheckEvents(sink.records()).positions, AllPositions(k30Dir, k30Old, schema));
+  }
+  // And the state is written in the new format
+  auto store = PositionStore::Open(tmp_ / "state");
+  ASSERT_TRUE(store.ok());
+  auto loaded = store.value()->Load();
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_FALSE(loaded->legacy);
+  ASSERT_TRUE(loaded->resume.has_value());
+  EXPECT_FALSE(loaded->resume->segment.file.empty());
+}
+
+TEST_F(CassandraCaptureTest, LiveSegmentIsNotFinishedByACompletedSegmentOfAnEarlierRun) {
+  // Given a live 4.x segment, fully synced but not COMPLETED, and the COMPLETED idx of a
+  // segment with a higher id: an earlier Cassandra run, before its clock went back
+  const Schema schema = testing::Standard1Schema(k40Dir);
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), false);
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+  ASSERT_TRUE(WaitFor([&] { return CheckEvents(sink.records()).cells == 355; }));
+  rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699285478999_cdc.idx", "4096\nCOMPLETED");
+  std::this_thread::sleep_for(100ms);  // many poll intervals
+  EXPECT_TRUE(fs::exists(cdc_raw_ / k40File)) << "it may still grow";
+
+  // When it is COMPLETED: delivered and deleted, and the orphan idx removed
+  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  EXPECT_EQ(CheckEvents(sink.records()).cells, 355);
 }
 
 TEST_F(CassandraCaptureTest, LiveSegmentIsFinishedOnceANewerSegmentWasSyncedWithoutCompleted) {
