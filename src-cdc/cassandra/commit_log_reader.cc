@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/container/vector.hpp>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -23,6 +25,9 @@ namespace {
 
 using detail::ByteReader;
 using detail::LoadBigEndian32;
+// Grows without zero-filling (resize(n, boost::container::default_init)): a decompressed section
+// is written once by LZ4, so clearing it first only costs time.
+using ByteBuffer = boost::container::vector<char>;
 
 constexpr uint32_t kSyncMarkerSize = 8;
 // Cassandra refuses smaller entries so that zero padding cannot pass for an entry
@@ -98,7 +103,7 @@ class MemorySource : public SegmentSource {
 
 // Cassandra's LZ4Compressor framing: 4-byte little-endian uncompressed length, then an LZ4 block.
 // Appends the uncompressed bytes to *out.
-common::Status Lz4Uncompress(std::string_view in, uint32_t max_len, std::string* out) {
+common::Status Lz4Uncompress(std::string_view in, uint32_t max_len, ByteBuffer* out) {
   if (in.size() < 4) return common::Error{"cassandra.section", "LZ4 chunk shorter than 4 bytes"};
   const uint32_t len = static_cast<uint8_t>(in[0]) |
                        (static_cast<uint32_t>(static_cast<uint8_t>(in[1])) << 8) |
@@ -112,7 +117,7 @@ common::Status Lz4Uncompress(std::string_view in, uint32_t max_len, std::string*
     return common::Error{"cassandra.section", "LZ4 chunk too large"};
   }
   const size_t old = out->size();
-  out->resize(old + len);
+  out->resize(old + len, boost::container::default_init);
   const int n = LZ4_decompress_safe(in.data() + 4, out->data() + old,
                                     static_cast<int>(in.size() - 4), static_cast<int>(len));
   if (n != static_cast<int>(len)) {
@@ -414,14 +419,18 @@ class SegmentReader::Impl {
       const uint64_t payload_start = uint64_t{marker_at} + kSyncMarkerSize + 4;
       auto payload = source_->Read(payload_start, section_file_end - payload_start, &scratch_);
       if (!payload.ok()) return payload.error();
-      section_.clear();
-      common::Status s = desc_.encoding == SegmentEncoding::kCompressed
-                             ? Lz4Uncompress(payload.value(), options_.max_section_bytes, &section_)
-                             : DecryptBlocks(payload.value(), plain_len, &section_);
-      if (s.ok() && section_.size() != plain_len) {
-        s = common::Error{"cassandra.section", "section holds " + std::to_string(section_.size()) +
-                                                   " bytes, its header says " +
-                                                   std::to_string(plain_len)};
+      // Sized once: the stored length was checked against max_section_bytes above, and
+      // growing block by block would copy the section and fault in fresh pages again and again.
+      uncompressed_.clear();
+      uncompressed_.reserve(plain_len);
+      common::Status s =
+          desc_.encoding == SegmentEncoding::kCompressed
+              ? Lz4Uncompress(payload.value(), options_.max_section_bytes, &uncompressed_)
+              : DecryptBlocks(payload.value(), plain_len, &uncompressed_);
+      if (s.ok() && uncompressed_.size() != plain_len) {
+        s = common::Error{"cassandra.section",
+                          "section holds " + std::to_string(uncompressed_.size()) +
+                              " bytes, its header says " + std::to_string(plain_len)};
       }
       if (!s.ok()) {
         AddError(progress, {s.error().code, SectionContext(marker_at) + ": " + s.error().message +
@@ -429,7 +438,8 @@ class SegmentReader::Impl {
         ++progress.stats.skipped_sections;
         section_ok = false;
       }
-      data = section_ok ? std::string_view(section_) : std::string_view();
+      data = section_ok ? std::string_view(uncompressed_.data(), uncompressed_.size())
+                        : std::string_view();
     }
 
     ++progress.stats.sections;
@@ -462,7 +472,7 @@ class SegmentReader::Impl {
 
   // Encrypted section payload: blocks of (int encrypted length, int compressed length,
   // ciphertext), each an AES/CBC message holding (int length, LZ4Compressor chunk).
-  common::Status DecryptBlocks(std::string_view payload, uint32_t plain_len, std::string* out) {
+  common::Status DecryptBlocks(std::string_view payload, uint32_t plain_len, ByteBuffer* out) {
     ByteReader r(payload);
     // Cassandra reads blocks while the file position is before the next marker minus one.
     while (r.remaining() > 1) {
@@ -602,9 +612,10 @@ class SegmentReader::Impl {
 
   std::vector<common::Error> pending_;  // found at open, reported by the first read
   std::string corrupt_detail_;
-  std::string scratch_;  // marker and header reads
-  std::string section_;  // one section's (uncompressed) bytes
-  std::string block_;    // one decrypted block
+  std::string scratch_;      // marker and header reads
+  std::string section_;      // one plain section's bytes (read from a file)
+  ByteBuffer uncompressed_;  // one compressed or encrypted section's uncompressed bytes
+  std::string block_;        // one decrypted block
 };
 
 // ---- SegmentReader -------------------------------------------------------------------------

@@ -9,7 +9,6 @@ namespace rm::cdc::cassandra::detail {
 struct CbcDecryptor::State {
   EVP_CIPHER_CTX* ctx = nullptr;
   const EVP_CIPHER* cipher = nullptr;
-  std::string key;
   std::string iv;
 };
 
@@ -50,8 +49,13 @@ common::Result<std::unique_ptr<CbcDecryptor>> CbcDecryptor::Create(BlockCipher c
   d->state_->ctx = EVP_CIPHER_CTX_new();
   if (d->state_->ctx == nullptr) return common::Error{"cassandra.crypto", "out of memory"};
   d->state_->cipher = evp;
-  d->state_->key = std::string(key);
   d->state_->iv = std::string(iv);
+  // The key schedule is computed once here; Decrypt() only resets the IV and the CBC state.
+  if (EVP_DecryptInit_ex(d->state_->ctx, evp, nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         reinterpret_cast<const unsigned char*>(iv.data())) != 1) {
+    return common::Error{"cassandra.crypto", "cipher initialisation failed"};
+  }
   return d;
 }
 
@@ -68,8 +72,8 @@ common::Status CbcDecryptor::Decrypt(std::string_view ciphertext, std::string* o
                                                  std::to_string(block) + "-byte blocks"};
   }
   EVP_CIPHER_CTX* ctx = state_->ctx;
-  if (EVP_DecryptInit_ex(ctx, state_->cipher, nullptr,
-                         reinterpret_cast<const unsigned char*>(state_->key.data()),
+  // Null cipher and key: keep the key schedule set up by Create().
+  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr,
                          reinterpret_cast<const unsigned char*>(state_->iv.data())) != 1) {
     return common::Error{"cassandra.crypto", "cipher initialisation failed"};
   }
