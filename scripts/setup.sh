@@ -10,7 +10,8 @@ PACKAGES=(
   build-essential cmake pkg-config clang-format
   librdkafka-dev libboost-dev librocksdb-dev prometheus-cpp-dev libgflags-dev
   libgtest-dev libgmock-dev libpq-dev postgresql-15 postgresql-contrib zlib1g-dev nlohmann-json3-dev
-  libyaml-cpp-dev libfmt-dev libspdlog-dev liblz4-dev libssl-dev libjemalloc-dev liburiparser-dev
+  libyaml-cpp-dev libfmt-dev libspdlog-dev liblz4-dev libdeflate-dev libssl-dev libjemalloc-dev
+  liburiparser-dev
   kcat python3 python3-kafka python3-confluent-kafka python3-matplotlib clang libclang-rt-14-dev
 )
 
