@@ -2,8 +2,6 @@
 // file and field), the in-order AckTracker, and the RocksDB PositionStore.
 #include <gtest/gtest.h>
 
-#include <rocksdb/db.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -13,6 +11,7 @@
 #include "src-cdc/cassandra/ack_tracker.h"
 #include "src-cdc/cassandra/capture_config.h"
 #include "src-cdc/cassandra/position_store.h"
+#include "tests/src-cdc/cassandra_capture_support.h"
 #include "tests/util/test_util.h"
 
 namespace rm::cdc::cassandra {
@@ -113,23 +112,11 @@ TEST(CassandraPositionStore, SavedStateSurvivesReopening) {
   EXPECT_FALSE(loaded->legacy);
 }
 
-// What versions before the segment identities wrote: the bare "<segment id>:<offset>".
-void WriteRawState(const std::filesystem::path& dir, const std::string& value) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", value).ok());
-}
-
 TEST(CassandraPositionStore, OldFormatLoadsAsALegacyPositionNamingTheSegmentById) {
   rm::testing::TempDir tmp;
-  WriteRawState(tmp / "state", "1699284515157:100");
+  testing::WriteRawState(tmp / "state", "1699284515157:100");
 
-  auto store = PositionStore::Open(tmp / "state");
-  ASSERT_TRUE(store.ok());
-  auto loaded = store.value()->Load();
+  auto loaded = testing::LoadState(tmp / "state");
 
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   EXPECT_TRUE(loaded->legacy);
@@ -141,11 +128,9 @@ TEST(CassandraPositionStore, OldFormatLoadsAsALegacyPositionNamingTheSegmentById
 
 TEST(CassandraPositionStore, UnreadableStateIsAnErrorNamingTheDirectory) {
   rm::testing::TempDir tmp;
-  WriteRawState(tmp / "state", "{\"format\": 2, \"resume\": 7}");
+  testing::WriteRawState(tmp / "state", "{\"format\": 2, \"resume\": 7}");
 
-  auto store = PositionStore::Open(tmp / "state");
-  ASSERT_TRUE(store.ok());
-  auto loaded = store.value()->Load();
+  auto loaded = testing::LoadState(tmp / "state");
 
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().code, "cassandra.state");

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <rocksdb/db.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "src-cdc/cassandra/position_store.h"
 #include "src-cdc/event_sink.h"
 #include "tests/src-cdc/cassandra_test_support.h"
 #include "tests/util/test_util.h"
@@ -210,6 +213,24 @@ inline void WriteLiveSegment(const std::filesystem::path& dir, const std::string
   rm::testing::WriteFile(dir / (idx_name + ".tmp"),
                          std::to_string(offset) + (completed ? "\nCOMPLETED" : ""));
   std::filesystem::rename(dir / (idx_name + ".tmp"), dir / idx_name);
+}
+
+// Writes the capture state's raw value as older versions did ("<segment id>:<offset>"), in a
+// state dir no capture holds.
+inline void WriteRawState(const std::filesystem::path& state_dir, const std::string& value) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, state_dir.string(), &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", value).ok());
+}
+
+// The state saved in `state_dir` (no capture may hold it).
+inline common::Result<CaptureState> LoadState(const std::filesystem::path& state_dir) {
+  auto store = PositionStore::Open(state_dir);
+  if (!store.ok()) return store.error();
+  return store.value()->Load();
 }
 
 }  // namespace rm::cdc::cassandra::testing

@@ -12,8 +12,6 @@
 #include <set>
 #include <thread>
 
-#include <rocksdb/db.h>
-
 #include "src-cdc/cassandra/key_provider.h"
 #include "tests/src-cdc/cassandra_capture_support.h"
 
@@ -81,6 +79,14 @@ class CassandraCaptureTest : public ::testing::Test {
     fs::permissions(cdc_raw_ / file, fs::perms::owner_write, fs::perm_options::add);
   }
 
+  // Writes the 4.0.11 segment as Cassandra leaves it once every section is synced, with or
+  // without COMPLETED in its idx.
+  void WriteSynced40(bool completed) {
+    const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+    testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(),
+                              completed);
+  }
+
   static int64_t Expected(const std::string& dir, const char* what) {
     return std::stoll(ReadHashFile(FixtureRoot() / dir).at(what));
   }
@@ -88,6 +94,46 @@ class CassandraCaptureTest : public ::testing::Test {
   rm::testing::TempDir tmp_;
   fs::path cdc_raw_;
 };
+
+// The (segment_id, pos) of every mutation in a fixture segment.
+std::set<std::pair<int64_t, int64_t>> AllPositions(const std::string& dir, const std::string& file,
+                                                   const Schema& schema) {
+  ReaderOptions options;
+  options.schema = &schema;
+  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / dir / file);
+  std::set<std::pair<int64_t, int64_t>> out;
+  for (const Mutation& m : testing::ReadAllMutations(bytes, options, nullptr, file)) {
+    out.insert({m.position.segment_id, m.position.offset});
+  }
+  return out;
+}
+
+std::set<std::pair<int64_t, int64_t>> OfSegment(const std::set<std::pair<int64_t, int64_t>>& all,
+                                                int64_t id) {
+  std::set<std::pair<int64_t, int64_t>> out;
+  for (const auto& p : all) {
+    if (p.first == id) out.insert(p);
+  }
+  return out;
+}
+
+constexpr char k30Dir[] = "3.0.13-encrypted";
+constexpr char k30Old[] = "CommitLog-6-1699284515156.log";
+constexpr char k30New[] = "CommitLog-6-1699284515157.log";
+constexpr int64_t k30OldId = 1699284515156;
+constexpr int64_t k30NewId = 1699284515157;
+
+// The 3.0.13 and the 4.0.11 fixture tables (both Keyspace1.Standard1 in their clusters).
+Schema BothFixtureTables() {
+  auto schema = Schema::FromCql(
+      "CREATE TABLE \"Keyspace1\".\"Standard1\" (key ascii, col ascii, val blob, val0 blob, "
+      "PRIMARY KEY (key, col)) WITH ID = " +
+      ReadHashFile(FixtureRoot() / k30Dir).at("cfid") +
+      ";\nCREATE TABLE \"Keyspace1\".\"Standard1_40\" (key ascii, col ascii, val blob, "
+      "val0 blob, PRIMARY KEY (key, col)) WITH ID = " +
+      ReadHashFile(FixtureRoot() / k40Dir).at("cfid"));
+  return std::move(schema).value();
+}
 
 TEST_F(CassandraCaptureTest, TailsALiveSegmentAsItsIdxGrowsAndDeletesItOnceCompletedAndAcked) {
   // Given the 4.0.11 segment appearing in cdc_raw a few sections at a time
@@ -289,15 +335,8 @@ TEST_F(CassandraCaptureTest, InFlightCapStopsReadingUntilAcksMakeRoom) {
 TEST_F(CassandraCaptureTest, CorruptSegmentsAreReportedAndTheCaptureGoesOn) {
   // Given a 3.0.13 segment with a corrupt entry, one with a garbage header, and a good 4.x
   // segment after them (both tables in the schema)
-  const std::string dir = "3.0.13-encrypted";
-  auto schema = Schema::FromCql(
-      "CREATE TABLE \"Keyspace1\".\"Standard1\" (key ascii, col ascii, val blob, val0 blob, "
-      "PRIMARY KEY (key, col)) WITH ID = " +
-      ReadHashFile(FixtureRoot() / dir).at("cfid") +
-      ";\nCREATE TABLE \"Keyspace1\".\"Standard1_40\" (key ascii, col ascii, val blob, "
-      "val0 blob, PRIMARY KEY (key, col)) WITH ID = " +
-      ReadHashFile(FixtureRoot() / k40Dir).at("cfid"));
-  ASSERT_TRUE(schema.ok()) << schema.error().message;
+  const std::string dir = k30Dir;
+  const Schema schema = BothFixtureTables();
   std::string corrupt =
       rm::testing::ReadFile(FixtureRoot() / dir / "CommitLog-6-1699284515156.log");
   const auto ends = testing::SectionEnds(corrupt);
@@ -309,7 +348,7 @@ TEST_F(CassandraCaptureTest, CorruptSegmentsAreReportedAndTheCaptureGoesOn) {
   const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
   testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
   MemorySink sink;
-  RunningCapture run(Config(), schema.value(), sink);
+  RunningCapture run(Config(), schema, sink);
 
   // Then every segment is dealt with, errors are counted, and the good segment is delivered
   ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
@@ -363,51 +402,10 @@ TEST_F(CassandraCaptureTest, CdcRawVanishingWhileRunningIsReportedInHealthAndRec
   EXPECT_TRUE(run.capture().Health().empty());
 }
 
-// The (segment_id, pos) of every mutation in a fixture segment.
-std::set<std::pair<int64_t, int64_t>> AllPositions(const std::string& dir, const std::string& file,
-                                                   const Schema& schema) {
-  ReaderOptions options;
-  options.schema = &schema;
-  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / dir / file);
-  std::set<std::pair<int64_t, int64_t>> out;
-  for (const Mutation& m : testing::ReadAllMutations(bytes, options, nullptr, file)) {
-    out.insert({m.position.segment_id, m.position.offset});
-  }
-  return out;
-}
-
-std::set<std::pair<int64_t, int64_t>> OfSegment(const std::set<std::pair<int64_t, int64_t>>& all,
-                                                int64_t id) {
-  std::set<std::pair<int64_t, int64_t>> out;
-  for (const auto& p : all) {
-    if (p.first == id) out.insert(p);
-  }
-  return out;
-}
-
-constexpr char k30Dir[] = "3.0.13-encrypted";
-constexpr char k30Old[] = "CommitLog-6-1699284515156.log";
-constexpr char k30New[] = "CommitLog-6-1699284515157.log";
-constexpr int64_t k30OldId = 1699284515156;
-constexpr int64_t k30NewId = 1699284515157;
-
-// The 3.0.13 and the 4.0.11 fixture tables (both Keyspace1.Standard1 in their clusters).
-Schema BothFixtureTables() {
-  auto schema = Schema::FromCql(
-      "CREATE TABLE \"Keyspace1\".\"Standard1\" (key ascii, col ascii, val blob, val0 blob, "
-      "PRIMARY KEY (key, col)) WITH ID = " +
-      ReadHashFile(FixtureRoot() / k30Dir).at("cfid") +
-      ";\nCREATE TABLE \"Keyspace1\".\"Standard1_40\" (key ascii, col ascii, val blob, "
-      "val0 blob, PRIMARY KEY (key, col)) WITH ID = " +
-      ReadHashFile(FixtureRoot() / k40Dir).at("cfid"));
-  return std::move(schema).value();
-}
-
 TEST_F(CassandraCaptureTest, SegmentWithALowerIdThanDeliveredOnesIsReadInFullNotDeleted) {
   // Given the 4.x segment (id ...478684) delivered and deleted
   const Schema schema = BothFixtureTables();
-  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
-  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  WriteSynced40(/*completed=*/true);
   MemorySink sink;
   RunningCapture run(Config(), schema, sink);
   ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
@@ -430,8 +428,7 @@ TEST_F(CassandraCaptureTest, SegmentWithALowerIdThanDeliveredOnesIsReadInFullNot
 
 TEST_F(CassandraCaptureTest, RestartInTheMiddleOfALowerIdSegmentResumesItWhereTheAcksEnded) {
   const Schema schema = BothFixtureTables();
-  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
-  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
+  WriteSynced40(/*completed=*/true);
   std::vector<testing::StoredRecord> delivered;
   CommitLogPosition saved;
   {
@@ -498,9 +495,9 @@ TEST_F(CassandraCaptureTest, DeliveredSegmentsLeftByACrashAreCleanedUpWithoutBei
       EXPECT_EQ(nlohmann::json::parse(*r.value)["source"]["segment_id"], k30NewId);
     }
   }
-  auto store = PositionStore::Open(tmp_ / "state");
-  ASSERT_TRUE(store.ok());
-  EXPECT_TRUE(store.value()->Load()->delivered.empty()) << "records of cleaned segments dropped";
+  auto loaded = testing::LoadState(tmp_ / "state");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->delivered.empty()) << "records of cleaned segments dropped";
 }
 
 TEST_F(CassandraCaptureTest, NewFileUnderTheNameOfADeliveredSegmentIsReadNotSkipped) {
@@ -533,14 +530,7 @@ TEST_F(CassandraCaptureTest, OldFormatStateResumesItsSegmentAndReadsOlderOnesAga
   const Schema schema = testing::Standard1Schema(k30Dir);
   CopyFixture(k30Dir, k30Old);
   CopyFixture(k30Dir, k30New);
-  {
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, (tmp_ / "state").string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", "1699284515157:100").ok());
-  }
+  testing::WriteRawState(tmp_ / "state", "1699284515157:100");
   {
     MemorySink sink;
     RunningCapture run(Config(), schema, sink);
@@ -551,43 +541,24 @@ TEST_F(CassandraCaptureTest, OldFormatStateResumesItsSegmentAndReadsOlderOnesAga
     EXPECT_EQ(CheckEvents(sink.records()).positions, AllPositions(k30Dir, k30Old, schema));
   }
   // And the state is written in the new format
-  auto store = PositionStore::Open(tmp_ / "state");
-  ASSERT_TRUE(store.ok());
-  auto loaded = store.value()->Load();
+  auto loaded = testing::LoadState(tmp_ / "state");
   ASSERT_TRUE(loaded.ok());
   EXPECT_FALSE(loaded->legacy);
   ASSERT_TRUE(loaded->resume.has_value());
   EXPECT_FALSE(loaded->resume->segment.file.empty());
 }
 
-TEST_F(CassandraCaptureTest, LiveSegmentIsNotFinishedByACompletedSegmentOfAnEarlierRun) {
-  // Given a live 4.x segment, fully synced but not COMPLETED, and the COMPLETED idx of a
-  // segment with a higher id: an earlier Cassandra run, before its clock went back
-  const Schema schema = testing::Standard1Schema(k40Dir);
-  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
-  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), false);
-  MemorySink sink;
-  RunningCapture run(Config(), schema, sink);
-  ASSERT_TRUE(WaitFor([&] { return CheckEvents(sink.records()).cells == 355; }));
-  rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699285478999_cdc.idx", "4096\nCOMPLETED");
-  std::this_thread::sleep_for(100ms);  // many poll intervals
-  EXPECT_TRUE(fs::exists(cdc_raw_ / k40File)) << "it may still grow";
-
-  // When it is COMPLETED: delivered and deleted, and the orphan idx removed
-  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
-  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
-  EXPECT_EQ(CheckEvents(sink.records()).cells, 355);
-}
-
 TEST_F(CassandraCaptureTest, LiveSegmentIsFinishedOnceANewerSegmentWasSyncedWithoutCompleted) {
   // Given the 4.x segment fully synced but not COMPLETED (Cassandra writes that only when it
   // discards the segment, after a memtable flush)
   const Schema schema = testing::Standard1Schema(k40Dir);
-  const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
-  testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), false);
+  WriteSynced40(/*completed=*/false);
   MemorySink sink;
   RunningCapture run(Config(), schema, sink);
   ASSERT_TRUE(WaitFor([&] { return CheckEvents(sink.records()).cells == 355; }));
+  // A COMPLETED idx with a higher id is a segment of an earlier Cassandra run (the clock went
+  // back since): it says nothing about this one
+  rm::testing::WriteFile(cdc_raw_ / "CommitLog-7-1699285478999_cdc.idx", "4096\nCOMPLETED");
   std::this_thread::sleep_for(100ms);
   EXPECT_TRUE(fs::exists(cdc_raw_ / k40File)) << "nothing says it will not grow yet";
 
