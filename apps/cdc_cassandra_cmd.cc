@@ -4,15 +4,12 @@
 #include <gflags/gflags.h>
 
 #include <atomic>
-#include <memory>
-#include <thread>
 
-#include "apps/signals.h"
 #include "apps/subcommands.h"
-#include "common/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "common/service.h"
 #include "src-cdc/cassandra/capture.h"
 #include "src-cdc/cassandra/capture_config.h"
 #include "src-cdc/kafka_event_sink.h"
@@ -28,7 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 
 int RunCassandraCdc(const std::vector<std::string>&) {
-  BlockShutdownSignals();
   if (FLAGS_config.empty()) throw common::ConfigError("--config is required");
   cdc::cassandra::CassandraCdcConfig config = cdc::cassandra::LoadCassandraCdcConfig(FLAGS_config);
   if (FLAGS_admin_port != -2) config.admin.port = FLAGS_admin_port;
@@ -50,41 +46,19 @@ int RunCassandraCdc(const std::vector<std::string>&) {
   cdc::KafkaEventSink sink({config.kafka.Resolve(), 60s, "cassandra cdc sink"});
   cdc::cassandra::CassandraCapture capture(config.capture, schema.value(), keys.value().get(), sink,
                                            *common::MetricsRegistry());
-  std::unique_ptr<common::HttpServer> admin;
-  if (config.admin.port >= 0) {
-    admin = std::make_unique<common::HttpServer>(common::HttpServerOptions{
-        config.admin.bind, static_cast<uint16_t>(config.admin.port), 1 << 20});
-    common::AddAdminRoutes(*admin, [&capture] { return capture.Health(); });
-    admin->Start();
-    RM_LOG_INFO("admin API listening on {}", admin->address());
-  }
-
-  std::atomic<bool> stop{false};
-  std::atomic<bool> finished{false};
   common::Status status;
-  std::thread runner([&] {
-    try {
-      status = capture.Run(stop);
-    } catch (const std::exception& e) {  // never expected: end cleanly, exit 1, restartable
-      status = common::Error{"cassandra.internal", e.what()};
-    }
-    finished = true;
-  });
-  while (!finished.load()) {
-    int sig = WaitForSignal(200ms);
-    if (sig == SIGINT || sig == SIGTERM) {
-      RM_LOG_INFO("signal {}: flushing, checkpointing and stopping", sig);
-      break;
-    }
-  }
-  stop = true;
-  runner.join();
-  if (admin) admin->Stop();
-  if (!status.ok()) {
-    RM_LOG_ERROR("cassandra capture failed: {}", status.error().message);
-    return 1;
-  }
-  return 0;
+  const int rc = common::RunService({.name = "cdc cassandra",
+                                     .admin_bind = config.admin.bind,
+                                     .admin_port = config.admin.port,
+                                     .health = [&capture] { return capture.Health(); },
+                                     .tick_interval = 200ms,
+                                     .on_signal = "flushing, checkpointing and stopping"},
+                                    [&](const std::atomic<bool>& stop) {
+                                      status = capture.Run(stop);
+                                      return status.ok() ? 0 : 1;
+                                    });
+  if (!status.ok()) RM_LOG_ERROR("cassandra capture failed: {}", status.error().message);
+  return rc;
 }
 
 }  // namespace
@@ -95,7 +69,8 @@ std::vector<common::Subcommand> CassandraCdcSubcommands() {
            "flushes, checkpoints and exits).",
            "",
            {"config", "admin_port", "check"},
-           RunCassandraCdc}};
+           RunCassandraCdc,
+           /*handles_signals=*/true}};
 }
 
 }  // namespace rm::apps

@@ -8,14 +8,12 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <thread>
 
-#include "apps/signals.h"
 #include "apps/subcommands.h"
-#include "common/http_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "common/service.h"
 #include "src-cdc/kafka_event_sink.h"
 #include "src-cdc/postgres/capture.h"
 #include "src-cdc/postgres/capture_metrics.h"
@@ -67,7 +65,6 @@ int CheckMigration(const std::vector<std::string>& args) {
 }
 
 int RunCapture(const std::vector<std::string>&) {
-  BlockShutdownSignals();
   const std::string& file = RequireConfigFlag();
   pg::PostgresCdcConfig cfg = pg::LoadPostgresCdcConfig(file);
   if (!cfg.kafka.configured()) {
@@ -92,58 +89,43 @@ int RunCapture(const std::vector<std::string>&) {
   pg::PostgresCapture capture(cfg.capture, params, sink);
   pg::CaptureMetrics metrics(*common::MetricsRegistry(), capture.probe(), cfg.capture.slot);
 
-  std::atomic<bool> stop{false};
-  std::atomic<bool> finished{false};
   std::mutex health_mu;
   std::string health = "starting";  // guarded by health_mu; "" = healthy
+  bool ended = false;               // guarded by health_mu; health then says how it ended
   common::Status result;
-
-  std::unique_ptr<common::HttpServer> admin;
-  if (cfg.admin_api.port >= 0) {
-    admin = std::make_unique<common::HttpServer>(common::HttpServerOptions{
-        .bind_address = cfg.admin_api.bind,
-        .port = static_cast<uint16_t>(cfg.admin_api.port),
-    });
-    common::AddAdminRoutes(*admin, [&] {
-      std::lock_guard lock(health_mu);
-      return health;
-    });
-    admin->Start();
-    RM_LOG_INFO("admin API on http://{} (/healthz, /metrics)", admin->address());
-  }
-
+  common::ServiceOptions service{
+      .name = "cdc postgres",
+      .admin_bind = cfg.admin_api.bind,
+      .admin_port = cfg.admin_api.port,
+      .health =
+          [&] {
+            std::lock_guard lock(health_mu);
+            return health;
+          },
+      .tick =
+          [&] {
+            metrics.Update();
+            std::lock_guard lock(health_mu);
+            if (!ended) health = metrics.Unhealthy(kAckStallTimeout);
+          },
+      .on_signal = "waiting for outstanding acks, confirming them, stopping",
+  };
   RM_LOG_INFO("capturing {} table(s) of {} through slot {} into topics {}.<schema>.<table> at {}",
               cfg.capture.tables.size(), params.Describe(), cfg.capture.slot,
               cfg.capture.topic_prefix, cfg.kafka.bootstrap_servers);
-  std::thread runner([&] {
+  const int rc = common::RunService(service, [&](const std::atomic<bool>& stop) {
     result = capture.Run(stop);
-    finished = true;
-  });
-  while (!finished) {
-    int sig = WaitForSignal(500ms);
-    metrics.Update();
-    {
-      std::lock_guard lock(health_mu);
-      health = metrics.Unhealthy(kAckStallTimeout);
-    }
-    if (sig == SIGINT || sig == SIGTERM) {
-      RM_LOG_INFO("signal {}: waiting for outstanding acks, confirming them, stopping", sig);
-      break;
-    }
-  }
-  stop = true;
-  runner.join();
-  metrics.Update();
-  {
     std::lock_guard lock(health_mu);
+    ended = true;
     health = result.ok() ? "capture stopped" : "capture failed: " + result.error().message;
-  }
-  if (admin) admin->Stop();
+    return result.ok() ? 0 : 1;
+  });
   const auto& probe = *capture.probe();
   if (!result.ok()) {
     RM_LOG_ERROR("cdc postgres run: {} [{}]", result.error().message, result.error().code);
     return 1;
   }
+  if (rc != 0) return rc;
   RM_LOG_INFO("stopped: {} events produced, {} acked, confirmed flush LSN {}",
               probe.events_produced(), probe.events_acked(),
               pg::Lsn(probe.confirmed_flush_lsn()).ToString());
@@ -165,7 +147,8 @@ std::vector<common::Subcommand> PostgresCdcSubcommands() {
        "stops; a restart resumes from the slot's confirmed position).",
        "",
        {"config", "admin_port"},
-       RunCapture},
+       RunCapture,
+       /*handles_signals=*/true},
       {"cdc check-migration",
        "Check a SQL migration against the captured tables before it is applied (exit 0 safe, "
        "1 breaks replication, 2 unreadable).",

@@ -2,14 +2,14 @@
 #include <fmt/format.h>
 #include <gflags/gflags.h>
 
+#include <atomic>
 #include <memory>
-#include <thread>
 
-#include "apps/signals.h"
 #include "apps/subcommands.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/result.h"
+#include "common/service.h"
 #include "mirror/mirror.h"
 #include "offsets/kafka/runtime.h"
 #include "replication/config.h"
@@ -22,10 +22,7 @@ DEFINE_bool(check, false, "Only load and validate the configuration, then exit."
 namespace rm::apps {
 namespace {
 
-using namespace std::chrono_literals;
-
 int RunMirror(const std::vector<std::string>&) {
-  BlockShutdownSignals();
   if (FLAGS_config.empty()) throw common::ConfigError("--config is required");
   replication::MirrorConfig config = replication::LoadMirrorConfig(FLAGS_config);
   if (FLAGS_admin_port != -2) config.admin.port = FLAGS_admin_port;
@@ -48,18 +45,11 @@ int RunMirror(const std::vector<std::string>&) {
   }
   mirror::Mirror mirror(std::move(config), sinks, routes);
   if (offsets) offsets->Start();
-  std::atomic<bool> stop{false};
-  int rc = 0;
-  std::thread runner([&] { rc = mirror.Run(stop); });
-  for (;;) {
-    int sig = WaitForSignal(std::chrono::milliseconds(500));
-    if (sig == SIGINT || sig == SIGTERM) {
-      RM_LOG_INFO("signal {}: draining in-flight records and stopping", sig);
-      break;
-    }
-  }
-  stop = true;
-  runner.join();
+  // The mirror serves its own admin API (its health is per flow); the runner handles signals
+  // and the drain.
+  const int rc =
+      common::RunService({.name = "mirror", .on_signal = "draining in-flight records and stopping"},
+                         [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
   if (offsets) offsets->Stop();
   return rc;
 }
@@ -72,7 +62,8 @@ std::vector<common::Subcommand> MirrorSubcommands() {
            "in-flight records and exits).",
            "",
            {"config", "admin_port", "check"},
-           RunMirror}};
+           RunMirror,
+           /*handles_signals=*/true}};
 }
 
 }  // namespace rm::apps

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "apps/signals.h"
 #include "apps/subcommands.h"
 #include "common/log.h"
 #include "common/result.h"
+#include "common/service.h"
 #include "testbed/control_server.h"
 #include "testbed/testbed.h"
 
@@ -85,7 +85,7 @@ int RunChild(const std::vector<std::string>& args, const std::string& endpoints_
     _exit(127);
   }
   for (;;) {
-    int sig = WaitForSignal(std::chrono::milliseconds(500));
+    int sig = common::WaitForSignal(std::chrono::milliseconds(500));
     if (sig == SIGINT || sig == SIGTERM) kill(pid, sig);
     int status = 0;
     pid_t done = waitpid(pid, &status, WNOHANG);
@@ -97,7 +97,6 @@ int RunChild(const std::vector<std::string>& args, const std::string& endpoints_
 }
 
 int RunTestbed(const std::vector<std::string>& command) {
-  BlockShutdownSignals();
   testbed::Testbed tb({Split(FLAGS_regions, ','), FLAGS_brokers});
   CreateTopics(tb, FLAGS_topics);
   if (FLAGS_control_port < 0 || FLAGS_control_port > 65535) {
@@ -123,7 +122,7 @@ int RunTestbed(const std::vector<std::string>& command) {
     fmt::print("{}\n", endpoints.dump());
     std::fflush(stdout);
     for (;;) {
-      int sig = WaitForSignal(std::chrono::milliseconds(1000));
+      int sig = common::WaitForSignal(std::chrono::milliseconds(1000));
       if (sig == SIGINT || sig == SIGTERM) break;
     }
     RM_LOG_INFO("testbed: shutting down");
@@ -145,7 +144,8 @@ std::vector<common::Subcommand> TestbedSubcommands() {
            "code; otherwise run until SIGINT/SIGTERM.",
            "[-- CMD ARGS...]",
            {"regions", "brokers", "endpoints", "control_bind", "control_port", "topics"},
-           RunTestbed}};
+           RunTestbed,
+           /*handles_signals=*/true}};
 }
 
 }  // namespace rm::apps

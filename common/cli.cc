@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/result.h"
+#include "common/service.h"
 
 DEFINE_string(log_level, "info", "Log level: trace, debug, info, warn, error, off.");
 
@@ -166,6 +167,7 @@ int RunCli(int argc, char** argv, const std::vector<Subcommand>& subcommands) {
     }
   }
 
+  if (!sub->handles_signals) UnblockShutdownSignals();
   try {
     InitLogging(FLAGS_log_level);
     return sub->run(args);

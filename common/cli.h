@@ -23,13 +23,18 @@ struct Subcommand {
   std::vector<std::string> flags;
   // Runs with the positional arguments; returns the process exit code.
   std::function<int(const std::vector<std::string>& args)> run;
+  // True for commands that wait for SIGINT/SIGTERM themselves (common/service.h): the signals
+  // main() blocked stay blocked. Others get them unblocked before `run`, so a signal ends them
+  // as it ends any program. Default: false
+  bool handles_signals = false;
 };
 
 // Exit code for usage errors (unknown subcommand or flag, bad flag value).
 inline constexpr int kUsageExit = 2;
 
 // Parses argv against the subcommands, sets flags, initialises logging and runs the chosen
-// subcommand. Catches ConfigError and other exceptions from it: one line on stderr, exit 1.
+// subcommand (unblocking the shutdown signals first unless it handles them). Catches ConfigError
+// and other exceptions from it: one line on stderr, exit 1.
 int RunCli(int argc, char** argv, const std::vector<Subcommand>& subcommands);
 
 }  // namespace rm::common

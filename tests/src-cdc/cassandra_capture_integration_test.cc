@@ -22,7 +22,7 @@ using testing::WaitFor;
 std::string AdminAddress(const std::string& log_path) {
   std::smatch m;
   const std::string log = rm::testing::ReadFile(log_path);
-  static const std::regex re("admin API listening on ([0-9.]+:[0-9]+)");
+  static const std::regex re("admin API on http://([0-9.]+:[0-9]+)");
   return std::regex_search(log, m, re) ? m[1].str() : "";
 }
 

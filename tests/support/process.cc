@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -128,8 +129,31 @@ bool ChildProcess::running() {
   return true;
 }
 
+bool BlocksSignal(pid_t pid, int sig) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigBlk:", 0) != 0) continue;
+    const uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
+    return (mask >> (sig - 1)) & 1;
+  }
+  return false;
+}
+
 void ChildProcess::Signal(int sig) {
-  if (!exit_code_) kill(-pid_, sig);
+  if (exit_code_) return;
+  if (sig == SIGTERM || sig == SIGINT) {
+    // Until the binary's main() has blocked the signal (its first line), the default action
+    // would kill it: the process is still being exec'd and loaded, and nothing of ours can
+    // drain. A test means the signal for the binary, so it waits for that moment (bounded:
+    // a binary that never blocks it gets it anyway).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (running() && !BlocksSignal(pid_, sig) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (exit_code_) return;
+  }
+  kill(-pid_, sig);
 }
 
 void ChildProcess::Kill() {

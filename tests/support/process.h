@@ -36,7 +36,8 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
   bool running();
-  // Sends `sig` to the process group.
+  // Sends `sig` to the process group. SIGTERM and SIGINT wait (up to 10 s) until the process
+  // blocks them, as regionmirror's main() does first thing, so that they reach its drain.
   void Signal(int sig);
   // SIGKILL and reap.
   void Kill();
@@ -50,6 +51,9 @@ class ChildProcess {
 
 // The regionmirror binary under test.
 std::string RegionmirrorPath();
+
+// True if the process `pid` blocks `sig` (its main thread's mask, /proc/<pid>/status SigBlk).
+bool BlocksSignal(pid_t pid, int sig);
 
 // True if `pid` has no live process (zombies count as gone).
 bool ProcessGone(pid_t pid);
