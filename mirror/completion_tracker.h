@@ -2,7 +2,7 @@
 //
 // Delivery reports can complete records out of order (and a filtered record completes at
 // once), but a source position may be committed, and an offset run recorded, only once every
-// record before it is durably in the target (DESIGN.md invariant 1). The tracker:
+// record before it is durably in the target (docs/architecture.md, invariant 1). The tracker:
 //   1. Add(s) when record s is handed to the producer (s increasing; gaps allowed: compacted
 //      offsets and transaction markers are simply never added);
 //   2. Skip(s) for a record deliberately not copied (cycle guard): complete, but no target;

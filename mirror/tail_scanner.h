@@ -1,6 +1,6 @@
 // Reads the end of target partitions to find what the mirror already copied there: the
 // provenance headers of the records name their source offsets. This is how the mirror
-// resumes without loss or duplicates whatever its committed offsets say (DESIGN.md
+// resumes without loss or duplicates whatever its committed offsets say (docs/architecture.md
 // invariant 2), and how the offset map catches up on records delivered after its last
 // checkpoint.
 #pragma once

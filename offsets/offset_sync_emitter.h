@@ -26,7 +26,7 @@
 // Across a mirror restart the emitter starts fresh: its first sync for a partition is a
 // run start. If the records between the previous process's last sync and that start kept the
 // same delta, the rebuilt run spans them; with one writer per target partition and no
-// duplicates in the target (invariant 2 of DESIGN.md), equal delta implies they were all
+// duplicates in the target (invariant 2 of docs/architecture.md), equal delta implies they were all
 // delivered, so the rebuilt map is still exact. Otherwise that window is a gap in the rebuilt
 // map, which translates conservatively (re-reads, never skips).
 #pragma once

@@ -120,7 +120,7 @@ struct MirrorConfig {
   std::vector<std::string> Validate(const std::string& file) const;
 };
 
-// Loads our YAML format (see README "Configuration"). Throws ConfigError.
+// Loads our YAML format (README.md, section "The mirror"). Throws ConfigError.
 MirrorConfig LoadMirrorConfigYaml(const std::string& path);
 MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file);
 // Loads a MirrorMaker 2 properties file. Throws ConfigError.

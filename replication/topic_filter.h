@@ -1,5 +1,6 @@
 // Which source topics (and consumer groups) a flow copies: allow regexes, deny regexes, and
-// never a topic whose name says it came from the flow's target (cycle rule of DESIGN.md).
+// never a topic whose name says it came from the flow's target (invariant 4 of
+// docs/architecture.md).
 #pragma once
 
 #include <regex>

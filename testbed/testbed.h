@@ -1,7 +1,7 @@
 // Local Kafka regions for development, tests and the demo: one librdkafka mock cluster per
 // region, all in this process, each speaking the Kafka protocol on its own loopback ports.
 // Product code only ever sees bootstrap servers, so it runs unchanged against real Kafka.
-// See DESIGN.md "Facts about the mock" for what the mock does and does not serve.
+// See docs/architecture.md "The testbed's mock cluster" for what the mock does and does not serve.
 //
 // Lifecycle: the constructor starts every region's cluster (one thread each) and returns
 // when they listen; the destructor stops them. Threading: every method may be called from

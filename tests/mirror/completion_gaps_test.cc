@@ -1,8 +1,8 @@
 // The mirror's completion path with source gaps, which the testbed cannot produce (no
-// compaction, no transaction markers: DESIGN.md "Facts about the mock"). A fake source with
-// missing offsets and filtered records is driven through CompletionTracker -> the flow's
-// offsets sink (OffsetSyncPublisher over an OffsetMap), with delivery reports in random order,
-// foreign writes interleaved into the target and, in one test, crashes that drop everything
+// compaction, no transaction markers: docs/architecture.md "The testbed's mock cluster"). A fake
+// source with missing offsets and filtered records is driven through CompletionTracker -> the
+// flow's offsets sink (OffsetSyncPublisher over an OffsetMap), with delivery reports in random
+// order, foreign writes interleaved into the target and, in one test, crashes that drop everything
 // not checkpointed and restart per the DeliverySink::LastDurable contract. Every translation is
 // then checked against a naive model built from the fake target log, and the map rebuilt from
 // the published OffsetSync records is compared with the original run for run.

@@ -1,0 +1,4 @@
+// Private to offsets: may use RocksDB.
+#pragma once
+
+#include <rocksdb/slice.h>
