@@ -21,11 +21,14 @@
 
 DECLARE_string(config);  // apps/run_cmd.cc
 DEFINE_string(group, "", "offsets translate: the consumer group to translate.");
-DEFINE_string(topic, "", "offsets translate/dump: only this source topic.");
+DEFINE_string(topic, "",
+              "offsets translate/dump: only this source topic; topology resolve: the topic to "
+              "read.");
 DEFINE_string(flow, "",
               "offsets dump: only this flow; offsets rebuild: the flow to rebuild, e.g. "
               "us-east->eu-west.");
-DEFINE_bool(json, false, "offsets translate/dump: print JSON instead of a table.");
+DEFINE_bool(json, false,
+            "offsets translate/dump, topology validate/plan/resolve: print JSON instead of text.");
 DEFINE_bool(stored, false,
             "offsets translate: answer from the stored checkpoints, without asking the source "
             "cluster (it is also the fallback when the source cannot be read).");

@@ -11,6 +11,7 @@ std::vector<common::Subcommand> Subcommands() {
   };
   add(MirrorSubcommands());
   add(OffsetsSubcommands());
+  add(TopologySubcommands());
   add(PostgresCdcSubcommands());
   add(CassandraCdcSubcommands());
   add(TestbedSubcommands());

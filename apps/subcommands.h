@@ -15,5 +15,6 @@ std::vector<common::Subcommand> MirrorSubcommands();
 std::vector<common::Subcommand> OffsetsSubcommands();
 std::vector<common::Subcommand> PostgresCdcSubcommands();
 std::vector<common::Subcommand> CassandraCdcSubcommands();
+std::vector<common::Subcommand> TopologySubcommands();
 
 }  // namespace rm::apps
