@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <regex>
+#include <set>
 
 #include "tests/topology/topology_test_util.h"
 
@@ -142,6 +144,60 @@ TEST_F(PlannerTest, TablesResidencyForEveryRuleAndRegion) {
   EXPECT_EQ(pii.cells[2].because, "replicate_to [eu-*]");
   const ResidencyRow& audit = plan.residency[1];
   EXPECT_EQ(audit.cells[1].state, "allowed");
+}
+
+// For random rule sets over a small alphabet, every name is carried by exactly the flows its
+// winning rule implies: from each home to each region given a copy, nowhere else.
+TEST(PlannerProperty, CarriesEveryNameExactlyWhereItsWinningRuleSendsIt) {
+  const std::vector<std::string> regions = {"r0", "r1", "r2"};
+  const std::vector<std::string> patterns = {"a.*", "ab.*", "a[bc].*", "b.*", ".*",
+                                             "abc", "ba",   "a",       "c+",  "(a|b)c.*"};
+  const std::vector<std::string> names = {"a", "ab", "abc", "ac", "b", "ba", "bc", "c", "cc", "x"};
+  std::mt19937 rng(13);
+  int checked = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::string yaml = "regions:\n";
+    for (const auto& r : regions) {
+      yaml += "  - name: " + r + "\n    clusters:\n      - alias: " + r +
+              "\n        bootstrap_servers: " + r + ":9092\n";
+    }
+    yaml += "topics:\n";
+    std::set<std::string> used;
+    for (int i = 0; i < 4; ++i) {
+      std::string p = patterns[rng() % patterns.size()];
+      if (!used.insert(p).second) continue;
+      bool literal = p.find_first_of(".[(+*") == std::string::npos;
+      yaml += std::string("  - ") + (literal ? "topic: " : "pattern: ") + "'" + p + "'\n";
+      yaml += "    priority: " + std::to_string(rng() % 3) + "\n";
+      yaml += "    home: " + regions[rng() % 3] + "\n";
+      yaml += "    replicate_to: [" + regions[rng() % 3] + ", " + regions[rng() % 3] + "]\n";
+    }
+    LoadedTopology loaded = ParseTopologyYaml(yaml, "p.yaml");
+    if (!loaded.problems.empty() || !Validate(loaded.config).empty()) continue;  // ambiguous
+    auto topo = Topology::Build(std::move(loaded));
+    auto plan = MakePlan(*topo, {});
+    ASSERT_TRUE(plan.ok());
+    for (const auto& name : names) {
+      std::set<std::string> expected;
+      if (auto rule = topo->rules().Match(name)) {
+        const auto& p = topo->placement(*rule);
+        for (size_t x = 0; x < 3; ++x) {
+          for (size_t y = 0; y < 3; ++y) {
+            if (x != y && p.home[x] && p.copy[y]) expected.insert(regions[x] + "->" + regions[y]);
+          }
+        }
+      }
+      std::set<std::string> actual;
+      for (const auto& f : plan->flows) {
+        bool in = false;
+        for (const auto& re : f.topics) in = in || std::regex_match(name, std::regex(re));
+        if (in) actual.insert(f.name());
+      }
+      EXPECT_EQ(actual, expected) << "name " << name << " in\n" << yaml;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 500);
 }
 
 }  // namespace
