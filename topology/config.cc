@@ -135,15 +135,9 @@ common::KafkaProperties ClusterSpec::ClientProperties(const std::string& file) c
   return props;
 }
 
-LoadedTopology ParseTopologyYaml(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: not valid YAML: {}", file, e.mark.line + 1, e.msg));
-  }
-  if (!root.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping at the top", file));
+namespace {
 
+LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
   LoadedTopology out;
   TopologyConfig& cfg = out.config;
   cfg.file = file;
@@ -298,6 +292,25 @@ LoadedTopology ParseTopologyYaml(const std::string& text, const std::string& fil
     out.problems.push_back(std::move(problem));
   }
   return out;
+}
+
+}  // namespace
+
+LoadedTopology ParseTopologyYaml(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}:{}: not valid YAML: {}", file, e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping at the top", file));
+  try {
+    return ReadTopology(root, file);
+  } catch (const YAML::Exception& e) {
+    // Shapes the field reader does not expect (a list or map used as a key, found by fuzzing).
+    throw ConfigError(
+        fmt::format("{}:{}: unexpected YAML structure: {}", file, e.mark.line + 1, e.msg));
+  }
 }
 
 LoadedTopology LoadTopologyFile(const std::string& path) {

@@ -280,5 +280,25 @@ TEST(TopologyValidation, RejectsTextThatIsNotYaml) {
   EXPECT_THROW(ParseTopologyYaml("- a\n- b\n", "t.yaml"), common::ConfigError);
 }
 
+TEST(TopologyValidation, RejectsAListUsedAsAKeyWithItsLine) {
+  // Found by the fuzz smoke run: yaml-cpp threw its own exception out of the loader.
+  const std::string yaml = R"(
+regions:
+  - name: us-east
+    clusters:
+      - alias: us-east
+        bootstrap_servers: us:9092
+        properties:
+          ? [a, b]
+          : c
+)";
+  try {
+    ParseTopologyYaml(yaml, "t.yaml");
+    FAIL() << "expected ConfigError";
+  } catch (const common::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("t.yaml:8: unexpected YAML structure"));
+  }
+}
+
 }  // namespace
 }  // namespace rm::topology

@@ -2,7 +2,7 @@
 // valid topology files as seeds, then seeded mutations (byte flips, YAML punctuation,
 // truncations, insertions, splices of lines). A crash or abort fails the test.
 //
-// Usage: topology_fuzz_smoke SEED_FILE... [-n iterations]   (default 3000)
+// Usage: topology_fuzz_smoke SEED_FILE... [-n iterations]   (default 3000; ctest runs 20000)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
