@@ -21,16 +21,17 @@ std::optional<HealthSnapshot::CopyState> HealthSnapshot::Copy(const std::string&
 
 void HealthModel::Track(const std::string& alias, Clock::time_point now) {
   std::lock_guard lock(mu_);
-  clusters_.try_emplace(alias, ClusterEntry{now, std::nullopt, false, ""});
+  clusters_.try_emplace(alias, ClusterEntry{now});
 }
 
 void HealthModel::RecordProbe(const std::string& alias, bool ok, Clock::time_point now,
                               const std::string& error) {
   std::lock_guard lock(mu_);
-  auto [it, inserted] = clusters_.try_emplace(alias, ClusterEntry{now, std::nullopt, false, ""});
+  auto [it, inserted] = clusters_.try_emplace(alias, ClusterEntry{now});
   ClusterEntry& e = it->second;
-  // Probes may complete out of order; an older outcome never overrides a newer success.
-  if (e.last_ok && now < *e.last_ok) return;
+  // Probes may complete out of order; an older outcome never overrides a newer one.
+  if (e.last_outcome && now < *e.last_outcome) return;
+  e.last_outcome = now;
   if (ok) {
     e.last_ok = now;
     e.last_failed = false;

@@ -89,6 +89,8 @@ class HealthModel {
   struct ClusterEntry {
     Clock::time_point since;  // Track() time
     std::optional<Clock::time_point> last_ok;
+    // When the newest recorded outcome was measured.
+    std::optional<Clock::time_point> last_outcome;
     bool last_failed = false;
     std::string last_error;
   };

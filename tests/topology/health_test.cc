@@ -62,6 +62,10 @@ TEST_F(HealthModelTest, IgnoresAnOlderProbeOutcomeThatArrivesLate) {
   model_.RecordProbe("us-east", true, t0_ + 2000ms);
   model_.RecordProbe("us-east", false, t0_ + 1000ms, "timed out");
   EXPECT_TRUE(model_.Snapshot(t0_ + 2000ms).Cluster("us-east").up);
+  // Nor does an older success undo a newer failure.
+  model_.RecordProbe("us-east", false, t0_ + 4000ms, "refused");
+  model_.RecordProbe("us-east", true, t0_ + 3000ms);
+  EXPECT_FALSE(model_.Snapshot(t0_ + 4000ms).Cluster("us-east").up);
 }
 
 TEST_F(HealthModelTest, DemotesACopyLaggingBeyondTheBoundAndPromotesItBack) {
