@@ -106,9 +106,9 @@ const RegionSpec* TopologyConfig::FindRegion(const std::string& name) const {
   return nullptr;
 }
 
-common::KafkaProperties ClusterSpec::ClientProperties(const std::string& file) const {
-  common::KafkaProperties props = properties;
-  props["bootstrap.servers"] = bootstrap_servers;
+replication::ClusterConfig ClusterSpec::WithSecrets(const std::string& file) const {
+  replication::ClusterConfig out = *this;
+  common::KafkaProperties& props = out.properties;
   for (const auto& [key, var] : properties_env) {
     const char* v = std::getenv(var.c_str());
     if (v == nullptr) {
@@ -132,7 +132,7 @@ common::KafkaProperties ClusterSpec::ClientProperties(const std::string& file) c
     if (!value.empty() && value.back() == '\r') value.pop_back();
     props[key] = value;
   }
-  return props;
+  return out;
 }
 
 namespace {
@@ -254,15 +254,15 @@ LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
   std::string policy = "default";
   r.Get(root, "", "replication_policy", policy);
   if (policy == "default" || policy == "DefaultReplicationPolicy") {
-    cfg.policy = NamingPolicy::kDefault;
+    cfg.policy = replication::PolicyKind::kDefault;
   } else if (policy == "identity" || policy == "IdentityReplicationPolicy") {
-    cfg.policy = NamingPolicy::kIdentity;
+    cfg.policy = replication::PolicyKind::kIdentity;
   } else {
     r.Problem("replication_policy",
               fmt::format("unknown policy '{}' (default or identity)", policy));
   }
   r.Get(root, "", "separator", cfg.separator);
-  if (cfg.policy == NamingPolicy::kDefault && cfg.separator.empty()) {
+  if (cfg.policy == replication::PolicyKind::kDefault && cfg.separator.empty()) {
     r.Problem("separator", "must not be empty");
   }
 

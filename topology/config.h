@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/kafka_config.h"
+#include "replication/config.h"
 
 namespace rm::topology {
 
@@ -29,14 +30,9 @@ struct Problem {
   std::string ToString() const;
 };
 
-// A Kafka cluster of a region.
-struct ClusterSpec {
-  // Name of the cluster in flows and remote topic names; unique in the file. Required.
-  std::string alias;
-  // librdkafka bootstrap.servers. Required.
-  std::string bootstrap_servers;
-  // librdkafka properties for every client of this cluster. Default: none
-  common::KafkaProperties properties;
+// A Kafka cluster of a region: the mirror's cluster (alias, unique in the file; bootstrap
+// servers; librdkafka properties) and what the topology adds.
+struct ClusterSpec : replication::ClusterConfig {
   // Secrets, never written in the file: librdkafka property -> environment variable holding its
   // value (`properties_env: {sasl.password: RM_US_EAST_PASSWORD}`), or -> file holding it
   // (`properties_file`; one trailing newline is dropped). Default: none
@@ -46,9 +42,9 @@ struct ClusterSpec {
   std::vector<std::string> racks;
   int line = 0;
 
-  // `properties` with bootstrap.servers and the secrets read. Throws ConfigError naming `file`
-  // and the field when a variable is unset or a file unreadable.
-  common::KafkaProperties ClientProperties(const std::string& file) const;
+  // The mirror's cluster with the secrets read into its properties. Throws ConfigError naming
+  // `file` and the field when a variable is unset or a file unreadable.
+  replication::ClusterConfig WithSecrets(const std::string& file) const;
 };
 
 struct RegionSpec {
@@ -130,13 +126,6 @@ struct GroupRule {
   int line = 0;
 };
 
-enum class NamingPolicy {
-  // "<source cluster alias><separator><topic>", as MirrorMaker 2's DefaultReplicationPolicy.
-  kDefault,
-  // "<topic>": the same name everywhere (IdentityReplicationPolicy).
-  kIdentity,
-};
-
 struct HealthSettings {
   // How often each cluster is probed (metadata round trip). Default: 1000
   int64_t probe_interval_ms = 1000;
@@ -151,8 +140,9 @@ struct TopologyConfig {
   std::vector<LinkSpec> links;
   std::vector<TopicRule> topics;
   std::vector<GroupRule> groups;
-  // Remote topic names of every flow. Default: kDefault with "."
-  NamingPolicy policy = NamingPolicy::kDefault;
+  // Remote topic names of every flow (replication_policy: default | identity). Default: kDefault
+  // with "."
+  replication::PolicyKind policy = replication::PolicyKind::kDefault;
   std::string separator = ".";
   HealthSettings health;
   // The mirror's `mirror:` and `offsets:` sections, as written (read by the mirror's loader).

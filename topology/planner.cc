@@ -35,6 +35,8 @@ PlannedFlow MakeFlow(const Topology& t, size_t x, size_t y, const std::vector<si
   f.target_region = t.region(y).name;
   f.source = t.PrimaryCluster(x).alias;
   f.target = t.PrimaryCluster(y).alias;
+  f.policy = cfg.policy;
+  f.separator = cfg.separator;
   const std::string remote = t.RemoteName(f.source, "{topic}");
   for (size_t r : ranked) {
     if (!Carries(t, r, x, y)) continue;
@@ -51,7 +53,7 @@ PlannedFlow MakeFlow(const Topology& t, size_t x, size_t y, const std::vector<si
     f.topics.push_back(re);
     f.carried.push_back({r, t.rules().rule(r).Describe(), re, remote});
   }
-  if (cfg.policy == NamingPolicy::kDefault) {
+  if (cfg.policy == replication::PolicyKind::kDefault) {
     std::vector<std::string> aliases;
     for (const auto& region : cfg.regions) {
       for (const auto& c : region.clusters) aliases.push_back(c.alias);
@@ -104,6 +106,19 @@ ResidencyRow MakeRow(const Topology& t, size_t r) {
 }
 
 }  // namespace
+
+replication::FlowConfig PlannedFlow::ToFlowConfig() const {
+  replication::FlowConfig flow;
+  flow.source = source;
+  flow.target = target;
+  flow.topics = topics;
+  flow.topics_exclude.insert(flow.topics_exclude.end(), topics_exclude.begin(),
+                             topics_exclude.end());
+  flow.policy = policy;
+  flow.separator = separator;
+  if (groups) flow.groups = *groups;
+  return flow;
+}
 
 common::Result<Plan> MakePlan(const Topology& topology, const PlanScope& scope) {
   Plan plan;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "replication/config.h"
 #include "topology/topology.h"
 
 namespace rm::topology {
@@ -53,8 +54,13 @@ struct PlannedFlow {
     std::string remote_name;
   };
   std::vector<Carried> carried;
+  // Remote topic names (the topology's replication_policy and separator).
+  replication::PolicyKind policy = replication::PolicyKind::kDefault;
+  std::string separator = ".";
 
   std::string name() const { return source + "->" + target; }
+  // The mirror's flow: these topics and groups; its default internal-topic excludes kept.
+  replication::FlowConfig ToFlowConfig() const;
 };
 
 struct ResidencyRow {

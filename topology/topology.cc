@@ -11,6 +11,8 @@
 
 #include "common/config_reader.h"
 #include "common/result.h"
+#include "replication/replication_policy.h"
+#include "topology/mirror_config.h"
 
 namespace rm::topology {
 
@@ -38,6 +40,7 @@ class Validator {
     CheckLinks();
     CheckTopics();
     CheckGroups();
+    for (auto& p : ValidateMirrorSections(c_)) problems_.push_back(std::move(p));
     std::stable_sort(problems_.begin(), problems_.end(),
                      [](const Problem& a, const Problem& b) { return a.line < b.line; });
     return std::move(problems_);
@@ -207,7 +210,7 @@ class Validator {
   // stops them.
   void CheckLoop(const std::string& f, const std::set<std::string>& homes,
                  const std::set<std::string>& targets, const std::set<std::string>& allowed) {
-    if (c_.policy != NamingPolicy::kIdentity || homes.size() < 2) return;
+    if (c_.policy != replication::PolicyKind::kIdentity || homes.size() < 2) return;
     // Edges between homes: h1 -> h2 when h2 gets h1's copies. Find a cycle by DFS.
     std::map<std::string, std::vector<std::string>> edges;
     for (const auto& h : homes) {
@@ -304,7 +307,10 @@ bool RegionMatches(const std::string& glob, const std::string& name) {
 
 std::vector<Problem> Validate(const TopologyConfig& config) { return Validator(config).Run(); }
 
-Topology::Topology(TopologyConfig config) : config_(std::move(config)), rules_(config_.topics) {
+Topology::Topology(TopologyConfig config)
+    : config_(std::move(config)),
+      rules_(config_.topics),
+      policy_(replication::MakeReplicationPolicy(config_.policy, config_.separator)) {
   const size_t n = config_.regions.size();
   rtt_.assign(n * n, -1);
   for (size_t i = 0; i < n; ++i) rtt_[i * n + i] = 0;
@@ -373,20 +379,20 @@ std::optional<int64_t> Topology::Rtt(size_t a, size_t b) const {
 }
 
 std::string Topology::RemoteName(const std::string& source_alias, const std::string& topic) const {
-  if (config_.policy == NamingPolicy::kIdentity) return topic;
-  return source_alias + config_.separator + topic;
+  return policy_->FormatRemoteTopic(source_alias, topic);
 }
 
 std::optional<size_t> Topology::RuleForTopic(const std::string& name, std::string* upstream) const {
   std::string n = name;
-  if (config_.policy == NamingPolicy::kDefault) {
-    // Strip one known alias at a time ("eu-west.us-east.orders" -> "orders"); each step makes the
-    // name shorter, so this ends.
-    for (;;) {
-      auto pos = n.find(config_.separator);
-      if (pos == std::string::npos || !IsClusterAlias(n.substr(0, pos))) break;
-      n = n.substr(pos + config_.separator.size());
-    }
+  // One known alias at a time ("eu-west.us-east.orders" -> "orders"). Only a cluster of this
+  // topology counts: "orders.v1" is a local topic, whatever the default policy's split says.
+  // Each step makes the name shorter, so this ends.
+  for (;;) {
+    std::string source = policy_->TopicSource(n);
+    if (source.empty() || !IsClusterAlias(source)) break;
+    std::string up = policy_->UpstreamTopic(n);
+    if (up.size() >= n.size()) break;
+    n = std::move(up);
   }
   if (upstream != nullptr) *upstream = n;
   return rules_.Match(n);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "replication/replication_policy.h"
 #include "topology/config.h"
 #include "topology/rules.h"
 
@@ -17,7 +18,8 @@ namespace rm::topology {
 
 // Every problem of `config` that reading the fields could not see: unknown regions and
 // clusters, globs that match no region, replicate_to outside allowed_regions, ambiguous rule
-// precedence, replication loops, groups allowed where their topics never arrive. Sorted by line.
+// precedence, replication loops, groups allowed where their topics never arrive, and what the
+// mirror's loader finds in the mirror:/offsets: sections. Sorted by line.
 std::vector<Problem> Validate(const TopologyConfig& config);
 
 // True if region `name` matches `glob` (fnmatch: '*', '?', '[...]').
@@ -73,6 +75,7 @@ class Topology {
 
   TopologyConfig config_;
   TopicRuleSet rules_;
+  std::unique_ptr<replication::ReplicationPolicy> policy_;
   std::vector<Placement> placements_;
   // rtt_[a * n + b]; -1 when unknown.
   std::vector<int64_t> rtt_;

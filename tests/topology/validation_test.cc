@@ -248,12 +248,14 @@ regions:
         properties_env: {sasl.password: RM_TOPOLOGY_TEST_PASSWORD}
         properties_file: {ssl.key.password: )" +
                                  (dir / "key").string() + "}\n");
-  auto props = topo->PrimaryCluster(0).ClientProperties("t.yaml");
+  auto props = topo->PrimaryCluster(0).WithSecrets("t.yaml").ClientProperties();
   EXPECT_EQ(props.at("sasl.password"), "pw");
   EXPECT_EQ(props.at("ssl.key.password"), "s3cret");
   EXPECT_EQ(props.at("bootstrap.servers"), "us:9092");
+  // The topology itself never holds the secrets.
+  EXPECT_EQ(topo->PrimaryCluster(0).properties.count("sasl.password"), 0u);
   ::unsetenv("RM_TOPOLOGY_TEST_PASSWORD");
-  EXPECT_THROW(topo->PrimaryCluster(0).ClientProperties("t.yaml"), common::ConfigError);
+  EXPECT_THROW(topo->PrimaryCluster(0).WithSecrets("t.yaml"), common::ConfigError);
 }
 
 TEST(TopologyValidation, ListsEveryProblemInOneErrorWhenBuilding) {

@@ -1,0 +1,104 @@
+#include "topology/mirror_config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <sstream>
+
+#include "common/result.h"
+
+namespace rm::topology {
+
+namespace {
+
+YAML::Node ClusterNode(const replication::ClusterConfig& c) {
+  YAML::Node n;
+  n["alias"] = c.alias;
+  n["bootstrap_servers"] = c.bootstrap_servers;
+  if (!c.properties.empty()) {
+    for (const auto& [k, v] : c.properties) n["properties"][k] = v;
+  }
+  return n;
+}
+
+YAML::Node FlowNode(const replication::FlowConfig& f) {
+  YAML::Node n;
+  n["source"] = f.source;
+  n["target"] = f.target;
+  n["topics"] = f.topics;
+  n["topics_exclude"] = f.topics_exclude;
+  n["replication_policy"] = f.policy == replication::PolicyKind::kIdentity ? "identity" : "default";
+  n["separator"] = f.separator;
+  n["groups"] = YAML::Node(YAML::NodeType::Sequence);
+  for (const auto& g : f.groups) n["groups"].push_back(g);
+  n["groups_exclude"] = f.groups_exclude;
+  return n;
+}
+
+// The mirror's YAML document for these clusters and flows with the file's sections.
+std::string MirrorYaml(const TopologyConfig& config, const YAML::Node& clusters,
+                       const YAML::Node& flows) {
+  YAML::Node doc;
+  doc["clusters"] = clusters;
+  doc["flows"] = flows;
+  if (config.mirror_section.IsMap()) doc["mirror"] = config.mirror_section;
+  if (config.offsets_section.IsMap()) doc["offsets"] = config.offsets_section;
+  YAML::Emitter out;
+  out << doc;
+  return out.c_str();
+}
+
+}  // namespace
+
+replication::MirrorConfig MirrorConfigFor(const Topology& topology, const Plan& plan) {
+  const TopologyConfig& config = topology.config();
+  YAML::Node clusters(YAML::NodeType::Sequence);
+  YAML::Node flows(YAML::NodeType::Sequence);
+  std::set<std::string> added;
+  for (const auto& f : plan.flows) {
+    for (const auto& [region, alias] :
+         {std::pair{f.source_region, f.source}, std::pair{f.target_region, f.target}}) {
+      if (!added.insert(alias).second) continue;
+      clusters.push_back(ClusterNode(
+          topology.PrimaryCluster(*topology.RegionIndex(region)).WithSecrets(config.file)));
+    }
+    flows.push_back(FlowNode(f.ToFlowConfig()));
+  }
+  return replication::ParseMirrorConfigYaml(MirrorYaml(config, clusters, flows), config.file);
+}
+
+std::vector<Problem> ValidateMirrorSections(const TopologyConfig& config) {
+  if (!config.mirror_section.IsMap() && !config.offsets_section.IsMap()) return {};
+  // Every cluster (without secrets) and no flow: the loader's complaints about those are not
+  // about what the file says, and are dropped below.
+  YAML::Node clusters(YAML::NodeType::Sequence);
+  for (const auto& r : config.regions) {
+    for (const auto& c : r.clusters) clusters.push_back(ClusterNode(c));
+  }
+  std::vector<Problem> problems;
+  try {
+    replication::ParseMirrorConfigYaml(
+        MirrorYaml(config, clusters, YAML::Node(YAML::NodeType::Sequence)), config.file);
+  } catch (const common::ConfigError& e) {
+    // One problem a line: "<file>: <field>: <why>", under a count line when there are several.
+    std::istringstream lines(e.what());
+    std::string line;
+    const std::string prefix = config.file + ": ";
+    while (std::getline(lines, line)) {
+      auto start = line.find_first_not_of(' ');
+      if (start == std::string::npos) continue;
+      line = line.substr(start);
+      if (line.rfind(prefix, 0) != 0) continue;
+      line = line.substr(prefix.size());
+      auto colon = line.find(": ");
+      if (colon == std::string::npos) continue;
+      std::string field = line.substr(0, colon);
+      if (field.rfind("mirror", 0) != 0 && field.rfind("offsets", 0) != 0) continue;
+      problems.push_back({config.file, config.LineOf(field), field, line.substr(colon + 2)});
+    }
+  }
+  return problems;
+}
+
+}  // namespace rm::topology
