@@ -15,6 +15,7 @@ std::vector<common::Subcommand> Subcommands() {
   add(PostgresCdcSubcommands());
   add(CassandraCdcSubcommands());
   add(TestbedSubcommands());
+  add(LoadTestSubcommands());
   all.push_back({"version", "Print the version.", "", {}, [](const auto&) {
                    fmt::print("regionmirror 0.1.0\n");
                    return 0;

@@ -16,5 +16,6 @@ std::vector<common::Subcommand> OffsetsSubcommands();
 std::vector<common::Subcommand> PostgresCdcSubcommands();
 std::vector<common::Subcommand> CassandraCdcSubcommands();
 std::vector<common::Subcommand> TopologySubcommands();
+std::vector<common::Subcommand> LoadTestSubcommands();
 
 }  // namespace rm::apps

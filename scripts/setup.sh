@@ -13,6 +13,7 @@ PACKAGES=(
   libyaml-cpp-dev libfmt-dev libspdlog-dev liblz4-dev libdeflate-dev libssl-dev libjemalloc-dev
   liburiparser-dev
   kcat python3 python3-kafka python3-confluent-kafka python3-matplotlib clang libclang-rt-14-dev
+  chromium  # tests/loadtest render report.html headless
 )
 
 missing=()

@@ -1,0 +1,127 @@
+// `regionmirror loadtest`: honest end-to-end figures for a region pair (loadtest/). Flags only;
+// the work is rm::loadtest's.
+#include <fmt/format.h>
+#include <gflags/gflags.h>
+
+#include <atomic>
+#include <thread>
+
+#include "apps/signals.h"
+#include "apps/subcommands.h"
+#include "common/result.h"
+#include "loadtest/report.h"
+#include "loadtest/runner.h"
+#include "loadtest/workload.h"
+
+DEFINE_string(workload, "", "OpenMessaging Benchmark workload YAML (flags below override it).");
+DEFINE_double(rate, 1000,
+              "Records/s over all producers (OMB producerRate; 0: as fast as possible).");
+DEFINE_int32(topic_count, 1, "Topics (OMB topics).");
+DEFINE_int32(partitions, 6, "Partitions per topic (OMB partitionsPerTopic).");
+DEFINE_int32(message_size, 1024, "Bytes per record, at least 40 (OMB messageSize).");
+DEFINE_int32(producers, 1, "Producers per topic (OMB producersPerTopic).");
+DEFINE_string(key_distributor, "NO_KEY", "NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO.");
+DEFINE_double(duration, 60, "Seconds of load (OMB testDurationMinutes x 60).");
+DEFINE_double(warmup, 0, "Seconds at the start left out of the figures (still verified).");
+DEFINE_string(source_bootstrap, "",
+              "Run against these clusters (with --target_bootstrap) and a mirror run separately, "
+              "instead of a testbed and a mirror of our own.");
+DEFINE_string(target_bootstrap, "", "The target cluster (see --source_bootstrap).");
+DEFINE_string(mirror_admin, "", "host:port of the separately run mirror's admin API, to scrape.");
+DEFINE_string(source_alias, "us-east",
+              "The source cluster's alias: remote topics are <alias>.<topic> (testbed: the "
+              "source region's name).");
+DEFINE_int32(rtt_ms, 0, "Testbed: extra round-trip time of the source region's brokers, ms.");
+DEFINE_bool(no_mirror, false,
+            "Produce and consume on the source cluster, no mirror: the harness's own ceiling.");
+DEFINE_string(out, "loadtest-out",
+              "Directory for report.json, report.html and the mirror's files.");
+DEFINE_double(drain_timeout, 30, "Seconds the target may take to catch up after the last send.");
+
+namespace rm::apps {
+namespace {
+
+bool IsSet(const char* flag) { return !gflags::GetCommandLineFlagInfoOrDie(flag).is_default; }
+
+int RunLoadTestCommand(const std::vector<std::string>&) {
+  BlockShutdownSignals();
+  loadtest::LoadTestOptions o;
+  loadtest::Workload& w = o.workload;
+  if (!FLAGS_workload.empty()) {
+    w = loadtest::LoadWorkloadFile(FLAGS_workload);
+    for (const auto& warning : w.warnings) fmt::print(stderr, "warning: {}\n", warning);
+  } else {
+    w.test_duration_minutes = FLAGS_duration / 60;
+  }
+  if (FLAGS_workload.empty() || IsSet("rate")) w.producer_rate = FLAGS_rate;
+  if (FLAGS_workload.empty() || IsSet("topic_count")) w.topics = FLAGS_topic_count;
+  if (FLAGS_workload.empty() || IsSet("partitions")) w.partitions_per_topic = FLAGS_partitions;
+  if (FLAGS_workload.empty() || IsSet("message_size")) w.message_size = FLAGS_message_size;
+  if (FLAGS_workload.empty() || IsSet("producers")) w.producers_per_topic = FLAGS_producers;
+  if (IsSet("rtt_ms")) w.replication.rtt_ms = FLAGS_rtt_ms;
+  if (FLAGS_workload.empty() || IsSet("key_distributor")) {
+    auto k = loadtest::ParseKeyDistributor(FLAGS_key_distributor);
+    if (!k) {
+      throw common::ConfigError(
+          fmt::format("--key_distributor: '{}' is not NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO",
+                      FLAGS_key_distributor));
+    }
+    w.key_distributor = *k;
+  }
+  if (IsSet("duration") || FLAGS_workload.empty()) o.duration_s = FLAGS_duration;
+  if (IsSet("warmup") || FLAGS_workload.empty()) o.warmup_s = FLAGS_warmup;
+  o.source_bootstrap = FLAGS_source_bootstrap;
+  o.target_bootstrap = FLAGS_target_bootstrap;
+  o.mirror_admin = FLAGS_mirror_admin;
+  o.source_region = FLAGS_source_alias;
+  o.no_mirror = FLAGS_no_mirror;
+  o.out_dir = FLAGS_out;
+  if (!(FLAGS_drain_timeout > 0)) {
+    throw common::ConfigError(fmt::format("--drain_timeout: {} is not a positive number of seconds",
+                                          FLAGS_drain_timeout));
+  }
+  o.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_drain_timeout * 1000));
+
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  loadtest::RunResult result;
+  std::exception_ptr failure;
+  std::thread runner([&] {
+    try {
+      result = loadtest::RunLoadTest(o, stop);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    done = true;
+  });
+  while (!done.load()) {
+    int sig = WaitForSignal(std::chrono::milliseconds(200));
+    if (sig == SIGINT || sig == SIGTERM) {
+      fmt::print(stderr, "\nregionmirror loadtest: signal {}: stopping\n", sig);
+      stop = true;
+    }
+  }
+  runner.join();
+  if (failure) std::rethrow_exception(failure);
+  loadtest::WriteReport(o.out_dir, result);
+  fmt::print("{}report: {}/report.json, {}/report.html\n", loadtest::SummaryText(result), o.out_dir,
+             o.out_dir);
+  return result.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+std::vector<common::Subcommand> LoadTestSubcommands() {
+  return {{"loadtest",
+           "Load a region pair on a fixed schedule and verify every record arrived once and in "
+           "order on the target; reports throughput, end-to-end latency (from the intended send "
+           "time), lag, CPU and the mirror's metrics in report.json and report.html. Starts its "
+           "own testbed and mirror unless --source_bootstrap/--target_bootstrap are given.",
+           "",
+           {"workload", "rate", "topic_count", "partitions", "message_size", "producers",
+            "key_distributor", "duration", "warmup", "source_bootstrap", "target_bootstrap",
+            "mirror_admin", "source_alias", "rtt_ms", "no_mirror", "out", "drain_timeout"},
+           RunLoadTestCommand}};
+}
+
+}  // namespace rm::apps
