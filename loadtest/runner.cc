@@ -317,26 +317,33 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   }
   LatencyHistogram p99_so_far;
 
-  for (int64_t tick = start_ns + kIntervalNs;; tick += kIntervalNs) {
-    while (SteadyNowNs() < tick && !stop.load()) {
+  int64_t prev_tick = start_ns;
+  for (int64_t next_tick = start_ns + kIntervalNs;; next_tick += kIntervalNs) {
+    // Once everything sent has arrived, the last interval ends there and then (a shorter one).
+    bool caught_up = false;
+    while (SteadyNowNs() < next_tick && !stop.load() && !caught_up) {
       std::this_thread::sleep_for(
-          std::chrono::nanoseconds(std::min<int64_t>(tick - SteadyNowNs(), 50'000'000)));
+          std::chrono::nanoseconds(std::min<int64_t>(next_tick - SteadyNowNs(), 20'000'000)));
+      caught_up = generator.done() && verifier.received() >= generator.sent();
     }
     if (stop.load()) {
       r.interrupted = true;
       generator.Stop();
       break;
     }
+    const int64_t tick = caught_up ? SteadyNowNs() : next_tick;
+    const double dt = std::max(static_cast<double>(tick - prev_tick) / 1e9, 1e-3);
+    prev_tick = tick;
     const double t_s = static_cast<double>(tick - start_ns) / 1e9;
     IntervalSample s;
     s.t_s = t_s;
     s.warmup = tick <= measure_ns;
     const int64_t sent = generator.sent(), bytes = generator.bytes_sent();
     const int64_t recv = verifier.received(), rbytes = verifier.bytes();
-    s.publish_rate = static_cast<double>(sent - prev_sent);
-    s.consume_rate = static_cast<double>(recv - prev_recv);
-    s.publish_mb_s = static_cast<double>(bytes - prev_bytes) / 1e6;
-    s.consume_mb_s = static_cast<double>(rbytes - prev_rbytes) / 1e6;
+    s.publish_rate = static_cast<double>(sent - prev_sent) / dt;
+    s.consume_rate = static_cast<double>(recv - prev_recv) / dt;
+    s.publish_mb_s = static_cast<double>(bytes - prev_bytes) / 1e6 / dt;
+    s.consume_mb_s = static_cast<double>(rbytes - prev_rbytes) / 1e6 / dt;
     s.backlog = sent - recv;
     prev_sent = sent, prev_bytes = bytes, prev_recv = recv, prev_rbytes = rbytes;
     LatencyFigures lat = verifier.TakeInterval();
@@ -354,8 +361,9 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     auto m = scrape();
     if (m) {
       if (metrics_prev) {
-        s.mirror_rate = m->Sum("rm_mirror_records_copied_total") -
-                        metrics_prev->Sum("rm_mirror_records_copied_total");
+        s.mirror_rate = (m->Sum("rm_mirror_records_copied_total") -
+                         metrics_prev->Sum("rm_mirror_records_copied_total")) /
+                        dt;
       }
       s.mirror_lag = m->Sum("rm_mirror_lag_records");
       max_lag = std::max(max_lag, s.mirror_lag);

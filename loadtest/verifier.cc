@@ -101,8 +101,12 @@ void Verifier::Run() {
       std::this_thread::sleep_for(options_.stall);
     }
     batch.clear();
-    client_->consumer->PollBatch(100ms, 10000, &batch);
-    if (batch.empty()) continue;
+    // Wait for one record, then take what else is queued without waiting: a batch call with a
+    // timeout waits for a full batch, which would add up to that timeout to every latency.
+    common::KafkaMessage first = client_->consumer->Poll(100ms);
+    if (!first) continue;
+    batch.push_back(std::move(first));
+    client_->consumer->PollBatch(0ms, 1024, &batch);
     const int64_t now = SteadyNowNs();
     last_arrival_ns_.store(now, std::memory_order_relaxed);
     std::lock_guard lock(mu_);
