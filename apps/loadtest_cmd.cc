@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "loadtest/report.h"
 #include "loadtest/runner.h"
+#include "loadtest/sweep.h"
 #include "loadtest/workload.h"
 
 DEFINE_string(workload, "", "OpenMessaging Benchmark workload YAML (flags below override it).");
@@ -37,6 +38,12 @@ DEFINE_bool(no_mirror, false,
 DEFINE_string(out, "loadtest-out",
               "Directory for report.json, report.html and the mirror's files.");
 DEFINE_double(drain_timeout, 30, "Seconds the target may take to catch up after the last send.");
+DEFINE_string(sweep, "",
+              "Run a grid of settings instead of one run, e.g. "
+              "\"rate=5000,20000;linger.ms=1,5,20;fetch.wait.max.ms=2,10\" (see loadtest/sweep.h "
+              "for the keys), and recommend the fastest whose p99 meets --p99_ms.");
+DEFINE_int32(sweep_runs, 3, "Runs per sweep point (the median counts); at least 3.");
+DEFINE_double(p99_ms, 100, "The sweep's bound on end-to-end p99, ms.");
 
 namespace rm::apps {
 namespace {
@@ -82,13 +89,32 @@ int RunLoadTestCommand(const std::vector<std::string>&) {
   }
   o.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_drain_timeout * 1000));
 
+  std::vector<loadtest::SweepAxis> axes;
+  if (!FLAGS_sweep.empty()) {
+    axes = loadtest::ParseSweepSpec(FLAGS_sweep);
+    if (FLAGS_sweep_runs < 3) {
+      throw common::ConfigError(
+          fmt::format("--sweep_runs: {} is below 3 (a median needs them)", FLAGS_sweep_runs));
+    }
+  }
+
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
   loadtest::RunResult result;
+  loadtest::SweepOutcome sweep;
   std::exception_ptr failure;
   std::thread runner([&] {
     try {
-      result = loadtest::RunLoadTest(o, stop);
+      if (axes.empty()) {
+        result = loadtest::RunLoadTest(o, stop);
+      } else {
+        sweep = loadtest::RunSweep(
+            o, axes, FLAGS_sweep_runs, FLAGS_p99_ms,
+            [&stop](const loadtest::LoadTestOptions& point) {
+              return loadtest::RunLoadTest(point, stop);
+            },
+            [&stop] { return stop.load(); }, stderr);
+      }
     } catch (...) {
       failure = std::current_exception();
     }
@@ -103,6 +129,13 @@ int RunLoadTestCommand(const std::vector<std::string>&) {
   }
   runner.join();
   if (failure) std::rethrow_exception(failure);
+  if (!axes.empty()) {
+    loadtest::WriteReport(o.out_dir, sweep.last_run, {{"sweep", SweepJson(sweep, FLAGS_p99_ms)}},
+                          ForReport(sweep));
+    fmt::print("{}report: {}/report.json, {}/report.html\n",
+               loadtest::SweepSummaryText(sweep, FLAGS_p99_ms), o.out_dir, o.out_dir);
+    return sweep.recommended >= 0 && !stop.load() ? 0 : 1;
+  }
   loadtest::WriteReport(o.out_dir, result);
   fmt::print("{}report: {}/report.json, {}/report.html\n", loadtest::SummaryText(result), o.out_dir,
              o.out_dir);
@@ -118,9 +151,16 @@ std::vector<common::Subcommand> LoadTestSubcommands() {
            "time), lag, CPU and the mirror's metrics in report.json and report.html. Starts its "
            "own testbed and mirror unless --source_bootstrap/--target_bootstrap are given.",
            "",
-           {"workload", "rate", "topic_count", "partitions", "message_size", "producers",
-            "key_distributor", "duration", "warmup", "source_bootstrap", "target_bootstrap",
-            "mirror_admin", "source_alias", "rtt_ms", "no_mirror", "out", "drain_timeout"},
+           {"workload",         "rate",
+            "topic_count",      "partitions",
+            "message_size",     "producers",
+            "key_distributor",  "duration",
+            "warmup",           "source_bootstrap",
+            "target_bootstrap", "mirror_admin",
+            "source_alias",     "rtt_ms",
+            "no_mirror",        "out",
+            "drain_timeout",    "sweep",
+            "sweep_runs",       "p99_ms"},
            RunLoadTestCommand}};
 }
 

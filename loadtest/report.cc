@@ -57,6 +57,7 @@ struct Series {
   std::string name;
   std::string color;
   std::vector<std::pair<double, double>> points;
+  std::vector<std::string> labels;  // scatter: one per point (optional)
 };
 
 // Round tick steps (1, 2, 5 x 10^n) covering [lo, hi] with about `n` ticks.
@@ -89,11 +90,11 @@ struct ChartOptions {
   bool scatter = false;
   // Custom x tick labels (value, text); empty: numeric ticks.
   std::vector<std::pair<double, std::string>> x_ticks;
-  std::vector<std::string> point_labels;  // scatter: one per point of the first series
 };
 
 std::string Chart(const ChartOptions& o, const std::vector<Series>& series) {
-  constexpr double W = 760, H = 300, L = 70, R = 20, T = 34, B = 46;
+  // The title on the first line, the legend on the second, the plot below.
+  constexpr double W = 760, H = 320, L = 70, R = 20, T = 50, B = 46;
   double x0 = INFINITY, x1 = -INFINITY, y1 = 0;
   for (const auto& s : series) {
     for (const auto& [x, y] : s.points) {
@@ -102,6 +103,10 @@ std::string Chart(const ChartOptions& o, const std::vector<Series>& series) {
   }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1;
   if (x1 <= x0) x1 = x0 + 1;
+  if (o.scatter) {  // room around the points for their marks and labels
+    const double pad = (x1 - x0) * 0.1;
+    x0 = std::max(0.0, x0 - pad), x1 += pad;
+  }
   if (y1 <= 0) y1 = 1;
   auto yt = Ticks(0, y1 * 1.05, 5);
   y1 = std::max(y1 * 1.05, yt.back());
@@ -142,8 +147,8 @@ std::string Chart(const ChartOptions& o, const std::vector<Series>& series) {
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     legend_x -= 12 + 7 * static_cast<double>(it->name.size());
     svg += fmt::format(
-        "<rect x=\"{:.1f}\" y=\"10\" width=\"10\" height=\"10\" fill=\"{}\"/>"
-        "<text x=\"{:.1f}\" y=\"19\" font-size=\"11\">{}</text>\n",
+        "<rect x=\"{:.1f}\" y=\"27\" width=\"10\" height=\"10\" fill=\"{}\"/>"
+        "<text x=\"{:.1f}\" y=\"36\" font-size=\"11\">{}</text>\n",
         legend_x, it->color, legend_x + 13, Escape(it->name));
     legend_x -= 8;
   }
@@ -155,9 +160,12 @@ std::string Chart(const ChartOptions& o, const std::vector<Series>& series) {
         svg += fmt::format(
             "<circle class=\"point\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"/>\n", px(x),
             py(y), s.color);
-        if (si == 0 && i < o.point_labels.size()) {
-          svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\">{}</text>\n",
-                             px(x) + 7, py(y) - 6, Escape(o.point_labels[i]));
+        if (i < s.labels.size()) {
+          const bool right_half = px(x) > (L + W - R) / 2;
+          svg += fmt::format(
+              "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\" text-anchor=\"{}\">{}</text>\n",
+              right_half ? px(x) - 7 : px(x) + 7, py(y) - 6, right_half ? "end" : "start",
+              Escape(s.labels[i]));
         }
       }
       continue;
@@ -352,14 +360,11 @@ std::string ReportHtml(const RunResult& r, const std::vector<SweepPoint>& sweep)
     so.scatter = true;
     Series ok{"sustainable", "#2ca02c", {}}, bad{"unsustainable", "#c62828", {}},
         best{"recommended", "#1f77b4", {}};
-    std::vector<std::string> labels;
     for (const auto& p : sweep) {
-      (p.recommended ? best : p.sustainable ? ok : bad).points.push_back({p.p99_ms, p.throughput});
+      Series& into = p.recommended ? best : p.sustainable ? ok : bad;
+      into.points.push_back({p.p99_ms, p.throughput});
+      into.labels.push_back(p.label);
     }
-    for (const auto& p : sweep) {
-      if (!p.recommended && p.sustainable) labels.push_back(p.label);
-    }
-    so.point_labels = labels;
     html += Chart(so, {ok, bad, best});
     html +=
         "<table id=\"sweep-table\"><tr><th>setting</th><th>records/s</th><th>p99 ms</th>"

@@ -128,6 +128,31 @@ TEST(LoadtestCommand, SigtermStopsTheRunAndLeavesNoMirrorRunning) {
   EXPECT_TRUE(std::filesystem::exists(tmp.path() / "out/report.json"));
 }
 
+TEST(LoadtestCommand, ASweepRunsEveryPointThreeTimesAndRecommendsOne) {
+  // On one cluster (no mirror to start per run) so it stays short: 2 points x 3 runs x 0.5 s.
+  TempDir tmp;
+  const auto out = tmp.path() / "out";
+  auto r =
+      Loadtest({"--no_mirror", "--sweep", "producer.linger.ms=1,5", "--duration", "1", "--rate",
+                "1000", "--partitions", "2", "--p99_ms", "5000", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("<- recommended"));
+  EXPECT_THAT(r.output, HasSubstr("mirror YAML:"));
+  auto report = nlohmann::json::parse(ReadFile(out / "report.json"));
+  const auto& points = report["sweep"]["points"];
+  ASSERT_EQ(points.size(), 2u);
+  for (const auto& p : points) EXPECT_EQ(p["throughputs"].size(), 3u);
+  EXPECT_TRUE(report["sweep"].contains("recommendation"));
+  EXPECT_THAT(ReadFile(out / "report.html"), HasSubstr("id=\"sweep\""));
+
+  r = Loadtest({"--sweep", "linger=1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--sweep: unknown key 'linger'"));
+  r = Loadtest({"--sweep", "linger.ms=1", "--sweep_runs", "2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--sweep_runs: 2 is below 3"));
+}
+
 TEST(LoadtestCommand, BadArgumentsGetOneClearLine) {
   auto r = Loadtest({"--partitions", "0"});
   EXPECT_EQ(r.exit_code, 1);
