@@ -42,11 +42,27 @@ DEFINE_string(sweep, "",
               "Run a grid of settings instead of one run, e.g. "
               "\"rate=5000,20000;linger.ms=1,5,20;fetch.wait.max.ms=2,10\" (see loadtest/sweep.h "
               "for the keys), and recommend the fastest whose p99 meets --p99_ms.");
+DEFINE_bool(chaos, false,
+            "SIGKILL the mirror and restart it at random moments (testbed); the run fails on any "
+            "loss or duplicate.");
+DEFINE_double(chaos_min, 8, "Seconds between chaos kills, at least.");
+DEFINE_double(chaos_max, 15, "Seconds between chaos kills, at most.");
+DEFINE_bool(chaos_broker, false, "Also take a source broker down for 3 s at a random moment.");
+DEFINE_uint64(chaos_seed, 0, "Seed of the chaos moments (0: from the clock; the report has it).");
 DEFINE_int32(sweep_runs, 3, "Runs per sweep point (the median counts); at least 3.");
 DEFINE_double(p99_ms, 100, "The sweep's bound on end-to-end p99, ms.");
 
 namespace rm::apps {
 namespace {
+
+// clang-format off
+std::vector<std::string> LoadTestFlags() {
+  return {"workload", "rate", "topic_count", "partitions", "message_size", "producers",
+          "key_distributor", "duration", "warmup", "source_bootstrap", "target_bootstrap",
+          "mirror_admin", "source_alias", "rtt_ms", "no_mirror", "out", "drain_timeout", "sweep",
+          "sweep_runs", "p99_ms", "chaos", "chaos_min", "chaos_max", "chaos_broker", "chaos_seed"};
+}
+// clang-format on
 
 bool IsSet(const char* flag) { return !gflags::GetCommandLineFlagInfoOrDie(flag).is_default; }
 
@@ -88,6 +104,11 @@ int RunLoadTestCommand(const std::vector<std::string>&) {
                                           FLAGS_drain_timeout));
   }
   o.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_drain_timeout * 1000));
+  o.chaos = FLAGS_chaos;
+  o.chaos_broker = FLAGS_chaos_broker;
+  o.chaos_seed = FLAGS_chaos_seed;
+  o.chaos_min = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_chaos_min * 1000));
+  o.chaos_max = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_chaos_max * 1000));
 
   std::vector<loadtest::SweepAxis> axes;
   if (!FLAGS_sweep.empty()) {
@@ -150,18 +171,7 @@ std::vector<common::Subcommand> LoadTestSubcommands() {
            "order on the target; reports throughput, end-to-end latency (from the intended send "
            "time), lag, CPU and the mirror's metrics in report.json and report.html. Starts its "
            "own testbed and mirror unless --source_bootstrap/--target_bootstrap are given.",
-           "",
-           {"workload",         "rate",
-            "topic_count",      "partitions",
-            "message_size",     "producers",
-            "key_distributor",  "duration",
-            "warmup",           "source_bootstrap",
-            "target_bootstrap", "mirror_admin",
-            "source_alias",     "rtt_ms",
-            "no_mirror",        "out",
-            "drain_timeout",    "sweep",
-            "sweep_runs",       "p99_ms"},
-           RunLoadTestCommand}};
+           "", LoadTestFlags(), RunLoadTestCommand}};
 }
 
 }  // namespace rm::apps

@@ -275,6 +275,7 @@ nlohmann::json ReportJson(const RunResult& r) {
                        {"firstProblem", v.first_problem}};
   j["cpu"] = {{"busyFraction", r.cpu.busy_fraction}, {"coresBusy", r.cpu.cores_busy}};
   j["mirror"] = r.mirror.is_null() ? nlohmann::json::object() : r.mirror;
+  j["chaos"] = r.chaos_events;
   j["interrupted"] = r.interrupted;
   j["ok"] = r.ok();
   j["problems"] = r.problems;
@@ -345,6 +346,13 @@ std::string ReportHtml(const RunResult& r, const std::vector<SweepPoint>& sweep)
         fmt::format("{:.0f} records/s copied, errors {}, rebalances {}, max lag {}",
                     r.mirror["copyRate"].get<double>(), r.mirror["errors"].dump(),
                     r.mirror["rebalances"].dump(), r.mirror["maxLagRecords"].dump()));
+  }
+  if (!r.chaos_events.empty()) {
+    std::string events;
+    for (const auto& e : r.chaos_events) {
+      events += fmt::format("{:.1f} s: {}; ", e["t"].get<double>(), e["what"].get<std::string>());
+    }
+    row("chaos", events);
   }
   html += "</table>\n";
   html += Chart({"throughput", "Throughput over time", "seconds", "records/s"}, rate_series);
@@ -425,6 +433,9 @@ std::string SummaryText(const RunResult& r) {
     s += fmt::format(
         "mirror: {:.0f} rec/s copied (its metrics), p99 replication latency <= {} ms\n",
         r.mirror["copyRate"].get<double>(), r.mirror["replicationLatency99pctMaxMs"].dump());
+  }
+  for (const auto& e : r.chaos_events) {
+    s += fmt::format("chaos at {:.1f} s: {}\n", e["t"].get<double>(), e["what"].get<std::string>());
   }
   s += r.ok() ? "PASSED\n" : fmt::format("FAILED: {}\n", fmt::join(r.problems, "; "));
   return s;

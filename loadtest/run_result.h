@@ -44,8 +44,10 @@ struct RunResult {
   LatencyHistogram from_sent_us;
   GeneratorTotals generator;  // its schedule_delay_us over the whole run
   Verification verification;
-  CpuUse cpu;                         // over the measured window
-  nlohmann::json mirror;              // the mirror's metrics over the window ({} when not scraped)
+  CpuUse cpu;             // over the measured window
+  nlohmann::json mirror;  // the mirror's metrics over the window ({} when not scraped)
+  // What chaos did, in order: {"t": seconds since the schedule's start, "what": ...}.
+  nlohmann::json chaos_events = nlohmann::json::array();
   bool interrupted = false;           // SIGINT/SIGTERM cut it short
   bool fell_behind = false;           // sends were late by more than the tolerance at the end
   bool backlog_grew = false;          // the target fell behind and did not catch up by the end

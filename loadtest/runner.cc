@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -202,6 +203,13 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   std::unique_ptr<MirrorProcess> mirror;
   std::string source = o.source_bootstrap, target = o.target_bootstrap, admin = o.mirror_admin;
   std::string mirror_yaml;
+  std::function<std::unique_ptr<MirrorProcess>(int)> start_mirror;
+  if ((o.chaos || o.chaos_broker) && (!testbed_mode || o.no_mirror)) {
+    throw ConfigError("--chaos needs the testbed and its mirror (it kills and restarts them)");
+  }
+  if (o.chaos && (o.chaos_min.count() <= 0 || o.chaos_max < o.chaos_min)) {
+    throw ConfigError("chaos: the interval between kills must be positive, min <= max");
+  }
   if (testbed_mode) {
     tb = std::make_unique<testbed::Testbed>(
         testbed::TestbedOptions{{o.source_region, o.target_region}, 3});
@@ -232,10 +240,22 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
         if (!f) throw ConfigError(fmt::format("cannot write {}", config));
       }
       const std::string log = out_dir + "/mirror.log";
-      std::filesystem::remove(log, ec);
-      mirror = std::make_unique<MirrorProcess>(
-          o.mirror_binary.empty() ? SelfExecutable() : o.mirror_binary, config, log);
-      RM_LOG_INFO("loadtest: mirror started (pid {}, log {})", mirror->pid(), log);
+      for (const auto& entry : std::filesystem::directory_iterator(out_dir, ec)) {
+        // This run's logs only: mirror.log, and mirror-<n>.log after chaos restarts.
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("mirror", 0) == 0 && entry.path().extension() == ".log") {
+          std::filesystem::remove(entry.path(), ec);
+        }
+      }
+      start_mirror = [&o, config, out_dir](int n) {
+        const std::string path =
+            n == 0 ? out_dir + "/mirror.log" : fmt::format("{}/mirror-{}.log", out_dir, n);
+        auto m = std::make_unique<MirrorProcess>(
+            o.mirror_binary.empty() ? SelfExecutable() : o.mirror_binary, config, path);
+        RM_LOG_INFO("loadtest: mirror started (pid {}, log {})", m->pid(), path);
+        return m;
+      };
+      mirror = start_mirror(0);
       // Ready when it copies every partition: measuring earlier would count its group join
       // (~3 s on the mock) as latency.
       const int partitions = w.topics * w.partitions_per_topic;
@@ -291,6 +311,64 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   Generator generator(go);
   generator.Start(start_ns, end_ns);
 
+  // Chaos acts once per interval, while records are still being sent.
+  struct Chaos {
+    const LoadTestOptions& o;
+    RunResult& r;
+    testbed::Testbed* tb;
+    std::unique_ptr<MirrorProcess>& mirror;
+    const std::function<std::unique_ptr<MirrorProcess>(int)>& start_mirror;
+    std::string& admin;
+    int64_t start_ns;
+    std::mt19937_64 rng;
+    int64_t next_kill_ns = 0;
+    int64_t broker_down_at_ns = 0;
+    int64_t broker_up_at_ns = 0;
+    int restarts = 0;
+
+    int64_t Wait() {
+      std::uniform_int_distribution<int64_t> d(o.chaos_min.count(), o.chaos_max.count());
+      return d(rng) * 1'000'000;
+    }
+    void Note(int64_t now, const std::string& what) {
+      r.chaos_events.push_back({{"t", static_cast<double>(now - start_ns) / 1e9}, {"what", what}});
+      RM_LOG_INFO("loadtest: chaos: {}", what);
+    }
+    void Step(int64_t now) {
+      if (o.chaos && now >= next_kill_ns) {
+        const pid_t old_pid = mirror->pid();
+        mirror->Kill();
+        mirror = start_mirror(++restarts);
+        admin.clear();  // the new process picks another port: read from its log below
+        Note(now, fmt::format("SIGKILL mirror pid {}, started pid {}", old_pid, mirror->pid()));
+        next_kill_ns = now + Wait();
+      }
+      if (o.chaos_broker && tb) {
+        if (broker_down_at_ns > 0 && now >= broker_down_at_ns) {
+          broker_down_at_ns = 0;
+          broker_up_at_ns = now + o.chaos_broker_down.count() * 1'000'000;
+          if (auto st = tb->SetBrokerDown(o.source_region, 2); st.ok()) {
+            Note(now, fmt::format("source broker 2 down for {} ms", o.chaos_broker_down.count()));
+          }
+        } else if (broker_up_at_ns > 0 && now >= broker_up_at_ns) {
+          broker_up_at_ns = 0;
+          if (auto st = tb->SetBrokerUp(o.source_region, 2); st.ok())
+            Note(now, "source broker 2 up");
+        }
+      }
+    }
+  };
+  const uint64_t seed =
+      o.chaos_seed ? o.chaos_seed
+                   : static_cast<uint64_t>(SteadyNowNs()) ^ (static_cast<uint64_t>(getpid()) << 32);
+  Chaos chaos{o, r, tb.get(), mirror, start_mirror, admin, start_ns, std::mt19937_64(seed)};
+  if (o.chaos) chaos.next_kill_ns = start_ns + chaos.Wait();
+  if (o.chaos_broker) {
+    std::uniform_real_distribution<double> at(0.2, 0.6);
+    chaos.broker_down_at_ns = start_ns + static_cast<int64_t>(at(chaos.rng) * duration_s * 1e9);
+  }
+  if (o.chaos || o.chaos_broker) r.settings["chaosSeed"] = seed;
+
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Progress progress(o.progress, o.progress && isatty(fileno(o.progress)));
   std::optional<CpuTimes> cpu_prev = ReadCpuTimes(), cpu_measure_start, cpu_measure_end;
@@ -318,6 +396,7 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   LatencyHistogram p99_so_far;
 
   int64_t prev_tick = start_ns;
+  int restarts_at_prev = 0;
   for (int64_t next_tick = start_ns + kIntervalNs;; next_tick += kIntervalNs) {
     // Once everything sent has arrived, the last interval ends there and then (a shorter one).
     bool caught_up = false;
@@ -358,9 +437,10 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     auto cpu_now = ReadCpuTimes();
     if (cpu_now && cpu_prev) s.cpu_cores = CpuBetween(*cpu_prev, *cpu_now, cores).cores_busy;
     cpu_prev = cpu_now;
+    if (admin.empty() && mirror) admin = mirror->AdminAddress();  // after a chaos restart
     auto m = scrape();
     if (m) {
-      if (metrics_prev) {
+      if (metrics_prev && chaos.restarts == restarts_at_prev) {
         s.mirror_rate = (m->Sum("rm_mirror_records_copied_total") -
                          metrics_prev->Sum("rm_mirror_records_copied_total")) /
                         dt;
@@ -370,6 +450,7 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
       max_inflight = std::max(max_inflight, m->Sum("rm_mirror_inflight_records"));
       max_paused = std::max(max_paused, m->Sum("rm_mirror_paused_partitions"));
       metrics_prev = m;
+      restarts_at_prev = chaos.restarts;
     }
     if (!measure_started && tick >= measure_ns) {
       measure_started = true;
@@ -387,6 +468,7 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
           w.producer_rate > 0 && static_cast<double>(s.backlog) > w.producer_rate + 1000;
     }
     r.intervals.push_back(s);
+    if (tick < end_ns) chaos.Step(tick);
     const bool sending_done = generator.done();
     if (sending_done && drain_deadline_ns == 0)
       drain_deadline_ns = tick + o.drain_timeout.count() * 1'000'000;
@@ -420,7 +502,10 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     auto to = cpu_measure_end ? cpu_measure_end : ReadCpuTimes();
     if (to) r.cpu = CpuBetween(*cpu_measure_start, *to, cores);
   }
-  if (metrics_start && metrics_end) {
+  if (chaos.restarts > 0) {
+    // Each restart starts the mirror's counters again: no whole-window deltas.
+    r.mirror["restarts"] = chaos.restarts;
+  } else if (metrics_start && metrics_end) {
     r.mirror = MirrorSummary(*metrics_start, *metrics_end, consume_window, max_lag, max_inflight,
                              max_paused);
   }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -43,6 +44,17 @@ struct LoadTestOptions {
   std::chrono::milliseconds drain_timeout{30000};
   // Sends later than this at the end of the run mark it unsustainable. Default: 1 s
   std::chrono::milliseconds behind_tolerance{1000};
+  // Chaos (testbed only): SIGKILL the mirror and start it again at random moments, every
+  // chaos_min..chaos_max apart (the first after one such wait), so the verifier proves the run
+  // lost and duplicated nothing across the restarts. Default: off
+  bool chaos = false;
+  std::chrono::milliseconds chaos_min{8000};
+  std::chrono::milliseconds chaos_max{15000};
+  // Also take one source broker down for chaos_broker_down at one random moment. Default: off
+  bool chaos_broker = false;
+  std::chrono::milliseconds chaos_broker_down{3000};
+  // Seed of the moments (the report records it). Default: 0 (from the clock)
+  uint64_t chaos_seed = 0;
   // Where the progress line goes; nullptr: none. A terminal gets one live line.
   FILE* progress = stderr;
   // Test hooks: a stalled sender (generator.h) and a stalled verifier.

@@ -178,6 +178,10 @@ TEST(LoadtestCommand, BadArgumentsGetOneClearLine) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, HasSubstr("--key_distributor: 'HASH'"));
 
+  r = Loadtest({"--chaos", "--no_mirror"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--chaos needs the testbed and its mirror"));
+
   TempDir tmp;
   WriteFile(tmp.path() / "w.yaml", "topics: 1\nmessageSize: 8\n");
   r = Loadtest({"--workload", (tmp.path() / "w.yaml").string()});
