@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <random>
 
 #include "common/kafka_client.h"
@@ -97,7 +98,7 @@ void Generator::RunWorker(Worker& w) {
   };
   while (!stop_.load(std::memory_order_relaxed)) {
     int64_t intended =
-        paced ? start_ns_ + static_cast<int64_t>(offset_ns + interval_ns * static_cast<double>(i))
+        paced ? start_ns_ + std::llround(offset_ns + interval_ns * static_cast<double>(i))
               : SteadyNowNs();
     if (intended >= end_ns_) break;
     int64_t now = SteadyNowNs();
