@@ -482,8 +482,9 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   metrics_end = scrape();
 
   r.generator = generator.Join();
-  verifier.Stop();
   r.verification = verifier.Finish(r.generator.per_stream);
+  const int retention_dropped = r.verification.lost > 0 ? verifier.RetentionDropped() : 0;
+  verifier.Stop();
   LatencyFigures agg = verifier.Aggregated();
   r.from_intended_us = agg.from_intended_us;
   r.from_sent_us = agg.from_sent_us;
@@ -527,6 +528,13 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     r.problems.push_back(fmt::format(
         "verification failed: {} lost, {} duplicated, {} reordered, {} misplaced (first: {})",
         v.lost, v.duplicates, v.reordered, v.misplaced, v.first_problem));
+    if (retention_dropped > 0) {
+      r.problems.push_back(fmt::format(
+          "the target's retention deleted records of {} partitions during the run: records lost "
+          "there may have been deleted before the verifier read them (the testbed keeps 5 MiB "
+          "per partition: use more partitions, smaller records or a lower rate)",
+          retention_dropped));
+    }
   }
   return r;
 }

@@ -56,6 +56,7 @@ void Verifier::Start() {
     }
     tps[i].offset = (*wms)[i]->high;
   }
+  start_ = tps;
   if (auto st = client_->consumer->Assign(tps); !st.ok()) {
     throw common::ConfigError(fmt::format("target {}: cannot assign the target partitions: {}",
                                           options_.bootstrap, st.error().message));
@@ -123,6 +124,17 @@ void Verifier::Run() {
               std::string_view(static_cast<const char*>(m->payload), m->len), now);
     }
   }
+}
+
+int Verifier::RetentionDropped() {
+  if (!client_) return -1;
+  auto wms = client_->consumer->QueryWatermarks(start_, 10s);
+  if (!wms.ok()) return -1;
+  int dropped = 0;
+  for (size_t i = 0; i < start_.size(); ++i) {
+    if ((*wms)[i].ok() && (*wms)[i]->low > start_[i].offset) ++dropped;
+  }
+  return dropped;
 }
 
 LatencyFigures Verifier::TakeInterval() {

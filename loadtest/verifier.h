@@ -64,6 +64,11 @@ class Verifier {
   // Latency over the whole run after the warm-up.
   LatencyFigures Aggregated();
   Verification Finish(const std::map<StreamId, uint64_t>& sent);
+  // Partitions whose retention dropped records written since Start() (their low watermark
+  // passed where the verifier began); -1 when it cannot be asked. Before Stop(). A cluster that
+  // deletes unread records (the testbed keeps 5 MiB per partition) explains a loss without any
+  // fault of the mirror's.
+  int RetentionDropped();
 
   // The reader's per-record work, public for tests that feed a synthetic stream.
   void Observe(int topic, int32_t partition, std::string_view value, int64_t arrival_ns);
@@ -73,6 +78,7 @@ class Verifier {
 
   VerifierOptions options_;
   std::map<std::string, int> topic_index_;
+  std::vector<common::TopicPartition> start_;  // where reading began, per partition
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> bytes_{0};

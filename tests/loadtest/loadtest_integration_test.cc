@@ -95,6 +95,34 @@ TEST(LoadTest, AStalledVerifierShowsInBothLatencies) {
   EXPECT_LT(Ms(r.generator.schedule_delay_us.Percentile(50)), 100);
 }
 
+TEST(LoadTest, RecordsDeletedBeforeTheyWereReadFailTheRunAsLossAndSayWhy) {
+  // Loss injected for real: the testbed keeps 5 MiB per partition, and 1.5 s of incompressible
+  // 10 kB records at 2000/s into one partition is 30 MB, written while the verifier is stalled.
+  rm::testing::TempDir tmp;
+  LoadTestOptions o = SmallRun(tmp.path());
+  o.no_mirror = true;
+  o.workload.partitions_per_topic = 1;
+  o.workload.message_size = 10000;
+  o.workload.use_randomized_payloads = true;
+  o.workload.random_bytes_ratio = 1.0;
+  o.workload.randomized_payload_pool_size = 50;
+  o.workload.producer_rate = 2000;
+  o.duration_s = 1.5;
+  o.stall_verifier_at_s = 0.1;
+  o.stall_verifier = 2500ms;
+  o.drain_timeout = 2s;  // what was deleted never comes
+  // A small client queue, so the stalled verifier's consumer stops fetching too.
+  o.workload.replication.consumer = {{"queued.max.messages.kbytes", "1024"},
+                                     {"queued.min.messages", "1"}};
+  std::atomic<bool> stop{false};
+  RunResult r = RunLoadTest(o, stop);
+  EXPECT_FALSE(r.ok());
+  EXPECT_GT(r.verification.lost, 0);
+  EXPECT_EQ(r.verification.duplicates, 0);
+  EXPECT_THAT(fmt::format("{}", fmt::join(r.problems, "; ")),
+              ::testing::HasSubstr("retention deleted records of 1 partitions"));
+}
+
 TEST(LoadTest, StoppingEarlyEndsTheRunAndSaysSo) {
   rm::testing::TempDir tmp;
   LoadTestOptions o = SmallRun(tmp.path());
