@@ -152,7 +152,7 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
   target_topic_admin_ = MakeKafkaTopicAdmin(*target_admin_);
   target_topics_ = std::make_unique<TargetTopics>(*source_topic_admin_, *target_topic_admin_, ctx);
-  scanner_ = std::make_unique<TailScanner>(target_props_, flow.source, ctx);
+  scanner_ = std::make_unique<TailScanner>(target_props_, flow.source, flow.target, ctx);
 }
 
 Flow::~Flow() {
@@ -321,7 +321,7 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   std::vector<size_t> scanned;  // requests[k] is for parts[scanned[k]]
   for (size_t i = 0; i < n; ++i) {
     PartitionState& ps = *parts[i];
-    TailScanRequest req{ps.target_topic, ps.partition, 0, true};
+    TailScanRequest req{ps.target_topic, ps.partition, 0, true, ps.topic};
     if (sink_) {
       auto durable = sink_->LastDurable(ps.key);
       if (!durable.ok()) {
@@ -624,7 +624,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
 
   rd_kafka_headers_t* hdrs = nullptr;
   rd_kafka_message_headers(msg.get(), &hdrs);
-  if (hdrs && replication::PassedThrough(hdrs, flow_.target)) {
+  if (hdrs && replication::PassedThrough(hdrs, {flow_.source, ps->topic}, flow_.target)) {
     ps->tracker->Skip(SourceOffset(offset));
     probe_.AddFiltered(1);
     return;
@@ -635,7 +635,8 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     out_hdrs = rd_kafka_headers_new(1);
   }
   char prov[replication::kMaxProvenanceSize];
-  size_t prov_len = replication::EncodeProvenanceTo(flow_.source, msg->partition, offset, prov);
+  size_t prov_len = replication::EncodeProvenanceTo(flow_.source, flow_.target, ps->topic,
+                                                    msg->partition, offset, prov);
   rd_kafka_header_add(out_hdrs, replication::kProvenanceHeader, -1, prov,
                       static_cast<ssize_t>(prov_len));
 

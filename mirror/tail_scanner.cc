@@ -29,10 +29,17 @@ common::KafkaProperties ScannerProps(common::KafkaProperties props) {
 }  // namespace
 
 TailScanner::TailScanner(const common::KafkaProperties& props, std::string source_cluster,
-                         std::string context)
+                         std::string target_cluster, std::string context)
     : consumer_(ScannerProps(props), nullptr, context + " tail-scanner"),
       source_cluster_(std::move(source_cluster)),
+      target_cluster_(std::move(target_cluster)),
       context_(std::move(context)) {}
+
+bool TailScanner::IsOurCopy(const replication::Provenance& p, const TailScanRequest& req) const {
+  if (p.cluster != source_cluster_ || p.partition != req.partition) return false;
+  // Version 1 (older releases) names neither target nor topic: trusted as it always was.
+  return p.version == 1 || (p.target == target_cluster_ && p.topic == req.source_topic);
+}
 
 void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
                              std::vector<Range>& ranges,
@@ -100,8 +107,7 @@ void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
     }
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (auto p = replication::FindProvenance(hdrs, source_cluster_);
-          p && p->partition == m->partition) {
+      if (auto p = replication::LastProvenance(hdrs); p && IsOurCopy(*p, requests[r.request])) {
         r.found.push_back({common::SourceOffset(p->offset), common::TargetOffset(m->offset)});
       }
     }

@@ -13,6 +13,7 @@
 #include "common/kafka_client.h"
 #include "common/offset_types.h"
 #include "common/result.h"
+#include "replication/provenance.h"
 
 namespace rm::mirror {
 
@@ -28,6 +29,10 @@ struct TailScanRequest {
   // back from the end in growing windows until it finds a record copied by this flow.
   int64_t from = 0;
   bool find_last_only = true;
+  // The topic copied into target_topic: only records whose last provenance header names it
+  // (and this flow's clusters and `partition`) are this flow's copies. Version-1 headers carry
+  // no topic; for them the source cluster and partition decide, as before.
+  std::string source_topic;
 };
 
 struct TailScanResult {
@@ -41,9 +46,9 @@ struct TailScanResult {
 class TailScanner {
  public:
   // `props` are the target cluster's client properties (bootstrap.servers included).
-  // `source_cluster` is the alias whose provenance headers count.
+  // `source_cluster` and `target_cluster` are the aliases of the flow whose copies count.
   TailScanner(const common::KafkaProperties& props, std::string source_cluster,
-              std::string context);
+              std::string target_cluster, std::string context);
 
   common::Result<TailScanResult> Scan(const TailScanRequest& request,
                                       std::chrono::milliseconds timeout);
@@ -57,6 +62,9 @@ class TailScanner {
                                                        std::chrono::milliseconds timeout);
 
  private:
+  // True if `p`, the last provenance header of a record in req's target partition, says this
+  // flow copied it there.
+  bool IsOurCopy(const replication::Provenance& p, const TailScanRequest& req) const;
   // One partition's range [next, to) still to read, and the copied records found in it.
   struct Range {
     size_t request = 0;
@@ -71,6 +79,7 @@ class TailScanner {
                   std::chrono::steady_clock::time_point deadline);
   common::Consumer consumer_;
   std::string source_cluster_;
+  std::string target_cluster_;
   std::string context_;
 };
 

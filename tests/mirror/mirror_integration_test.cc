@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "replication/provenance.h"
 #include "testbed/control_client.h"
 #include "tests/support/kafka_helpers.h"
 #include "tests/support/mirror_helpers.h"
@@ -161,6 +162,73 @@ TEST_F(MirrorIntegration, ActiveActiveInBothDirectionsDoesNotLoop) {
   // Nothing kept circulating while we looked.
   EXPECT_EQ(TotalHighWatermark(Bootstrap("us-east"), "shared"), 1200);
   EXPECT_EQ(TotalHighWatermark(Bootstrap("eu-west"), "shared"), 1200);
+}
+
+TEST_F(MirrorIntegration, ADerivedTopicWithCopiedHeadersIsMirroredBack) {
+  // An application in eu-west reads the copies of us-east's "orders" and writes "enriched"
+  // records with their headers (as Kafka Streams does by default). They are new data: the
+  // eu-west -> us-east flow must copy them, not take them for copies coming home.
+  tb().CreateTopic("us-east", "orders", 2);
+  tb().CreateTopic("eu-west", "us-east.orders", 2);
+  tb().CreateTopic("eu-west", "orders-enriched", 2);
+  tb().CreateTopic("us-east", "eu-west.orders-enriched", 2);
+  ProduceWithOurClient(Bootstrap("us-east"), "orders", MakeRecords(100, 2));
+  MirrorProcess mirror(
+      Spec({{"us-east", "eu-west", {"orders"}}, {"eu-west", "us-east", {"orders-enriched"}}}),
+      tmp_.path());
+  ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.orders", 100, 60s), 100) << mirror.Log();
+  std::vector<Record> derived;
+  for (const auto& c : ConsumeWithOurClient(Bootstrap("eu-west"), "us-east.orders", 100, 30s)) {
+    ASSERT_EQ(ProvenanceOf(c).size(), 1u);
+    derived.push_back({c.partition, -1, c.key, "enriched:" + c.value.value_or(""), c.headers, 0});
+  }
+  ASSERT_EQ(derived.size(), 100u);
+  ProduceWithOurClient(Bootstrap("eu-west"), "orders-enriched", derived);
+  EXPECT_EQ(WaitForTotal(Bootstrap("us-east"), "eu-west.orders-enriched", 100, 60s, 2s), 100)
+      << mirror.Log();
+  ExpectExact(CheckExactCopy(Bootstrap("eu-west"), "orders-enriched", Bootstrap("us-east"),
+                             "eu-west.orders-enriched", "eu-west"),
+              100);
+  EXPECT_EQ(mirror.Stop(), 0);
+  EXPECT_EQ(TotalHighWatermark(Bootstrap("us-east"), "orders"), 100);
+}
+
+TEST_F(MirrorIntegration, ForeignProvenanceHeadersInTheTargetDoNotMoveTheResumePosition) {
+  // Identity policy: other producers may write into the target topic. One writes records whose
+  // headers it copied from copies of another topic: they name our source cluster and these
+  // partitions with a source offset far ahead. A restarted mirror must still resume after its
+  // own last copy, not jump there.
+  tb().CreateTopic("us-east", "events", 2);
+  tb().CreateTopic("eu-west", "events", 2);
+  ProduceWithOurClient(Bootstrap("us-east"), "events", MakeRecords(300, 2));
+  MirrorSpec spec = Spec({{"us-east", "eu-west", {"events"}, {}, "identity"}});
+  {
+    MirrorProcess mirror(spec, tmp_.path(), "first");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "events", 300, 60s), 300) << mirror.Log();
+    EXPECT_EQ(mirror.Stop(), 0);
+  }
+  std::vector<Record> foreign;
+  for (int i = 0; i < 20; ++i) {
+    int32_t p = i % 2;
+    foreign.push_back(
+        {p,
+         -1,
+         "k",
+         "foreign",
+         {{replication::kProvenanceHeader,
+           replication::EncodeProvenance({"us-east", "eu-west", "other", p, 1'000'000 + i})}},
+         0});
+  }
+  ProduceWithOurClient(Bootstrap("eu-west"), "events", foreign);
+  ProduceWithOurClient(Bootstrap("us-east"), "events", MakeRecords(200, 2, 16, 1'800'000'000'000));
+  // A different consumer group: no committed offsets, so only the target's tail can tell.
+  spec.extra_mirror_yaml = "  group_prefix: fresh-group\n";
+  MirrorProcess mirror(spec, tmp_.path(), "second");
+  EXPECT_EQ(WaitForTotal(Bootstrap("eu-west"), "events", 520, 60s, 3s), 520) << mirror.Log();
+  ExpectExact(
+      CheckExactCopy(Bootstrap("us-east"), "events", Bootstrap("eu-west"), "events", "us-east"),
+      500);
+  EXPECT_EQ(mirror.Stop(), 0);
 }
 
 TEST_F(MirrorIntegration, TargetBrokerDownForTenSecondsLosesNothing) {

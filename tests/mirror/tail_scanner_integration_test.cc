@@ -14,16 +14,25 @@ using namespace std::chrono_literals;
 using mirror::TailScanRequest;
 using mirror::TailScanResult;
 
-// A record the mirror copied from `cluster`'s partition `partition` at `offset`.
+// A record the mirror copied from `cluster`'s `topic` partition `partition` at `offset` into
+// `target` (by default eu-west, where these tests write).
 Record Copied(int32_t target_partition, const std::string& cluster, int32_t partition,
-              int64_t offset) {
+              int64_t offset, const std::string& topic = "t",
+              const std::string& target = "eu-west") {
   return {target_partition,
           -1,
           "k",
           "copied",
           {{replication::kProvenanceHeader,
-            replication::EncodeProvenance({cluster, partition, offset})}},
+            replication::EncodeProvenance({cluster, target, topic, partition, offset})}},
           0};
+}
+// The same as an older release wrote it: version 1 names only the source cluster.
+Record CopiedV1(int32_t target_partition, const std::string& cluster, int32_t partition,
+                int64_t offset) {
+  std::string v1 = std::string("\x01") + static_cast<char>(cluster.size()) + cluster +
+                   static_cast<char>(partition) + static_cast<char>(offset);
+  return {target_partition, -1, "k", "copied", {{replication::kProvenanceHeader, v1}}, 0};
 }
 Record Local(int32_t target_partition) { return {target_partition, -1, "k", "local", {}, 0}; }
 
@@ -54,15 +63,19 @@ class TailScannerIntegration : public TestbedTest {
     for (int i = 0; i < 5; ++i) t.push_back(Copied(4, "us-east", 4, 10 + i));
     for (int i = 0; i < 5; ++i) t.push_back(Copied(4, "ap-south", 4, 500 + i));
     t.push_back(Copied(4, "us-east", 3, 999));
+    // Headers an application copied from another topic's copies (Kafka Streams does), and a
+    // copy into another cluster: they name our cluster and partition but not this flow.
+    t.push_back(Copied(4, "us-east", 4, 5000, "other"));
+    t.push_back(Copied(4, "us-east", 4, 6000, "t", "ap-south"));
     ProduceWithOurClient(Bootstrap("eu-west"), "us-east.t", t);
     std::vector<Record> r;
-    for (int i = 0; i < 10; ++i) r.push_back(Copied(0, "us-east", 0, 40 + i));
+    for (int i = 0; i < 10; ++i) r.push_back(Copied(0, "us-east", 0, 40 + i, "r"));
     ProduceWithOurClient(Bootstrap("eu-west"), "us-east.r", r);
   }
   std::vector<TailScanRequest> Requests() const {
     std::vector<TailScanRequest> q;
-    for (int p = 0; p < 5; ++p) q.push_back({"us-east.t", p, 0, true});
-    q.push_back({"us-east.r", 0, 3, false});  // every copy from target offset 3 on
+    for (int p = 0; p < 5; ++p) q.push_back({"us-east.t", p, 0, true, "t"});
+    q.push_back({"us-east.r", 0, 3, false, "r"});  // every copy from target offset 3 on
     return q;
   }
   static std::vector<Pairs_t> Expected() {
@@ -70,7 +83,8 @@ class TailScannerIntegration : public TestbedTest {
             {},         {{14, 4}}, {{43, 3}, {44, 4}, {45, 5}, {46, 6}, {47, 7}, {48, 8}, {49, 9}}};
   }
   mirror::TailScanner Scanner() {
-    return mirror::TailScanner({{"bootstrap.servers", Bootstrap("eu-west")}}, "us-east", "test");
+    return mirror::TailScanner({{"bootstrap.servers", Bootstrap("eu-west")}}, "us-east", "eu-west",
+                               "test");
   }
 };
 
@@ -81,7 +95,7 @@ TEST_F(TailScannerIntegration, ScansManyPartitionsAtOnceAsItWouldOneByOne) {
   auto many = scanner.ScanMany(q, 30s);
   ASSERT_EQ(many.size(), q.size());
   const auto want = Expected();
-  const int64_t want_high[] = {10, 203, 0, 70, 11, 10};
+  const int64_t want_high[] = {10, 203, 0, 70, 13, 10};
   for (size_t i = 0; i < q.size(); ++i) {
     ASSERT_TRUE(many[i].ok()) << i << ": " << many[i].error().message;
     EXPECT_EQ(Pairs(*many[i]), want[i]) << q[i].target_topic << "[" << q[i].partition << "]";
@@ -103,7 +117,7 @@ TEST_F(TailScannerIntegration, APartitionThatCannotBeScannedFailsAlone) {
   Fill();
   auto scanner = Scanner();
   auto q = Requests();
-  q.insert(q.begin() + 2, TailScanRequest{"us-east.t", 9, 0, true});  // no such partition
+  q.insert(q.begin() + 2, TailScanRequest{"us-east.t", 9, 0, true, "t"});  // no such partition
   auto many = scanner.ScanMany(q, 30s);
   ASSERT_EQ(many.size(), q.size());
   ASSERT_FALSE(many[2].ok());
@@ -116,6 +130,18 @@ TEST_F(TailScannerIntegration, APartitionThatCannotBeScannedFailsAlone) {
     ASSERT_TRUE(many[i].ok()) << i << ": " << many[i].error().message;
     EXPECT_EQ(Pairs(*many[i]), want[i]) << i;
   }
+}
+
+TEST_F(TailScannerIntegration, CopiesWrittenByOlderReleasesStillCount) {
+  tb().CreateTopic("eu-west", "us-east.v1", 1);
+  std::vector<Record> t;
+  for (int i = 0; i < 4; ++i) t.push_back(CopiedV1(0, "us-east", 0, 20 + i));
+  t.push_back(CopiedV1(0, "us-east", 1, 99));  // another partition: not ours, as before
+  ProduceWithOurClient(Bootstrap("eu-west"), "us-east.v1", t);
+  auto scanner = Scanner();
+  auto r = scanner.Scan({"us-east.v1", 0, 0, false, "v1"}, 30s);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(Pairs(*r), (Pairs_t{{20, 0}, {21, 1}, {22, 2}, {23, 3}}));
 }
 
 TEST_F(TailScannerIntegration, ADeadTargetIsAnErrorForEveryPartitionNotAHang) {

@@ -145,7 +145,7 @@ std::vector<ProvenanceFields> ProvenanceOf(const Record& r) {
   for (const auto& h : r.headers) {
     if (h.key != replication::kProvenanceHeader || !h.value) continue;
     auto p = replication::DecodeProvenance(*h.value);
-    if (p) out.push_back({p->cluster, p->partition, p->offset});
+    if (p) out.push_back({p->cluster, p->partition, p->offset, p->target, p->topic});
   }
   return out;
 }
@@ -165,11 +165,14 @@ CopyCheck CheckExactCopy(const std::string& source_bootstrap, const std::string&
     if (c.first_problem.empty()) c.first_problem = p;
   };
   for (const auto& t : target) {
-    std::optional<ProvenanceFields> prov;
-    for (const auto& p : ProvenanceOf(t)) {
-      if (p.cluster == source_alias) prov = p;
+    // A copy's last header is the one the copying flow wrote; version 1 (older releases)
+    // carries no topic.
+    auto hops = ProvenanceOf(t);
+    if (hops.empty()) continue;
+    std::optional<ProvenanceFields> prov = hops.back();
+    if (prov->cluster != source_alias || (!prov->topic.empty() && prov->topic != source_topic)) {
+      continue;
     }
-    if (!prov) continue;
     ++c.target_copies;
     auto key = std::make_pair(prov->partition, prov->offset);
     if (++seen[key] > 1) {

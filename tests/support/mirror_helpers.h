@@ -83,6 +83,8 @@ struct ProvenanceFields {
   std::string cluster;
   int32_t partition = -1;
   int64_t offset = -1;
+  std::string target;  // "" in version-1 headers
+  std::string topic;   // the source topic; "" in version-1 headers
 };
 std::vector<ProvenanceFields> ProvenanceOf(const Record& r);
 
