@@ -71,7 +71,9 @@ size_t CountHeaders(const rd_kafka_headers_t* headers) {
 
 bool TopicFits(std::string_view topic, std::string_view source, std::string_view source_topic) {
   if (topic == source_topic) return true;
-  return topic.size() >= source.size() + source_topic.size() && topic.starts_with(source) &&
+  // The separator is any non-empty string (replication config requires one for the default
+  // policy); which one the hop's flow used is not recorded.
+  return topic.size() > source.size() + source_topic.size() && topic.starts_with(source) &&
          topic.ends_with(source_topic);
 }
 

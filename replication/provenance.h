@@ -68,7 +68,9 @@ struct Location {
 bool PassedThrough(const rd_kafka_headers_t* headers, Location at, std::string_view cluster);
 
 // True if `topic` is where the built-in policies put a copy of `hop.topic` from `hop.cluster`:
-// the same name (identity) or "<source alias><separator><topic>" (default, any separator).
+// the same name (identity) or "<source alias><separator><topic>" (default, any non-empty
+// separator). A derived topic named like "<alias>.new-<topic>" also fits: the separator the
+// hop's flow used is not in the header.
 bool CouldHoldCopy(std::string_view topic, const Provenance& hop);
 
 }  // namespace rm::replication

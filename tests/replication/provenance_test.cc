@@ -105,6 +105,7 @@ TEST(Provenance, TopicsTheBuiltInPoliciesWouldCopyIntoFit) {
   EXPECT_FALSE(CouldHoldCopy("orders-enriched", hop));
   EXPECT_FALSE(CouldHoldCopy("us-east.orders-enriched", hop));
   EXPECT_FALSE(CouldHoldCopy("ap-south.orders", hop));
+  EXPECT_FALSE(CouldHoldCopy("us-eastorders", hop));  // the default policy needs a separator
 }
 
 TEST(Provenance, ACopyComingBackIsStoppedUnderTheIdentityPolicy) {
