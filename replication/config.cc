@@ -10,6 +10,7 @@
 
 #include "common/config_reader.h"
 #include "common/result.h"
+#include "replication/java_properties.h"
 
 namespace rm::replication {
 
@@ -261,100 +262,14 @@ MirrorConfig LoadMirrorConfigYaml(const std::string& path) {
   return ParseMirrorConfigYaml(common::ReadConfigFile(path), path);
 }
 
-std::map<std::string, std::string> ParseJavaProperties(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::vector<std::string> logical;
-  {
-    std::istringstream in(text);
-    std::string line, acc;
-    bool cont = false;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      size_t b = line.find_first_not_of(" \t\f");
-      std::string trimmed = b == std::string::npos ? "" : line.substr(b);
-      if (!cont && (trimmed.empty() || trimmed[0] == '#' || trimmed[0] == '!')) continue;
-      // A line ending in an odd number of backslashes continues on the next line.
-      size_t bs = 0;
-      while (bs < trimmed.size() && trimmed[trimmed.size() - 1 - bs] == '\\') ++bs;
-      bool continues = bs % 2 == 1;
-      if (continues) trimmed.pop_back();
-      acc += trimmed;
-      cont = continues;
-      if (!cont) {
-        logical.push_back(acc);
-        acc.clear();
-      }
-    }
-    if (!acc.empty()) logical.push_back(acc);
-  }
-  auto unescape = [](const std::string& s) {
-    std::string o;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] != '\\' || i + 1 == s.size()) {
-        o.push_back(s[i]);
-        continue;
-      }
-      char c = s[++i];
-      switch (c) {
-        case 't':
-          o.push_back('\t');
-          break;
-        case 'n':
-          o.push_back('\n');
-          break;
-        case 'r':
-          o.push_back('\r');
-          break;
-        case 'f':
-          o.push_back('\f');
-          break;
-        case 'u':
-          if (i + 4 < s.size() + 0) {
-            unsigned cp = static_cast<unsigned>(std::stoul(s.substr(i + 1, 4), nullptr, 16));
-            i += 4;
-            if (cp < 0x80) {
-              o.push_back(static_cast<char>(cp));
-            } else if (cp < 0x800) {
-              o.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-              o.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-            } else {
-              o.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-              o.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-              o.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-            }
-          }
-          break;
-        default:
-          o.push_back(c);
-      }
-    }
-    return o;
-  };
-  for (const auto& l : logical) {
-    size_t i = 0;
-    while (i < l.size()) {
-      if (l[i] == '\\') {
-        i += 2;
-        continue;
-      }
-      if (l[i] == '=' || l[i] == ':' || l[i] == ' ' || l[i] == '\t') break;
-      ++i;
-    }
-    std::string key = unescape(l.substr(0, std::min(i, l.size())));
-    size_t v = i;
-    while (v < l.size() && (l[v] == ' ' || l[v] == '\t')) ++v;
-    if (v < l.size() && (l[v] == '=' || l[v] == ':')) ++v;
-    while (v < l.size() && (l[v] == ' ' || l[v] == '\t')) ++v;
-    std::string value = v < l.size() ? unescape(l.substr(v)) : "";
-    // Trailing whitespace of a value is kept by Java; trim it, as MM2 trims list items anyway.
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
-    out[key] = value;
-  }
-  return out;
-}
-
 MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file) {
-  auto props = ParseJavaProperties(text);
+  auto props = ParseJavaProperties(text, file);
+  // Kafka's ConfigDef trims every value it parses (String#trim); so do we, before any use.
+  for (auto& [key, value] : props) {
+    size_t b = value.find_first_not_of(" \t\f\r\n\v");
+    value = b == std::string::npos ? ""
+                                   : value.substr(b, value.find_last_not_of(" \t\f\r\n\v") - b + 1);
+  }
   MirrorConfig cfg;
   std::vector<std::string> problems;
   std::set<std::string> used;

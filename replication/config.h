@@ -129,7 +129,4 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
 // Chooses by extension: .properties -> MM2, else YAML.
 MirrorConfig LoadMirrorConfig(const std::string& path);
 
-// Java .properties parsing (comments, continuations, escapes, '=' ':' or space separators).
-std::map<std::string, std::string> ParseJavaProperties(const std::string& text);
-
 }  // namespace rm::replication

@@ -170,20 +170,6 @@ TEST(MirrorConfig, BrokenYamlNamesTheLine) {
   EXPECT_NE(err.find("m.yaml: line"), std::string::npos) << err;
 }
 
-TEST(JavaProperties, ParsesCommentsSeparatorsContinuationsAndEscapes) {
-  auto p = ParseJavaProperties(
-      "# comment\n! also comment\n a = 1 \nb:2\nc 3\nlong = x, \\\n    y\nesc\\ key = v\\tw\n"
-      "empty=\nuni=\\u00e9\n");
-  EXPECT_EQ(p.at("a"), "1");
-  EXPECT_EQ(p.at("b"), "2");
-  EXPECT_EQ(p.at("c"), "3");
-  EXPECT_EQ(p.at("long"), "x, y");
-  EXPECT_EQ(p.at("esc key"), "v\tw");
-  EXPECT_EQ(p.at("empty"), "");
-  EXPECT_EQ(p.at("uni"), "\xc3\xa9");
-  EXPECT_EQ(p.size(), 7u);
-}
-
 TEST(Mm2Properties, MapsTheCommonKeys) {
   MirrorConfig c = ParseMm2Properties(R"(
 clusters = A, B
@@ -244,6 +230,37 @@ sync.topic.acls.enabled = false
   EXPECT_NE(w.find("tasks.max"), std::string::npos) << w;
   EXPECT_NE(w.find("A.ssl.truststore.location"), std::string::npos) << w;
   EXPECT_NE(w.find("sync.topic.acls.enabled"), std::string::npos) << w;
+}
+
+// The settings of Apache Kafka's sample config/connect-mirror-maker.properties (its comments
+// left out): it must keep loading, with both flows.
+TEST(Mm2Properties, KafkasSampleFileLoadsWithBothFlows) {
+  MirrorConfig c = ParseMm2Properties(R"(
+# Sample MirrorMaker 2.0 top-level configuration file
+clusters = A, B
+A.bootstrap.servers = A_host1:9092, A_host2:9092, A_host3:9092
+B.bootstrap.servers = B_host1:9092, B_host2:9092, B_host3:9092
+A->B.enabled = true
+A->B.topics = .*
+B->A.enabled = true
+B->A.topics = .*
+replication.factor=1
+checkpoints.topic.replication.factor=1
+heartbeats.topic.replication.factor=1
+offset-syncs.topic.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+config.storage.replication.factor=1
+# customize as needed
+# replication.policy.separator = _
+)",
+                                      "connect-mirror-maker.properties");
+  ASSERT_EQ(c.clusters.size(), 2u);
+  EXPECT_EQ(c.clusters[1].bootstrap_servers, "B_host1:9092, B_host2:9092, B_host3:9092");
+  ASSERT_EQ(c.flows.size(), 2u);
+  EXPECT_EQ(c.flows[0].name(), "A->B");
+  EXPECT_EQ(c.flows[1].name(), "B->A");
+  EXPECT_EQ(c.flows[0].separator, ".");
 }
 
 TEST(Mm2Properties, MissingBootstrapAndUnknownPolicyAreErrors) {
