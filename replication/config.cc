@@ -76,6 +76,44 @@ bool IsLibrdkafkaProperty(const std::string& key, const std::string& value) {
   return ok;
 }
 
+// The "no prefix" setup of MM2: `replication.policy.separator =` with `source.cluster.alias =`.
+// DefaultReplicationPolicy names a remote topic source.cluster.alias + separator + topic, and
+// MirrorMakerConfig only defaults source.cluster.alias to the flow's source when the file does
+// not set it; so both empty keep topic names unchanged, which is our identity policy (cycles are
+// then stopped by provenance headers, as MM2's IdentityReplicationPolicy users rely on
+// MM2's own loop checks). Any other renaming of a flow's clusters is not supported: an error.
+void ApplyMm2AliasOverrides(const std::string* source_alias, const std::string* target_alias,
+                            const std::string& flow, FlowConfig* fl,
+                            std::vector<std::string>* problems) {
+  if (source_alias && *source_alias != fl->source) {
+    if (!source_alias->empty()) {
+      problems->push_back(fmt::format(
+          "source.cluster.alias: '{}' for flow {}: renaming a cluster is not supported (only "
+          "empty, with an empty replication.policy.separator, for topic names without prefix)",
+          *source_alias, flow));
+    } else if (fl->policy == PolicyKind::kDefault && !fl->separator.empty()) {
+      problems->push_back(fmt::format(
+          "source.cluster.alias: empty for flow {} needs an empty replication.policy.separator "
+          "too (else remote topics would be named '{}orders')",
+          flow, fl->separator));
+    } else {
+      fl->policy = PolicyKind::kIdentity;
+    }
+  } else if (fl->policy == PolicyKind::kDefault && fl->separator.empty()) {
+    problems->push_back(fmt::format(
+        "replication.policy.separator: empty for flow {}: remote topics would be named "
+        "'{}orders'; for names without prefix set source.cluster.alias empty too, or use "
+        "IdentityReplicationPolicy",
+        flow, fl->source));
+    fl->separator = ".";  // reported here; Validate need not say it again
+  }
+  if (target_alias && !target_alias->empty() && *target_alias != fl->target) {
+    problems->push_back(
+        fmt::format("target.cluster.alias: '{}' for flow {}: renaming a cluster is not supported",
+                    *target_alias, flow));
+  }
+}
+
 }  // namespace
 
 const ClusterConfig* MirrorConfig::FindCluster(const std::string& alias) const {
@@ -330,6 +368,11 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     cfg.offsets.sync_group_offsets = *v == "true";
   }
 
+  // MM2 lets a flow name its clusters differently from `clusters` (source.cluster.alias,
+  // target.cluster.alias); only the "no prefix" use of that is supported, see
+  // ApplyMm2AliasOverrides.
+  const std::string* global_source_alias = take("source.cluster.alias");
+  const std::string* global_target_alias = take("target.cluster.alias");
   for (const auto& src : aliases) {
     for (const auto& dst : aliases) {
       if (src == dst) continue;
@@ -342,7 +385,15 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       if (const auto* v = take(p + ".topics.exclude")) fl.topics_exclude = regex_list(*v);
       if (const auto* v = take(p + ".groups")) fl.groups = regex_list(*v);
       if (const auto* v = take(p + ".groups.exclude")) fl.groups_exclude = regex_list(*v);
-      if (enabled && *enabled == "true") cfg.flows.push_back(std::move(fl));
+      if (const auto* v = take(p + ".replication.policy.separator")) fl.separator = *v;
+      const std::string* src_alias = take(p + ".source.cluster.alias");
+      if (!src_alias) src_alias = global_source_alias;
+      const std::string* dst_alias = take(p + ".target.cluster.alias");
+      if (!dst_alias) dst_alias = global_target_alias;
+      if (enabled && *enabled == "true") {
+        ApplyMm2AliasOverrides(src_alias, dst_alias, p, &fl, &problems);
+        cfg.flows.push_back(std::move(fl));
+      }
     }
   }
 

@@ -263,6 +263,65 @@ config.storage.replication.factor=1
   EXPECT_EQ(c.flows[0].separator, ".");
 }
 
+std::string Mm2ErrorOf(const std::string& text) {
+  try {
+    ParseMm2Properties(text, "mm2.properties");
+  } catch (const common::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kTwoClusters =
+    "clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\n"
+    "A->B.enabled = true\n";
+
+// MM2 names remote topics source.cluster.alias + separator + topic: both empty is the
+// widespread "no prefix" setup.
+TEST(Mm2Properties, EmptySeparatorWithEmptySourceAliasKeepsTopicNames) {
+  MirrorConfig c = ParseMm2Properties(std::string(kTwoClusters) +
+                                          "replication.policy.separator =\n"
+                                          "source.cluster.alias =\ntarget.cluster.alias =\n",
+                                      "mm2.properties");
+  ASSERT_EQ(c.flows.size(), 1u);
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kIdentity);
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings[0];
+}
+
+TEST(Mm2Properties, TheNoPrefixSetupCanBeGivenPerFlow) {
+  MirrorConfig c = ParseMm2Properties(std::string(kTwoClusters) +
+                                          "B->A.enabled = true\n"
+                                          "A->B.replication.policy.separator =\n"
+                                          "A->B.source.cluster.alias =\n",
+                                      "mm2.properties");
+  ASSERT_EQ(c.flows.size(), 2u);
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kIdentity);
+  EXPECT_EQ(c.flows[1].policy, PolicyKind::kDefault);
+  EXPECT_EQ(c.flows[1].separator, ".");
+}
+
+TEST(Mm2Properties, EmptySeparatorAloneIsAnErrorThatSaysWhatToDo) {
+  EXPECT_EQ(Mm2ErrorOf(std::string(kTwoClusters) + "replication.policy.separator =\n"),
+            "mm2.properties: replication.policy.separator: empty for flow A->B: remote topics "
+            "would be named 'Aorders'; for names without prefix set source.cluster.alias empty "
+            "too, or use IdentityReplicationPolicy");
+}
+
+TEST(Mm2Properties, EmptySourceAliasAloneOrRenamedClustersAreErrors) {
+  std::string err = Mm2ErrorOf(std::string(kTwoClusters) + "source.cluster.alias =\n");
+  EXPECT_NE(err.find("source.cluster.alias: empty for flow A->B needs an empty "
+                     "replication.policy.separator too"),
+            std::string::npos)
+      << err;
+  err = Mm2ErrorOf(std::string(kTwoClusters) +
+                   "A->B.source.cluster.alias = X\ntarget.cluster.alias = Y\n");
+  EXPECT_NE(err.find("source.cluster.alias: 'X' for flow A->B: renaming a cluster is not"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("target.cluster.alias: 'Y' for flow A->B: renaming"), std::string::npos)
+      << err;
+}
+
 TEST(Mm2Properties, MissingBootstrapAndUnknownPolicyAreErrors) {
   try {
     ParseMm2Properties(
