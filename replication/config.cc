@@ -10,6 +10,7 @@
 
 #include "common/config_reader.h"
 #include "common/result.h"
+#include "replication/config_providers.h"
 #include "replication/java_properties.h"
 
 namespace rm::replication {
@@ -302,14 +303,16 @@ MirrorConfig LoadMirrorConfigYaml(const std::string& path) {
 
 MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file) {
   auto props = ParseJavaProperties(text, file);
-  // Kafka's ConfigDef trims every value it parses (String#trim); so do we, before any use.
+  std::vector<std::string> problems;
+  ResolveConfigProviders(&props, &problems);
+  // Kafka's ConfigDef trims every value it parses (String#trim), after the config providers;
+  // so do we, before any use.
   for (auto& [key, value] : props) {
     size_t b = value.find_first_not_of(" \t\f\r\n\v");
     value = b == std::string::npos ? ""
                                    : value.substr(b, value.find_last_not_of(" \t\f\r\n\v") - b + 1);
   }
   MirrorConfig cfg;
-  std::vector<std::string> problems;
   std::set<std::string> used;
   auto take = [&](const std::string& key) -> const std::string* {
     auto it = props.find(key);
