@@ -117,6 +117,7 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   // refresh it as often as discovery runs, so growth is mirrored within one interval.
   cprops["topic.metadata.refresh.interval.ms"] = std::to_string(config.mirror.refresh_interval_ms);
   for (const auto& [k, v] : config.mirror.consumer) cprops[k] = v;
+  for (const auto& [k, v] : flow.consumer) cprops[k] = v;
   cprops["group.id"] = config.mirror.group_prefix + "." + name_;
   cprops["enable.auto.commit"] = "false";
   cprops["enable.auto.offset.store"] = "false";
@@ -129,6 +130,7 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   pprops["queue.buffering.max.kbytes"] = "2097151";
   pprops["client.id"] = "regionmirror-" + name_;
   for (const auto& [k, v] : config.mirror.producer) pprops[k] = v;
+  for (const auto& [k, v] : flow.producer) pprops[k] = v;
   pprops["enable.idempotence"] = "true";
   pprops["acks"] = "all";
   // Retry until delivered: a dead target pauses the source instead. Forced, because the
@@ -147,8 +149,12 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   consumer_ = std::make_unique<common::Consumer>(cprops, this, ctx + " consumer");
   producer_->SignalReports(wakeup_);
   consumer_->SignalMessages(wakeup_);
-  source_admin_ = std::make_unique<common::AdminClient>(source_props_, ctx + " source admin");
-  target_admin_ = std::make_unique<common::AdminClient>(target_props_, ctx + " target admin");
+  common::KafkaProperties source_admin_props = source_props_;
+  for (const auto& [k, v] : flow.source_admin) source_admin_props[k] = v;
+  common::KafkaProperties target_admin_props = target_props_;
+  for (const auto& [k, v] : flow.target_admin) target_admin_props[k] = v;
+  source_admin_ = std::make_unique<common::AdminClient>(source_admin_props, ctx + " source admin");
+  target_admin_ = std::make_unique<common::AdminClient>(target_admin_props, ctx + " target admin");
   source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
   target_topic_admin_ = MakeKafkaTopicAdmin(*target_admin_);
   target_topics_ = std::make_unique<TargetTopics>(*source_topic_admin_, *target_topic_admin_, ctx);

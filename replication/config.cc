@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "replication/config_providers.h"
 #include "replication/java_properties.h"
+#include "replication/mm2_clients.h"
 
 namespace rm::replication {
 
@@ -66,15 +67,6 @@ std::vector<std::string> SplitList(const std::string& s) {
     if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
   }
   return out;
-}
-
-bool IsLibrdkafkaProperty(const std::string& key, const std::string& value) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[256];
-  bool ok = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) ==
-            RD_KAFKA_CONF_OK;
-  rd_kafka_conf_destroy(conf);
-  return ok;
 }
 
 // The "no prefix" setup of MM2: `replication.policy.separator =` with `source.cluster.alias =`.
@@ -403,6 +395,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
   // Cluster-level client properties ("A.security.protocol = SSL") pass through to librdkafka
   // when it knows them; anything else is reported.
   std::vector<std::string> unsupported;
+  ApplyMm2ClientOverrides(props, &cfg, &used, &unsupported);
   for (const auto& [key, value] : props) {
     if (used.count(key)) continue;
     bool placed = false;

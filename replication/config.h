@@ -53,6 +53,13 @@ struct FlowConfig {
   std::vector<std::string> groups_exclude = {"console-consumer-.*", "connect-.*", "__.*"};
   // A disabled flow is validated but not run. Default: true
   bool enabled = true;
+  // librdkafka properties for this flow's clients, applied after the cluster's `properties` and
+  // the mirror: section's: the source consumer, the target producer, the admin clients of
+  // either side. Set from mm2.properties' client prefixes (see mm2_clients.h). Default: none
+  common::KafkaProperties consumer;
+  common::KafkaProperties producer;
+  common::KafkaProperties source_admin;
+  common::KafkaProperties target_admin;
 
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {
