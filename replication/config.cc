@@ -11,6 +11,7 @@
 #include "common/config_reader.h"
 #include "common/result.h"
 #include "replication/config_providers.h"
+#include "replication/jaas.h"
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
 
@@ -322,6 +323,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     throw ConfigError(fmt::format("{}: clusters: required (e.g. clusters = A, B)", file));
   }
   std::vector<std::string> aliases = SplitList(*clusters);
+  TranslateJaasConfig(&props, aliases, &problems);
   for (const auto& a : aliases) {
     ClusterConfig c;
     c.alias = a;
