@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "common/fuzz_smoke.h"
 #include "offsets/detail/key_codec.h"
 #include "offsets/mm2_format.h"
 
@@ -47,36 +47,9 @@ std::vector<std::string> Seeds() {
 
 int main(int argc, char** argv) {
   const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 200000;
-  const auto seeds = Seeds();
-  std::mt19937_64 rng(20240611);
-  for (const auto& seed : seeds) {
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(seed.data()), seed.size());
-  }
   static const char kBoundary[] = {0, 1, 0x7f, static_cast<char>(0x80), static_cast<char>(0xff)};
-  for (long i = 0; i < iterations; ++i) {
-    std::string input = seeds[rng() % seeds.size()];
-    for (int edits = 1 + static_cast<int>(rng() % 4); edits > 0; --edits) {
-      switch (rng() % 5) {
-        case 0:
-          if (!input.empty()) input[rng() % input.size()] ^= static_cast<char>(1 << (rng() % 8));
-          break;
-        case 1:
-          if (!input.empty()) input[rng() % input.size()] = kBoundary[rng() % sizeof(kBoundary)];
-          break;
-        case 2:
-          input.resize(rng() % (input.size() + 1));
-          break;
-        case 3:
-          input.insert(rng() % (input.size() + 1), 1, static_cast<char>(rng()));
-          break;
-        default: {
-          const auto& other = seeds[rng() % seeds.size()];
-          input = input.substr(0, rng() % (input.size() + 1)) + other.substr(rng() % other.size());
-        }
-      }
-    }
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-  }
+  rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, Seeds(),
+                           std::string_view(kBoundary, sizeof(kBoundary)), iterations, 20240611);
   std::printf("offsets_mm2_format_fuzz_smoke: %ld mutated inputs, no crash\n", iterations);
   return 0;
 }
