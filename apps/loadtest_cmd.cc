@@ -6,9 +6,9 @@
 #include <atomic>
 #include <thread>
 
-#include "apps/signals.h"
 #include "apps/subcommands.h"
 #include "common/result.h"
+#include "common/service.h"
 #include "loadtest/report.h"
 #include "loadtest/runner.h"
 #include "loadtest/sweep.h"
@@ -67,7 +67,6 @@ std::vector<std::string> LoadTestFlags() {
 bool IsSet(const char* flag) { return !gflags::GetCommandLineFlagInfoOrDie(flag).is_default; }
 
 int RunLoadTestCommand(const std::vector<std::string>&) {
-  BlockShutdownSignals();
   loadtest::LoadTestOptions o;
   loadtest::Workload& w = o.workload;
   if (!FLAGS_workload.empty()) {
@@ -142,7 +141,7 @@ int RunLoadTestCommand(const std::vector<std::string>&) {
     done = true;
   });
   while (!done.load()) {
-    int sig = WaitForSignal(std::chrono::milliseconds(200));
+    int sig = common::WaitForSignal(std::chrono::milliseconds(200));
     if (sig == SIGINT || sig == SIGTERM) {
       fmt::print(stderr, "\nregionmirror loadtest: signal {}: stopping\n", sig);
       stop = true;
@@ -171,7 +170,8 @@ std::vector<common::Subcommand> LoadTestSubcommands() {
            "order on the target; reports throughput, end-to-end latency (from the intended send "
            "time), lag, CPU and the mirror's metrics in report.json and report.html. Starts its "
            "own testbed and mirror unless --source_bootstrap/--target_bootstrap are given.",
-           "", LoadTestFlags(), RunLoadTestCommand}};
+           "", LoadTestFlags(), RunLoadTestCommand,
+           /*handles_signals=*/true}};
 }
 
 }  // namespace rm::apps

@@ -52,7 +52,8 @@ MirrorProcess::MirrorProcess(const std::string& binary, const std::string& confi
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);  // the harness died before prctl
-    // The harness blocks SIGINT/SIGTERM in every thread (apps/signals.h); the mirror must see them.
+    // The harness blocks SIGINT/SIGTERM in every thread (common/service.h); the mirror must see
+    // them.
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
