@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <gflags/gflags.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <thread>
 
