@@ -73,8 +73,7 @@ struct Flow::InFlight {
 
 Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
            offsets::DeliverySink* sink, prometheus::Registry& registry,
-           offsets::OffsetsFlowHooks* hooks,
-           std::map<std::pair<std::string, int32_t>, int64_t> refused)
+           offsets::OffsetsFlowHooks* hooks, RefusedOffsets refused)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
@@ -219,8 +218,8 @@ bool Flow::ProducerFailed() {
   return true;
 }
 
-std::map<std::pair<std::string, int32_t>, int64_t> Flow::Refused() const {
-  std::map<std::pair<std::string, int32_t>, int64_t> out = carried_refused_;
+RefusedOffsets Flow::Refused() const {
+  RefusedOffsets out = carried_refused_;
   for (const auto& [key, ps] : partitions_) {
     if (ps->first_refused >= 0) out[key] = ps->first_refused;
   }

@@ -45,6 +45,9 @@
 
 namespace rm::mirror {
 
+// Per source partition (topic, partition), the first offset the target refused.
+using RefusedOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
+
 class Flow : public common::RebalanceListener {
  public:
   // `sink` may be null (no offset map); it must outlive the flow. So may `hooks` (told the
@@ -55,8 +58,7 @@ class Flow : public common::RebalanceListener {
   // a partition assigned again never resumes above it.
   Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
        offsets::DeliverySink* sink, prometheus::Registry& registry,
-       offsets::OffsetsFlowHooks* hooks = nullptr,
-       std::map<std::pair<std::string, int32_t>, int64_t> refused = {});
+       offsets::OffsetsFlowHooks* hooks = nullptr, RefusedOffsets refused = {});
   ~Flow() override;
 
   common::Status Run(const std::atomic<bool>& stop);
@@ -65,7 +67,7 @@ class Flow : public common::RebalanceListener {
   std::string Health() const;
   // Per source partition, the first offset whose copy the target refused and that has not
   // been copied since. Read after Run() returned, to hand to the next Flow.
-  std::map<std::pair<std::string, int32_t>, int64_t> Refused() const;
+  RefusedOffsets Refused() const;
   const std::string& name() const { return name_; }
   MirrorProbe& probe() { return probe_; }
 
@@ -158,7 +160,7 @@ class Flow : public common::RebalanceListener {
   std::string first_refusal_;  // "topic[p] source offset N (error)": the cause of a fatal error
   // Refusals carried over from a previous Flow (see the constructor), applied on the first
   // assignment; after a fatal error, the refusals of partitions released while leaving.
-  std::map<std::pair<std::string, int32_t>, int64_t> carried_refused_;
+  RefusedOffsets carried_refused_;
   const std::atomic<bool>* stop_ = nullptr;
 
   std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},

@@ -44,7 +44,7 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
                     });
   auto backoff = 1s;
   // Records the target refused, per source partition: the next Flow never resumes above them.
-  std::map<std::pair<std::string, int32_t>, int64_t> refused;
+  RefusedOffsets refused;
   while (!stop.load()) {
     common::Status st;
     const auto started = std::chrono::steady_clock::now();
@@ -74,7 +74,7 @@ void Mirror::RunFlow(size_t index, const std::atomic<bool>& stop) {
       flow_errors_[index] = st.error().message;
     }
     // Destroyed outside the lock: /healthz must answer while its clients close.
-    refused = failed ? failed->Refused() : std::map<std::pair<std::string, int32_t>, int64_t>{};
+    refused = failed ? failed->Refused() : RefusedOffsets{};
     failed.reset();
     for (auto waited = 0ms; waited < backoff && !stop.load(); waited += 100ms) {
       std::this_thread::sleep_for(100ms);
