@@ -153,7 +153,4 @@ common::Result<std::vector<CqlValue>> DecodePartitionKey(const std::vector<CqlTy
 // Sum of a counter cell's shards (CounterContext.total).
 common::Result<int64_t> DecodeCounterContext(std::string_view context);
 
-// Base64 (RFC 4648, with padding), used for blobs in JSON.
-std::string Base64Encode(std::string_view bytes);
-
 }  // namespace rm::cdc::cassandra

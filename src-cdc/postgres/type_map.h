@@ -97,7 +97,6 @@ common::Result<Json> ConvertTextValue(const TypeRegistry& types, uint32_t type_o
 Json UnavailableValue(const TypeRegistry& types, uint32_t type_oid);
 
 // Pieces exposed for tests.
-std::string Base64Encode(std::string_view bytes);
 // Days since 1970-01-01 of a proleptic Gregorian date (year 0 = 1 BC).
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "src-cdc/base64.h"
 #include "src-cdc/postgres/type_map.h"
 
 namespace rm::cdc::postgres {
