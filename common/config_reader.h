@@ -69,6 +69,7 @@ class YamlFieldReader {
                  std::initializer_list<std::string_view> known) {
     if (!node || !node.IsMap()) return;
     for (const auto& kv : node) {
+      if (!IsScalarKey(kv.first, path)) continue;
       auto key = kv.first.as<std::string>();
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
       Problem(Join(path, key),
@@ -134,6 +135,7 @@ class YamlFieldReader {
       return;
     }
     for (const auto& kv : props) {
+      if (!IsScalarKey(kv.first, field)) continue;
       auto name = kv.first.as<std::string>();
       if (!kv.second.IsScalar()) {
         Problem(Join(field, name), "expected a scalar value");
@@ -148,6 +150,18 @@ class YamlFieldReader {
     int64_t v = out.count();
     Get(node, path, key, v);
     out = std::chrono::milliseconds(v);
+  }
+
+  // YAML allows a list or a map as a key ("? [a, b]: 1", "{a: 1}: 2"); none of our files has
+  // such keys, and reading one as a string throws, so it is a problem like any other.
+  // False, with a problem, for such a key; loaders that walk a map's keys call it first.
+  bool IsScalarKey(const YAML::Node& key, const std::string& path) {
+    if (key.IsScalar()) return true;
+    const auto mark = key.Mark();
+    Problem(path.empty() ? "(top level)" : path,
+            fmt::format("a key at line {}, column {} is a {}, expected a field name", mark.line + 1,
+                        mark.column + 1, key.IsMap() ? "map" : "list"));
+    return false;
   }
 
   static std::string Join(const std::string& path, const std::string& key) {

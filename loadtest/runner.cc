@@ -59,9 +59,19 @@ std::vector<std::string> Payloads(const Workload& w) {
 void MergeYaml(YAML::Node base, const YAML::Node& over) {
   if (!over || !over.IsMap()) return;
   for (const auto& kv : over) {
+    if (!kv.first.IsScalar()) {  // kept as it is: the mirror's loader reports it
+      base[kv.first] = kv.second;
+      continue;
+    }
     const auto key = kv.first.as<std::string>();
     if (kv.second.IsMap() && base[key] && base[key].IsMap()) {
-      for (const auto& inner : kv.second) base[key][inner.first.as<std::string>()] = inner.second;
+      for (const auto& inner : kv.second) {
+        if (inner.first.IsScalar()) {
+          base[key][inner.first.as<std::string>()] = inner.second;
+        } else {
+          base[key][inner.first] = inner.second;  // as above
+        }
+      }
     } else {
       base[key] = kv.second;
     }

@@ -30,6 +30,7 @@ void ReadReplication(const YAML::Node& node, common::YamlFieldReader& r, Replica
     }
   }
   for (const auto& kv : node) {
+    if (!r.IsScalarKey(kv.first, "replication")) continue;
     auto key = kv.first.as<std::string>();
     if (key != "rttMs" && key != "producer" && key != "consumer" && key != "mirror") {
       warnings.push_back(
@@ -166,6 +167,7 @@ Workload ParseWorkload(const std::string& yaml, const std::string& source,
                                                        "warmupDurationMinutes",
                                                        "replication"};
   for (const auto& kv : root) {
+    if (!r.IsScalarKey(kv.first, "")) continue;
     auto key = kv.first.as<std::string>();
     if (std::find(kKnown.begin(), kKnown.end(), key) != kKnown.end()) continue;
     if (std::find(std::begin(kOmbConsumerFields), std::end(kOmbConsumerFields), key) !=

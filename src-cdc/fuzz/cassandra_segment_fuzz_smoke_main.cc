@@ -1,10 +1,9 @@
 // Deterministic smoke run of the segment fuzz target, for ctest (label robustness) and for
 // builds without libFuzzer. Feeds LLVMFuzzerTestOneInput every fixture segment, then a fixed
-// number of seeded mutations: of whole segments (bit flips, byte overwrites with boundary
-// integers, truncations, zeroed ranges, splices of two segments) and, in the target's 'M' mode,
-// of single mutation entries taken from the fixtures, which get past the entry checksums to the
-// decoder. A crash, sanitizer report or abort (the target checks that tailing and whole reads
-// agree) fails the test.
+// number of seeded mutations (common/fuzz_smoke.h): of whole segments and, in the target's 'M'
+// mode, of single mutation entries taken from the fixtures, which get past the entry checksums
+// to the decoder. A crash, sanitizer report or abort (the target checks that tailing and whole
+// reads agree) fails the test.
 //
 // Usage: cassandra_segment_fuzz_smoke <fixtures dir> [iterations] [--write-corpus DIR]
 //   <fixtures dir> is shared/fixtures (the program reads its cassandra/*/*.log).
@@ -16,10 +15,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "common/fuzz_smoke.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -78,64 +78,11 @@ std::vector<std::string> EntriesOf(const std::string& seg, size_t limit) {
   return out;
 }
 
-void Run(const std::string& input) {
-  LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-}
-
-// Applies one to three random edits to `s`; `seeds` provide material for splices.
-std::string MutateBytes(std::string s, const std::vector<Seed>& seeds, std::mt19937_64& rng) {
-  auto pick = [&](uint64_t n) { return n == 0 ? 0 : static_cast<size_t>(rng() % n); };
-  if (s.empty()) return s;
-  const int ops = 1 + static_cast<int>(pick(3));
-  for (int op = 0; op < ops && !s.empty(); ++op) {
-    switch (pick(6)) {
-      case 0: {  // flip a few bits
-        const int flips = 1 + static_cast<int>(pick(8));
-        for (int i = 0; i < flips; ++i) s[pick(s.size())] ^= static_cast<char>(1u << pick(8));
-        break;
-      }
-      case 1: {  // overwrite 4 bytes with a boundary integer (sizes, lengths, counts)
-        static constexpr uint32_t kInteresting[] = {
-            0, 1, 9, 10, 0x7fffffff, 0x80000000, 0xffffffff, 0x100, 0xffff, 0x10000};
-        const uint32_t v = kInteresting[pick(std::size(kInteresting))];
-        const size_t at = pick(s.size());
-        for (size_t k = 0; k < 4 && at + k < s.size(); ++k) {
-          s[at + k] = static_cast<char>(v >> (24 - 8 * k));
-        }
-        break;
-      }
-      case 2:  // truncate
-        s.resize(pick(s.size()));
-        break;
-      case 3: {  // zero a range
-        const size_t at = pick(s.size());
-        const size_t len = std::min(s.size() - at, 1 + pick(512));
-        std::fill(s.begin() + static_cast<std::ptrdiff_t>(at),
-                  s.begin() + static_cast<std::ptrdiff_t>(at + len), '\0');
-        break;
-      }
-      case 4: {  // splice: a chunk of another segment over this one
-        const std::string& other = seeds[pick(seeds.size())].bytes;
-        if (other.empty()) break;
-        const size_t from = pick(other.size());
-        const size_t len = std::min(other.size() - from, 1 + pick(4096));
-        const size_t at = pick(s.size());
-        s.replace(at, std::min(len, s.size() - at), other, from, len);
-        break;
-      }
-      default: {  // duplicate a range in place (repeated entries, shifted markers)
-        const size_t at = pick(s.size());
-        const size_t len = std::min(s.size() - at, 1 + pick(2048));
-        s.insert(at, s.substr(at, len));
-        break;
-      }
-    }
-  }
-  return s;
-}
-
-std::string Mutate(const std::vector<Seed>& seeds, std::mt19937_64& rng) {
-  return MutateBytes(seeds[rng() % seeds.size()].bytes, seeds, rng);
+// The target's 'M' mode: the input is one mutation entry, decoded directly.
+int RunEntry(const uint8_t* data, size_t size) {
+  std::string input = "M";
+  input.append(reinterpret_cast<const char*>(data), size);
+  return LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
 }  // namespace
@@ -170,21 +117,19 @@ int main(int argc, char** argv) {
     std::printf("wrote %zu seeds to %s\n", seeds.size(), corpus.c_str());
     return 0;
   }
+  std::vector<std::string> segments;
   std::vector<std::string> entries;
   for (const auto& seed : seeds) {
-    Run(seed.bytes);
-    for (auto& e : EntriesOf(seed.bytes, 300)) entries.push_back("M" + e);
+    segments.push_back(seed.bytes);
+    for (auto& e : EntriesOf(seed.bytes, 300)) entries.push_back(std::move(e));
   }
-  for (const auto& e : entries) Run(e);
-  std::mt19937_64 rng(0x5eed);  // fixed: every run tests the same inputs
-  for (long i = 0; i < iterations; ++i) {
-    Run(Mutate(seeds, rng));
-    if (!entries.empty()) {
-      std::string e = MutateBytes(entries[rng() % entries.size()], seeds, rng);
-      if (e.empty() || e[0] != 'M') e.insert(0, "M");
-      Run(e);
-    }
-  }
+  // Boundary bytes for sizes, counts, flags and the version byte. Fixed rng seeds: every run
+  // tests the same inputs.
+  static constexpr char kBoundary[] = {
+      0, 1, 6, 7, 0x7f, static_cast<char>(0x80), static_cast<char>(0xff)};
+  const std::string_view special(kBoundary, sizeof(kBoundary));
+  rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, segments, special, iterations, 0x5eed);
+  rm::common::RunFuzzSmoke(RunEntry, entries, special, iterations, 0x5eee);
   std::printf("fuzz smoke: %zu seeds, %zu entries and 2 x %ld mutated inputs processed\n",
               seeds.size(), entries.size(), iterations);
   return 0;

@@ -71,6 +71,20 @@ TEST(YamlFieldReader, PropertiesKeepScalarsAndNameTheRest) {
                                                 "k.q: expected a map of librdkafka properties"}));
 }
 
+// Found by the topology loader's fuzz smoke: yaml-cpp threw out of the loader on such a key.
+TEST(YamlFieldReader, AListOrMapUsedAsAKeyIsAProblemNotAnException) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  const YAML::Node node = YAML::Load("a: 1\n? [x, y]\n: 2\np:\n  {k: v}: 3\n  ok: 4\n");
+  std::map<std::string, std::string> p;
+  r.CheckKeys(node, "m", {"a", "p"});
+  r.GetProperties(node, "m", "p", p);
+  EXPECT_EQ(p, (std::map<std::string, std::string>{{"ok", "4"}}));
+  EXPECT_EQ(problems, (std::vector<std::string>{
+                          "m: a key at line 2, column 3 is a list, expected a field name",
+                          "m.p: a key at line 5, column 3 is a map, expected a field name"}));
+}
+
 TEST(ThrowIfProblems, NothingToReportThrowsNothing) { EXPECT_EQ(ErrorOf({}), ""); }
 
 TEST(ThrowIfProblems, OneProblemIsTheWholeMessage) {

@@ -98,6 +98,10 @@ TEST(Workload, BadValuesAreErrorsNamingFileAndField) {
   EXPECT_THAT(ErrorOf("topics: [1"), HasSubstr("w.yaml: not valid YAML"));
   EXPECT_THAT(ErrorOf("- a\n- b\n"), HasSubstr("w.yaml: expected a map"));
   EXPECT_THAT(ErrorOf("topics: many\n"), HasSubstr("w.yaml: topics: expected an integer"));
+  EXPECT_THAT(ErrorOf("topics: 1\n? [a]\n: 2\n"),
+              HasSubstr("w.yaml: (top level): a key at line 2, column 3 is a list"));
+  EXPECT_THAT(ErrorOf("replication:\n  {a: 1}: 2\n"),
+              HasSubstr("w.yaml: replication: a key at line 2, column 3 is a map"));
   EXPECT_THAT(ErrorOf("partitionsPerTopic: 0\n"),
               HasSubstr("w.yaml: partitionsPerTopic: 0 is not a positive count"));
   EXPECT_THAT(ErrorOf("keyDistributor: HASH\n"),
