@@ -14,6 +14,7 @@
 #include "replication/jaas.h"
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
+#include "replication/secrets.h"
 
 namespace rm::replication {
 
@@ -213,14 +214,26 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     for (size_t i = 0; i < cs.size(); ++i) {
       std::string f = fmt::format("clusters[{}]", i);
       if (!r.IsMap(cs[i], f)) continue;
-      r.CheckKeys(cs[i], f, {"alias", "bootstrap_servers", "properties"});
+      r.CheckKeys(
+          cs[i], f,
+          {"alias", "bootstrap_servers", "properties", "properties_env", "properties_file"});
       ClusterConfig c;
+      SecretSources secrets;
       r.Get(cs[i], f, "alias", c.alias);
       r.Get(cs[i], f, "bootstrap_servers", c.bootstrap_servers);
       r.GetProperties(cs[i], f, "properties", c.properties);
-      if (c.properties.count("bootstrap.servers")) {
-        r.Problem(f + ".properties.bootstrap.servers", "set bootstrap_servers instead");
+      r.GetProperties(cs[i], f, "properties_env", secrets.from_env);
+      r.GetProperties(cs[i], f, "properties_file", secrets.from_file);
+      for (const auto& [key, value] : c.properties) {
+        if (key == "bootstrap.servers") {
+          r.Problem(f + ".properties.bootstrap.servers", "set bootstrap_servers instead");
+        } else if (IsSecretProperty(key)) {
+          r.Problem(f + ".properties." + key,
+                    "secrets are never written in the file: use properties_env or "
+                    "properties_file");
+        }
       }
+      ReadSecrets(secrets, f + ".", c.properties, problems);
       cfg.clusters.push_back(std::move(c));
     }
   }

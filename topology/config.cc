@@ -2,12 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "common/config_reader.h"
 #include "common/result.h"
+#include "replication/secrets.h"
 
 namespace rm::topology {
 
@@ -59,8 +56,7 @@ void ReadCluster(Reader& r, const YAML::Node& node, const std::string& path, int
   for (const auto& [key, value] : c.properties) {
     if (key == "bootstrap.servers") {
       r.Problem(path + ".properties.bootstrap.servers", "set bootstrap_servers instead");
-    } else if (key.find("password") != std::string::npos ||
-               key.find("secret") != std::string::npos) {
+    } else if (replication::IsSecretProperty(key)) {
       r.Problem(path + ".properties." + key,
                 "secrets are never written in the file: use properties_env or properties_file");
     }
@@ -108,30 +104,10 @@ const RegionSpec* TopologyConfig::FindRegion(const std::string& name) const {
 
 replication::ClusterConfig ClusterSpec::WithSecrets(const std::string& file) const {
   replication::ClusterConfig out = *this;
-  common::KafkaProperties& props = out.properties;
-  for (const auto& [key, var] : properties_env) {
-    const char* v = std::getenv(var.c_str());
-    if (v == nullptr) {
-      throw ConfigError(
-          fmt::format("{}: cluster {}: properties_env.{}: environment variable {} "
-                      "is not set",
-                      file, alias, key, var));
-    }
-    props[key] = v;
-  }
-  for (const auto& [key, path] : properties_file) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      throw ConfigError(fmt::format("{}: cluster {}: properties_file.{}: cannot read {}", file,
-                                    alias, key, path));
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string value = ss.str();
-    if (!value.empty() && value.back() == '\n') value.pop_back();
-    if (!value.empty() && value.back() == '\r') value.pop_back();
-    props[key] = value;
-  }
+  std::vector<std::string> problems;
+  replication::ReadSecrets({properties_env, properties_file},
+                           fmt::format("{}: cluster {}: ", file, alias), out.properties, problems);
+  common::ThrowIfProblems(problems);
   return out;
 }
 

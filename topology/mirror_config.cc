@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <set>
+#include <map>
 #include <sstream>
 
 #include "common/result.h"
@@ -55,17 +55,23 @@ replication::MirrorConfig MirrorConfigFor(const Topology& topology, const Plan& 
   const TopologyConfig& config = topology.config();
   YAML::Node clusters(YAML::NodeType::Sequence);
   YAML::Node flows(YAML::NodeType::Sequence);
-  std::set<std::string> added;
+  std::map<std::string, const ClusterSpec*> added;
   for (const auto& f : plan.flows) {
     for (const auto& [region, alias] :
          {std::pair{f.source_region, f.source}, std::pair{f.target_region, f.target}}) {
-      if (!added.insert(alias).second) continue;
-      clusters.push_back(ClusterNode(
-          topology.PrimaryCluster(*topology.RegionIndex(region)).WithSecrets(config.file)));
+      const ClusterSpec& spec = topology.PrimaryCluster(*topology.RegionIndex(region));
+      if (!added.emplace(alias, &spec).second) continue;
+      clusters.push_back(ClusterNode(spec));
     }
     flows.push_back(FlowNode(f.ToFlowConfig()));
   }
-  return replication::ParseMirrorConfigYaml(MirrorYaml(config, clusters, flows), config.file);
+  // Secrets are read after the mirror's loader ran (it refuses them inline), with errors that
+  // name the topology's cluster.
+  replication::MirrorConfig out =
+      replication::ParseMirrorConfigYaml(MirrorYaml(config, clusters, flows), config.file);
+  for (auto& c : out.clusters)
+    c.properties = added.at(c.alias)->WithSecrets(config.file).properties;
+  return out;
 }
 
 std::vector<Problem> ValidateMirrorSections(const TopologyConfig& config) {

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "common/result.h"
+#include "tests/util/test_util.h"
 
 namespace rm::replication {
 namespace {
@@ -89,6 +93,54 @@ mirror:
   EXPECT_NE(err.find("mirror.start_from: 'middle'"), std::string::npos) << err;
 }
 
+// The project's one rule for secrets (as Postgres' password_env/password_file): never inline.
+TEST(MirrorConfig, SecretsComeFromTheEnvironmentOrAFileNeverFromTheFile) {
+  const rm::testing::TempDir dir;
+  std::ofstream(dir / "key-pass") << "k3y\n";
+  ::setenv("RM_TEST_SASL_PASSWORD", "s3cret", 1);
+  auto cfg = ParseMirrorConfigYaml(R"(
+clusters:
+  - alias: a
+    bootstrap_servers: "a:1"
+    properties: {security.protocol: sasl_ssl, sasl.mechanism: PLAIN, sasl.username: u}
+    properties_env: {sasl.password: RM_TEST_SASL_PASSWORD}
+    properties_file: {ssl.key.password: )" +
+                                       (dir / "key-pass").string() + R"(}
+  - alias: b
+    bootstrap_servers: "b:1"
+flows: [{source: a, target: b}]
+)",
+                                   "m.yaml");
+  EXPECT_EQ(cfg.clusters[0].properties.at("sasl.password"), "s3cret");
+  EXPECT_EQ(cfg.clusters[0].properties.at("ssl.key.password"), "k3y");
+
+  ::unsetenv("RM_TEST_UNSET_VAR");
+  std::string err = ErrorOf(R"(
+clusters:
+  - alias: a
+    bootstrap_servers: "a:1"
+    properties: {sasl.password: inline, sasl.oauthbearer.client.secret: x}
+    properties_env: {sasl.username: RM_TEST_UNSET_VAR}
+    properties_file: {ssl.keystore.password: /nonexistent/pass}
+flows: [{source: a, target: a}]
+)");
+  EXPECT_NE(err.find("m.yaml: clusters[0].properties.sasl.password: secrets are never written in "
+                     "the file: use properties_env or properties_file"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("clusters[0].properties.sasl.oauthbearer.client.secret: secrets are never"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml: clusters[0].properties_env.sasl.username: environment variable "
+                     "RM_TEST_UNSET_VAR is not set"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml: clusters[0].properties_file.ssl.keystore.password: cannot read "
+                     "/nonexistent/pass"),
+            std::string::npos)
+      << err;
+}
+
 TEST(MirrorConfig, UnknownKeysAreErrorsNotIgnored) {
   std::string err = ErrorOf(R"(
 clusters: [{alias: a, bootstrap_servers: "x:1", bootstrap: "typo"}]
@@ -96,7 +148,7 @@ flows: [{source: a, target: b, topic: orders}]
 mirorr: {}
 )");
   EXPECT_NE(err.find("m.yaml: clusters[0].bootstrap: unknown field (known here: alias, "
-                     "bootstrap_servers, properties)"),
+                     "bootstrap_servers, properties, properties_env, properties_file)"),
             std::string::npos)
       << err;
   EXPECT_NE(err.find("m.yaml: flows[0].topic: unknown field (known here: source, target, topics,"),
