@@ -10,13 +10,13 @@
 
 #include "common/config_reader.h"
 #include "common/result.h"
+#include "common/secrets.h"
 #include "replication/config_providers.h"
 #include "replication/jaas.h"
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
-#include "replication/secrets.h"
 
-namespace rm::replication {
+namespace rm::common {
 
 using common::ConfigError;
 
@@ -218,7 +218,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
           cs[i], f,
           {"alias", "bootstrap_servers", "properties", "properties_env", "properties_file"});
       ClusterConfig c;
-      SecretSources secrets;
+      common::SecretSources secrets;
       r.Get(cs[i], f, "alias", c.alias);
       r.Get(cs[i], f, "bootstrap_servers", c.bootstrap_servers);
       r.GetProperties(cs[i], f, "properties", c.properties);
@@ -227,13 +227,13 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       for (const auto& [key, value] : c.properties) {
         if (key == "bootstrap.servers") {
           r.Problem(f + ".properties.bootstrap.servers", "set bootstrap_servers instead");
-        } else if (IsSecretProperty(key)) {
+        } else if (common::IsSecretProperty(key)) {
           r.Problem(f + ".properties." + key,
                     "secrets are never written in the file: use properties_env or "
                     "properties_file");
         }
       }
-      ReadSecrets(secrets, f + ".", c.properties, problems);
+      common::ReadSecrets(secrets, f + ".", c.properties, problems);
       cfg.clusters.push_back(std::move(c));
     }
   }
@@ -449,4 +449,4 @@ MirrorConfig LoadMirrorConfig(const std::string& path) {
   return LoadMirrorConfigYaml(path);
 }
 
-}  // namespace rm::replication
+}  // namespace rm::common

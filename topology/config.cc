@@ -4,7 +4,7 @@
 
 #include "common/config_reader.h"
 #include "common/result.h"
-#include "replication/secrets.h"
+#include "common/secrets.h"
 
 namespace rm::topology {
 
@@ -56,7 +56,7 @@ void ReadCluster(Reader& r, const YAML::Node& node, const std::string& path, int
   for (const auto& [key, value] : c.properties) {
     if (key == "bootstrap.servers") {
       r.Problem(path + ".properties.bootstrap.servers", "set bootstrap_servers instead");
-    } else if (replication::IsSecretProperty(key)) {
+    } else if (common::IsSecretProperty(key)) {
       r.Problem(path + ".properties." + key,
                 "secrets are never written in the file: use properties_env or properties_file");
     }
@@ -105,8 +105,8 @@ const RegionSpec* TopologyConfig::FindRegion(const std::string& name) const {
 replication::ClusterConfig ClusterSpec::WithSecrets(const std::string& file) const {
   replication::ClusterConfig out = *this;
   std::vector<std::string> problems;
-  replication::ReadSecrets({properties_env, properties_file},
-                           fmt::format("{}: cluster {}: ", file, alias), out.properties, problems);
+  common::ReadSecrets({properties_env, properties_file},
+                      fmt::format("{}: cluster {}: ", file, alias), out.properties, problems);
   common::ThrowIfProblems(problems);
   return out;
 }

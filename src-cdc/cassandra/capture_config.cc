@@ -20,12 +20,6 @@ using common::ConfigError;
 
 using Reader = common::YamlFieldReader;
 
-std::optional<std::string> Env(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
 void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
                  CaptureConfig& c) {
   const std::string p = "cassandra";
@@ -93,29 +87,41 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
   const YAML::Node enc = node["encryption"];
   const std::string ep = p + ".encryption";
   if (r.IsMap(enc, ep)) {
-    r.CheckKeys(enc, ep, {"keystore", "keystore_password_env", "key_password_env", "key_hex_env"});
+    r.CheckKeys(enc, ep,
+                {"keystore", "keystore_password_env", "keystore_password_file", "key_password_env",
+                 "key_password_file", "key_hex_env", "key_hex_file"});
     std::string ks;
     r.Get(enc, ep, "keystore", ks);
     c.encryption.keystore = ks;
     if (!ks.empty() && c.encryption.keystore.is_relative() && !base_dir.empty()) {
       c.encryption.keystore = base_dir / c.encryption.keystore;
     }
-    r.Get(enc, ep, "keystore_password_env", c.encryption.keystore_password_env);
-    r.Get(enc, ep, "key_password_env", c.encryption.key_password_env);
-    r.Get(enc, ep, "key_hex_env", c.encryption.key_hex_env);
+    common::GetSecretRef(r, enc, ep, "keystore_password", c.encryption.keystore_password);
+    common::GetSecretRef(r, enc, ep, "key_password", c.encryption.key_password);
+    common::GetSecretRef(r, enc, ep, "key_hex", c.encryption.key_hex);
   }
 }
 
 }  // namespace
 
+common::KafkaProperties KafkaConfig::Resolve() const {
+  common::KafkaProperties p = properties;
+  p["bootstrap.servers"] = bootstrap_servers;
+  std::vector<std::string> problems;
+  common::ReadSecrets(secrets, "kafka.", p, problems);
+  common::ThrowIfProblems(problems);
+  return p;
+}
+
 std::vector<std::string> EncryptionConfig::Validate(const std::string& prefix) const {
   std::vector<std::string> p;
-  if (!keystore.empty() && !key_hex_env.empty()) {
-    p.push_back(prefix + ".key_hex_env: give keystore or key_hex_env, not both");
+  if (!keystore.empty() && key_hex.given()) {
+    p.push_back(prefix + ".key_hex_env: give keystore or key_hex_env/key_hex_file, not both");
     return p;
   }
-  if (!keystore.empty() && keystore_password_env.empty()) {
-    p.push_back(prefix + ".keystore_password_env: required with keystore");
+  if (!keystore.empty() && !keystore_password.given()) {
+    p.push_back(prefix +
+                ".keystore_password_env: required with keystore (or keystore_password_file)");
     return p;
   }
   if (!enabled()) return p;
@@ -126,41 +132,28 @@ std::vector<std::string> EncryptionConfig::Validate(const std::string& prefix) c
 
 common::Result<std::unique_ptr<KeyProvider>> EncryptionConfig::BuildKeyProvider(
     const std::string& prefix) const {
-  if (!key_hex_env.empty()) {
-    auto hex = Env(key_hex_env);
-    if (!hex) {
-      return common::Error{"config", fmt::format("{}.key_hex_env: environment variable {} is "
-                                                 "not set",
-                                                 prefix, key_hex_env)};
-    }
+  if (key_hex.given()) {
+    auto hex = key_hex.Read(prefix + ".key_hex");
+    if (!hex.ok()) return hex.error();
     auto provider = std::make_unique<StaticKeyProvider>();
     // AddHexKey validates the hex; the key is then used for every alias.
-    if (auto s = provider->AddHexKey("default", *hex); !s.ok()) {
-      return common::Error{"config", fmt::format("{}.key_hex_env: variable {}: {}", prefix,
-                                                 key_hex_env, s.error().message)};
+    if (auto s = provider->AddHexKey("default", hex.value()); !s.ok()) {
+      return common::Error{"config", fmt::format("{}.key_hex: {}", prefix, s.error().message)};
     }
     auto raw = provider->GetKey("default");
     provider->SetDefaultKey(raw.value());
     return std::unique_ptr<KeyProvider>(std::move(provider));
   }
   if (keystore.empty()) return std::unique_ptr<KeyProvider>();
-  auto store_pw = Env(keystore_password_env);
-  if (!store_pw) {
-    return common::Error{"config", fmt::format("{}.keystore_password_env: environment variable "
-                                               "{} is not set",
-                                               prefix, keystore_password_env)};
+  auto store_pw = keystore_password.Read(prefix + ".keystore_password");
+  if (!store_pw.ok()) return store_pw.error();
+  std::string key_pw = store_pw.value();
+  if (key_password.given()) {
+    auto v = key_password.Read(prefix + ".key_password");
+    if (!v.ok()) return v.error();
+    key_pw = v.value();
   }
-  std::string key_pw = *store_pw;
-  if (!key_password_env.empty()) {
-    auto v = Env(key_password_env);
-    if (!v) {
-      return common::Error{"config", fmt::format("{}.key_password_env: environment variable {} "
-                                                 "is not set",
-                                                 prefix, key_password_env)};
-    }
-    key_pw = *v;
-  }
-  auto loaded = JceksKeyProvider::Load(keystore, *store_pw, key_pw);
+  auto loaded = JceksKeyProvider::Load(keystore, store_pw.value(), key_pw);
   if (!loaded.ok()) {
     return common::Error{"config", fmt::format("{}.keystore: {}", prefix, loaded.error().message)};
   }
@@ -244,6 +237,10 @@ std::vector<std::string> CassandraCdcConfig::Validate() const {
   for (const auto& [key, value] : kafka.properties) {
     if (key == "bootstrap.servers") {
       p.push_back("kafka.properties.bootstrap.servers: set kafka.bootstrap_servers instead");
+    } else if (common::IsSecretProperty(key)) {
+      p.push_back("kafka.properties." + key +
+                  ": secrets are never written in the file: use kafka.properties_env or "
+                  "kafka.properties_file");
     }
   }
   try {
@@ -283,9 +280,12 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
   }
   const YAML::Node kafka = root["kafka"];
   if (r.IsMap(kafka, "kafka")) {
-    r.CheckKeys(kafka, "kafka", {"bootstrap_servers", "properties"});
+    r.CheckKeys(kafka, "kafka",
+                {"bootstrap_servers", "properties", "properties_env", "properties_file"});
     r.Get(kafka, "kafka", "bootstrap_servers", cfg.kafka.bootstrap_servers);
     r.GetProperties(kafka, "kafka", "properties", cfg.kafka.properties);
+    r.GetProperties(kafka, "kafka", "properties_env", cfg.kafka.secrets.from_env);
+    r.GetProperties(kafka, "kafka", "properties_file", cfg.kafka.secrets.from_file);
   }
   const YAML::Node admin = root["admin"];
   if (r.IsMap(admin, "admin")) {

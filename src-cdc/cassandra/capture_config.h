@@ -18,9 +18,9 @@
 //       include: [shop.orders]           # default: the tables declared WITH cdc = true
 //     encryption:                        # only for encrypted segments (Cassandra 3.x TDE)
 //       keystore: /etc/cassandra/conf/.keystore   # JCEKS, as transparent_data_encryption_options
-//       keystore_password_env: RM_CASS_KEYSTORE_PASSWORD
-//       key_password_env: ""             # default: the keystore password
-//       key_hex_env: ""                  # or: a variable holding the raw AES key in hex
+//       keystore_password_env: RM_CASS_KEYSTORE_PASSWORD   # or keystore_password_file: PATH
+//       key_password_env: ""             # or _file; default: the keystore password
+//       key_hex_env: ""                  # or _file: instead of a keystore, the raw AES key in hex
 //     poll_interval_ms: 100              # how often cdc_raw and the _cdc.idx files are read
 //     checkpoint_interval_ms: 1000       # how often the acknowledged position is saved
 //     max_in_flight_events: 10000        # unacknowledged events before reading pauses
@@ -29,7 +29,9 @@
 //     ack_stall_timeout_ms: 30000        # /healthz fails while events wait longer for an ack
 //   kafka:
 //     bootstrap_servers: broker1:9092    # required
-//     properties: {}                     # librdkafka properties, checked by name
+//     properties: {}                     # librdkafka properties, checked by name; secrets in
+//     properties_env: {}                 #   properties_env / properties_file, never inline
+//     properties_file: {}
 //   admin:
 //     bind: 127.0.0.1
 //     port: 9702                         # /healthz and /metrics; 0 any free port, -1 off
@@ -47,6 +49,7 @@
 
 #include "common/kafka_config.h"
 #include "common/result.h"
+#include "common/secrets.h"
 #include "src-cdc/cassandra/key_provider.h"
 #include "src-cdc/cassandra/table_schema.h"
 
@@ -61,15 +64,16 @@ enum class ProcessedAction {
 struct EncryptionConfig {
   // JCEKS keystore holding the keys named by encrypted segments. Default: none.
   std::filesystem::path keystore;
-  // Environment variable with the keystore password. Required with keystore.
-  std::string keystore_password_env;
-  // Environment variable with the key password. Default: the keystore password.
-  std::string key_password_env;
-  // Environment variable holding one raw AES key in hex, used for every key alias (instead of
-  // a keystore). Default: none.
-  std::string key_hex_env;
+  // The keystore password (keystore_password_env / keystore_password_file). Required with
+  // keystore.
+  common::SecretRef keystore_password;
+  // The key password (key_password_env / _file). Default: the keystore password.
+  common::SecretRef key_password;
+  // One raw AES key in hex (key_hex_env / _file), used for every key alias (instead of a
+  // keystore). Default: none.
+  common::SecretRef key_hex;
 
-  bool enabled() const { return !keystore.empty() || !key_hex_env.empty(); }
+  bool enabled() const { return !keystore.empty() || key_hex.given(); }
   std::vector<std::string> Validate(const std::string& prefix) const;
   // The key provider; nullptr when encryption is not configured. Errors name the field.
   common::Result<std::unique_ptr<KeyProvider>> BuildKeyProvider(const std::string& prefix) const;
@@ -118,12 +122,12 @@ struct KafkaConfig {
   std::string bootstrap_servers;
   // librdkafka properties. Default: none (the sink adds acks=all and idempotence).
   common::KafkaProperties properties;
+  // Secret properties, from variables or files (common/secrets.h). Default: none.
+  common::SecretSources secrets;
 
-  common::KafkaProperties Resolve() const {
-    common::KafkaProperties p = properties;
-    p["bootstrap.servers"] = bootstrap_servers;
-    return p;
-  }
+  // `properties` with bootstrap.servers and the secrets. Throws ConfigError naming the field
+  // when a secret cannot be read.
+  common::KafkaProperties Resolve() const;
 };
 
 struct AdminConfig {

@@ -49,12 +49,17 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
   const std::string path = "kafka";
   if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path,
-              {"bootstrap_servers", "properties", "sasl_password_env", "topic_partitions",
-               "topic_replication_factor", "create_topics"});
+              {"bootstrap_servers", "properties", "sasl_password_env", "properties_env",
+               "properties_file", "topic_partitions", "topic_replication_factor", "create_topics"});
   r.Get(node, path, "bootstrap_servers", k.bootstrap_servers);
   if (k.bootstrap_servers.empty()) r.Problem(path + ".bootstrap_servers", "required");
   r.GetProperties(node, path, "properties", k.properties);
   r.Get(node, path, "sasl_password_env", k.sasl_password_env);
+  r.GetProperties(node, path, "properties_env", k.secrets.from_env);
+  r.GetProperties(node, path, "properties_file", k.secrets.from_file);
+  if (!k.sasl_password_env.empty() && k.secrets.from_env.count("sasl.password") > 0) {
+    r.Problem(path + ".sasl_password_env", "also given as properties_env.sasl.password: keep one");
+  }
   r.Get(node, path, "topic_partitions", k.topic_partitions);
   r.Get(node, path, "topic_replication_factor", k.topic_replication_factor);
   r.Get(node, path, "create_topics", k.create_topics);
@@ -196,10 +201,11 @@ std::vector<std::string> KafkaSinkConfig::Validate(const std::string& prefix) co
     if (key == "bootstrap.servers") {
       p.push_back(prefix + ".properties.bootstrap.servers: set " + prefix +
                   ".bootstrap_servers instead");
-    } else if (key.find("password") != std::string::npos) {
+    } else if (common::IsSecretProperty(key)) {
       p.push_back(prefix + ".properties." + key +
-                  ": passwords are never written in the config: use " + prefix +
-                  ".sasl_password_env");
+                  ": secrets are never written in the config: use " + prefix +
+                  ".sasl_password_env, " + prefix + ".properties_env or " + prefix +
+                  ".properties_file");
     }
   }
   if (topic_partitions < 1) p.push_back(prefix + ".topic_partitions: must be at least 1");
@@ -221,6 +227,10 @@ common::KafkaProperties KafkaSinkConfig::Resolve(const std::string& source_file)
     }
     props["sasl.password"] = v;
   }
+  std::vector<std::string> problems;
+  common::ReadSecrets(secrets, "kafka.", props, problems);
+  for (auto& p : problems) p = source_file + ": " + p;
+  common::ThrowIfProblems(problems);
   return props;
 }
 

@@ -32,6 +32,8 @@
 //     bootstrap_servers: "b1:9092"   # required when the section is present
 //     properties: {linger.ms: "5"}   # librdkafka producer properties, checked by name
 //     sasl_password_env: RM_KAFKA_PASSWORD   # becomes sasl.password; never inline
+//     properties_env: {}             # other secret properties from variables, or from files:
+//     properties_file: {ssl.key.password: /run/secrets/key}
 //     topic_partitions: 6            # for topics created by provisioning
 //     topic_replication_factor: -1   # -1: the brokers' default
 //     create_topics: true            # false: topics are made elsewhere, provisioning skips them
@@ -50,6 +52,7 @@
 #include <vector>
 
 #include "common/kafka_config.h"
+#include "common/secrets.h"
 #include "src-cdc/postgres/replication.h"
 
 namespace rm::cdc::postgres {
@@ -142,10 +145,13 @@ struct KafkaSinkConfig {
   std::string bootstrap_servers;
   // librdkafka properties for the producer and the provisioning admin client (TLS, SASL,
   // compression.type, linger.ms, ...), validated by librdkafka when the client is created.
-  // Properties holding secrets (`*password*`) are refused here. Default: none.
+  // Properties holding secrets (common::IsSecretProperty) are refused here. Default: none.
   common::KafkaProperties properties;
-  // Name of an environment variable holding the SASL password (sasl.password). Default: none.
+  // Name of an environment variable holding the SASL password (sasl.password); shorthand for
+  // properties_env: {sasl.password: VAR}. Default: none.
   std::string sasl_password_env;
+  // Secret properties from variables or files (common/secrets.h). Default: none.
+  common::SecretSources secrets;
   // Partitions of the topics provisioning creates. Default: 6.
   int topic_partitions = 6;
   // Replication factor of the topics provisioning creates; -1 = the brokers' default.
@@ -157,8 +163,8 @@ struct KafkaSinkConfig {
 
   bool configured() const { return !bootstrap_servers.empty(); }
   std::vector<std::string> Validate(const std::string& prefix) const;
-  // Client properties: `properties` plus bootstrap.servers and the SASL password from its
-  // variable. Throws ConfigError naming `source_file` when the variable is unset.
+  // Client properties: `properties` plus bootstrap.servers and the secrets. Throws ConfigError
+  // naming `source_file` and the field when a variable is unset or a file unreadable.
   common::KafkaProperties Resolve(const std::string& source_file) const;
 };
 

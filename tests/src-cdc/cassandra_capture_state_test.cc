@@ -279,5 +279,40 @@ TEST_F(CassandraCaptureConfig, KeyFromAnEnvironmentVariableBuildsAKeyProvider) {
       common::ConfigError);
 }
 
+// The project's one rule for secrets: each secret field has _env and _file forms; Kafka
+// properties holding secrets come from properties_env / properties_file, never inline.
+TEST_F(CassandraCaptureConfig, SecretsComeFromVariablesOrFilesNeverFromTheFile) {
+  rm::testing::WriteFile(tmp_ / "key.hex", "b7d96fb9b11d829179aeeb0b4e81f97a\n");
+  rm::testing::WriteFile(tmp_ / "sasl-pass", "s3cret\n");
+  auto c = ParseCassandraCdcConfig(
+      Yaml("  encryption:\n    key_hex_file: " + (tmp_ / "key.hex").string() + "\n",
+           "  properties: {security.protocol: sasl_plaintext, sasl.mechanism: PLAIN, "
+           "sasl.username: u}\n  properties_file: {sasl.password: " +
+               (tmp_ / "sasl-pass").string() + "}\n"),
+      "cdc.yaml");
+  auto keys = c.capture.encryption.BuildKeyProvider("cassandra.encryption");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  ASSERT_NE(keys.value(), nullptr);
+  EXPECT_EQ(keys.value()->GetKey("any").value().size(), 16u);
+  EXPECT_EQ(c.kafka.Resolve().at("sasl.password"), "s3cret");
+
+  try {
+    ParseCassandraCdcConfig(
+        Yaml("  encryption:\n    key_hex_env: A\n    key_hex_file: /x\n",
+             "  properties: {sasl.password: inline}\n  properties_file: {ssl.key.password: "
+             "/nonexistent/pass}\n"),
+        "cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    const std::string msg = e.what();
+    for (const char* needle :
+         {"cdc.yaml: cassandra.encryption.key_hex_file: give key_hex_env or key_hex_file, not both",
+          "cdc.yaml: kafka.properties.sasl.password: secrets are never written in the file",
+          "cdc.yaml: kafka.properties_file.ssl.key.password: cannot read /nonexistent/pass"}) {
+      EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rm::cdc::cassandra

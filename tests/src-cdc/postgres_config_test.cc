@@ -141,6 +141,41 @@ admin:
   EXPECT_EQ(props["sasl.password"], "k-secret");
 }
 
+TEST(PostgresConfig, KafkaSecretPropertiesComeFromVariablesOrFiles) {
+  rm::testing::TempDir dir;
+  rm::testing::WriteFile(dir / "key-pass", "k3y\n");
+  setenv("RM_TEST_KAFKA_SECRET", "oauth", 1);
+  auto cfg = ParsePostgresCdcConfig(std::string(kMinimal) + R"(
+kafka:
+  bootstrap_servers: "b1:9092"
+  properties_env: {sasl.oauthbearer.client.secret: RM_TEST_KAFKA_SECRET}
+  properties_file: {ssl.key.password: )" +
+                                        (dir / "key-pass").string() +
+                                        R"(}
+)",
+                                    "cdc.yaml");
+  auto props = cfg.kafka.Resolve("cdc.yaml");
+  EXPECT_EQ(props["sasl.oauthbearer.client.secret"], "oauth");
+  EXPECT_EQ(props["ssl.key.password"], "k3y");
+
+  auto missing = ParsePostgresCdcConfig(std::string(kMinimal) + R"(
+kafka:
+  bootstrap_servers: "b1:9092"
+  properties_file: {ssl.key.password: /nonexistent/key-pass}
+)",
+                                        "cdc.yaml");
+  try {
+    missing.kafka.Resolve("cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("cdc.yaml: kafka.properties_file.ssl.key.password: cannot read "
+                                   "/nonexistent/key-pass"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PostgresConfig, ReportsEveryKafkaAndAdminProblemAtOnce) {
   const std::string bad = std::string(kMinimal) + R"(
 kafka:
@@ -159,7 +194,7 @@ mirror: {}
     std::string msg = e.what();
     for (const char* expected :
          {"cdc.yaml: kafka.bootstrap_servers: required",
-          "cdc.yaml: kafka.properties.sasl.password: passwords are never written",
+          "cdc.yaml: kafka.properties.sasl.password: secrets are never written",
           "cdc.yaml: kafka.properties.bootstrap.servers: set kafka.bootstrap_servers",
           "cdc.yaml: kafka.topic_partitions: must be at least 1",
           "cdc.yaml: kafka.topic_replication_factor: must be -1",
