@@ -55,6 +55,11 @@ struct Flow::PartitionState {
   // from here duplicates it instead of losing the refused records.
   int64_t first_refused = -1;
   bool refusal_reported = false;  // health names the refusal until a copy lands again
+  // Residency forbids copies of this topic in the target (TopicState::refused): no target
+  // topic, no scan of it; each record is skipped and counted.
+  bool residency_refused = false;
+  // Timestamp of the newest record the target acknowledged, -1 before the first.
+  int64_t last_copied_timestamp_ms = -1;
   int64_t last_committed = -1;
   Clock::time_point retry_at{};
   // Delivered since the metrics were last updated (pushed once per loop, not per record).
@@ -82,7 +87,10 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
       probe_(registry, flow.name()),
       policy_(replication::MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_),
-      carried_refused_(std::move(refused)) {
+      carried_refused_(std::move(refused)),
+      lag_interval_(flow.placement ? std::min<std::chrono::milliseconds>(
+                                         5s, flow.placement->LagReportInterval())
+                                   : 5s) {
   // A rebuilt flow keeps saying what the target refused until a copy lands again, so /healthz
   // does not flap back to ok between rebuilds while a record is refused for good.
   for (const auto& [tp, offset] : carried_refused_) {
@@ -253,6 +261,21 @@ void Flow::Refresh() {
     auto [it, fresh] = topics_.try_emplace(t.name);
     TopicState& ts = it->second;
     if (fresh) ts.target = policy_->FormatRemoteTopic(flow_.source, t.name);
+    if (fresh && flow_.placement) {
+      // Residency, whatever the flow's regexes say: no copy, not even an empty remote topic.
+      if (auto why = flow_.placement->Refusal(t.name)) {
+        ts.refused = *why;
+        RM_LOG_ERROR(
+            "flow {}: {}; its records are never copied to {} (counted in "
+            "rm_mirror_residency_refused_total)",
+            name_, ts.refused, flow_.target);
+        SetHealth("residency:" + t.name, fmt::format("residency: {}", ts.refused));
+      }
+    }
+    if (!ts.refused.empty()) {
+      ts.partitions = n;  // subscribed, so positions move past what is never copied
+      continue;
+    }
     if (n <= ts.partitions && ts.error.empty()) continue;
     if (fresh) {
       RM_LOG_INFO("flow {}: mirroring topic {} ({} partitions) to {}", name_, t.name, n, ts.target);
@@ -326,6 +349,8 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   std::vector<size_t> scanned;  // requests[k] is for parts[scanned[k]]
   for (size_t i = 0; i < n; ++i) {
     PartitionState& ps = *parts[i];
+    // Never copied: nothing of it in the target; the group's commit says where to go on.
+    if (ps.residency_refused) continue;
     TailScanRequest req{ps.target_topic, ps.partition, 0, true, ps.topic};
     if (sink_) {
       auto durable = sink_->LastDurable(ps.key);
@@ -484,8 +509,12 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
       it = topics_.find(tp.topic);
     }
     if (it != topics_.end() && it->second.error.empty() && it->second.partitions > tp.partition) {
-      ps->target_topic = it->second.target;
-      ps->target_rkt = producer_->TopicHandle(ps->target_topic);
+      if (!it->second.refused.empty()) {
+        ps->residency_refused = true;
+      } else {
+        ps->target_topic = it->second.target;
+        ps->target_rkt = producer_->TopicHandle(ps->target_topic);
+      }
       usable.push_back(ps.get());
     }
     states.push_back(std::move(ps));
@@ -626,6 +655,13 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
   if (ps->failed || ps->released) return;  // a resync re-reads it
   const int64_t offset = msg->offset;
   if (offset <= ps->tracker->last_seen().value()) return;  // fetched before a seek
+  if (ps->residency_refused) {
+    // Deliberately never copied (a copy may not exist in the target): the position moves past
+    // it, as for the cycle guard, and every such record is counted. Health names the topic.
+    ps->tracker->Skip(SourceOffset(offset));
+    probe_.AddResidencyRefused(ps->topic);
+    return;
+  }
 
   rd_kafka_headers_t* hdrs = nullptr;
   rd_kafka_message_headers(msg.get(), &hdrs);
@@ -731,6 +767,7 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
     probe_.ObserveLatency(static_cast<double>(now_ms_ - f->timestamp_ms) / 1000.0);
   }
   if (current && !ps.failed) {
+    ps.last_copied_timestamp_ms = std::max(ps.last_copied_timestamp_ms, f->timestamp_ms);
     ps.tracker->Delivered(f->slot, TargetOffset(m.offset));
     if (ps.refusal_reported) {
       // Copying again landed: the refusal is behind us.
@@ -810,7 +847,7 @@ void Flow::ResyncFailed() {
       resync_needed_ = true;
       continue;
     }
-    if (ps.target_topic.empty()) {
+    if (ps.target_topic.empty() && !ps.residency_refused) {
       auto it = topics_.find(ps.topic);
       if (it == topics_.end() || !it->second.error.empty()) {
         ps.retry_at = now + 5s;
@@ -892,6 +929,7 @@ void Flow::UpdateLag() {
       if (hooks_ && lo >= 0) hooks_->OnSourceLogStart(ps->key, SourceOffset(lo));
     }
   }
+  if (flow_.placement) ReportCopyLag();
   auto stalled = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - last_delivery_);
   if (inflight_records_ > 0 && stalled > 30s) {
     SetHealth("target", fmt::format("target cluster {} has acknowledged nothing for {} s ({} "
@@ -899,6 +937,31 @@ void Flow::UpdateLag() {
                                     flow_.target, stalled.count(), inflight_records_));
   } else {
     SetHealth("target", "");
+  }
+}
+
+void Flow::ReportCopyLag() {
+  // Per copy (remote topic), the worst of its partitions: 0 when everything the source holds
+  // (as of the consumer's last fetch) is copied, else the age of the newest record copied, i.e.
+  // how old the copy's view is. Partitions that copied nothing yet say nothing.
+  std::map<std::string, std::optional<int64_t>> lag;
+  for (auto& [key, ps] : partitions_) {
+    if (ps->residency_refused || ps->target_topic.empty()) continue;
+    auto& worst = lag[ps->target_topic];
+    int64_t lo = 0, hi = -1;
+    rd_kafka_get_watermark_offsets(consumer_->handle(), ps->topic.c_str(), ps->partition, &lo, &hi);
+    const bool caught_up = !ps->failed && hi >= 0 && ps->tracker->pending() == 0 &&
+                           ps->tracker->last_seen().value() + 1 >= hi;
+    std::optional<int64_t> l;
+    if (caught_up) {
+      l = 0;
+    } else if (ps->last_copied_timestamp_ms > 0) {
+      l = std::max<int64_t>(0, NowMs() - ps->last_copied_timestamp_ms);
+    }
+    if (l) worst = std::max(worst.value_or(0), *l);
+  }
+  for (const auto& [topic, l] : lag) {
+    if (l) flow_.placement->OnCopyLag(topic, std::chrono::milliseconds(*l));
   }
 }
 
@@ -921,7 +984,7 @@ Status Flow::Run(const std::atomic<bool>& stop) {
   next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
   next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
   next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
-  next_lag_ = now + 5s;
+  next_lag_ = now + lag_interval_;
 
   std::vector<common::KafkaMessage> batch;
   batch.reserve(1024);
@@ -971,7 +1034,7 @@ Status Flow::Run(const std::atomic<bool>& stop) {
     }
     if (now >= next_lag_) {
       UpdateLag();
-      next_lag_ = now + 5s;
+      next_lag_ = now + lag_interval_;
     }
   }
 

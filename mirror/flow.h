@@ -83,6 +83,9 @@ class Flow : public common::RebalanceListener {
     std::string target;  // remote topic name
     int partitions = 0;
     std::string error;  // non-empty: this topic is stopped
+    // Non-empty: residency forbids a copy in the target (FlowConfig::placement says why). Its
+    // records are read and counted but never produced, and its remote topic is never created.
+    std::string refused;
   };
 
   void Refresh();
@@ -98,6 +101,8 @@ class Flow : public common::RebalanceListener {
   void ResyncFailed();
   void CommitOffsets(bool sync);
   void UpdateLag();
+  // Tells the flow's placement how far behind each copy is (FlowPlacement::OnCopyLag).
+  void ReportCopyLag();
   // Waits for in-flight records (serving delivery reports) up to `timeout`.
   bool WaitInflight(std::chrono::milliseconds timeout, const std::function<bool()>& done);
   void ReleasePartitions(const std::vector<common::TopicPartition>& partitions, bool lost);
@@ -165,6 +170,8 @@ class Flow : public common::RebalanceListener {
 
   std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},
       next_lag_{};
+  // How often UpdateLag runs: 5 s, or the placement's lag report interval when shorter.
+  std::chrono::milliseconds lag_interval_;
   std::chrono::steady_clock::time_point last_delivery_ = std::chrono::steady_clock::now();
 
   mutable std::mutex health_mu_;

@@ -28,6 +28,11 @@ MirrorProbe::MirrorProbe(prometheus::Registry& registry, std::string flow)
                                     .Name("rm_mirror_delivery_failures_total")
                                     .Help("Records the target refused; each is copied again")
                                     .Register(registry)),
+      residency_refused_family_(BuildCounter()
+                                    .Name("rm_mirror_residency_refused_total")
+                                    .Help("Records never copied: residency forbids a copy of "
+                                          "their topic in the target")
+                                    .Register(registry)),
       errors_family_(
           BuildCounter().Name("rm_mirror_errors_total").Help("Errors by kind").Register(registry)),
       rebalances_family_(BuildCounter()
@@ -76,6 +81,16 @@ void MirrorProbe::AddCopied(const std::string& topic, int64_t records, int64_t b
 
 void MirrorProbe::AddDeliveryFailed(const std::string& topic) {
   delivery_failures_family_.Add({{"flow", flow_}, {"topic", topic}}).Increment();
+}
+
+void MirrorProbe::AddResidencyRefused(const std::string& topic) {
+  auto it = residency_refused_.find(topic);
+  if (it == residency_refused_.end()) {
+    it = residency_refused_
+             .emplace(topic, &residency_refused_family_.Add({{"flow", flow_}, {"topic", topic}}))
+             .first;
+  }
+  it->second->Increment();
 }
 
 void MirrorProbe::SetLag(const std::string& topic, int32_t partition, int64_t lag) {

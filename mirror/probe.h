@@ -9,6 +9,8 @@
 //   rm_mirror_records_skipped_total{flow,topic}   lost to source retention before being copied
 //   rm_mirror_delivery_failures_total{flow,topic}  records the target refused (each is copied
 //                                                 again from the first refused one)
+//   rm_mirror_residency_refused_total{flow,topic}  records never copied: residency forbids a copy
+//                                                 in the target (FlowConfig::placement)
 //   rm_mirror_errors_total{flow,kind}             delivery, consume, topic, commit errors
 //   rm_mirror_rebalances_total{flow,kind}         assigned / revoked / lost
 //   rm_mirror_paused_partitions{flow}             partitions paused for back-pressure
@@ -38,6 +40,7 @@ class MirrorProbe {
   void AddFiltered(int64_t n) { filtered_.Increment(static_cast<double>(n)); }
   void AddSkipped(const std::string& topic, int64_t n);
   void AddDeliveryFailed(const std::string& topic);
+  void AddResidencyRefused(const std::string& topic);
   void AddError(const std::string& kind);
   void AddRebalance(const std::string& kind);
   void SetPaused(int64_t n) { paused_.Set(static_cast<double>(n)); }
@@ -52,6 +55,8 @@ class MirrorProbe {
   prometheus::Family<prometheus::Gauge>& lag_family_;
   prometheus::Family<prometheus::Counter>& skipped_family_;
   prometheus::Family<prometheus::Counter>& delivery_failures_family_;
+  prometheus::Family<prometheus::Counter>& residency_refused_family_;
+  std::map<std::string, prometheus::Counter*> residency_refused_;
   prometheus::Family<prometheus::Counter>& errors_family_;
   prometheus::Family<prometheus::Counter>& rebalances_family_;
   prometheus::Histogram& latency_;

@@ -9,10 +9,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/kafka_config.h"
+#include "replication/placement.h"
 
 namespace rm::replication {
 
@@ -60,6 +62,9 @@ struct FlowConfig {
   common::KafkaProperties producer;
   common::KafkaProperties source_admin;
   common::KafkaProperties target_admin;
+  // The placement rules this flow obeys (residency of each topic, copy lag for read routing);
+  // set by `run --topology`, never read from a file. Default: none (copy what `topics` selects)
+  std::shared_ptr<FlowPlacement> placement;
 
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {
