@@ -1,5 +1,6 @@
 // `regionmirror run`: the replicator.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gflags/gflags.h>
 
 #include <atomic>
@@ -13,44 +14,114 @@
 #include "mirror/mirror.h"
 #include "offsets/kafka/runtime.h"
 #include "replication/config.h"
+#include "topology/mirror_config.h"
+#include "topology/planner.h"
+#include "topology/runtime.h"
 
 DEFINE_string(config, "", "Configuration file: our YAML, or MirrorMaker 2's mm2.properties.");
 DEFINE_int32(admin_port, -2,
              "Overrides admin.port of the configuration (0: any free port, -1: no admin API).");
 DEFINE_bool(check, false, "Only load and validate the configuration, then exit.");
+DEFINE_string(topology, "",
+              "Topology file: run its planned flows (--pair A:B or --region R), or with --config "
+              "enforce its residency on the file's flows; serves GET /topology/route.");
+DECLARE_string(region);  // apps/topology_cmd.cc
+DECLARE_string(pair);    // apps/topology_cmd.cc
 
 namespace rm::apps {
 namespace {
 
+// The flows `run --topology` runs: the plan for --pair or --region (exactly what `topology plan`
+// prints), or with --config the file's flows. Throws ConfigError for a bad file or scope.
+replication::MirrorConfig TopologyMirrorConfig(const topology::Topology& topo) {
+  if (!FLAGS_config.empty()) {
+    if (!FLAGS_region.empty() || !FLAGS_pair.empty()) {
+      throw common::ConfigError(
+          "--region and --pair choose the topology's planned flows; with --config the flows "
+          "are the file's");
+    }
+    return replication::LoadMirrorConfig(FLAGS_config);
+  }
+  topology::PlanScope scope;
+  if (FLAGS_region.empty() == FLAGS_pair.empty()) {
+    throw common::ConfigError(fmt::format(
+        "run --topology {}: give --pair A:B (both directions between two regions) or --region R "
+        "(every flow into R)",
+        FLAGS_topology));
+  }
+  scope.region = FLAGS_region;
+  if (!FLAGS_pair.empty()) {
+    auto colon = FLAGS_pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == FLAGS_pair.size()) {
+      throw common::ConfigError(fmt::format("--pair '{}' is not A:B", FLAGS_pair));
+    }
+    scope.pair = {FLAGS_pair.substr(0, colon), FLAGS_pair.substr(colon + 1)};
+  }
+  auto plan = topology::MakePlan(topo, scope);
+  if (!plan.ok()) {
+    throw common::ConfigError(fmt::format("{}: {}", FLAGS_topology, plan.error().message));
+  }
+  for (const auto& f : plan->flows) {
+    RM_LOG_INFO("topology {}: flow {} carries [{}]", FLAGS_topology, f.name(),
+                fmt::join(f.topics, ", "));
+  }
+  if (plan->flows.empty()) RM_LOG_WARN("topology {}: {} has no flow", FLAGS_topology, plan->scope);
+  return topology::MirrorConfigFor(topo, *plan);
+}
+
 int RunMirror(const std::vector<std::string>&) {
-  if (FLAGS_config.empty()) throw common::ConfigError("--config is required");
-  replication::MirrorConfig config = replication::LoadMirrorConfig(FLAGS_config);
+  if (FLAGS_config.empty() && FLAGS_topology.empty()) {
+    throw common::ConfigError("--config or --topology is required");
+  }
+  std::shared_ptr<const topology::Topology> topo;
+  replication::MirrorConfig config;
+  if (FLAGS_topology.empty()) {
+    config = replication::LoadMirrorConfig(FLAGS_config);
+  } else {
+    topo = topology::Topology::Load(FLAGS_topology);
+    config = TopologyMirrorConfig(*topo);
+  }
+  const std::string& file = FLAGS_config.empty() ? FLAGS_topology : FLAGS_config;
   if (FLAGS_admin_port != -2) config.admin.port = FLAGS_admin_port;
   if (FLAGS_check) {
     for (const auto& w : config.warnings) fmt::print("warning: {}\n", w);
-    fmt::print("{}: OK ({} clusters, {} flows)\n", FLAGS_config, config.clusters.size(),
+    fmt::print("{}: OK ({} clusters, {} flows)\n", file, config.clusters.size(),
                config.flows.size());
     return 0;
+  }
+  // Residency in every flow's data path, health probes, GET /topology/route.
+  std::unique_ptr<topology::TopologyRuntime> placement;
+  if (topo) {
+    placement = std::make_unique<topology::TopologyRuntime>(topo);
+    placement->Attach(config, file);
   }
   std::unique_ptr<offsets::kafka::OffsetsRuntime> offsets;
   mirror::SinkFactory sinks;
   mirror::RouteInstaller routes;
   if (!config.offsets.dir.empty()) {
-    offsets = std::make_unique<offsets::kafka::OffsetsRuntime>(config, FLAGS_config);
+    offsets = std::make_unique<offsets::kafka::OffsetsRuntime>(config, file);
     sinks = [&offsets](const replication::FlowConfig& fc) {
       auto a = offsets->ForFlow(fc);
       return mirror::FlowOffsets{a.sink, a.hooks};
     };
     routes = [&offsets](common::HttpServer& server) { offsets->InstallRoutes(server); };
   }
+  if (placement) {
+    routes = [&offsets, &placement](common::HttpServer& server) {
+      if (offsets) offsets->InstallRoutes(server);
+      placement->InstallRoutes(server);
+    };
+  }
   mirror::Mirror mirror(std::move(config), sinks, routes);
   if (offsets) offsets->Start();
+  if (placement) placement->Start();
   // The mirror serves its own admin API (its health is per flow); the runner handles signals
   // and the drain.
   const int rc =
       common::RunService({.name = "mirror", .on_signal = "draining in-flight records and stopping"},
                          [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
   if (offsets) offsets->Stop();
+  if (placement) placement->Stop();
   return rc;
 }
 
@@ -61,7 +132,7 @@ std::vector<common::Subcommand> MirrorSubcommands() {
            "Replicate topics between clusters as the configuration's flows say (SIGTERM drains "
            "in-flight records and exits).",
            "",
-           {"config", "admin_port", "check"},
+           {"config", "admin_port", "check", "topology", "pair", "region"},
            RunMirror,
            /*handles_signals=*/true}};
 }
