@@ -65,7 +65,11 @@ replication::MirrorConfig TopologyMirrorConfig(const topology::Topology& topo) {
     RM_LOG_INFO("topology {}: flow {} carries [{}]", FLAGS_topology, f.name(),
                 fmt::join(f.topics, ", "));
   }
-  if (plan->flows.empty()) RM_LOG_WARN("topology {}: {} has no flow", FLAGS_topology, plan->scope);
+  if (plan->flows.empty()) {
+    throw common::ConfigError(fmt::format(
+        "{}: the plan {} has no flow (no topic rule copies anything there): nothing to run",
+        FLAGS_topology, plan->scope));
+  }
   return topology::MirrorConfigFor(topo, *plan);
 }
 

@@ -41,6 +41,10 @@ ClusterProber::ClusterProber(HealthModel& health, std::chrono::milliseconds inte
 
 ClusterProber::~ClusterProber() { Stop(); }
 
+std::chrono::milliseconds ClusterProber::probe_timeout() const {
+  return std::max(std::chrono::milliseconds(1), interval_ / 2);
+}
+
 void ClusterProber::Start() {
   const auto now = Clock::now();
   for (const auto& t : targets_) health_.Track(t.alias, now);
@@ -63,7 +67,7 @@ void ClusterProber::Loop(const Target& target) {
   while (!stop_) {
     lock.unlock();
     const auto started = Clock::now();
-    common::Status st = target.probe(interval_);
+    common::Status st = target.probe(probe_timeout());
     const auto done = Clock::now();
     health_.RecordProbe(target.alias, st.ok(), done, st.ok() ? "" : st.error().message);
     ++probes_;

@@ -3,8 +3,10 @@
 // answering is demoted within two probe intervals).
 //
 // One thread per cluster, so a cluster that hangs (its probe waits out the timeout) never
-// delays the others' probes. A probe's timeout is the probe interval: a probe that has not
-// answered by then has failed, and the next one starts at once.
+// delays the others' probes. A probe's timeout is half the probe interval: the first probe
+// that starts after a cluster died (at most one interval later) has failed half an interval
+// after that, so the cluster is demoted within 1.5 intervals, inside the promised two (and
+// HealthModel demotes a cluster silent for two intervals whatever the probes do).
 //
 // Lifecycle: construct, Start() (Track()s every cluster, starts the threads), Stop() or
 // destroy (joins them; a probe in progress is waited for, at most its timeout). Thread-safe:
@@ -55,6 +57,8 @@ class ClusterProber {
 
   // Probes completed so far (every cluster, any outcome). For tests.
   int64_t probes() const { return probes_.load(); }
+  // The timeout each probe gets: half the interval, at least 1 ms.
+  std::chrono::milliseconds probe_timeout() const;
 
  private:
   void Loop(const Target& target);

@@ -224,6 +224,16 @@ TEST_F(RunTopology, StartupErrorsNameTheFileOrTheScope) {
   auto check = run({"--topology", topo, "--pair", "us-east:eu-west", "--check"});
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_THAT(check.output, HasSubstr("OK (2 clusters, 1 flows)"));
+  // --region: the flows into it; none into us-east here.
+  auto into = run({"--topology", topo, "--region", "eu-west", "--check"});
+  EXPECT_EQ(into.exit_code, 0) << into.output;
+  EXPECT_THAT(into.output, HasSubstr("OK (2 clusters, 1 flows)"));
+  auto none = run({"--topology", topo, "--region", "us-east", "--check"});
+  EXPECT_EQ(none.exit_code, 1) << none.output;
+  EXPECT_THAT(none.output, HasSubstr("the plan into us-east has no flow"));
+  auto both = run({"--topology", topo, "--config", topo, "--pair", "us-east:eu-west"});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_THAT(both.output, HasSubstr("with --config the flows are the file's"));
 }
 
 // Scenario 3: clients of each region resolve through GET /topology/route and read their local
