@@ -281,6 +281,11 @@ topics:
     const auto& c = route["candidates"][0];
     return ConsumeWholeTopic(c["bootstrap_servers"], c["topic"], 2).size();
   };
+  // The mirror reports each copy's lag into the health model: caught up, 0.
+  EXPECT_TRUE(Await([&] {
+    auto r = Route(admin, "orders", "eu-west");
+    return r.contains("candidates") && r["candidates"][0]["lag_ms"] == 0;
+  })) << Route(admin, "orders", "eu-west").dump();
   auto local = Route(admin, "orders", "eu-west");
   ASSERT_TRUE(local.contains("candidates")) << local.dump();
   EXPECT_EQ(local["candidates"][0]["region"], "eu-west");
