@@ -78,7 +78,7 @@ class Machine {
     while (rec_.state != FailoverState::kDone && rec_.state != FailoverState::kRefused) {
       const FailoverState before = rec_.state;
       common::Status st = Step();
-      if (!st.ok()) return st.error();  // the store failed
+      if (!st.ok()) return st.error();                                          // the store failed
       if (!rec_.error.empty() && rec_.state != FailoverState::kRefused) break;  // step failed
       if (options_.dry_run && rec_.state == FailoverState::kChecked) break;
       if (rec_.state == before) break;  // no progress (defensive: every step moves or fails)
@@ -343,7 +343,8 @@ common::Result<GroupFailover> GroupFailoverFromJson(const nlohmann::json& j) {
     r.to_region = j.at("to_region").get<std::string>();
     r.kind = j.at("kind").get<std::string>();
     auto state = ParseFailoverState(j.at("state").get<std::string>());
-    if (!state) return common::Error{"failover.bad_record", "unknown state " + j.at("state").dump()};
+    if (!state)
+      return common::Error{"failover.bad_record", "unknown state " + j.at("state").dump()};
     r.state = *state;
     for (const auto& p : j.at("partitions")) {
       PartitionMove m;
@@ -380,15 +381,14 @@ common::Result<GroupFailover> RunGroupFailover(const std::string& group,
 std::string FailoverText(const std::vector<GroupFailover>& records, int64_t now_ms) {
   std::string out;
   for (const auto& r : records) {
-    out += fmt::format("group {}: {} {}: {}{}{}\n", r.group, r.kind, r.direction(),
-                       ToString(r.state), r.forced ? " (forced)" : "",
-                       r.error.empty() ? "" : " - " + r.error);
+    out +=
+        fmt::format("group {}: {} {}: {}{}{}\n", r.group, r.kind, r.direction(), ToString(r.state),
+                    r.forced ? " (forced)" : "", r.error.empty() ? "" : " - " + r.error);
     if (!r.activity.empty()) out += fmt::format("  members on {}: {}\n", r.to_region, r.activity);
     for (const auto& p : r.partitions) {
-      const std::string from =
-          p.from == "checkpoint"
-              ? fmt::format("checkpoint, {} old", Age(now_ms, p.checkpoint_ms))
-              : p.from;
+      const std::string from = p.from == "checkpoint"
+                                   ? fmt::format("checkpoint, {} old", Age(now_ms, p.checkpoint_ms))
+                                   : p.from;
       out += fmt::format("  {}[{}] {} ({})", p.source_topic, p.partition, p.source_offset, from);
       if (!p.target_topic.empty()) {
         out += fmt::format(" -> {}[{}] {}", p.target_topic, p.partition, p.target_offset);

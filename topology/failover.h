@@ -46,7 +46,15 @@
 
 namespace rm::topology {
 
-enum class FailoverState { kStarted, kPositioned, kTranslated, kChecked, kCommitted, kDone, kRefused };
+enum class FailoverState {
+  kStarted,
+  kPositioned,
+  kTranslated,
+  kChecked,
+  kCommitted,
+  kDone,
+  kRefused
+};
 std::string_view ToString(FailoverState state);
 std::optional<FailoverState> ParseFailoverState(std::string_view s);
 // The step a state leads to next (1-5); 0 for kDone.

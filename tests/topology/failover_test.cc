@@ -289,12 +289,11 @@ TEST_F(FailoverMachine, ResumesAfterACrashAtEveryStepToTheSameEndState) {
       SCOPED_TRACE(::testing::Message() << "crash at step " << step << " saved=" << saved);
       FakeIo io = io_;
       FakeStore store;
-      EXPECT_THROW(
-          (void)RunGroupFailover("oncall", options_, io, store,
-                                 [&](const std::string&, int s, bool after) {
-                                   if (s == step && after == saved) throw Crash();
-                                 }),
-          Crash);
+      EXPECT_THROW((void)RunGroupFailover("oncall", options_, io, store,
+                                          [&](const std::string&, int s, bool after) {
+                                            if (s == step && after == saved) throw Crash();
+                                          }),
+                   Crash);
       const int saves_before = store.saves;
       EXPECT_EQ(saves_before, saved ? step : step - 1);
       auto resumed = RunGroupFailover("oncall", options_, io, store);
@@ -314,8 +313,8 @@ TEST(FailoverRecord, SurvivesItsJsonForm) {
   r.to_region = "eu-west";
   r.kind = "failover";
   r.state = FailoverState::kCommitted;
-  r.partitions.push_back({"orders", 3, 10, "live", 0, "us-east.orders", 12, "forward", 5,
-                          "moved", -1});
+  r.partitions.push_back(
+      {"orders", 3, 10, "live", 0, "us-east.orders", 12, "forward", 5, "moved", -1});
   r.activity = "inactive";
   r.started_ms = 1;
   r.updated_ms = 2;

@@ -56,9 +56,9 @@ RegionHealth Probe(const std::string& region, const std::string& alias,
     common::AdminClient admin(props, "probe " + alias);
     auto t0 = std::chrono::steady_clock::now();
     auto md = admin.Metadata(std::nullopt, timeout);
-    h.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - t0)
-                       .count();
+    h.latency_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (md.ok() && !md->brokers.empty()) {
       h.up = true;
       h.brokers = static_cast<int>(md->brokers.size());
@@ -129,8 +129,8 @@ class KafkaStateStore final : public FailoverStateStore {
     for (size_t i = 0; i < sides_.size(); ++i) {
       common::AdminClient admin(sides_[i].props, "failover state admin " + sides_[i].alias);
       bool create_supported = true;
-      auto st = offsets::kafka::EnsureInternalTopic(admin, kFailoverStateTopic, "compact",
-                                                    timeout_, &create_supported);
+      auto st = offsets::kafka::EnsureInternalTopic(admin, kFailoverStateTopic, "compact", timeout_,
+                                                    &create_supported);
       if (!st.ok()) {
         if (i == 0) {
           throw ConfigError(fmt::format("{}: cannot prepare topic {}: {}", sides_[i].alias,
@@ -256,9 +256,8 @@ bool IsMembershipError(rd_kafka_resp_err_t err) {
 // FailoverIo over the clusters of `from` and `to` and the offsets store.
 class KafkaFailoverIo final : public FailoverIo {
  public:
-  KafkaFailoverIo(const Topology& topology, size_t from, size_t to,
-                  const FailoverRequest& request, offsets::OffsetMap& map,
-                  offsets::CheckpointStore& checkpoints, bool source_up,
+  KafkaFailoverIo(const Topology& topology, size_t from, size_t to, const FailoverRequest& request,
+                  offsets::OffsetMap& map, offsets::CheckpointStore& checkpoints, bool source_up,
                   std::optional<common::ClusterMetadata> source_metadata)
       : topology_(topology),
         from_(from),
@@ -303,8 +302,7 @@ class KafkaFailoverIo final : public FailoverIo {
     if (!t.ok()) return t.error();
     if (!how.empty()) how += ", then ";
     how += fmt::format("forward via {} ({})", flow, offsets::ToString(t->kind));
-    const int64_t target =
-        t->kind == offsets::TranslationKind::kNoMapping ? -1 : t->target.value();
+    const int64_t target = t->kind == offsets::TranslationKind::kNoMapping ? -1 : t->target.value();
     return TranslatedPosition{TargetName(home, upstream), target, how};
   }
 
@@ -325,7 +323,7 @@ class KafkaFailoverIo final : public FailoverIo {
     auto a = offsets::kafka::DescribeGroupActivity(*admin_, group, 2000ms);
     if (a.ok()) {
       return {*a == offsets::kafka::GroupActivity::kActive ? TargetActivity::kActive
-                                                             : TargetActivity::kInactive,
+                                                           : TargetActivity::kInactive,
               ""};
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -400,8 +398,8 @@ class KafkaFailoverIo final : public FailoverIo {
     return home == to_alias_ ? upstream : topology_.RemoteName(home, upstream);
   }
 
-  common::Result<std::vector<offsets::Run>> Runs(const std::string& flow,
-                                                 const std::string& topic, int32_t partition) {
+  common::Result<std::vector<offsets::Run>> Runs(const std::string& flow, const std::string& topic,
+                                                 int32_t partition) {
     std::vector<offsets::Run> runs;
     offsets::RunFilter f{flow, topic, partition};
     auto st = map_.ForEachRun(f, [&](const offsets::PartitionKey&, const offsets::Run& r) {
@@ -417,7 +415,8 @@ class KafkaFailoverIo final : public FailoverIo {
     std::set<std::string> names;
     const GroupRule* rule = nullptr;
     for (const auto& g : topology_.config().groups) {
-      if (g.name == group || (!g.pattern.empty() && std::regex_match(group, std::regex(g.pattern)))) {
+      if (g.name == group ||
+          (!g.pattern.empty() && std::regex_match(group, std::regex(g.pattern)))) {
         rule = &g;
         break;
       }
@@ -482,8 +481,7 @@ class KafkaFailoverIo final : public FailoverIo {
     std::lock_guard<std::mutex> lock(mu_);
     auto& c = clients_[group];
     if (!c) {
-      c = offsets::kafka::MakeGroupOffsetsClient(to_props_, group,
-                                                 "failover target " + to_alias_);
+      c = offsets::kafka::MakeGroupOffsetsClient(to_props_, group, "failover target " + to_alias_);
     }
     return *c;
   }
@@ -518,7 +516,8 @@ std::vector<std::string> SelectGroups(const Topology& topology, size_t to,
     std::vector<std::regex> patterns;
     for (const auto& g : topology.config().groups) {
       bool allowed = false;
-      for (const auto& glob : g.regions) allowed = allowed || RegionMatches(glob, topology.region(to).name);
+      for (const auto& glob : g.regions)
+        allowed = allowed || RegionMatches(glob, topology.region(to).name);
       if (!allowed) continue;
       if (!g.name.empty()) out.insert(g.name);
       if (!g.pattern.empty()) patterns.emplace_back(g.pattern);
@@ -541,8 +540,8 @@ std::vector<std::string> SelectGroups(const Topology& topology, size_t to,
     if (re && !std::regex_match(g, *re)) continue;
     // A group the topology keeps out of `to` is not moved there.
     for (const auto& rule : topology.config().groups) {
-      const bool matches =
-          rule.name == g || (!rule.pattern.empty() && std::regex_match(g, std::regex(rule.pattern)));
+      const bool matches = rule.name == g ||
+                           (!rule.pattern.empty() && std::regex_match(g, std::regex(rule.pattern)));
       if (!matches) continue;
       bool allowed = false;
       for (const auto& glob : rule.regions) {
@@ -566,10 +565,9 @@ std::vector<std::string> SelectGroups(const Topology& topology, size_t to,
 BackTranslation TranslateBack(const std::vector<offsets::Run>& runs, int64_t target) {
   if (runs.empty()) return {};
   // The last run starting at or before `target`.
-  auto it = std::upper_bound(runs.begin(), runs.end(), target,
-                             [](int64_t t, const offsets::Run& r) {
-                               return t < r.target_start.value();
-                             });
+  auto it =
+      std::upper_bound(runs.begin(), runs.end(), target,
+                       [](int64_t t, const offsets::Run& r) { return t < r.target_start.value(); });
   if (it == runs.begin()) return {runs.front().source_start.value(), "below_earliest"};
   const offsets::Run& r = *std::prev(it);
   if (target < r.target_end().value()) {
@@ -606,18 +604,20 @@ FailoverReport RunFailover(const Topology& topology, const FailoverRequest& requ
     dir = MirrorConfigFor(topology, *plan).offsets.dir;
   }
   if (dir.empty()) {
-    throw ConfigError(fmt::format("{}: offsets.dir is not set: failover needs the offset map "
-                                  "(or pass --offsets_dir)",
-                                  topology.config().file));
+    throw ConfigError(
+        fmt::format("{}: offsets.dir is not set: failover needs the offset map "
+                    "(or pass --offsets_dir)",
+                    topology.config().file));
   }
   report.store_dir = dir;
   offsets::OffsetStoreOptions so;
   so.secondary = true;
   auto store = offsets::OffsetStore::Open(dir, so);
   if (!store.ok()) {
-    throw ConfigError(fmt::format("offsets store {}: {} (rebuild it from the offset-syncs topic "
-                                  "with `regionmirror offsets rebuild`)",
-                                  dir, store.error().message));
+    throw ConfigError(
+        fmt::format("offsets store {}: {} (rebuild it from the offset-syncs topic "
+                    "with `regionmirror offsets rebuild`)",
+                    dir, store.error().message));
   }
   offsets::OffsetMap map(**store);
   offsets::CheckpointStore checkpoints(**store);
@@ -633,8 +633,7 @@ FailoverReport RunFailover(const Topology& topology, const FailoverRequest& requ
       report.source_up = true;
       source_md = std::move(md).value();
     } else {
-      report.source_detail =
-          md.ok() ? "no brokers in its metadata" : md.error().message;
+      report.source_detail = md.ok() ? "no brokers in its metadata" : md.error().message;
     }
   }
 
@@ -760,8 +759,8 @@ StatusReport TopologyStatus(const Topology& topology, std::chrono::milliseconds 
     s.group = g;
     if (auto it = newest.find(g); it != newest.end()) {
       s.record = it->second;
-      s.runs_in = it->second.state == FailoverState::kDone ? it->second.to_region
-                                                           : it->second.from_region;
+      s.runs_in =
+          it->second.state == FailoverState::kDone ? it->second.to_region : it->second.from_region;
     }
     report.groups.push_back(std::move(s));
   }
@@ -806,9 +805,10 @@ std::string StatusText(const StatusReport& report) {
                        g.runs_in, rec.kind, rec.direction(), ToString(rec.state), age_s,
                        rec.error.empty() ? "" : " - " + rec.error);
     if (rec.state != FailoverState::kDone) {
-      out += fmt::format("  {:<24} resume: regionmirror topology {} FILE --from {} --to {} "
-                         "--group {}\n",
-                         "", rec.kind, rec.from_region, rec.to_region, rec.group);
+      out += fmt::format(
+          "  {:<24} resume: regionmirror topology {} FILE --from {} --to {} "
+          "--group {}\n",
+          "", rec.kind, rec.from_region, rec.to_region, rec.group);
     }
   }
   return out;
