@@ -165,14 +165,18 @@ class Machine {
   }
 
   common::Status Check() {
-    std::set<std::string> topics;
-    for (const auto& m : rec_.partitions) {
-      if (m.target_offset >= 0) topics.insert(m.target_topic);
+    std::map<std::string, std::string> residency;  // target topic -> "" or the problem
+    std::string refusal;
+    for (auto& m : rec_.partitions) {
+      if (m.target_offset < 0) continue;
+      auto it = residency.find(m.target_topic);
+      if (it == residency.end()) {
+        it = residency.emplace(m.target_topic, io_.ResidencyProblem(m.target_topic)).first;
+      }
+      m.residency = it->second.empty() ? "ok" : it->second;
+      if (!it->second.empty() && refusal.empty()) refusal = "residency: " + it->second;
     }
-    for (const auto& topic : topics) {
-      std::string problem = io_.ResidencyProblem(topic);
-      if (!problem.empty()) return Refuse(3, "residency: " + problem);
-    }
+    if (!refusal.empty()) return Refuse(3, refusal);
     if (options_.force) {
       rec_.activity = "not checked (--force)";
     } else {
@@ -318,6 +322,7 @@ nlohmann::json ToJson(const GroupFailover& r) {
                      {"target_topic", p.target_topic},
                      {"target_offset", p.target_offset},
                      {"how", p.how},
+                     {"residency", p.residency},
                      {"target_before", p.target_before},
                      {"outcome", p.outcome},
                      {"verified", p.verified}});
@@ -356,6 +361,7 @@ common::Result<GroupFailover> GroupFailoverFromJson(const nlohmann::json& j) {
       m.target_topic = p.at("target_topic").get<std::string>();
       m.target_offset = p.at("target_offset").get<int64_t>();
       m.how = p.at("how").get<std::string>();
+      m.residency = p.value("residency", "");
       m.target_before = p.at("target_before").get<int64_t>();
       m.outcome = p.at("outcome").get<std::string>();
       m.verified = p.at("verified").get<int64_t>();
@@ -394,6 +400,7 @@ std::string FailoverText(const std::vector<GroupFailover>& records, int64_t now_
         out += fmt::format(" -> {}[{}] {}", p.target_topic, p.partition, p.target_offset);
       }
       if (!p.how.empty()) out += fmt::format(" [{}]", p.how);
+      if (!p.residency.empty()) out += fmt::format(" residency {}", p.residency);
       if (!p.outcome.empty()) {
         out += fmt::format("  before {}: {}", p.target_before, p.outcome);
       }

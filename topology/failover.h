@@ -74,6 +74,7 @@ struct PartitionMove {
   int64_t target_offset = -1;
   std::string how;  // "forward via us-east->eu-west (exact)", "back via ..."; why for no mapping
   // Step 3.
+  std::string residency;       // "ok", or why `to` may not hold target_topic
   int64_t target_before = -1;  // the group's committed offset on `to` before the commit
   // Steps 4-5. "moved" (committed target_offset), "kept" (the target was at or beyond it),
   // "no_mapping" (nothing to commit: the map knows nothing of the partition).

@@ -46,6 +46,7 @@ class FailoverIntegration : public FailoverScenario {
       EXPECT_GT(p["checkpoint_ms"].get<int64_t>(), 0);
       EXPECT_EQ(p["target_topic"], "us-east.orders");
       EXPECT_EQ(p["outcome"], "would move") << p.dump();
+      EXPECT_EQ(p["residency"], "ok");
     }
     std::vector<common::TopicPartition> remote;
     for (int p = 0; p < kFailoverPartitions; ++p) remote.push_back({"us-east.orders", p});

@@ -120,6 +120,7 @@ TEST_F(FailoverMachine, MovesAGroupThroughFiveStepsToItsTranslatedOffsets) {
     EXPECT_EQ(m.from, "checkpoint");
     EXPECT_EQ(m.target_topic, "us-east.orders");
     EXPECT_EQ(m.target_offset, 107 + 2 * p);
+    EXPECT_EQ(m.residency, "ok");
     EXPECT_EQ(m.target_before, -1);
     EXPECT_EQ(m.outcome, "moved");
     EXPECT_EQ(m.verified, 107 + 2 * p);
@@ -214,6 +215,7 @@ TEST_F(FailoverMachine, ResidencyRefusesEvenWhenForced) {
   GroupFailover r = Run();
   EXPECT_EQ(r.state, FailoverState::kRefused);
   EXPECT_EQ(r.error, "residency: rule topics[0] keeps orders in us-*");
+  EXPECT_EQ(r.partitions[0].residency, "rule topics[0] keeps orders in us-*");
   EXPECT_EQ(io_.commit_calls, 0);
 }
 
@@ -314,7 +316,7 @@ TEST(FailoverRecord, SurvivesItsJsonForm) {
   r.kind = "failover";
   r.state = FailoverState::kCommitted;
   r.partitions.push_back(
-      {"orders", 3, 10, "live", 0, "us-east.orders", 12, "forward", 5, "moved", -1});
+      {"orders", 3, 10, "live", 0, "us-east.orders", 12, "forward", "ok", 5, "moved", -1});
   r.activity = "inactive";
   r.started_ms = 1;
   r.updated_ms = 2;

@@ -257,7 +257,8 @@ bool IsMembershipError(rd_kafka_resp_err_t err) {
 class KafkaFailoverIo final : public FailoverIo {
  public:
   KafkaFailoverIo(const Topology& topology, size_t from, size_t to, const FailoverRequest& request,
-                  offsets::OffsetMap& map, offsets::CheckpointStore& checkpoints, bool source_up,
+                  offsets::OffsetMap* map, offsets::CheckpointStore* checkpoints,
+                  std::string no_store, bool source_up,
                   std::optional<common::ClusterMetadata> source_metadata)
       : topology_(topology),
         from_(from),
@@ -267,6 +268,7 @@ class KafkaFailoverIo final : public FailoverIo {
         request_(request),
         map_(map),
         checkpoints_(checkpoints),
+        no_store_(std::move(no_store)),
         source_up_(source_up),
         source_metadata_(std::move(source_metadata)),
         to_props_(ClientProps(topology, to)),
@@ -298,7 +300,8 @@ class KafkaFailoverIo final : public FailoverIo {
     }
     if (home == to_alias_) return TranslatedPosition{upstream, at_home, how};
     const std::string flow = home + "->" + to_alias_;
-    auto t = map_.Translate({flow, upstream, s.partition}, common::SourceOffset(at_home));
+    if (!map_) return NoStore();
+    auto t = map_->Translate({flow, upstream, s.partition}, common::SourceOffset(at_home));
     if (!t.ok()) return t.error();
     if (!how.empty()) how += ", then ";
     how += fmt::format("forward via {} ({})", flow, offsets::ToString(t->kind));
@@ -380,6 +383,8 @@ class KafkaFailoverIo final : public FailoverIo {
   }
 
  private:
+  common::Error NoStore() const { return common::Error{"failover.no_store", no_store_}; }
+
   // The cluster alias of the region that writes `name` (a name in `from`).
   std::string HomeAlias(size_t rule, const std::string& name, const std::string& upstream) const {
     const auto& placement = topology_.placement(rule);
@@ -402,7 +407,8 @@ class KafkaFailoverIo final : public FailoverIo {
                                                  int32_t partition) {
     std::vector<offsets::Run> runs;
     offsets::RunFilter f{flow, topic, partition};
-    auto st = map_.ForEachRun(f, [&](const offsets::PartitionKey&, const offsets::Run& r) {
+    if (!map_) return NoStore();
+    auto st = map_->ForEachRun(f, [&](const offsets::PartitionKey&, const offsets::Run& r) {
       runs.push_back(r);
       return true;
     });
@@ -461,7 +467,8 @@ class KafkaFailoverIo final : public FailoverIo {
     offsets::CheckpointFilter f;
     f.group = group;
     f.flow = from_alias_ + "->" + to_alias_;
-    auto list = checkpoints_.List(f);
+    if (!checkpoints_) return NoStore();
+    auto list = checkpoints_->List(f);
     if (!list.ok()) return list.error();
     if (list->empty()) {
       return common::Error{
@@ -490,8 +497,11 @@ class KafkaFailoverIo final : public FailoverIo {
   const size_t from_, to_;
   const std::string from_alias_, to_alias_;
   const FailoverRequest& request_;
-  offsets::OffsetMap& map_;
-  offsets::CheckpointStore& checkpoints_;
+  // Null when the store could not be opened: groups past step 2 still resume (steps 3-5 need
+  // only the target), the others stop with `no_store_`.
+  offsets::OffsetMap* map_;
+  offsets::CheckpointStore* checkpoints_;
+  const std::string no_store_;
   const bool source_up_;
   const std::optional<common::ClusterMetadata> source_metadata_;
   common::KafkaProperties from_props_, to_props_;
@@ -507,7 +517,7 @@ class KafkaFailoverIo final : public FailoverIo {
 // checkpointed groups a group pattern matches; then the regex.
 std::vector<std::string> SelectGroups(const Topology& topology, size_t to,
                                       const FailoverRequest& request,
-                                      offsets::CheckpointStore& checkpoints,
+                                      offsets::CheckpointStore* checkpoints,
                                       std::vector<std::string>* notes) {
   std::set<std::string> out;
   if (!request.groups.empty()) {
@@ -522,8 +532,8 @@ std::vector<std::string> SelectGroups(const Topology& topology, size_t to,
       if (!g.name.empty()) out.insert(g.name);
       if (!g.pattern.empty()) patterns.emplace_back(g.pattern);
     }
-    if (!patterns.empty()) {
-      auto all = checkpoints.List({});
+    if (!patterns.empty() && checkpoints) {
+      auto all = checkpoints->List({});
       if (all.ok()) {
         for (const auto& c : *all) {
           for (const auto& re : patterns) {
@@ -613,14 +623,20 @@ FailoverReport RunFailover(const Topology& topology, const FailoverRequest& requ
   offsets::OffsetStoreOptions so;
   so.secondary = true;
   auto store = offsets::OffsetStore::Open(dir, so);
-  if (!store.ok()) {
-    throw ConfigError(
-        fmt::format("offsets store {}: {} (rebuild it from the offset-syncs topic "
-                    "with `regionmirror offsets rebuild`)",
-                    dir, store.error().message));
+  std::unique_ptr<offsets::OffsetMap> map;
+  std::unique_ptr<offsets::CheckpointStore> checkpoints;
+  std::string no_store;
+  if (store.ok()) {
+    map = std::make_unique<offsets::OffsetMap>(**store);
+    checkpoints = std::make_unique<offsets::CheckpointStore>(**store);
+  } else {
+    // Groups whose records are past step 2 resume without it (from another machine, say).
+    no_store = fmt::format(
+        "offsets store {}: {} (positions and translations need it: run where the mirror keeps "
+        "it, or rebuild the map with `regionmirror offsets rebuild` and pass --offsets_dir)",
+        dir, store.error().message);
+    report.notes.push_back(no_store);
   }
-  offsets::OffsetMap map(**store);
-  offsets::CheckpointStore checkpoints(**store);
 
   // Does `from` answer? One probe for all groups.
   const std::string from_alias = topology.PrimaryCluster(from).alias;
@@ -654,8 +670,10 @@ FailoverReport RunFailover(const Topology& topology, const FailoverRequest& requ
   ReadOnlyStore read_only;
   FailoverStateStore& records = state ? static_cast<FailoverStateStore&>(*state) : read_only;
 
-  KafkaFailoverIo io(topology, from, to, request, map, checkpoints, report.source_up, source_md);
-  std::vector<std::string> groups = SelectGroups(topology, to, request, checkpoints, &report.notes);
+  KafkaFailoverIo io(topology, from, to, request, map.get(), checkpoints.get(), no_store,
+                     report.source_up, source_md);
+  std::vector<std::string> groups =
+      SelectGroups(topology, to, request, checkpoints.get(), &report.notes);
   if (groups.empty()) {
     report.notes.push_back("no group selected (give --group, or list groups in the topology)");
     return report;
