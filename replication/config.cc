@@ -16,7 +16,7 @@
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
 
-namespace rm::common {
+namespace rm::replication {
 
 using common::ConfigError;
 
@@ -449,4 +449,4 @@ MirrorConfig LoadMirrorConfig(const std::string& path) {
   return LoadMirrorConfigYaml(path);
 }
 
-}  // namespace rm::common
+}  // namespace rm::replication
