@@ -21,6 +21,7 @@
 #include "src-cdc/postgres/kafka_topics.h"
 #include "src-cdc/postgres/migration_check.h"
 #include "src-cdc/postgres/provision.h"
+#include "src-cdc/postgres/slot_monitor.h"
 
 // Both defined in apps/run_cmd.cc; a second DEFINE would abort the binary at startup.
 DECLARE_string(config);
@@ -88,6 +89,13 @@ int RunCapture(const std::vector<std::string>&) {
   // shared probe and tracker.
   pg::PostgresCapture capture(cfg.capture, params, sink);
   pg::CaptureMetrics metrics(*common::MetricsRegistry(), capture.probe(), cfg.capture.slot);
+  // Measures the WAL the slot retains on a connection of its own, also while the capture is
+  // stuck (Kafka down) or restarting; warns when the server does not cap it.
+  pg::ConnectionParams monitor_params = params;
+  monitor_params.application_name = "regionmirror-slot-monitor";
+  pg::SlotMonitor slot_monitor(monitor_params, cfg.capture.slot,
+                               cfg.capture.slot_lag_check_interval, capture.probe());
+  slot_monitor.Start();
 
   std::mutex health_mu;
   std::string health = "starting";  // guarded by health_mu; "" = healthy
@@ -106,7 +114,9 @@ int RunCapture(const std::vector<std::string>&) {
           [&] {
             metrics.Update();
             std::lock_guard lock(health_mu);
-            if (!ended) health = metrics.Unhealthy(kAckStallTimeout);
+            if (!ended) {
+              health = metrics.Unhealthy(kAckStallTimeout, cfg.capture.slot_lag_unhealthy_bytes);
+            }
           },
       .on_signal = "waiting for outstanding acks, confirming them, stopping",
   };

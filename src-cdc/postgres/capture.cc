@@ -114,7 +114,7 @@ class PostgresCapture::Impl {
 
     if (cfg_.snapshot_mode == SnapshotMode::kInitialOnly) {
       if (auto st = Snapshot("", Lsn()); !st.ok()) return st;
-      return WaitAcksAtEnd();
+      return WaitSnapshotAcked();
     }
 
     if (auto st = EnsureStateRow(); !st.ok()) return st;
@@ -152,7 +152,7 @@ class PostgresCapture::Impl {
         if (auto st = Snapshot(created->snapshot_name, created->consistent_point); !st.ok()) {
           return st;
         }
-        if (auto st = WaitAcksAtEnd(); !st.ok()) return st;
+        if (auto st = WaitSnapshotAcked(); !st.ok()) return st;
         if (stop_) return Status::Ok();
         if (auto st = MarkSnapshotCompleted(created->consistent_point); !st.ok()) return st;
       } else if (!slot->exists) {
@@ -302,17 +302,33 @@ class PostgresCapture::Impl {
     return Status::Ok();
   }
 
-  Status WaitAcksAtEnd() {
-    auto deadline = Clock::now() + std::chrono::hours(24);
+  // Waits until every record handed to the sink is acked: true when they all are, false
+  // when `timeout` passed first or, once stopping, the shutdown timeout (leaving without
+  // confirming what is not acked). A failed ack is an error.
+  Result<bool> WaitAllAcked(Clock::duration timeout) {
+    auto deadline = Clock::now() + timeout;
     while (!owner_.tracker_->WaitAllAcked(std::chrono::milliseconds(100))) {
       if (auto f = owner_.tracker_->failure()) return *f;
-      if (stop_) {
-        // Shutting down: give the sink the shutdown timeout, then leave without confirming.
-        deadline = std::min(deadline, Clock::now() + cfg_.shutdown_timeout);
-      }
-      if (Clock::now() >= deadline) return Status::Ok();
+      if (stop_) deadline = std::min(deadline, Clock::now() + cfg_.shutdown_timeout);
+      if (Clock::now() >= deadline) return false;
     }
-    return Status::Ok();
+    if (auto f = owner_.tracker_->failure()) return *f;
+    return true;
+  }
+
+  // After the last snapshot row was handed to the sink: every row acked, or an error. The
+  // snapshot counts as taken only then (initial_only's result, the completion mark in the
+  // heartbeat table); rows still unacked at the deadline may be lost, so the run fails and a
+  // restart takes the snapshot again.
+  Status WaitSnapshotAcked() {
+    auto acked = WaitAllAcked(cfg_.snapshot_ack_timeout);
+    if (!acked.ok()) return acked.error();
+    if (*acked || stop_) return Status::Ok();
+    return Error{"pg.snapshot_unacked",
+                 fmt::format("{} snapshot record(s) still unacknowledged by the sink after "
+                             "snapshot_ack_timeout_ms ({} ms); the snapshot is not recorded as "
+                             "complete and is taken again by the next run",
+                             owner_.tracker_->InFlight(), cfg_.snapshot_ack_timeout.count())};
   }
 
   Status Snapshot(const std::string& snapshot_name, Lsn lsn) {
@@ -540,7 +556,11 @@ class PostgresCapture::Impl {
     }
     owner_.probe_->set_streaming(false);
     // Whatever happened, confirm what is safe (acked) before leaving.
-    if (result.ok()) result = WaitAcksAtEnd();
+    if (result.ok()) {
+      // Only a stop ends the loop without an error: the shutdown timeout bounds the wait.
+      auto acked = WaitAllAcked(cfg_.shutdown_timeout);
+      if (!acked.ok()) result = acked.error();
+    }
     auto st = MaybeSendStatus(true);
     st.PermitUnchecked();
     return result;

@@ -1,6 +1,9 @@
 #include "src-cdc/postgres/capture_metrics.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <vector>
 
 namespace rm::cdc::postgres {
 namespace {
@@ -25,6 +28,7 @@ void CaptureMetrics::Total::Follow(uint64_t total) {
 CaptureMetrics::CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<CaptureProbe> probe,
                                const std::string& slot)
     : probe_(std::move(probe)),
+      slot_(slot),
       produced_{&AddCounter(registry, "rm_cdc_postgres_events_produced_total",
                             "Change events handed to the sink (snapshot rows and streamed).",
                             slot)},
@@ -39,6 +43,8 @@ CaptureMetrics::CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<C
       heartbeats_{&AddCounter(registry, "rm_cdc_postgres_heartbeats_total",
                               "Heartbeat rows written so the slot advances while tables are idle.",
                               slot)},
+      slot_errors_{&AddCounter(registry, "rm_cdc_postgres_slot_check_errors_total",
+                               "Slot retention measurements that failed.", slot)},
       inflight_(AddGauge(registry, "rm_cdc_postgres_inflight_events",
                          "Events handed to the sink and not yet acknowledged.", slot)),
       rate_(AddGauge(registry, "rm_cdc_postgres_events_per_second",
@@ -55,7 +61,19 @@ CaptureMetrics::CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<C
       wal_end_(AddGauge(registry, "rm_cdc_postgres_server_wal_end_lsn",
                         "The server's WAL end as of its last message.", slot)),
       streaming_(AddGauge(registry, "rm_cdc_postgres_streaming",
-                          "1 while streaming changes, 0 before (connecting, snapshot).", slot)) {}
+                          "1 while streaming changes, 0 before (connecting, snapshot).", slot)),
+      retained_wal_(AddGauge(registry, "rm_cdc_postgres_slot_retained_wal_bytes",
+                             "WAL the primary keeps for the slot: pg_current_wal_lsn() - "
+                             "restart_lsn, as the server reports it.",
+                             slot)),
+      confirmed_lag_(AddGauge(registry, "rm_cdc_postgres_slot_confirmed_lag_bytes",
+                              "pg_current_wal_lsn() - confirmed_flush_lsn, as the server "
+                              "reports it.",
+                              slot)),
+      safe_wal_size_(AddGauge(registry, "rm_cdc_postgres_slot_safe_wal_size_bytes",
+                              "WAL that can still be written before the slot loses WAL "
+                              "(max_slot_wal_keep_size); -1 unlimited or unknown.",
+                              slot)) {}
 
 void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
   CaptureProbe& p = *probe_;
@@ -78,6 +96,14 @@ void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
   confirmed_.Set(static_cast<double>(p.confirmed_flush_lsn()));
   wal_end_.Set(static_cast<double>(p.server_wal_end()));
   streaming_.Set(p.streaming() ? 1 : 0);
+  slot_errors_.Follow(p.slot_check_errors());
+  retention_ = p.slot_retention();
+  if (retention_) {
+    retained_wal_.Set(static_cast<double>(retention_->retained_bytes));
+    confirmed_lag_.Set(static_cast<double>(retention_->confirmed_lag_bytes));
+    safe_wal_size_.Set(retention_->safe_wal_size ? static_cast<double>(*retention_->safe_wal_size)
+                                                 : -1);
+  }
   if (completed != last_completed_ || outstanding_ == 0 ||
       last_progress_.time_since_epoch().count() == 0) {
     last_completed_ = completed;
@@ -86,11 +112,32 @@ void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
   last_update_ = now;
 }
 
-std::string CaptureMetrics::Unhealthy(std::chrono::milliseconds ack_timeout) const {
-  if (outstanding_ == 0 || last_update_ - last_progress_ < ack_timeout) return "";
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(last_update_ - last_progress_);
-  return fmt::format("the sink has acknowledged no event for {} s ({} outstanding)", secs.count(),
-                     outstanding_);
+std::string CaptureMetrics::Unhealthy(std::chrono::milliseconds ack_timeout,
+                                      uint64_t slot_lag_unhealthy_bytes) const {
+  std::vector<std::string> reasons;
+  if (outstanding_ != 0 && last_update_ - last_progress_ >= ack_timeout) {
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(last_update_ - last_progress_);
+    reasons.push_back(fmt::format("the sink has acknowledged no event for {} s ({} outstanding)",
+                                  secs.count(), outstanding_));
+  }
+  if (retention_ && retention_->wal_status == "lost") {
+    reasons.push_back(fmt::format(
+        "replication slot {} lost WAL it needed (wal_status lost, max_slot_wal_keep_size "
+        "exceeded): changes are missing; a new snapshot is needed",
+        slot_));
+  } else if (retention_ && slot_lag_unhealthy_bytes > 0 &&
+             retention_->retained_bytes > slot_lag_unhealthy_bytes) {
+    std::string safe = retention_->safe_wal_size ? fmt::format(", {} bytes before it loses WAL",
+                                                               *retention_->safe_wal_size)
+                                                 : "";
+    reasons.push_back(fmt::format(
+        "replication slot {} retains {} bytes of WAL ({:.1f} MiB; limit "
+        "slot_lag_unhealthy_bytes {}; wal_status {}{})",
+        slot_, retention_->retained_bytes,
+        static_cast<double>(retention_->retained_bytes) / (1 << 20), slot_lag_unhealthy_bytes,
+        retention_->wal_status.empty() ? "unknown" : retention_->wal_status, safe));
+  }
+  return fmt::format("{}", fmt::join(reasons, "; "));
 }
 
 }  // namespace rm::cdc::postgres

@@ -16,6 +16,13 @@
 //   rm_cdc_postgres_confirmed_flush_lsn{slot}     last LSN confirmed to the server
 //   rm_cdc_postgres_server_wal_end_lsn{slot}      server WAL end from its last message
 //   rm_cdc_postgres_streaming{slot}               1 while streaming, 0 during the snapshot
+// From the SlotMonitor (the server's view, measured every slot_lag_check_interval_ms):
+//   rm_cdc_postgres_slot_retained_wal_bytes{slot}  pg_current_wal_lsn() - restart_lsn: WAL the
+//                                                 primary keeps on disk for the slot
+//   rm_cdc_postgres_slot_confirmed_lag_bytes{slot} pg_current_wal_lsn() - confirmed_flush_lsn
+//   rm_cdc_postgres_slot_safe_wal_size_bytes{slot} WAL that can still be written before the
+//                                                 slot loses WAL; -1 unlimited or unknown
+//   rm_cdc_postgres_slot_check_errors_total{slot}  measurements that failed
 // LSNs are exported as numbers (exact below 2^53 bytes of WAL, 8 PiB).
 //
 // Threading: Update() from one thread (the CLI's main loop, about once a second); the
@@ -24,6 +31,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/metrics.h"
@@ -39,10 +47,12 @@ class CaptureMetrics {
   // Ticks the probe's rate and copies every figure into the metrics.
   void Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
-  // Empty while the sink keeps acknowledging; otherwise why not: events have been outstanding
-  // without a single ack for `ack_timeout` (Kafka unreachable or refusing). Reflects the state
-  // as of the last Update().
-  std::string Unhealthy(std::chrono::milliseconds ack_timeout) const;
+  // Empty while healthy; otherwise every reason, "; "-separated: events have been outstanding
+  // without a single ack for `ack_timeout` (Kafka unreachable or refusing); the slot retains
+  // more than `slot_lag_unhealthy_bytes` of WAL (0: no limit) or its WAL was removed
+  // (wal_status "lost"). Reflects the state as of the last Update().
+  std::string Unhealthy(std::chrono::milliseconds ack_timeout,
+                        uint64_t slot_lag_unhealthy_bytes = 0) const;
 
  private:
   // A counter that follows a monotonically growing total.
@@ -53,7 +63,8 @@ class CaptureMetrics {
   };
 
   std::shared_ptr<CaptureProbe> probe_;
-  Total produced_, acked_, failed_, snapshot_rows_, transactions_, heartbeats_;
+  const std::string slot_;
+  Total produced_, acked_, failed_, snapshot_rows_, transactions_, heartbeats_, slot_errors_;
   prometheus::Gauge& inflight_;
   prometheus::Gauge& rate_;
   prometheus::Gauge& slot_lag_;
@@ -61,6 +72,10 @@ class CaptureMetrics {
   prometheus::Gauge& confirmed_;
   prometheus::Gauge& wal_end_;
   prometheus::Gauge& streaming_;
+  prometheus::Gauge& retained_wal_;
+  prometheus::Gauge& confirmed_lag_;
+  prometheus::Gauge& safe_wal_size_;
+  std::optional<SlotRetention> retention_;  // as of the last Update()
   // For Unhealthy(): when the acked+failed total last moved, and what is outstanding.
   uint64_t last_completed_ = 0;
   uint64_t outstanding_ = 0;

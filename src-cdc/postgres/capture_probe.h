@@ -7,8 +7,24 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <string>
 
 namespace rm::cdc::postgres {
+
+// The slot's WAL retention as the server reports it (SlotMonitor's last measurement).
+struct SlotRetention {
+  bool slot_exists = false;
+  // pg_current_wal_lsn() - restart_lsn: WAL the server keeps on disk for this slot.
+  uint64_t retained_bytes = 0;
+  // pg_current_wal_lsn() - confirmed_flush_lsn: changes not yet confirmed as stored.
+  uint64_t confirmed_lag_bytes = 0;
+  // pg_replication_slots.wal_status (reserved, extended, unreserved, lost); "" if unknown.
+  std::string wal_status;
+  // pg_replication_slots.safe_wal_size: bytes that can still be written before the slot is
+  // at risk of losing WAL; nullopt when unlimited (max_slot_wal_keep_size = -1) or unknown.
+  std::optional<int64_t> safe_wal_size;
+};
 
 class CaptureProbe {
  public:
@@ -26,6 +42,12 @@ class CaptureProbe {
     confirmed_flush_lsn_.store(lsn, std::memory_order_relaxed);
   }
   void set_streaming(bool v) { streaming_.store(v, std::memory_order_relaxed); }
+  // ---- written by the SlotMonitor
+  void set_slot_retention(SlotRetention r) {
+    std::lock_guard lock(retention_mu_);
+    retention_ = std::move(r);
+  }
+  void add_slot_check_error() { slot_check_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   // Updates the events/s rate from the produced counter; call about once a second.
   void Tick(std::chrono::steady_clock::time_point now) {
@@ -61,6 +83,12 @@ class CaptureProbe {
     return end > flushed ? end - flushed : 0;
   }
   double events_per_second() const { return events_per_second_.load(std::memory_order_relaxed); }
+  // The last measurement of the slot monitor; nullopt before its first.
+  std::optional<SlotRetention> slot_retention() const {
+    std::lock_guard lock(retention_mu_);
+    return retention_;
+  }
+  uint64_t slot_check_errors() const { return slot_check_errors_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> events_produced_{0};
@@ -74,6 +102,9 @@ class CaptureProbe {
   std::atomic<uint64_t> confirmed_flush_lsn_{0};
   std::atomic<bool> streaming_{false};
   std::atomic<double> events_per_second_{0};
+  std::atomic<uint64_t> slot_check_errors_{0};
+  mutable std::mutex retention_mu_;
+  std::optional<SlotRetention> retention_;  // guarded by retention_mu_
   std::mutex rate_mu_;
   std::chrono::steady_clock::time_point last_tick_{};
   uint64_t last_produced_ = 0;

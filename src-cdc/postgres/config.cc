@@ -30,7 +30,8 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path,
               {"host", "port", "dbname", "user", "password_env", "password_file", "sslmode",
-               "connect_timeout_s", "password"});
+               "connect_timeout_s", "statement_timeout_ms", "keepalives_idle_s",
+               "keepalives_interval_s", "keepalives_count", "password"});
   if (node["password"]) {
     r.Problem(path + ".password",
               "passwords are never written in the config: use password_env or password_file");
@@ -43,6 +44,10 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   r.Get(node, path, "password_file", c.password_file);
   r.Get(node, path, "sslmode", c.sslmode);
   r.Get(node, path, "connect_timeout_s", c.connect_timeout_s);
+  r.Get(node, path, "statement_timeout_ms", c.statement_timeout_ms);
+  r.Get(node, path, "keepalives_idle_s", c.keepalives_idle_s);
+  r.Get(node, path, "keepalives_interval_s", c.keepalives_interval_s);
+  r.Get(node, path, "keepalives_count", c.keepalives_count);
 }
 
 void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
@@ -121,6 +126,15 @@ std::vector<std::string> ConnectionConfig::Validate(const std::string& prefix) c
                 "verify-full");
   }
   if (connect_timeout_s < 1) p.push_back(prefix + ".connect_timeout_s: must be at least 1");
+  if (statement_timeout_ms < 0) {
+    p.push_back(prefix + ".statement_timeout_ms: must be 0 (none) or positive");
+  }
+  for (auto [name, value] : {std::pair{"keepalives_idle_s", keepalives_idle_s},
+                             std::pair{"keepalives_interval_s", keepalives_interval_s},
+                             std::pair{"keepalives_count", keepalives_count}}) {
+    if (value < 0)
+      p.push_back(fmt::format("{}.{}: must be 0 (OS default) or positive", prefix, name));
+  }
   return p;
 }
 
@@ -133,6 +147,10 @@ ConnectionParams ConnectionConfig::Resolve(const std::string& source_file,
   params.user = user;
   params.sslmode = sslmode;
   params.connect_timeout_s = connect_timeout_s;
+  params.statement_timeout_ms = statement_timeout_ms;
+  params.keepalives_idle_s = keepalives_idle_s;
+  params.keepalives_interval_s = keepalives_interval_s;
+  params.keepalives_count = keepalives_count;
   if (!password_env.empty()) {
     const char* v = std::getenv(password_env.c_str());
     if (v == nullptr) {
@@ -192,6 +210,12 @@ std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) cons
     p.push_back(prefix + ".max_in_flight_events: must be at least 1");
   }
   if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
+  if (snapshot_ack_timeout.count() < 1) {
+    p.push_back(prefix + ".snapshot_ack_timeout_ms: must be positive");
+  }
+  if (slot_lag_check_interval.count() < 100) {
+    p.push_back(prefix + ".slot_lag_check_interval_ms: must be at least 100");
+  }
   return p;
 }
 
@@ -271,7 +295,8 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
       pg, path,
       {"connection", "admin", "slot", "publication", "tables", "topic_prefix", "snapshot_mode",
        "snapshot_chunk_rows", "tombstones_on_delete", "heartbeat_interval_ms", "heartbeat_table",
-       "status_interval_ms", "max_in_flight_events", "shutdown_timeout_ms"});
+       "status_interval_ms", "max_in_flight_events", "shutdown_timeout_ms",
+       "snapshot_ack_timeout_ms", "slot_lag_check_interval_ms", "slot_lag_unhealthy_bytes"});
   CaptureConfig& c = cfg.capture;
   if (!pg["connection"]) r.Problem(path + ".connection", "required section is missing");
   ReadConnection(r, pg["connection"], path + ".connection", c.connection);
@@ -325,6 +350,9 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.GetMillis(pg, path, "status_interval_ms", c.status_interval);
   r.Get(pg, path, "max_in_flight_events", c.max_in_flight_events);
   r.GetMillis(pg, path, "shutdown_timeout_ms", c.shutdown_timeout);
+  r.GetMillis(pg, path, "snapshot_ack_timeout_ms", c.snapshot_ack_timeout);
+  r.GetMillis(pg, path, "slot_lag_check_interval_ms", c.slot_lag_check_interval);
+  r.Get(pg, path, "slot_lag_unhealthy_bytes", c.slot_lag_unhealthy_bytes);
 
   common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate());
   return cfg;

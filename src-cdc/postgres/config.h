@@ -13,6 +13,10 @@
 //       password_env: RM_PG_PASSWORD # or password_file: /run/secrets/pg; never inline
 //       sslmode: prefer
 //       connect_timeout_s: 10
+//       statement_timeout_ms: 30000  # SQL sessions only; 0 = none
+//       keepalives_idle_s: 30        # TCP keepalives on every connection (0 = OS default)
+//       keepalives_interval_s: 10
+//       keepalives_count: 3
 //     admin:                         # provisioning only: a superuser or the tables' owner
 //       user: postgres               # host/port/dbname default to the connection's
 //       password_env: RM_PG_ADMIN_PASSWORD
@@ -28,6 +32,9 @@
 //     status_interval_ms: 1000
 //     max_in_flight_events: 100000
 //     shutdown_timeout_ms: 10000
+//     snapshot_ack_timeout_ms: 600000  # snapshot rows unacked this long: run fails, retaken
+//     slot_lag_check_interval_ms: 10000
+//     slot_lag_unhealthy_bytes: 1073741824  # /healthz 503 past this retained WAL; 0 = never
 //   kafka:                           # where events go; required by `cdc postgres run`
 //     bootstrap_servers: "b1:9092"   # required when the section is present
 //     properties: {linger.ms: "5"}   # librdkafka producer properties, checked by name
@@ -76,6 +83,16 @@ struct ConnectionConfig {
   std::string sslmode = "prefer";
   // Default: 10.
   int connect_timeout_s = 10;
+  // statement_timeout of the SQL sessions (not of the replication stream): a call that hangs
+  // (lock, stuck server) fails and the capture exits for its supervisor to restart it.
+  // 0 = none. Default: 30000.
+  int statement_timeout_ms = 30000;
+  // TCP keepalives on every connection: a server that vanished without closing the
+  // connection is noticed after idle + interval * count seconds. 0 = the OS default.
+  // Defaults: 30, 10, 3.
+  int keepalives_idle_s = 30;
+  int keepalives_interval_s = 10;
+  int keepalives_count = 3;
 
   // Problems with this block; `prefix` is the YAML path ("postgres.connection").
   std::vector<std::string> Validate(const std::string& prefix) const;
@@ -130,6 +147,16 @@ struct CaptureConfig {
   size_t max_in_flight_events = 100000;
   // On stop, how long to wait for outstanding acknowledgements. Default: 10000 ms.
   std::chrono::milliseconds shutdown_timeout{10000};
+  // Once every snapshot row was handed to the sink, how long to wait for their acks. When it
+  // passes with rows unacknowledged, Run() fails ("pg.snapshot_unacked") and the snapshot is
+  // not recorded as complete, so the next run takes it again. Default: 600000 ms.
+  std::chrono::milliseconds snapshot_ack_timeout{600000};
+  // How often the slot monitor measures the WAL the slot retains (a query on its own SQL
+  // connection). Default: 10000 ms.
+  std::chrono::milliseconds slot_lag_check_interval{10000};
+  // /healthz turns 503 while the slot retains more WAL than this (pg_current_wal_lsn() -
+  // restart_lsn), before the primary's disk fills. 0 = never. Default: 1073741824 (1 GiB).
+  uint64_t slot_lag_unhealthy_bytes = uint64_t{1} << 30;
 
   std::vector<std::string> Validate(const std::string& prefix) const;
   std::string TopicFor(const TableName& t) const {

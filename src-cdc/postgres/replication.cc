@@ -33,13 +33,37 @@ Result<PgConnPtr> Open(const ConnectionParams& p, bool replication) {
   std::string port = std::to_string(p.port);
   std::string timeout = std::to_string(p.connect_timeout_s);
   std::string options = SessionOptions();
+  if (!replication && p.statement_timeout_ms > 0) {
+    options += fmt::format(" -c statement_timeout={}", p.statement_timeout_ms);
+  }
   if (!p.options.empty()) options += " " + p.options;
-  std::vector<const char*> keys = {
-      "host",   "port", "dbname", "user", "sslmode", "connect_timeout", "application_name",
-      "options"};
-  std::vector<const char*> values = {
-      p.host.c_str(),    port.c_str(),    p.dbname.c_str(),           p.user.c_str(),
-      p.sslmode.c_str(), timeout.c_str(), p.application_name.c_str(), options.c_str()};
+  std::string idle = std::to_string(p.keepalives_idle_s);
+  std::string interval = std::to_string(p.keepalives_interval_s);
+  std::string count = std::to_string(p.keepalives_count);
+  std::vector<const char*> keys = {"host",
+                                   "port",
+                                   "dbname",
+                                   "user",
+                                   "sslmode",
+                                   "connect_timeout",
+                                   "application_name",
+                                   "options",
+                                   "keepalives",
+                                   "keepalives_idle",
+                                   "keepalives_interval",
+                                   "keepalives_count"};
+  std::vector<const char*> values = {p.host.c_str(),
+                                     port.c_str(),
+                                     p.dbname.c_str(),
+                                     p.user.c_str(),
+                                     p.sslmode.c_str(),
+                                     timeout.c_str(),
+                                     p.application_name.c_str(),
+                                     options.c_str(),
+                                     "1",
+                                     idle.c_str(),
+                                     interval.c_str(),
+                                     count.c_str()};
   if (p.password) {
     keys.push_back("password");
     values.push_back(p.password->c_str());

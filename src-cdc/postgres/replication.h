@@ -33,6 +33,16 @@ struct ConnectionParams {
   std::string application_name = "regionmirror";
   // Extra server settings (libpq `options`); SessionOptions() is always added.
   std::string options;
+  // statement_timeout of SQL sessions (snapshot pages, catalog look-ups, heartbeats, the slot
+  // monitor), so a stuck server or lock fails the call instead of hanging the capture. Not set
+  // on replication connections: START_REPLICATION lasts as long as the stream. 0 = none.
+  int statement_timeout_ms = 30000;
+  // TCP keepalives (libpq keepalives_idle/_interval/_count) on every connection, replication
+  // included, so a peer that vanished without closing (host down, network cut) is noticed
+  // within idle + interval * count seconds even while the capture only waits to read.
+  int keepalives_idle_s = 30;
+  int keepalives_interval_s = 10;
+  int keepalives_count = 3;
 
   // "host:port/dbname as user", for messages.
   std::string Describe() const;

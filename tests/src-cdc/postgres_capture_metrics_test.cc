@@ -1,4 +1,5 @@
-// CaptureMetrics: the probe's figures as Prometheus metrics, and the ack-stall health rule.
+// CaptureMetrics: the probe's figures as Prometheus metrics, and the health rules (ack stall,
+// WAL retained by the slot).
 #include "src-cdc/postgres/capture_metrics.h"
 
 #include <gtest/gtest.h>
@@ -79,6 +80,48 @@ TEST(CaptureMetrics, UnhealthyOnlyWhenEventsWaitWithoutAnyAckForTheTimeout) {
   probe->add_event_acked(true);
   metrics.Update(t0 + 232s);
   EXPECT_EQ(metrics.Unhealthy(60s), "");
+}
+
+TEST(CaptureMetrics, PublishesTheSlotRetentionTheMonitorMeasured) {
+  prometheus::Registry registry;
+  auto probe = std::make_shared<CaptureProbe>();
+  CaptureMetrics metrics(registry, probe, "s1");
+  probe->set_slot_retention({.slot_exists = true,
+                             .retained_bytes = 3'000'000,
+                             .confirmed_lag_bytes = 2'000'000,
+                             .wal_status = "extended",
+                             .safe_wal_size = 7'000'000});
+  probe->add_slot_check_error();
+  metrics.Update();
+  EXPECT_EQ(Sample(registry, "rm_cdc_postgres_slot_retained_wal_bytes"), 3'000'000);
+  EXPECT_EQ(Sample(registry, "rm_cdc_postgres_slot_confirmed_lag_bytes"), 2'000'000);
+  EXPECT_EQ(Sample(registry, "rm_cdc_postgres_slot_safe_wal_size_bytes"), 7'000'000);
+  EXPECT_EQ(Sample(registry, "rm_cdc_postgres_slot_check_errors_total"), 1);
+  probe->set_slot_retention({.slot_exists = true, .retained_bytes = 10});
+  metrics.Update();
+  EXPECT_EQ(Sample(registry, "rm_cdc_postgres_slot_safe_wal_size_bytes"), -1);
+}
+
+TEST(CaptureMetrics, UnhealthyWhenTheSlotRetainsMoreWalThanTheLimitNamingSlotAndAmount) {
+  prometheus::Registry registry;
+  auto probe = std::make_shared<CaptureProbe>();
+  CaptureMetrics metrics(registry, probe, "s1");
+  metrics.Update();
+  EXPECT_EQ(metrics.Unhealthy(60s, 1'000'000), "") << "no measurement yet";
+  probe->set_slot_retention({.slot_exists = true, .retained_bytes = 1'000'000});
+  metrics.Update();
+  EXPECT_EQ(metrics.Unhealthy(60s, 1'000'000), "") << "at the limit is not past it";
+  probe->set_slot_retention(
+      {.slot_exists = true, .retained_bytes = 3'145'728, .wal_status = "extended"});
+  metrics.Update();
+  EXPECT_EQ(metrics.Unhealthy(60s, 1'000'000),
+            "replication slot s1 retains 3145728 bytes of WAL (3.0 MiB; limit "
+            "slot_lag_unhealthy_bytes 1000000; wal_status extended)");
+  EXPECT_EQ(metrics.Unhealthy(60s, 0), "") << "0 disables the limit";
+  // A slot that lost WAL is unhealthy whatever the limit.
+  probe->set_slot_retention({.slot_exists = true, .wal_status = "lost"});
+  metrics.Update();
+  EXPECT_NE(metrics.Unhealthy(60s, 0).find("replication slot s1 lost WAL"), std::string::npos);
 }
 
 }  // namespace

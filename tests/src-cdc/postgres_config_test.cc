@@ -207,5 +207,62 @@ mirror: {}
   }
 }
 
+TEST(PostgresConfig, GuardsHaveDocumentedDefaultsAndReachTheConnection) {
+  auto cfg = ParsePostgresCdcConfig(kMinimal, "cdc.yaml");
+  const auto& c = cfg.capture;
+  EXPECT_EQ(c.connection.statement_timeout_ms, 30000);
+  EXPECT_EQ(c.connection.keepalives_idle_s, 30);
+  EXPECT_EQ(c.connection.keepalives_interval_s, 10);
+  EXPECT_EQ(c.connection.keepalives_count, 3);
+  EXPECT_EQ(c.snapshot_ack_timeout.count(), 600000);
+  EXPECT_EQ(c.slot_lag_check_interval.count(), 10000);
+  EXPECT_EQ(c.slot_lag_unhealthy_bytes, uint64_t{1} << 30);
+
+  auto set = ParsePostgresCdcConfig(R"(
+postgres:
+  connection:
+    dbname: app
+    user: capture
+    statement_timeout_ms: 5000
+    keepalives_idle_s: 7
+    keepalives_interval_s: 2
+    keepalives_count: 4
+  tables: [accounts]
+  topic_prefix: pg1
+  snapshot_ack_timeout_ms: 1500
+  slot_lag_check_interval_ms: 250
+  slot_lag_unhealthy_bytes: 5000000000
+)",
+                                    "cdc.yaml");
+  EXPECT_EQ(set.capture.snapshot_ack_timeout.count(), 1500);
+  EXPECT_EQ(set.capture.slot_lag_check_interval.count(), 250);
+  EXPECT_EQ(set.capture.slot_lag_unhealthy_bytes, 5'000'000'000u);
+  auto p = set.capture.connection.Resolve("cdc.yaml", "postgres.connection");
+  EXPECT_EQ(p.statement_timeout_ms, 5000);
+  EXPECT_EQ(p.keepalives_idle_s, 7);
+  EXPECT_EQ(p.keepalives_interval_s, 2);
+  EXPECT_EQ(p.keepalives_count, 4);
+
+  try {
+    ParsePostgresCdcConfig(R"(
+postgres:
+  connection: {dbname: app, user: capture, statement_timeout_ms: -1, keepalives_count: -2}
+  tables: [accounts]
+  topic_prefix: pg1
+  snapshot_ack_timeout_ms: 0
+  slot_lag_check_interval_ms: 10
+)",
+                           "cdc.yaml");
+    FAIL() << "expected ConfigError";
+  } catch (const common::ConfigError& e) {
+    std::string msg = e.what();
+    for (const char* field :
+         {"postgres.connection.statement_timeout_ms", "postgres.connection.keepalives_count",
+          "postgres.snapshot_ack_timeout_ms", "postgres.slot_lag_check_interval_ms"}) {
+      EXPECT_NE(msg.find(field), std::string::npos) << field << "\n" << msg;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace rm::cdc::postgres
