@@ -137,11 +137,12 @@ PostgresServer::PostgresServer(PostgresOptions options) : options_(std::move(opt
   }
 }
 
-void PostgresServer::Start() {
+void PostgresServer::Start(int port) {
   auto user = ServerUser();
   std::string last_log;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = FreeLoopbackPort();
+    if (attempt > 0 && port != 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    port_ = port != 0 ? port : FreeLoopbackPort();
     {
       std::ofstream conf(dir_ / "data" / "postgresql.auto.conf", std::ios::trunc);
       conf << "listen_addresses = '127.0.0.1'\n"
@@ -209,9 +210,15 @@ void PostgresServer::Start() {
   throw std::runtime_error("postgres failed to start: " + Tail(last_log));
 }
 
+void PostgresServer::Restart(bool crash) {
+  if (crash && pid_ > 0) kill(pid_, SIGQUIT);  // immediate shutdown: no checkpoint
+  Stop();
+  Start(port_);
+}
+
 void PostgresServer::Stop() {
   if (pid_ <= 0) return;
-  kill(pid_, SIGINT);  // fast shutdown
+  kill(pid_, SIGINT);  // fast shutdown (after SIGQUIT, the immediate one goes on)
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   int status = 0;
   while (waitpid(pid_, &status, WNOHANG) == 0) {

@@ -69,9 +69,13 @@ class PostgresServer {
 
   // Stops the server now (fast shutdown); the destructor then only removes the directory.
   void Stop();
+  // Stops the server (fast shutdown, or a crash: SIGQUIT, immediate shutdown without a
+  // checkpoint, recovery at the next start) and starts it again on the same port.
+  void Restart(bool crash = false);
 
  private:
-  void Start();
+  // Starts the server on `port`, or on a free port when 0.
+  void Start(int port = 0);
 
   PostgresOptions options_;
   std::filesystem::path dir_;
