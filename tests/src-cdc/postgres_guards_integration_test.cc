@@ -54,8 +54,8 @@ TEST(PostgresGuards, SlotMonitorMeasuresRetainedWalAndWarnsWhenTheServerDoesNotC
 
   const std::string start_lsn = pg.QueryValue("SELECT pg_current_wal_lsn()");
   WriteWal(pg, "filler", 0, 4);
-  const uint64_t written = std::stoull(pg.QueryValue(
-      "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" + start_lsn + "')::bigint"));
+  const uint64_t written = std::stoull(
+      pg.QueryValue("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '" + start_lsn + "')::bigint"));
   ASSERT_GT(written, 1'000'000u);
   auto after = monitor.Check();
   ASSERT_TRUE(after.ok()) << after.error().message;
