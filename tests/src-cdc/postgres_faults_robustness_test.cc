@@ -13,11 +13,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "testbed/control_client.h"
@@ -33,18 +31,12 @@ namespace {
 using namespace std::chrono_literals;
 using rm::testing::ChildProcess;
 using rm::testing::PostgresServer;
+using rm::testing::ReadFile;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kFaults = 8;
 constexpr int64_t kScheduleMs = 30'000;
 constexpr int kPartitions = 4;
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Inserts rows and updates random earlier ones, one transaction per statement, on its own
 // connection; reconnects after errors (the server restarts under it). Only the table's final

@@ -11,10 +11,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "src-cdc/kafka_event_sink.h"
 #include "src-cdc/postgres/slot_monitor.h"
@@ -30,6 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using rm::testing::PostgresServer;
+using rm::testing::ReadFile;
 
 // Writes about `mb` MiB of WAL into `table` (id int primary key, v text) starting at id `from`.
 void WriteWal(const PostgresServer& pg, const std::string& table, int from, int mb) {
@@ -204,13 +203,6 @@ TEST(PostgresGuards, SnapshotUnacknowledgedAtItsDeadlineIsNotMarkedCompleteAndIs
   EXPECT_EQ(*ids.rbegin(), kRows);
 }
 
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The binary: Kafka down while changes keep coming makes the slot retain WAL; past
 // slot_lag_unhealthy_bytes /healthz turns 503 naming the slot and the amount, and once Kafka is
 // back and the slot advances it is 200 again. The start warns that max_slot_wal_keep_size is
@@ -246,19 +238,14 @@ admin:
   const std::string log = (tmp / "run.log").string();
   rm::testing::ChildProcess run(
       {rm::testing::RegionmirrorPath(), "cdc", "postgres", "run", "--config", config}, log);
-  std::string address;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::smatch m;
-        std::string text = ReadFile(log);
-        static const std::regex re("admin API on http://([0-9.]+:[0-9]+)");
-        if (!std::regex_search(text, m, re)) return false;
-        address = m[1].str();
-        return text.find("streaming from slot") != std::string::npos;
-      },
-      60s))
+  ASSERT_TRUE(
+      WaitFor([&] { return ReadFile(log).find("streaming from slot") != std::string::npos; }, 60s))
       << ReadFile(log);
-  testbed::ControlClient admin(address);
+  std::smatch address;
+  const std::string started = ReadFile(log);
+  ASSERT_TRUE(
+      std::regex_search(started, address, std::regex("admin API on http://([0-9.]+:[0-9]+)")));
+  testbed::ControlClient admin(address[1].str());
   EXPECT_NE(ReadFile(log).find("max_slot_wal_keep_size is -1 (unlimited)"), std::string::npos)
       << ReadFile(log);
   auto healthy = [&] {

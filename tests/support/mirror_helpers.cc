@@ -152,9 +152,14 @@ std::vector<ProvenanceFields> ProvenanceOf(const Record& r) {
 
 CopyCheck CheckExactCopy(const std::string& source_bootstrap, const std::string& source_topic,
                          const std::string& target_bootstrap, const std::string& target_topic,
-                         const std::string& source_alias) {
-  auto source = ConsumeWithOurClient(source_bootstrap, source_topic, SIZE_MAX, 3s);
-  auto target = ConsumeWithOurClient(target_bootstrap, target_topic, SIZE_MAX, 3s);
+                         const std::string& source_alias, CopyReader reader) {
+  auto read = [reader](const std::string& bootstrap, const std::string& topic) {
+    return reader == CopyReader::kKafkaPython
+               ? ConsumeWithKafkaPython(bootstrap, topic, std::nullopt, 3000)
+               : ConsumeWithOurClient(bootstrap, topic, SIZE_MAX, 3s);
+  };
+  auto source = read(source_bootstrap, source_topic);
+  auto target = read(target_bootstrap, target_topic);
   CopyCheck c;
   c.source_records = source.size();
   std::map<std::pair<int32_t, int64_t>, const Record*> by_pos;

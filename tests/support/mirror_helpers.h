@@ -39,6 +39,8 @@ class MirrorProcess {
   // SIGTERM and wait for a clean exit; returns the exit code (or -1 on timeout).
   int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   void Kill() { child_->Kill(); }
+  // Any signal to the process group (SIGSTOP and SIGCONT pause and resume it).
+  void Signal(int sig) { child_->Signal(sig); }
   bool running() { return child_->running(); }
   std::string Log() const;
   // The admin API address from the log ("" until it is up).
@@ -72,11 +74,18 @@ struct CopyCheck {
   std::string first_problem;
 };
 
+// Which client reads both topics for CheckExactCopy.
+enum class CopyReader {
+  kOurClient,    // librdkafka through common/ (ConsumeWithOurClient)
+  kKafkaPython,  // kafka-python, a client no one here wrote (ConsumeWithKafkaPython)
+};
+
 // Compares every record of source_topic with its copies in target_topic (matched by the
 // provenance header naming `source_alias`).
 CopyCheck CheckExactCopy(const std::string& source_bootstrap, const std::string& source_topic,
                          const std::string& target_bootstrap, const std::string& target_topic,
-                         const std::string& source_alias);
+                         const std::string& source_alias,
+                         CopyReader reader = CopyReader::kOurClient);
 
 // The provenance header's fields, for tests that inspect copies.
 struct ProvenanceFields {
