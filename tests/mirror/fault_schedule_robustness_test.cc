@@ -315,7 +315,8 @@ class FaultSchedule : public TestbedTest {
     const int64_t produced = load.Stop();
     progress(fmt::format("faults done, load stopped at {} records", produced));
     ASSERT_FALSE(load.exhausted()) << "the load hit its cap: the round ran longer than planned";
-    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), kTarget, produced, 180s), produced)
+    // More than produced is checked below (it names the duplicates); fewer cannot be.
+    ASSERT_GE(WaitForTotal(Bootstrap("eu-west"), kTarget, produced, 180s), produced)
         << "round " << round << " seed " << seed << "\n"
         << logs();
     progress("target complete");
