@@ -77,8 +77,15 @@ std::optional<std::string> EncodeKey(const ChangeEvent& event) {
 
 std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete) {
   std::vector<EncodedRecord> out;
-  out.push_back({event.topic, EncodeKey(event), EncodeValue(event)});
-  if (event.op == Operation::kDelete && tombstones_on_delete && out.front().key) {
+  if (event.flattened) {
+    std::optional<std::string> value;
+    if (event.after) value = event.after->dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.push_back({event.topic, EncodeKey(event), std::move(value)});
+  } else {
+    out.push_back({event.topic, EncodeKey(event), EncodeValue(event)});
+  }
+  if (event.op == Operation::kDelete && tombstones_on_delete && !event.drop_tombstone &&
+      out.front().key) {
     out.push_back({event.topic, out.front().key, std::nullopt});
   }
   return out;

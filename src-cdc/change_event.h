@@ -69,6 +69,11 @@ struct ChangeEvent {
   int64_t ts_ms = 0;  // when the connector processed the event
   // Primary key columns as a JSON object; absent = null record key.
   std::optional<Json> key;
+  // Set by transforms (src-cdc/transforms/). `flattened`: ExtractNewRecordState unwrapped the
+  // envelope, the record value is the row in `after` (absent = null value). `drop_tombstone`:
+  // no tombstone follows this event, whatever tombstones_on_delete says.
+  bool flattened = false;
+  bool drop_tombstone = false;
 };
 
 // One Kafka record ready for EventSink::Produce.
@@ -82,8 +87,8 @@ struct EncodedRecord {
 std::string EncodeValue(const ChangeEvent& event);
 // The key JSON, or nothing for a null key.
 std::optional<std::string> EncodeKey(const ChangeEvent& event);
-// The records for one event: the event itself, plus a tombstone after a delete with a key
-// when `tombstones_on_delete`.
+// The records for one event: the event itself (its envelope, or its row when `flattened`), plus
+// a tombstone after a delete with a key when `tombstones_on_delete` and not `drop_tombstone`.
 std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete);
 
 // Milliseconds since the Unix epoch, from the system clock.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "src-cdc/change_event.h"
 #include "src-cdc/postgres/decoder.h"
 #include "src-cdc/postgres/pgoutput.h"
@@ -269,8 +270,15 @@ class PostgresCapture::Impl {
     return Status::Ok();
   }
 
-  // Hands one event's records to the sink, registering each with the tracker first.
-  Status Emit(const ChangeEvent& event) {
+  // Hands one event's records to the sink, registering each with the tracker first. The
+  // table's transforms run first (they may reshape `event`): a filtered event writes nothing
+  // (its position may be confirmed), a failed one stops the capture before its position.
+  Status Emit(ChangeEvent& event) {
+    if (owner_.transforms_) {
+      auto outcome = owner_.transforms_->Apply(event);
+      if (!outcome.ok()) return outcome.error();
+      if (*outcome == transforms::TransformPipeline::Outcome::kFiltered) return Status::Ok();
+    }
     for (auto& rec : EncodeRecords(event, cfg_.tombstones_on_delete)) {
       uint64_t seq = owner_.tracker_->Register();
       auto tracker = owner_.tracker_;
@@ -504,7 +512,7 @@ class PostgresCapture::Impl {
     if (!pg.ok()) return pg.error();
     events.clear();
     if (auto st = decoder.Feed(*pg, x.wal_start, events); !st.ok()) return st;
-    for (const auto& e : events) {
+    for (auto& e : events) {
       if (auto st = Emit(e); !st.ok()) return st;
     }
     if (auto* c = std::get_if<CommitMessage>(&*pg)) {
@@ -579,12 +587,20 @@ class PostgresCapture::Impl {
   Clock::time_point last_heartbeat_{};
 };
 
-PostgresCapture::PostgresCapture(CaptureConfig config, ConnectionParams params, EventSink& sink)
+PostgresCapture::PostgresCapture(CaptureConfig config, ConnectionParams params, EventSink& sink,
+                                 prometheus::Registry* metrics)
     : config_(std::move(config)),
       params_(std::move(params)),
       sink_(sink),
       probe_(std::make_shared<CaptureProbe>()),
-      tracker_(std::make_shared<FlushTracker>()) {}
+      tracker_(std::make_shared<FlushTracker>()) {
+  if (!config_.transforms.empty()) {
+    std::vector<transforms::CapturedTable> tables;
+    for (const auto& t : config_.tables) tables.push_back({t.Qualified(), config_.TopicFor(t)});
+    transforms_ = std::make_unique<transforms::TransformPipeline>(
+        config_.transforms, tables, metrics ? *metrics : *common::MetricsRegistry());
+  }
+}
 
 PostgresCapture::~PostgresCapture() = default;
 

@@ -33,25 +33,31 @@
 #include "src-cdc/postgres/config.h"
 #include "src-cdc/postgres/flush_tracker.h"
 #include "src-cdc/postgres/replication.h"
+#include "src-cdc/transforms/pipeline.h"
 
 namespace rm::cdc::postgres {
 
 class PostgresCapture {
  public:
-  // `params`: the resolved capture connection (see ConnectionConfig::Resolve).
-  PostgresCapture(CaptureConfig config, ConnectionParams params, EventSink& sink);
+  // `params`: the resolved capture connection (see ConnectionConfig::Resolve). The transforms'
+  // metrics register on `metrics` (nullptr: the process-wide registry).
+  PostgresCapture(CaptureConfig config, ConnectionParams params, EventSink& sink,
+                  prometheus::Registry* metrics = nullptr);
   ~PostgresCapture();
   PostgresCapture(const PostgresCapture&) = delete;
   PostgresCapture& operator=(const PostgresCapture&) = delete;
 
   // Error codes: "pg.connect", "pg.wal_level", "pg.missing_table", "pg.missing_publication",
-  // "pg.slot_active", "pg.slot_missing", "pg.snapshot", "sink.*" (a failed ack), and the
-  // decoder's codes.
+  // "pg.slot_active", "pg.slot_missing", "pg.snapshot", "sink.*" (a failed ack),
+  // "transform.failed" (a transform failed on an event under errors.tolerance: none; the
+  // position stays before it), and the decoder's codes.
   common::Status Run(const std::atomic<bool>& stop);
 
   const std::shared_ptr<CaptureProbe>& probe() const { return probe_; }
   // Highest position confirmed to the server so far.
   Lsn confirmed_lsn() const { return confirmed_; }
+  // The tables' transform chains; nullptr when none are configured.
+  const transforms::TransformPipeline* transforms() const { return transforms_.get(); }
 
  private:
   class Impl;
@@ -60,6 +66,7 @@ class PostgresCapture {
   EventSink& sink_;
   std::shared_ptr<CaptureProbe> probe_;
   std::shared_ptr<FlushTracker> tracker_;
+  std::unique_ptr<transforms::TransformPipeline> transforms_;  // uses config_.transforms
   Lsn confirmed_;
 };
 

@@ -296,7 +296,8 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
       {"connection", "admin", "slot", "publication", "tables", "topic_prefix", "snapshot_mode",
        "snapshot_chunk_rows", "tombstones_on_delete", "heartbeat_interval_ms", "heartbeat_table",
        "status_interval_ms", "max_in_flight_events", "shutdown_timeout_ms",
-       "snapshot_ack_timeout_ms", "slot_lag_check_interval_ms", "slot_lag_unhealthy_bytes"});
+       "snapshot_ack_timeout_ms", "slot_lag_check_interval_ms", "slot_lag_unhealthy_bytes",
+       "transforms", "errors.tolerance", "errors.deadletterqueue.topic.name"});
   CaptureConfig& c = cfg.capture;
   if (!pg["connection"]) r.Problem(path + ".connection", "required section is missing");
   ReadConnection(r, pg["connection"], path + ".connection", c.connection);
@@ -354,7 +355,12 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.GetMillis(pg, path, "slot_lag_check_interval_ms", c.slot_lag_check_interval);
   r.Get(pg, path, "slot_lag_unhealthy_bytes", c.slot_lag_unhealthy_bytes);
 
-  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate());
+  std::vector<std::string> qualified;
+  for (const auto& t : c.tables) qualified.push_back(t.Qualified());
+  std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
+  c.transforms = transforms::ReadTransforms(pg, path, source_name, qualified, validation);
+  for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
+  common::ThrowIfProblems(source_name, std::move(problems), validation);
   return cfg;
 }
 

@@ -35,6 +35,8 @@
 //     snapshot_ack_timeout_ms: 600000  # snapshot rows unacked this long: run fails, retaken
 //     slot_lag_check_interval_ms: 10000
 //     slot_lag_unhealthy_bytes: 1073741824  # /healthz 503 past this retained WAL; 0 = never
+//     transforms: []                 # per-table chains of SMTs: src-cdc/transforms/config.h
+//     errors.tolerance: none         # none | all (with errors.deadletterqueue.topic.name)
 //   kafka:                           # where events go; required by `cdc postgres run`
 //     bootstrap_servers: "b1:9092"   # required when the section is present
 //     properties: {linger.ms: "5"}   # librdkafka producer properties, checked by name
@@ -61,6 +63,7 @@
 #include "common/kafka_config.h"
 #include "common/secrets.h"
 #include "src-cdc/postgres/replication.h"
+#include "src-cdc/transforms/config.h"
 
 namespace rm::cdc::postgres {
 
@@ -157,6 +160,9 @@ struct CaptureConfig {
   // /healthz turns 503 while the slot retains more WAL than this (pg_current_wal_lsn() -
   // restart_lsn), before the primary's disk fills. 0 = never. Default: 1073741824 (1 GiB).
   uint64_t slot_lag_unhealthy_bytes = uint64_t{1} << 30;
+  // Transforms run on each table's events before they are written, and what happens to an
+  // event one fails on (src-cdc/transforms/). Default: none.
+  transforms::TransformsConfig transforms;
 
   std::vector<std::string> Validate(const std::string& prefix) const;
   std::string TopicFor(const TableName& t) const {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <set>
 
 #include "src-cdc/postgres/replication.h"
@@ -360,7 +361,14 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
 
   // 9. topics
   std::vector<std::string> topics;
-  for (const auto& t : cap.tables) topics.push_back(cap.TopicFor(t));
+  // Where records go after the transforms' unconditional RegexRouters, and the dead-letter topic.
+  for (const auto& t : cap.tables) {
+    std::string topic = cap.transforms.RoutedTopic(t.Qualified(), cap.TopicFor(t));
+    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
+  }
+  if (!cap.transforms.dead_letter_topic.empty()) {
+    topics.push_back(cap.transforms.dead_letter_topic);
+  }
   if (options.topics == nullptr) {
     run.Add(
         "topics", StepOutcome::kSkipped,

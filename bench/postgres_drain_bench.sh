@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Postgres drain comparison (issue 17, item 3): how fast `regionmirror cdc postgres run` drains a
+# WAL backlog into a testbed region, against `pg_recvlogical` (pgoutput, to /dev/null) on the
+# same backlog, with the capture's transforms off and on. Prints each rate and the ratio.
+#
+# One Postgres 15 and one testbed region (one mock broker), both started here on loopback and
+# stopped on exit, whatever happens. Three logical slots are made before the backlog is written
+# (pg_recvlogical's, the plain capture's, the transforming capture's), so all three read the
+# same WAL. Then `transactions` transactions insert `inserts` rows in all; each reader drains
+# its slot up to the WAL end, one after the other, timed from its start until it confirmed the
+# end (pg_recvlogical: until it exits at --endpos).
+#
+# The schema envelope (issue 17, item 1) is not on main yet: only the plain envelope is measured.
+#
+# Usage: bench/postgres_drain_bench.sh [inserts] [transactions]   (default 600000 300)
+# RM_BUILD_DIR picks the build directory (default build/). Each drain is bounded by
+# RM_DRAIN_TIMEOUT_S (default 600). The machine is shared: figures move with its load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${RM_BUILD_DIR:-build}
+BIN=$BUILD/apps/regionmirror
+if [ "${1:-}" != "--inside" ]; then
+  [ -x "$BIN" ] || scripts/setup.sh regionmirror >/dev/null
+  # 16 partitions, lz4: the mock keeps 5 MiB per partition; the drain does not read back, so an
+  # overflow would only drop the oldest batches, never slow or fail the produce path.
+  exec "$BIN" testbed --log_level warn --regions us-east --brokers 1 \
+    --topics "us-east:pg.public.drain:16,us-east:acme.drain:16" \
+    -- bash "$0" --inside "${1:-600000}" "${2:-300}"
+fi
+INSERTS=$2
+TXNS=$3
+TIMEOUT_S=${RM_DRAIN_TIMEOUT_S:-600}
+PY=/usr/bin/python3
+PGBIN=/usr/lib/postgresql/15/bin
+KAFKA=$($PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['us-east']['bootstrap_servers'])")
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+
+work=$(mktemp -d /tmp/pg-drain-bench.XXXXXX)
+chmod 755 "$work"
+capture_pid=""
+recv_pid=""
+cleanup() {
+  set +e
+  for p in $capture_pid $recv_pid; do kill -TERM "$p" 2>/dev/null; done
+  for p in $capture_pid $recv_pid; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  if [ -f "$work/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m fast -w -t 20 stop >/dev/null 2>&1 ||
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- Postgres (fsync off as the tests' server; the backlog is written before any reader runs)
+PGPORT=$(free_port)
+chown postgres "$work"
+runuser -u postgres -- "$PGBIN/initdb" -D "$work/data" -U postgres -A trust >/dev/null
+cat >>"$work/data/postgresql.conf" <<EOC
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$work'
+wal_level = logical
+max_replication_slots = 10
+max_wal_senders = 10
+fsync = off
+full_page_writes = off
+max_wal_size = 8GB
+shared_buffers = 256MB
+EOC
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
+psql() { "$PGBIN/psql" -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres "$@"; }
+psql -c "CREATE TABLE drain (id bigint PRIMARY KEY, customer text NOT NULL, amount text,
+         note text, created_at timestamptz NOT NULL DEFAULT now())"
+
+# --- the capture's two configurations (their own slots), provisioned before the backlog
+write_config() {  # name slot transforms-yaml
+  cat >"$work/$1.yaml" <<EOY
+postgres:
+  connection: {host: 127.0.0.1, port: $PGPORT, dbname: postgres, user: postgres, sslmode: disable}
+  tables: [drain]
+  topic_prefix: pg
+  slot: $2
+  snapshot_mode: never
+$3
+kafka:
+  bootstrap_servers: "$KAFKA"
+  properties: {compression.type: lz4, linger.ms: "5"}
+  create_topics: false
+admin: {port: -1}
+EOY
+}
+write_config plain cap_plain ""
+write_config transforms cap_transforms '  transforms:
+    - {name: unwrap, type: ExtractNewRecordState, add.fields: "op,lsn,source.ts_ms"}
+    - {name: tenant, type: InsertField, static.field: tenant_id, static.value: acme}
+    - {name: fields, type: ReplaceField, exclude: [note], renames: "customer:client"}
+    - {name: amounts, type: Cast, spec: "amount:int64"}
+    - {name: route, type: RegexRouter, regex: "pg\\.public\\.(.*)", replacement: "acme.$1"}'
+for c in plain transforms; do
+  "$BIN" cdc postgres provision --config "$work/$c.yaml" >"$work/provision-$c.log" 2>&1 ||
+    { cat "$work/provision-$c.log"; exit 1; }
+done
+psql -c "SELECT 1 FROM pg_create_logical_replication_slot('recv', 'pgoutput')" >/dev/null
+
+# --- the backlog
+echo "backlog: $INSERTS inserts in $TXNS transactions (table drain, 5 columns)"
+per=$(( (INSERTS + TXNS - 1) / TXNS ))
+t0=$(now)
+$PY - "$INSERTS" "$TXNS" "$per" >"$work/backlog.sql" <<'EOP'
+import sys
+n, txns, per = map(int, sys.argv[1:4])
+start = 1
+for _ in range(txns):
+    end = min(n, start + per - 1)
+    if start > end:
+        break
+    print(f"INSERT INTO drain (id, customer, amount, note) SELECT g, 'customer-' || (g % 977), "
+          f"(g % 100000)::text, 'note ' || md5(g::text) FROM generate_series({start}, {end}) g;")
+    start = end + 1
+EOP
+psql -f "$work/backlog.sql"
+end_lsn=$(psql -c "SELECT pg_current_wal_insert_lsn()")
+wal=$(psql -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$end_lsn', confirmed_flush_lsn)) FROM pg_replication_slots WHERE slot_name = 'recv'")
+rows=$(psql -c "SELECT count(*) FROM drain")
+echo "backlog written in $($PY -c "print(f'{$(now) - $t0:.1f}')") s: $rows rows, $wal of WAL up to $end_lsn"
+elapsed() { $PY -c "print(f'{$(now) - $1:.3f}')"; }
+
+# --- pg_recvlogical (pgoutput, the same publication the capture reads)
+t0=$(now)
+timeout "$TIMEOUT_S" "$PGBIN/pg_recvlogical" -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres \
+  --slot recv --start --endpos "$end_lsn" -o proto_version=1 -o publication_names=regionmirror \
+  -f /dev/null --no-loop &
+recv_pid=$!
+wait "$recv_pid"
+recv_pid=""
+recv_s=$(elapsed "$t0")
+
+# --- the capture, into the testbed, until its slot confirmed the WAL end (all acked by Kafka)
+drain_capture() {  # config slot -> seconds on stdout
+  local t0 deadline
+  t0=$(now)
+  "$BIN" cdc postgres run --config "$work/$1.yaml" --log_level warn >"$work/capture-$1.log" 2>&1 &
+  capture_pid=$!
+  deadline=$(( $(date +%s) + TIMEOUT_S ))
+  until [ "$(psql -c "SELECT confirmed_flush_lsn >= '$end_lsn' FROM pg_replication_slots WHERE slot_name = '$2'")" = "t" ]; do
+    kill -0 "$capture_pid" 2>/dev/null || { echo "capture $1 exited:" >&2; cat "$work/capture-$1.log" >&2; exit 1; }
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "capture $1 did not drain in $TIMEOUT_S s" >&2; exit 1; }
+    sleep 0.02
+  done
+  elapsed "$t0"
+  kill -TERM "$capture_pid"
+  wait "$capture_pid" || { echo "capture $1 exited non-zero" >&2; tail -5 "$work/capture-$1.log" >&2; }
+  capture_pid=""
+}
+plain_s=$(drain_capture plain cap_plain)
+transforms_s=$(drain_capture transforms cap_transforms)
+
+$PY - "$rows" "$recv_s" "$plain_s" "$transforms_s" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOP'
+import sys
+rows = int(sys.argv[1])
+recv, plain, transformed = (float(x) for x in sys.argv[2:5])
+r = rows / recv
+print(f"pg_recvlogical (pgoutput -> /dev/null)   {rows / recv:9.0f} changes/s  ({recv:.2f} s)")
+for name, s in (("capture, no transforms", plain), ("capture, 5 transforms", transformed)):
+    print(f"{name:<40} {rows / s:9.0f} changes/s  ({s:.2f} s)  ratio to pg_recvlogical "
+          f"{(rows / s) / r:.2f}")
+print("capture with the schema envelope        not measured: not on main yet")
+print(f"load average at the end                  {sys.argv[5]}")
+EOP
