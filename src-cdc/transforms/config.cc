@@ -24,6 +24,14 @@ class Reader {
                                  : fmt::format("{}: {}: {}", source_, field, why));
   }
 
+  // False, with a problem, for a list or map used as a key (reading it as a string throws).
+  bool ScalarKey(const YAML::Node& key, const std::string& field) {
+    if (key.IsScalar()) return true;
+    Problem(key, field,
+            fmt::format("a key is a {}, expected a field name", key.IsMap() ? "map" : "list"));
+    return false;
+  }
+
   // A scalar as text; a problem (and nullopt) for anything else.
   std::optional<std::string> Scalar(const YAML::Node& node, const std::string& field) {
     if (!node.IsScalar()) {
@@ -71,6 +79,7 @@ class Reader {
     std::vector<std::pair<std::string, std::string>> out;
     if (node.IsMap()) {
       for (const auto& kv : node) {
+        if (!ScalarKey(kv.first, field)) continue;
         auto v = Scalar(kv.second, field + "." + kv.first.as<std::string>());
         if (v) out.emplace_back(kv.first.as<std::string>(), Trim(*v));
       }
@@ -170,6 +179,10 @@ std::optional<Predicate> ReadPredicate(Reader& r, const YAML::Node& node,
   Predicate p;
   bool ok = true;
   for (const auto& kv : node) {
+    if (!r.ScalarKey(kv.first, field)) {
+      ok = false;
+      continue;
+    }
     const std::string key = kv.first.as<std::string>();
     if (!kKeys.count(key)) {
       r.Problem(kv.first, field + "." + key,
@@ -486,6 +499,7 @@ TransformsConfig ReadTransforms(const YAML::Node& parent, const std::string& pat
     std::vector<std::string> known = {"name", "type", "tables", "predicate", "negate"};
     for (const auto& k : OptionKeys(step.type)) known.push_back(k);
     for (const auto& kv : node) {
+      if (!r.ScalarKey(kv.first, field)) continue;
       const std::string key = kv.first.as<std::string>();
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         const std::string why =
