@@ -291,13 +291,27 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   ReadKafka(r, root["kafka"], cfg.kafka);
   ReadAdminApi(r, root["admin"], cfg.admin_api);
   const std::string path = "postgres";
-  r.CheckKeys(
-      pg, path,
-      {"connection", "admin", "slot", "publication", "tables", "topic_prefix", "snapshot_mode",
-       "snapshot_chunk_rows", "tombstones_on_delete", "heartbeat_interval_ms", "heartbeat_table",
-       "status_interval_ms", "max_in_flight_events", "shutdown_timeout_ms",
-       "snapshot_ack_timeout_ms", "slot_lag_check_interval_ms", "slot_lag_unhealthy_bytes",
-       "transforms", "errors.tolerance", "errors.deadletterqueue.topic.name"});
+  r.CheckKeys(pg, path,
+              {"connection",
+               "admin",
+               "slot",
+               "publication",
+               "tables",
+               "topic_prefix",
+               "snapshot_mode",
+               "snapshot_chunk_rows",
+               "tombstones_on_delete",
+               "heartbeat_interval_ms",
+               "heartbeat_table",
+               "status_interval_ms",
+               "max_in_flight_events",
+               "shutdown_timeout_ms",
+               "snapshot_ack_timeout_ms",
+               "slot_lag_check_interval_ms",
+               "slot_lag_unhealthy_bytes",
+               "transforms",
+               "errors.tolerance",
+               "errors.deadletterqueue.topic.name"});
   CaptureConfig& c = cfg.capture;
   if (!pg["connection"]) r.Problem(path + ".connection", "required section is missing");
   ReadConnection(r, pg["connection"], path + ".connection", c.connection);
