@@ -377,8 +377,19 @@ size_t Consumer::PollBatch(std::chrono::milliseconds timeout, size_t max,
 }
 
 Status Consumer::Commit(const std::vector<TopicPartition>& offsets, bool async) {
-  return ToStatus(rd_kafka_commit(rk_.get(), ToPartitionList(offsets).get(), async ? 1 : 0),
-                  context_ + ": commit");
+  PartitionListPtr list = ToPartitionList(offsets);
+  Status st =
+      ToStatus(rd_kafka_commit(rk_.get(), list.get(), async ? 1 : 0), context_ + ": commit");
+  if (!st.ok() || async) return st;
+  // A synchronous commit reports per partition (e.g. a member the group no longer knows).
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) {
+      return KafkaError(list->elems[i].err,
+                        fmt::format("{}: commit of {}[{}]", context_, list->elems[i].topic,
+                                    list->elems[i].partition));
+    }
+  }
+  return st;
 }
 
 Result<std::vector<TopicPartition>> Consumer::Committed(std::vector<TopicPartition> partitions,

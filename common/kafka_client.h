@@ -184,9 +184,10 @@ class Consumer : public KafkaClient {
   // Messages and events signal `wakeup` when they arrive to an empty consumer queue.
   void SignalMessages(QueueWakeup& wakeup);
 
-  // Commits offsets (the next offset to read, as Kafka defines a commit).
+  // Commits offsets (the next offset to read, as Kafka defines a commit) with their metadata.
+  // A synchronous commit fails if any partition's commit failed.
   Status Commit(const std::vector<TopicPartition>& offsets, bool async);
-  // Committed offsets of the consumer's group for `partitions`.
+  // Committed offsets of the consumer's group for `partitions`, with their metadata.
   Result<std::vector<TopicPartition>> Committed(std::vector<TopicPartition> partitions,
                                                 std::chrono::milliseconds timeout) const;
 

@@ -1,5 +1,7 @@
 #include "common/kafka_config.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -68,8 +70,14 @@ RdKafkaPtr CreateKafkaHandle(rd_kafka_type_t type, RdKafkaConfPtr conf, std::str
 PartitionListPtr ToPartitionList(const std::vector<TopicPartition>& tps) {
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(tps.size())));
   for (const auto& tp : tps) {
-    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
-        tp.offset;
+    rd_kafka_topic_partition_t* e =
+        rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+    e->offset = tp.offset;
+    if (!tp.metadata.empty()) {
+      // The list frees it with rd_free (free() in librdkafka builds without a custom allocator).
+      e->metadata = strdup(tp.metadata.c_str());
+      e->metadata_size = tp.metadata.size();
+    }
   }
   return list;
 }
@@ -80,7 +88,9 @@ std::vector<TopicPartition> FromPartitionList(const rd_kafka_topic_partition_lis
   out.reserve(static_cast<size_t>(list->cnt));
   for (int i = 0; i < list->cnt; ++i) {
     const auto& e = list->elems[i];
-    out.push_back({e.topic, e.partition, e.offset});
+    out.push_back({e.topic, e.partition, e.offset,
+                   e.metadata ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
+                              : std::string()});
   }
   return out;
 }

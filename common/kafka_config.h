@@ -50,6 +50,8 @@ struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = RD_KAFKA_OFFSET_INVALID;
+  // The metadata string of a committed offset (OffsetCommit/OffsetFetch); empty otherwise.
+  std::string metadata;
 
   auto operator<=>(const TopicPartition&) const = default;
 };

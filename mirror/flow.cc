@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "mirror/ownership.h"
+#include "offsets/kafka/internal_topics.h"
 #include "replication/provenance.h"
 
 namespace rm::mirror {
@@ -23,9 +25,23 @@ namespace {
 
 constexpr auto kAdminTimeout = 5000ms;
 constexpr auto kScanTimeout = 60000ms;
+constexpr auto kSourceResetConfirm = 3000ms;
 
 std::string RefusalKey(const std::string& topic, int32_t partition) {
   return fmt::format("refused:{}[{}]", topic, partition);
+}
+
+std::string TakeoverKey(const std::string& topic, int32_t partition) {
+  return fmt::format("takeover:{}[{}]", topic, partition);
+}
+
+std::string ScanKey(const std::string& topic, int32_t partition) {
+  return fmt::format("scan:{}[{}]", topic, partition);
+}
+
+// The tail scan hit its bounds (TailScanLimits): retried seldom, and said in /healthz.
+bool IsScanBound(const Error& e) {
+  return e.code == "mirror.tail_scan_bound" || e.code == "mirror.tail_timeout";
 }
 
 int64_t NowMs() {
@@ -61,6 +77,16 @@ struct Flow::PartitionState {
   // Timestamp of the newest record the target acknowledged, -1 before the first.
   int64_t last_copied_timestamp_ms = -1;
   int64_t last_committed = -1;
+  // The highest source offset this flow may hand to the producer: the group coordinator
+  // accepted a commit carrying it as our owner mark (-1: nothing yet). Never exceeded, so the
+  // next owner knows from the last mark how far our records may still arrive.
+  int64_t reserved = -1;
+  bool releasing = false;  // being released: the last commit says so if nothing is in flight
+  // Taking over from an owner that did not release the partition: when we stop waiting for
+  // the records it reserved (unset: not waiting).
+  std::optional<Clock::time_point> takeover_deadline;
+  // The source partition was first seen ending below what was copied from it.
+  std::optional<Clock::time_point> source_behind_since;
   Clock::time_point retry_at{};
   // Delivered since the metrics were last updated (pushed once per loop, not per record).
   int64_t copied_records = 0;
@@ -125,7 +151,8 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   cprops["topic.metadata.refresh.interval.ms"] = std::to_string(config.mirror.refresh_interval_ms);
   for (const auto& [k, v] : config.mirror.consumer) cprops[k] = v;
   for (const auto& [k, v] : flow.consumer) cprops[k] = v;
-  cprops["group.id"] = config.mirror.group_prefix + "." + name_;
+  group_id_ = config.mirror.group_prefix + "." + name_;
+  cprops["group.id"] = group_id_;
   cprops["enable.auto.commit"] = "false";
   cprops["enable.auto.offset.store"] = "false";
   cprops["auto.offset.reset"] = "error";  // never skip silently: see HandleOutOfRange
@@ -164,8 +191,15 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   target_admin_ = std::make_unique<common::AdminClient>(target_admin_props, ctx + " target admin");
   source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
   target_topic_admin_ = MakeKafkaTopicAdmin(*target_admin_);
-  target_topics_ = std::make_unique<TargetTopics>(*source_topic_admin_, *target_topic_admin_, ctx);
-  scanner_ = std::make_unique<TailScanner>(target_props_, flow.source, flow.target, ctx);
+  target_topics_ = std::make_unique<TargetTopics>(
+      *source_topic_admin_, *target_topic_admin_, ctx,
+      TargetTopicOptions{flow.replication_factor, flow.sync_topic_configs});
+  scanner_ = std::make_unique<TailScanner>(
+      target_props_, flow.source, flow.target, ctx,
+      TailScanLimits{config.mirror.tail_scan_max_records,
+                     std::chrono::milliseconds(config.mirror.tail_scan_timeout_ms)});
+  lease_ = std::make_unique<FlowLease>(target_props_, name_, group_id_, config.mirror.flow_lease_ms,
+                                       ctx);
 }
 
 Flow::~Flow() {
@@ -224,6 +258,57 @@ bool Flow::ProducerFailed() {
   fatal_error_ = fmt::format("fatal producer error: {}", buf);
   if (!first_refusal_.empty()) fatal_error_ += "; first refused: " + first_refusal_;
   return true;
+}
+
+bool Flow::AcquireFlow(const std::atomic<bool>& stop) {
+  // Where the cluster does not auto-create topics, the claims topic must be made first.
+  bool create_supported = true;
+  if (auto st = offsets::kafka::EnsureInternalTopic(*target_admin_, kFlowOwnersTopic, "delete",
+                                                    kAdminTimeout, &create_supported);
+      !st.ok()) {
+    RM_LOG_WARN("flow {}: {}", name_, st.error().message);
+  }
+  const auto started = Clock::now();
+  bool refused_said = false, unknown_said = false;
+  while (!stop.load()) {
+    auto verdict = lease_->Poll(NowMs());
+    if (verdict == FlowLease::Verdict::kOwned) {
+      if (refused_said || unknown_said) {
+        RM_LOG_INFO("flow {}: group {} owns the flow now; copying", name_, group_id_);
+      }
+      SetHealth("owner", "");
+      return true;
+    }
+    if (verdict == FlowLease::Verdict::kRefused && !refused_said) {
+      std::string what = fmt::format(
+          "flow {} is run by consumer group {} (another deployment; this one is group {}): "
+          "this instance copies nothing while that group claims the flow in {} on {}",
+          name_, lease_->owner(), group_id_, kFlowOwnersTopic, flow_.target);
+      RM_LOG_ERROR("{}", what);
+      probe_.AddError("flow_refused");
+      SetHealth("owner", what);
+      refused_said = true;
+    } else if (verdict == FlowLease::Verdict::kUnknown && !unknown_said &&
+               Clock::now() - started > 30s) {
+      std::string what = fmt::format("flow {}: cannot claim the flow in {} on {} yet", name_,
+                                     kFlowOwnersTopic, flow_.target);
+      RM_LOG_WARN("{}", what);
+      SetHealth("owner", what);
+      unknown_said = true;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+void Flow::KeepFlow() {
+  if (lease_->Poll(NowMs()) != FlowLease::Verdict::kRefused) return;
+  // Our claims lapsed (this instance or its group was silent for flow_lease_ms) and another
+  // group took the flow: stop at once; what is queued is purged by the drain.
+  fatal_error_ = fmt::format("flow taken over by consumer group {} (this is group {})",
+                             lease_->owner(), group_id_);
+  RM_LOG_ERROR("flow {}: {}", name_, fatal_error_);
+  probe_.AddError("flow_lost");
 }
 
 RefusedOffsets Flow::Refused() const {
@@ -345,6 +430,9 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   std::vector<Result<int64_t>> out(n, int64_t{0});
   std::vector<std::optional<CopiedRecord>> last(n);
   std::vector<bool> report_all(n, false);  // durable state or a recorded fresh start
+  std::vector<std::optional<CopiedRecord>> durable_at(n);  // the map's last durable copy
+  std::vector<bool> target_lost(n, false);  // the target lost copies the map knows of
+  std::vector<common::Watermarks> target_wm(n);
   std::vector<TailScanRequest> requests;
   std::vector<size_t> scanned;  // requests[k] is for parts[scanned[k]]
   for (size_t i = 0; i < n; ++i) {
@@ -360,8 +448,10 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       }
       if (*durable) {
         req.find_last_only = false;
-        req.from = (*durable)->target.value() + 1;
+        // From the durable copy itself: finding it there proves the target still holds it.
+        req.from = (*durable)->target.value();
         last[i] = CopiedRecord{(*durable)->source, (*durable)->target};
+        durable_at[i] = last[i];
         report_all[i] = true;
       } else {
         auto floor = sink_->FreshStartFloor(ps.key);
@@ -381,17 +471,70 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   }
 
   auto scans = scanner_->ScanMany(requests, kScanTimeout);
+  // A target partition that lost copies the offset map recorded (an unclean leader election,
+  // a topic recreated on the target): its end is at or below the map's last durable copy, or
+  // that copy is no longer where the map says. The map must not be trusted over the target
+  // then: read the target's tail as if there were no map, and resume after the last copy
+  // still there (or, with none, from the source's start).
+  std::vector<TailScanRequest> rescan;
+  std::vector<size_t> rescanned;  // scans index k
+  for (size_t k = 0; k < scanned.size(); ++k) {
+    const size_t i = scanned[k];
+    if (!scans[k].ok() || !durable_at[i]) continue;
+    const auto& wm = scans[k]->watermarks;
+    const auto& copied = scans[k]->copied;
+    const int64_t d = durable_at[i]->target.value();
+    const bool gone =
+        wm.high <= d ||
+        (wm.low <= d && (copied.empty() || copied.front().target != durable_at[i]->target ||
+                         copied.front().source != durable_at[i]->source));
+    if (!gone) continue;
+    PartitionState& ps = *parts[i];
+    RM_LOG_ERROR(
+        "flow {}: target partition {}[{}] no longer holds the copy of source offset {} at "
+        "offset {} that this flow wrote (the target's offsets are now {}..{}): the target lost "
+        "records (unclean leader election, or the topic was recreated there); copying again "
+        "from the last copy the target still holds",
+        name_, ps.target_topic, ps.partition, durable_at[i]->source.value(), d, wm.low,
+        wm.high - 1);
+    probe_.AddError("target_lost_data");
+    target_lost[i] = true;
+    last[i].reset();
+    report_all[i] = false;
+    rescan.push_back({ps.target_topic, ps.partition, 0, true, ps.topic});
+    rescanned.push_back(k);
+  }
+  if (!rescan.empty()) {
+    auto again = scanner_->ScanMany(rescan, kScanTimeout);
+    for (size_t j = 0; j < rescan.size(); ++j) scans[rescanned[j]] = std::move(again[j]);
+  }
   for (size_t k = 0; k < scanned.size(); ++k) {
     const size_t i = scanned[k];
     PartitionState& ps = *parts[i];
     if (!scans[k].ok()) {
       out[i] = scans[k].error();
+      if (IsScanBound(scans[k].error())) {
+        RM_LOG_ERROR("flow {}: {}[{}] cannot start: {}", name_, ps.topic, ps.partition,
+                     scans[k].error().message);
+        probe_.AddError("tail_scan_bound");
+        SetHealth(ScanKey(ps.topic, ps.partition),
+                  fmt::format("{}[{}] cannot start: {}", ps.topic, ps.partition,
+                              scans[k].error().message));
+      }
       continue;
     }
+    SetHealth(ScanKey(ps.topic, ps.partition), "");
+    target_wm[i] = scans[k]->watermarks;
     for (const auto& c : scans[k]->copied) {
       if (last[i] && c.source <= last[i]->source) continue;
       if (sink_ && report_all[i]) sink_->OnDelivered(ps.key, c.source, c.target);
       last[i] = c;
+    }
+    // The newest copy in target order decides where to resume. It is the one with the highest
+    // source offset, except after the source topic was recreated: then the newer copies carry
+    // the new topic's (lower) offsets.
+    if (!scans[k]->copied.empty() && last[i] && scans[k]->copied.back().target > last[i]->target) {
+      last[i] = scans[k]->copied.back();
     }
     if (sink_ && !report_all[i]) {
       if (last[i]) sink_->OnDelivered(ps.key, last[i]->source, last[i]->target);
@@ -406,21 +549,21 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   // The source side: watermarks of every partition still going, committed offsets of those
   // with nothing of ours in the target.
   std::vector<size_t> going;
-  std::vector<TopicPartition> tps, uncommitted;
+  std::vector<TopicPartition> tps;
   for (size_t i = 0; i < n; ++i) {
     if (!out[i].ok()) continue;
     going.push_back(i);
     tps.push_back({parts[i]->topic, parts[i]->partition});
-    if (!last[i]) uncommitted.push_back({parts[i]->topic, parts[i]->partition});
   }
   if (going.empty()) return out;
   auto wms = consumer_->QueryWatermarks(tps, kAdminTimeout);
-  std::map<std::pair<std::string, int32_t>, int64_t> committed;
+  // Committed offsets, and with them the last owner's marks (mirror/ownership.h).
+  std::map<std::pair<std::string, int32_t>, TopicPartition> committed;
   std::optional<Error> committed_error;
-  if (wms.ok() && !uncommitted.empty()) {
-    auto c = consumer_->Committed(uncommitted, kAdminTimeout);
+  if (wms.ok()) {
+    auto c = consumer_->Committed(tps, kAdminTimeout);
     if (c.ok()) {
-      for (const auto& tp : *c) committed[{tp.topic, tp.partition}] = tp.offset;
+      for (auto& tp : *c) committed[{tp.topic, tp.partition}] = std::move(tp);
     } else {
       committed_error = c.error();
     }
@@ -437,17 +580,85 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       out[i] = wm.error();
       continue;
     }
+    if (committed_error) {
+      out[i] = *committed_error;
+      continue;
+    }
+    if (auto li = lost_inflight_.find({ps.topic, ps.partition}); li != lost_inflight_.end()) {
+      if (li->second->inflight > 0) {
+        out[i] = Error{"mirror.takeover",
+                       fmt::format("{} records this flow sent before it lost the partition are "
+                                   "still in flight",
+                                   li->second->inflight)};
+        continue;
+      }
+      lost_inflight_.erase(li);
+    }
+    auto cit = committed.find({ps.topic, ps.partition});
+    // Taking over from an owner that did not release the partition (killed, or paused past its
+    // session): it may have handed records up to its mark to its producer, and if it is alive
+    // they can still land. Wait for them (the target's tail reaches the mark) before copying
+    // from the tail, up to takeover_wait_ms.
+    std::optional<OwnerMark> mark;
+    if (cit != committed.end()) mark = ParseOwnerMark(cit->second.metadata);
+    const int64_t have = last[i] ? last[i]->source.value() : -1;
+    // (A topic refused by residency is never produced: nothing of it can arrive.)
+    if (mark && !mark->released && mark->instance != ThisInstance() && have < mark->reserved &&
+        !ps.residency_refused && config_.mirror.takeover_wait_ms > 0) {
+      const auto now = Clock::now();
+      if (!ps.takeover_deadline) {
+        ps.takeover_deadline = now + std::chrono::milliseconds(config_.mirror.takeover_wait_ms);
+        std::string what = fmt::format(
+            "{}[{}]: the previous owner {} did not release it and may still deliver source "
+            "offsets up to {} (the target holds up to {}); waiting up to {} ms for them",
+            ps.topic, ps.partition, mark->instance, mark->reserved, have,
+            config_.mirror.takeover_wait_ms);
+        RM_LOG_WARN("flow {}: {}", name_, what);
+        SetHealth(TakeoverKey(ps.topic, ps.partition), what);
+        probe_.AddError("takeover_wait");
+      }
+      if (now < *ps.takeover_deadline) {
+        out[i] = Error{"mirror.takeover",
+                       fmt::format("waiting for the records the previous owner {} reserved up to "
+                                   "source offset {} (target holds up to {})",
+                                   mark->instance, mark->reserved, have)};
+        continue;
+      }
+      RM_LOG_ERROR(
+          "flow {}: {}[{}]: the previous owner {} reserved source offsets up to {} but the "
+          "target holds only up to {} after {} ms; taking over. If that instance is alive and "
+          "delivers them later, up to {} records are duplicated",
+          name_, ps.topic, ps.partition, mark->instance, mark->reserved, have,
+          config_.mirror.takeover_wait_ms, mark->reserved - have);
+      probe_.AddError("takeover_timeout");
+    }
+    if (ps.takeover_deadline) {
+      ps.takeover_deadline.reset();
+      SetHealth(TakeoverKey(ps.topic, ps.partition), "");
+    }
     int64_t resume;
     const char* why;
+    const int64_t c = cit == committed.end() ? -1 : cit->second.offset;
     if (last[i]) {
       resume = last[i]->source.value() + 1;
       why = "target tail";
-    } else if (committed_error) {
-      out[i] = *committed_error;
-      continue;
+    } else if (target_lost[i]) {
+      resume = wm->low;
+      why = "target lost its copies: from the source's start";
+    } else if (!ps.residency_refused && c > wm->low && target_wm[i].low == 0) {
+      // The group committed up to c, so copies up to c were acknowledged, yet the target holds
+      // none of them and deleted none (its log starts at 0): it lost them, or the flow now
+      // points at another cluster. Copying again from the source's start loses nothing and,
+      // with none of ours there, duplicates nothing.
+      RM_LOG_ERROR(
+          "flow {}: {}[{}] was copied up to source offset {} (the group's commit) but the target "
+          "partition {}[{}] holds none of this flow's copies and deleted none: the target lost "
+          "them; copying again from the source's start",
+          name_, ps.topic, ps.partition, c - 1, ps.target_topic, ps.partition);
+      probe_.AddError("target_lost_data");
+      resume = wm->low;
+      why = "target lost its copies: from the source's start";
     } else {
-      auto it = committed.find({ps.topic, ps.partition});
-      int64_t c = it == committed.end() ? -1 : it->second;
       if (c >= 0) {
         resume = c;
         why = "committed offset";
@@ -475,12 +686,30 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       probe_.AddSkipped(ps.topic, lost);
       resume = wm->low;
     } else if (resume > wm->high) {
+      // The source partition ends below what was copied from it: the topic was deleted and
+      // recreated (its offsets start again at 0), or an unclean leader election truncated it.
+      // Its records from wm->low on are not the ones copied before (librdkafka 2.0.2 shows no
+      // topic ids to tell): copy them, from the start. A high watermark can lag briefly on a
+      // new leader, so the condition must hold twice, kSourceResetConfirm apart.
+      const auto now = Clock::now();
+      if (!ps.source_behind_since) ps.source_behind_since = now;
+      if (now - *ps.source_behind_since < kSourceResetConfirm) {
+        out[i] = Error{"mirror.source_behind",
+                       fmt::format("the source partition ends at {}, below source offset {} "
+                                   "already copied; checking again",
+                                   wm->high, resume - 1)};
+        continue;
+      }
       RM_LOG_ERROR(
-          "flow {}: target holds {}[{}] up to source offset {} but the source partition "
-          "ends at {} (topic recreated or truncated?); waiting for the source to reach it",
-          name_, ps.topic, ps.partition, resume - 1, wm->high);
-      probe_.AddError("source_behind_target");
+          "flow {}: {}[{}] was copied up to source offset {} but the source partition now holds "
+          "offsets {}..{}: the topic was deleted and recreated (or truncated); copying the new "
+          "records from its start, after the old copies in {}",
+          name_, ps.topic, ps.partition, resume - 1, wm->low, wm->high - 1, ps.target_topic);
+      probe_.AddError("source_recreated");
+      resume = wm->low;
+      why = "source topic recreated: from its start";
     }
+    ps.source_behind_since.reset();
     RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume, why);
     out[i] = resume;
   }
@@ -544,7 +773,9 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
       ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(0));
       ps->failed = true;
       ps->pause_for_failure = true;
-      ps->retry_at = Clock::now() + 2s;
+      ps->retry_at = Clock::now() + (resume.error().code == "mirror.takeover" ? 500ms
+                                     : IsScanBound(resume.error())            ? 30s
+                                                                              : 2s);
       resync_needed_ = true;
     }
     partitions_[{tp.topic, tp.partition}] = ps;
@@ -577,6 +808,9 @@ void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool
       return true;
     });
     DrainCompleted();
+    // The last commit says "released" for those with nothing in flight: the next owner need
+    // not wait for our records.
+    for (const auto& ps : gone) ps->releasing = true;
     CommitOffsets(/*sync=*/true);
   }
   for (const auto& ps : gone) {
@@ -585,7 +819,10 @@ void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool
       carried_refused_[{ps->topic, ps->partition}] = ps->first_refused;
     }
     if (ps->refusal_reported) SetHealth(RefusalKey(ps->topic, ps->partition), "");
+    SetHealth(ScanKey(ps->topic, ps->partition), "");
+    if (ps->takeover_deadline) SetHealth(TakeoverKey(ps->topic, ps->partition), "");
     ps->released = true;
+    if (ps->inflight > 0) lost_inflight_[{ps->topic, ps->partition}] = ps;
     probe_.RemoveLag(ps->topic, ps->partition);
     partitions_.erase({ps->topic, ps->partition});
   }
@@ -621,11 +858,80 @@ void Flow::HandleOutOfRange(const std::string& topic, int32_t partition, int64_t
     }
     consumer_->Seek({topic, partition, wm->low}, kAdminTimeout).PermitUnchecked();
   } else {
-    RM_LOG_ERROR("flow {}: {}[{}] position {} is past the source's end {}; waiting", name_, topic,
-                 partition, from, wm->high);
+    // Past the source's end: recreated or truncated. The resync decides (ResumePositions).
+    RM_LOG_WARN("flow {}: {}[{}] position {} is past the source's end {}; resyncing", name_, topic,
+                partition, from, wm->high);
     probe_.AddError("out_of_range");
-    consumer_->Seek({topic, partition, from}, kAdminTimeout).PermitUnchecked();
+    ps.failed = true;
+    ps.pause_for_failure = true;
+    ps.retry_at = Clock::now() + 1s;
+    resync_needed_ = true;
   }
+}
+
+std::string Flow::MarkOf(const PartitionState& ps) const {
+  if (ps.releasing && ps.inflight == 0 && fatal_error_.empty()) {
+    return EncodeOwnerMark({ThisInstance(), true, -1});
+  }
+  return ps.reserved >= 0 ? EncodeOwnerMark({ThisInstance(), false, ps.reserved}) : "";
+}
+
+void Flow::Reserve(const std::vector<common::KafkaMessage>& batch) {
+  std::map<PartitionState*, int64_t> want;  // partition -> highest offset in the batch
+  for (const auto& m : batch) {
+    if (m->err || !m->rkt) continue;
+    PartitionState* ps = nullptr;
+    if (auto it = by_handle_.find({m->rkt, m->partition}); it != by_handle_.end()) {
+      ps = it->second.get();
+    } else if (auto pit = partitions_.find({rd_kafka_topic_name(m->rkt), m->partition});
+               pit != partitions_.end()) {
+      ps = pit->second.get();
+    }
+    if (!ps || ps->failed || ps->released || m->offset <= ps->reserved) continue;
+    int64_t& w = want[ps];
+    w = std::max(w, m->offset);
+  }
+  if (want.empty()) return;
+  // Reserve ahead (as far as the partition's in-flight cap), so marks are raised once per that
+  // many records, not per batch. The cost: an owner that dies leaves a mark up to that far past
+  // what it copied, and the next owner waits takeover_wait_ms for records that never come.
+  const int64_t ahead = config_.mirror.max_inflight_per_partition;
+  // Partitions with less than half of that left come along, so one commit serves many.
+  for (auto& [key, sp] : partitions_) {
+    PartitionState* ps = sp.get();
+    if (ps->failed || ps->released || ps->reserved < 0 || want.contains(ps)) continue;
+    const int64_t seen = ps->tracker->last_seen().value();
+    if (seen + ahead / 2 > ps->reserved) want[ps] = seen;
+  }
+  std::vector<TopicPartition> commits;
+  for (auto& [ps, top] : want) {
+    int64_t at = ps->last_committed >= 0 ? ps->last_committed : ps->tracker->committable().value();
+    top += ahead;
+    commits.push_back(
+        {ps->topic, ps->partition, at, EncodeOwnerMark({ThisInstance(), false, top})});
+  }
+  auto st = consumer_->Commit(commits, /*async=*/false);
+  if (st.ok()) {
+    size_t k = 0;
+    for (auto& [ps, top] : want) {
+      ps->reserved = top;
+      ps->last_committed = std::max(ps->last_committed, commits[k++].offset);
+    }
+    return;
+  }
+  // Not accepted: this member may have lost the partitions (another instance may own them
+  // now), or a rebalance is under way. Copy nothing past the old marks; resync later.
+  RM_LOG_WARN(
+      "flow {}: the source group did not accept the owner marks of {} partitions ({}); they "
+      "copy nothing past their marks and resync",
+      name_, want.size(), st.error().message);
+  probe_.AddError("reserve");
+  for (auto& [ps, top] : want) {
+    ps->failed = true;
+    ps->pause_for_failure = true;
+    ps->retry_at = Clock::now() + 1s;
+  }
+  resync_needed_ = true;
 }
 
 void Flow::HandleMessage(common::KafkaMessage msg) {
@@ -660,6 +966,14 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     // it, as for the cycle guard, and every such record is counted. Health names the topic.
     ps->tracker->Skip(SourceOffset(offset));
     probe_.AddResidencyRefused(ps->topic);
+    return;
+  }
+  if (offset > ps->reserved) {
+    // Past our owner mark (Reserve() could not raise it): never produced, re-read on resync.
+    ps->failed = true;
+    ps->pause_for_failure = true;
+    ps->retry_at = Clock::now() + 1s;
+    resync_needed_ = true;
     return;
   }
 
@@ -864,9 +1178,14 @@ void Flow::ResyncFailed() {
     PartitionState& ps = *due[i];
     const auto& resume = resumes[i];
     if (!resume.ok()) {
-      RM_LOG_WARN("flow {}: resync of {}[{}] failed: {}; retrying", name_, ps.topic, ps.partition,
-                  resume.error().message);
-      ps.retry_at = now + 2s;
+      // A takeover wait was logged when it began and is in /healthz until it ends.
+      if (resume.error().code != "mirror.takeover") {
+        RM_LOG_WARN("flow {}: resync of {}[{}] failed: {}; retrying", name_, ps.topic, ps.partition,
+                    resume.error().message);
+      }
+      ps.retry_at = now + (resume.error().code == "mirror.takeover" ? 500ms
+                           : IsScanBound(resume.error())            ? 30s
+                                                                    : 2s);
       resync_needed_ = true;
       continue;
     }
@@ -897,9 +1216,15 @@ void Flow::CommitOffsets(bool sync) {
   }
   std::vector<TopicPartition> offsets;
   for (auto& [key, ps] : partitions_) {
-    if (ps->failed) continue;
-    int64_t c = ps->tracker->committable().value();
-    if (c > ps->last_committed) offsets.push_back({ps->topic, ps->partition, c});
+    // Every commit carries the owner mark: a commit without it would erase the mark the next
+    // owner relies on. A partition being released commits once more to say so.
+    if (ps->failed && !ps->releasing) continue;
+    int64_t c = ps->failed ? ps->last_committed : ps->tracker->committable().value();
+    std::string mark = MarkOf(*ps);
+    if (c < 0 || mark.empty()) continue;
+    if (c > ps->last_committed || ps->releasing) {
+      offsets.push_back({ps->topic, ps->partition, c, std::move(mark)});
+    }
   }
   if (offsets.empty()) return;
   auto st = consumer_->Commit(offsets, !sync);
@@ -979,6 +1304,10 @@ Status Flow::Run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   RM_LOG_INFO("flow {}: starting ({} -> {}, group {}.{})", name_, flow_.source, flow_.target,
               config_.mirror.group_prefix, name_);
+  if (!AcquireFlow(stop)) {
+    consumer_->Close();
+    return Status::Ok();
+  }
   Refresh();
   auto now = Clock::now();
   next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
@@ -1001,6 +1330,7 @@ Status Flow::Run(const std::atomic<bool>& stop) {
       size_t n = consumer_->PollBatch(0ms, 1024, &batch);
       if (n == 0) break;
       consumed += n;
+      Reserve(batch);
       for (auto& msg : batch) HandleMessage(std::move(msg));
       now_ms_ = NowMs();
       producer_->Poll(0ms);
@@ -1035,6 +1365,10 @@ Status Flow::Run(const std::atomic<bool>& stop) {
     if (now >= next_lag_) {
       UpdateLag();
       next_lag_ = now + lag_interval_;
+    }
+    if (now >= next_lease_) {
+      KeepFlow();
+      next_lease_ = now + 200ms;
     }
   }
 

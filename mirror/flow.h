@@ -34,6 +34,7 @@
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
 #include "mirror/completion_tracker.h"
+#include "mirror/flow_lease.h"
 #include "mirror/probe.h"
 #include "mirror/tail_scanner.h"
 #include "mirror/target_topics.h"
@@ -93,6 +94,12 @@ class Flow : public common::RebalanceListener {
   // Resume positions of newly assigned (or failed) partitions, answer i for parts[i] (see
   // flow.cc for the rules).
   std::vector<common::Result<int64_t>> ResumePositions(const std::vector<PartitionState*>& parts);
+  // Raises, through the source group's coordinator, the owner mark of every partition the
+  // batch goes past (see mirror/ownership.h); a partition whose mark cannot be raised (this
+  // member lost it, or a rebalance is under way) copies nothing more of the batch and resyncs.
+  void Reserve(const std::vector<common::KafkaMessage>& batch);
+  // The owner mark committed with `ps`'s offsets.
+  std::string MarkOf(const PartitionState& ps) const;
   void HandleMessage(common::KafkaMessage msg);
   void HandleOutOfRange(const std::string& topic, int32_t partition, int64_t offset);
   void OnDelivery(const rd_kafka_message_t& msg);
@@ -112,6 +119,10 @@ class Flow : public common::RebalanceListener {
   void OnRefused(PartitionState& ps, int64_t offset, rd_kafka_resp_err_t err);
   // True once the producer raised a fatal error (fatal_error_ then says why).
   bool ProducerFailed();
+  // Waits until this instance's group owns the flow (FlowLease) or `stop`; false on stop.
+  bool AcquireFlow(const std::atomic<bool>& stop);
+  // Renews the claim; sets fatal_error_ if another group took the flow over.
+  void KeepFlow();
 
   const replication::MirrorConfig& config_;
   const replication::FlowConfig flow_;
@@ -131,6 +142,8 @@ class Flow : public common::RebalanceListener {
   std::unique_ptr<TopicAdmin> source_topic_admin_, target_topic_admin_;
   std::unique_ptr<TargetTopics> target_topics_;
   std::unique_ptr<TailScanner> scanner_;
+  std::unique_ptr<FlowLease> lease_;
+  std::string group_id_;
 
   std::map<std::string, TopicState> topics_;  // by source topic
   std::vector<std::string> subscribed_;
@@ -138,6 +151,9 @@ class Flow : public common::RebalanceListener {
   bool subscription_dirty_ = false;
 
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionState>> partitions_;
+  // Partitions lost with records still in flight: assigned again, they wait until those
+  // landed or failed, or the tail would be read before them.
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionState>> lost_inflight_;
   // Fast path: librdkafka topic handle + partition -> state.
   struct HandleKey {
     const rd_kafka_topic_t* rkt;
@@ -169,7 +185,7 @@ class Flow : public common::RebalanceListener {
   const std::atomic<bool>* stop_ = nullptr;
 
   std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},
-      next_lag_{};
+      next_lag_{}, next_lease_{};
   // How often UpdateLag runs: 5 s, or the placement's lag report interval when shorter.
   std::chrono::milliseconds lag_interval_;
   std::chrono::steady_clock::time_point last_delivery_ = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -29,11 +30,12 @@ common::KafkaProperties ScannerProps(common::KafkaProperties props) {
 }  // namespace
 
 TailScanner::TailScanner(const common::KafkaProperties& props, std::string source_cluster,
-                         std::string target_cluster, std::string context)
+                         std::string target_cluster, std::string context, TailScanLimits limits)
     : consumer_(ScannerProps(props), nullptr, context + " tail-scanner"),
       source_cluster_(std::move(source_cluster)),
       target_cluster_(std::move(target_cluster)),
-      context_(std::move(context)) {}
+      context_(std::move(context)),
+      limits_(limits) {}
 
 bool TailScanner::IsOurCopy(const replication::Provenance& p, const TailScanRequest& req) const {
   if (p.cluster != source_cluster_ || p.partition != req.partition) return false;
@@ -126,6 +128,14 @@ std::vector<Result<TailScanResult>> TailScanner::ScanMany(
     const std::vector<TailScanRequest>& requests, std::chrono::milliseconds timeout) {
   std::vector<Result<TailScanResult>> out(requests.size(), TailScanResult{});
   if (requests.empty()) return out;
+  const auto overall = std::chrono::steady_clock::now() + limits_.max_time;
+  auto bound = [&](size_t i, const std::string& what) {
+    out[i] = Error{"mirror.tail_scan_bound",
+                   fmt::format("{}: {}[{}]: {} (mirror.tail_scan_max_records is {}, "
+                               "mirror.tail_scan_timeout_ms {})",
+                               context_, requests[i].target_topic, requests[i].partition, what,
+                               limits_.max_records, limits_.max_time.count())};
+  };
   std::vector<common::TopicPartition> tps;
   for (const auto& q : requests) tps.push_back({q.target_topic, q.partition});
   auto wms = consumer_.QueryWatermarks(tps, timeout);
@@ -140,6 +150,7 @@ std::vector<Result<TailScanResult>> TailScanner::ScanMany(
     bool active = false;
     int64_t end = 0;
     int64_t window = 64;
+    int64_t read = 0;  // records read so far
   };
   std::vector<Walk> walks(requests.size());
   std::vector<Range> round;
@@ -154,6 +165,11 @@ std::vector<Result<TailScanResult>> TailScanner::ScanMany(
       walks[i] = {true, wm->high, 64};
     } else {
       int64_t from = std::max(requests[i].from, wm->low);
+      if (wm->high - from > limits_.max_records) {
+        bound(i, fmt::format("the range to read, offsets {}..{}, holds more than the bound", from,
+                             wm->high - 1));
+        continue;
+      }
       round.push_back({i, from, from, wm->high, {}, {}});
     }
   }
@@ -166,18 +182,33 @@ std::vector<Result<TailScanResult>> TailScanner::ScanMany(
         w.active = false;  // nothing of ours in the partition
         continue;
       }
-      int64_t from = std::max(low, w.end - w.window);
+      if (w.read >= limits_.max_records) {
+        w.active = false;
+        bound(i, fmt::format("no copy of this flow in the last {} records (offsets {}..{}); "
+                             "where to resume is unknown",
+                             w.read, w.end, out[i]->watermarks.high - 1));
+        continue;
+      }
+      int64_t from = std::max({low, w.end - w.window, w.end - (limits_.max_records - w.read)});
+      w.read += w.end - from;
       round.push_back({i, from, from, w.end, {}, {}});
     }
     if (round.empty()) break;
+    if (std::chrono::steady_clock::now() >= overall) {
+      for (const auto& r : round) {
+        walks[r.request].active = false;
+        bound(r.request, "the scan ran out of time");
+      }
+      break;
+    }
     // Each round has the timeout plus 20 us for every record it must read, so a long range (an
     // offset map far behind the target, e.g. for a partition back from another instance after
     // hours) is read to its end at 50k records/s or more instead of timing out on every retry.
     int64_t records = 0;
     for (const auto& r : round) records += r.to - r.next;
-    ReadRanges(
-        requests, round,
-        std::chrono::steady_clock::now() + timeout + std::chrono::microseconds(20 * records));
+    ReadRanges(requests, round,
+               std::min(overall, std::chrono::steady_clock::now() + timeout +
+                                     std::chrono::microseconds(20 * records)));
     for (auto& r : round) {
       const size_t i = r.request;
       Walk& w = walks[i];

@@ -43,12 +43,23 @@ struct TailScanResult {
   common::Watermarks watermarks;
 };
 
+// How much one ScanMany() may read: a rebalance callback waits for it, and its memory holds
+// what it finds. A partition past a bound gets the error "mirror.tail_scan_bound" (never a
+// guess); the caller holds it back and says so.
+struct TailScanLimits {
+  // Records read per partition: a walk back that finds no copy of this flow within it, or a
+  // range longer than it, is an error. Default: 1000000
+  int64_t max_records = 1'000'000;
+  // The whole scan; partitions still being read then fail. Default: 120000 ms
+  std::chrono::milliseconds max_time{120'000};
+};
+
 class TailScanner {
  public:
   // `props` are the target cluster's client properties (bootstrap.servers included).
   // `source_cluster` and `target_cluster` are the aliases of the flow whose copies count.
   TailScanner(const common::KafkaProperties& props, std::string source_cluster,
-              std::string target_cluster, std::string context);
+              std::string target_cluster, std::string context, TailScanLimits limits = {});
 
   common::Result<TailScanResult> Scan(const TailScanRequest& request,
                                       std::chrono::milliseconds timeout);
@@ -57,7 +68,8 @@ class TailScanner {
   // ranges read in one assignment, so a rebalance that hands out hundreds of partitions waits
   // a few round trips, not a few per partition. Answer i is for requests[i]; an error fails
   // only its partition. The partitions must be distinct. `timeout` bounds the watermark
-  // request and each round of reads, a round getting 20 us more for every record it reads.
+  // request and each round of reads, a round getting 20 us more for every record it reads;
+  // the limits bound the whole.
   std::vector<common::Result<TailScanResult>> ScanMany(const std::vector<TailScanRequest>& requests,
                                                        std::chrono::milliseconds timeout);
 
@@ -81,6 +93,7 @@ class TailScanner {
   std::string source_cluster_;
   std::string target_cluster_;
   std::string context_;
+  TailScanLimits limits_;
 };
 
 }  // namespace rm::mirror

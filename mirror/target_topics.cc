@@ -41,9 +41,10 @@ class KafkaTopicAdmin : public TopicAdmin {
     return admin_.DescribeTopicConfigs(topic, kAdminTimeout);
   }
 
-  Status CreateTopic(const std::string& topic, int partitions,
+  Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& configs) override {
-    auto res = admin_.CreateTopics({{topic, partitions, -1, configs}}, kAdminTimeout);
+    auto res =
+        admin_.CreateTopics({{topic, partitions, replication_factor, configs}}, kAdminTimeout);
     if (!res.ok()) return res.error();
     return (*res)[0];
   }
@@ -76,8 +77,9 @@ const std::set<std::string> kExcludedTopicConfigs = {
     "unclean.leader.election.enable",          "min.insync.replicas",
 };
 
-TargetTopics::TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context)
-    : source_(source), target_(target), context_(std::move(context)) {}
+TargetTopics::TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context,
+                           TargetTopicOptions options)
+    : source_(source), target_(target), context_(std::move(context)), options_(options) {}
 
 Status TargetTopics::Ensure(const Listing& listing, const std::string& source_topic,
                             const std::string& target_topic, int partitions) {
@@ -108,10 +110,15 @@ Status TargetTopics::Ensure(const Listing& listing, const std::string& source_to
 
   if (target_can_create_) {
     auto configs = CopyableConfigs(source_topic);
-    Status st = target_.CreateTopic(target_topic, partitions, configs);
+    Status st = target_.CreateTopic(target_topic, partitions, options_.replication_factor, configs);
     if (st.ok() || st.error().code == "TOPIC_ALREADY_EXISTS") {
-      RM_LOG_INFO("{}: created target topic {} with {} partitions and {} configs copied", context_,
-                  target_topic, partitions, configs.size());
+      RM_LOG_INFO(
+          "{}: created target topic {} with {} partitions, replication factor {} and {} configs "
+          "copied",
+          context_, target_topic, partitions,
+          options_.replication_factor < 0 ? std::string("of the brokers' default")
+                                          : std::to_string(options_.replication_factor),
+          configs.size());
       // Already there (another instance created it between the listing and now): its partition
       // count is checked on the next refresh like any other topic's.
       return Status::Ok();
@@ -127,7 +134,7 @@ Status TargetTopics::Ensure(const Listing& listing, const std::string& source_to
 
 std::map<std::string, std::string> TargetTopics::CopyableConfigs(const std::string& source_topic) {
   std::map<std::string, std::string> out;
-  if (!source_can_describe_) return out;
+  if (!options_.sync_topic_configs || !source_can_describe_) return out;
   auto configs = source_.TopicConfigs(source_topic);
   if (!configs.ok()) {
     RM_LOG_WARN(

@@ -2,9 +2,10 @@
 // count and topic configuration, and grows them when the source topic grows.
 //
 // Rules (MirrorMaker 2's, where the cluster allows them):
-//   1. A missing remote topic is created with the source topic's partition count and the
-//      source's non-default topic configs (DescribeConfigs), minus the configs that describe
-//      the source cluster rather than the data (see kExcludedTopicConfigs).
+//   1. A missing remote topic is created with the source topic's partition count, the flow's
+//      `replication_factor` (-1: the target brokers' default) and, with `sync_topic_configs`,
+//      the source's non-default topic configs (DescribeConfigs), minus the configs that
+//      describe the source cluster rather than the data (see kExcludedTopicConfigs).
 //   2. A remote topic with fewer partitions than the source gets partitions added
 //      (CreatePartitions). More partitions than the source is fine: partition p is copied to
 //      partition p and the extra ones stay empty (a warning says so once).
@@ -40,7 +41,9 @@ class TopicAdmin {
   virtual common::Result<std::map<std::string, std::string>> TopicConfigs(
       const std::string& topic) = 0;
   // Error code "TOPIC_ALREADY_EXISTS" when it exists.
+  // `replication_factor` -1: the brokers' default.
   virtual common::Status CreateTopic(const std::string& topic, int partitions,
+                                     int replication_factor,
                                      const std::map<std::string, std::string>& configs) = 0;
   virtual common::Status CreatePartitions(const std::string& topic, int total) = 0;
   // Asks for this one topic's metadata (which creates it where auto-creation is on); returns
@@ -55,10 +58,19 @@ std::unique_ptr<TopicAdmin> MakeKafkaTopicAdmin(common::AdminClient& admin);
 // throttling or timestamp policy, not the data (MirrorMaker 2's DefaultConfigPropertyFilter).
 extern const std::set<std::string> kExcludedTopicConfigs;
 
+// How remote topics are created (a flow's settings, replication::FlowConfig).
+struct TargetTopicOptions {
+  // -1: the target brokers' default. Default: -1
+  int replication_factor = -1;
+  // Copy the source topic's configs (minus kExcludedTopicConfigs). Default: true
+  bool sync_topic_configs = true;
+};
+
 class TargetTopics {
  public:
   // `source` and `target` must outlive this object. `context` names the flow in logs.
-  TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context);
+  TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context,
+               TargetTopicOptions options = {});
 
   // The target cluster's topics and their partition counts.
   using Listing = common::Result<std::map<std::string, int>>;
@@ -86,6 +98,7 @@ class TargetTopics {
   TopicAdmin& source_;
   TopicAdmin& target_;
   const std::string context_;
+  const TargetTopicOptions options_;
   bool target_can_create_ = true;
   bool source_can_describe_ = true;
   std::set<std::string> warned_wider_;  // remote topics already reported as wider

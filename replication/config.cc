@@ -161,6 +161,12 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
     CheckRegexes(fl.topics_exclude, f + ".topics_exclude", file, &problems);
     CheckRegexes(fl.groups, f + ".groups", file, &problems);
     CheckRegexes(fl.groups_exclude, f + ".groups_exclude", file, &problems);
+    if (fl.replication_factor == 0 || fl.replication_factor < -1) {
+      problem(f + ".replication_factor",
+              fmt::format("{} is not a replication factor (>= 1, or -1 for the target brokers' "
+                          "default)",
+                          fl.replication_factor));
+    }
     if (fl.policy == PolicyKind::kDefault && fl.separator.empty()) {
       problem(f + ".separator", "must not be empty");
     }
@@ -179,6 +185,10 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
     problem("mirror.start_from", fmt::format("'{}' is not earliest or latest", m.start_from));
   }
   if (m.group_prefix.empty()) problem("mirror.group_prefix", "must not be empty");
+  if (m.takeover_wait_ms < 0) problem("mirror.takeover_wait_ms", "must be >= 0");
+  if (m.flow_lease_ms < 1000) problem("mirror.flow_lease_ms", "must be >= 1000");
+  if (m.tail_scan_max_records < 64) problem("mirror.tail_scan_max_records", "must be >= 64");
+  if (m.tail_scan_timeout_ms < 1000) problem("mirror.tail_scan_timeout_ms", "must be >= 1000");
   for (const auto& [name, props] :
        {std::pair{"mirror.consumer", &m.consumer}, std::pair{"mirror.producer", &m.producer}}) {
     try {
@@ -242,9 +252,10 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     for (size_t i = 0; i < fs.size(); ++i) {
       std::string f = fmt::format("flows[{}]", i);
       if (!r.IsMap(fs[i], f)) continue;
-      r.CheckKeys(fs[i], f,
-                  {"source", "target", "topics", "topics_exclude", "replication_policy",
-                   "separator", "groups", "groups_exclude", "enabled"});
+      r.CheckKeys(
+          fs[i], f,
+          {"source", "target", "topics", "topics_exclude", "replication_policy", "separator",
+           "groups", "groups_exclude", "enabled", "replication_factor", "sync_topic_configs"});
       FlowConfig fl;
       r.Get(fs[i], f, "source", fl.source);
       r.Get(fs[i], f, "target", fl.target);
@@ -254,6 +265,8 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       r.GetStringList(fs[i], f, "groups_exclude", fl.groups_exclude);
       r.Get(fs[i], f, "separator", fl.separator);
       r.Get(fs[i], f, "enabled", fl.enabled);
+      r.Get(fs[i], f, "replication_factor", fl.replication_factor);
+      r.Get(fs[i], f, "sync_topic_configs", fl.sync_topic_configs);
       std::string policy = "default";
       r.Get(fs[i], f, "replication_policy", policy);
       bool ok = false;
@@ -269,7 +282,8 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.CheckKeys(m, "mirror",
                 {"refresh_interval_ms", "commit_interval_ms", "max_inflight_per_partition",
                  "max_inflight_total", "max_inflight_bytes", "group_prefix", "start_from",
-                 "drain_timeout_ms", "consumer", "producer"});
+                 "drain_timeout_ms", "takeover_wait_ms", "flow_lease_ms", "tail_scan_max_records",
+                 "tail_scan_timeout_ms", "consumer", "producer"});
     auto& s = cfg.mirror;
     r.Get(m, "mirror", "refresh_interval_ms", s.refresh_interval_ms);
     r.Get(m, "mirror", "commit_interval_ms", s.commit_interval_ms);
@@ -279,6 +293,10 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.Get(m, "mirror", "group_prefix", s.group_prefix);
     r.Get(m, "mirror", "start_from", s.start_from);
     r.Get(m, "mirror", "drain_timeout_ms", s.drain_timeout_ms);
+    r.Get(m, "mirror", "takeover_wait_ms", s.takeover_wait_ms);
+    r.Get(m, "mirror", "flow_lease_ms", s.flow_lease_ms);
+    r.Get(m, "mirror", "tail_scan_max_records", s.tail_scan_max_records);
+    r.Get(m, "mirror", "tail_scan_timeout_ms", s.tail_scan_timeout_ms);
     r.GetProperties(m, "mirror", "consumer", s.consumer);
     r.GetProperties(m, "mirror", "producer", s.producer);
   }

@@ -65,6 +65,15 @@ struct FlowConfig {
   // The placement rules this flow obeys (residency of each topic, copy lag for read routing);
   // set by `run --topology`, never read from a file. Default: none (copy what `topics` selects)
   std::shared_ptr<FlowPlacement> placement;
+  // Replication factor of the remote topics the mirror creates (MirrorMaker 2's
+  // `replication.factor`); -1 leaves it to the target brokers' default.
+  // Default: -1
+  int replication_factor = -1;
+  // Remote topics are created with the source topic's non-default configs, minus those that
+  // describe the source cluster (min.insync.replicas, throttles, timestamp policy), as
+  // MirrorMaker 2's `sync.topic.configs.enabled`. false: the target's defaults only.
+  // Default: true
+  bool sync_topic_configs = true;
 
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {
@@ -92,6 +101,23 @@ struct MirrorSettings {
   std::string start_from = "earliest";
   // On SIGTERM, how long to wait for in-flight records before exiting. Default: 30000
   int64_t drain_timeout_ms = 30000;
+  // A partition taken over from an instance that did not release it (killed, or stalled past
+  // its session) may still receive records that instance had handed to its producer, up to
+  // the source offset it reserved (mirror/README.md, "Fencing a paused instance"). The new
+  // owner waits up to this long for them to land before it copies from the target's tail;
+  // past it, it copies anyway and says so. 0: no wait. Default: 10000
+  int64_t takeover_wait_ms = 10000;
+  // One consumer group per flow: instances of another group on the same flow copy nothing
+  // while this one claims it within this long (mirror/flow_lease.h), and take over once it
+  // has been silent this long. Default: 30000
+  int64_t flow_lease_ms = 30000;
+  // When partitions are assigned, the target's tail is read to find where to resume, inside
+  // the rebalance (nothing is copied meanwhile). Per partition, at most this many records are
+  // read (walking back to the last copy, or from the offset map's last durable copy); past it
+  // the partition does not start and /healthz says why. Default: 1000000
+  int64_t tail_scan_max_records = 1'000'000;
+  // The same scan's time bound, over all partitions of the rebalance. Default: 120000
+  int64_t tail_scan_timeout_ms = 120'000;
   // librdkafka properties for every source consumer / target producer (after the cluster's).
   common::KafkaProperties consumer;
   common::KafkaProperties producer;

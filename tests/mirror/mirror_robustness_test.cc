@@ -62,6 +62,110 @@ class MirrorRobustness : public TestbedTest {
   }
 };
 
+// Waits up to 60 s for `what` in the mirror's log; its position or npos.
+size_t WaitLog(MirrorProcess& m, const std::string& what) {
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (size_t at = m.Log().find(what); at != std::string::npos) return at;
+    std::this_thread::sleep_for(50ms);
+  }
+  return std::string::npos;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// An instance paused (SIGSTOP: a GC pause, a frozen VM) with records in its producer loses its
+// partitions to the other instance; when it continues, its producer sends them. The new owner
+// must not have copied them again meanwhile, and the paused one must copy nothing new.
+TEST_F(MirrorRobustness, PausedInstanceThatLostItsPartitionsDuplicatesNothingWhenItContinues) {
+  tb().CreateTopic("us-east", "load", kPartitions);
+  tb().CreateTopic("eu-west", "us-east.load", kPartitions);
+  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions(1));
+  MirrorProcess a(Spec(), tmp_.path(), "a");
+  MirrorProcess b(Spec(), tmp_.path(), "b");
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while ((a.Log().find("resumes at") == std::string::npos ||
+          b.Log().find("resumes at") == std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(a.Log().find("resumes at"), std::string::npos) << a.Log();
+  ASSERT_NE(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  std::this_thread::sleep_for(2s);  // both copying, records in both producers
+  const size_t assigned_before = Count(b.Log(), "partitions assigned");
+  a.Signal(SIGSTOP);
+  // The group gives a's partitions to b once a's session (6 s here) expires.
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while (Count(b.Log(), "partitions assigned") == assigned_before &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(Count(b.Log(), "partitions assigned"), assigned_before) << b.Log();
+  std::this_thread::sleep_for(300ms);
+  a.Signal(SIGCONT);
+  std::this_thread::sleep_for(8s);  // a rejoins; the partitions are shared again
+  int64_t produced = load.Stop();
+  ExpectExactCopy(produced);
+  EXPECT_NE(b.Log().find("did not release it"), std::string::npos) << b.Log();
+  EXPECT_EQ(a.Stop(), 0) << a.Log();
+  EXPECT_EQ(b.Stop(), 0) << b.Log();
+}
+
+// Two deployments of one flow with different group ids would each own every partition. The
+// second is refused (log, /healthz 503 naming the owner's group) and copies nothing while the
+// first runs; once the first is gone for flow_lease_ms, the second takes over.
+TEST_F(MirrorRobustness, SecondDeploymentOfAFlowWithAnotherGroupIsRefusedThenTakesOver) {
+  tb().CreateTopic("us-east", "load", kPartitions);
+  tb().CreateTopic("eu-west", "us-east.load", kPartitions);
+  BackgroundLoad load(Bootstrap("us-east"), "load", LoadOptions(1));
+  MirrorSpec first = Spec();
+  first.extra_mirror_yaml = "  flow_lease_ms: 4000\n";
+  MirrorSpec second = Spec();
+  second.extra_mirror_yaml = "  flow_lease_ms: 4000\n  group_prefix: other-deployment\n";
+  second.admin_port = 0;
+  MirrorProcess a(first, tmp_.path(), "a");
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (a.Log().find("resumes at") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(a.Log().find("resumes at"), std::string::npos) << a.Log();
+  MirrorProcess b(second, tmp_.path(), "b");
+  std::string health;
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while (health.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (!b.AdminAddress().empty()) {
+      auto h = testbed::ControlClient(b.AdminAddress()).Request("GET", "/healthz", "");
+      if (h.ok() && h->first == 503) health = h->second;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(health.find("is run by consumer group regionmirror.us-east->eu-west"),
+            std::string::npos)
+      << health << b.Log();
+  std::this_thread::sleep_for(3s);  // both running; only a copies
+  EXPECT_EQ(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  a.Kill();
+  // b takes over once a's claims are older than the lease, and copies the rest exactly once.
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while (b.Log().find("resumes at") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(b.Log().find("resumes at"), std::string::npos) << b.Log();
+  std::this_thread::sleep_for(2s);
+  int64_t produced = load.Stop();
+  ExpectExactCopy(produced);
+  auto h = testbed::ControlClient(b.AdminAddress()).Request("GET", "/healthz", "");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->first, 200) << h->second;
+  EXPECT_EQ(b.Stop(), 0) << b.Log();
+}
+
 TEST_F(MirrorRobustness, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   tb().CreateTopic("us-east", "load", kPartitions);
   tb().CreateTopic("eu-west", "us-east.load", kPartitions);
@@ -77,7 +181,12 @@ TEST_F(MirrorRobustness, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
       ASSERT_GE(round, 3) << "too few kill rounds before the load's cap";
       break;
     }
-    MirrorProcess mirror(Spec(), tmp_.path(), fmt::format("round{}", round));
+    // A killed process delivers nothing later: the next one need not wait for the records its
+    // predecessor reserved (takeover_wait_ms is for paused ones, tested below), and the rounds
+    // stay within the load's cap.
+    MirrorSpec spec = Spec();
+    spec.extra_mirror_yaml = "  takeover_wait_ms: 500\n";
+    MirrorProcess mirror(spec, tmp_.path(), fmt::format("round{}", round));
     // Kill while copying is under way: first wait until this instance copies something (the
     // group join after a kill takes seconds), then pick a random instant within the next 2 s,
     // when records are being consumed, produced and acknowledged.
@@ -192,6 +301,124 @@ TEST_F(MirrorRobustness, TargetThatKeepsRefusingDegradesHealthUntilItAccepts) {
       control.Request("POST", "/v1/errors/clear", R"({"region":"eu-west","api":"Produce"})").ok());
   ExpectExactCopy(kRecords);
   EXPECT_EQ(mirror.Stop(), 0) << mirror.Log();
+}
+
+// A target that lost copies (an unclean leader election, a topic recreated there; here: the
+// alias now points at a cluster holding only part of them) must get them again, although the
+// offset map and the group's commits say they were copied.
+TEST_F(MirrorRobustness, CopiesATargetLostAreCopiedAgainDespiteTheOffsetMapAndCommits) {
+  tb_ = std::make_unique<ScopedTestbed>(
+      std::vector<std::string>{"us-east", "eu-west", "eu-west-rebuilt"}, 1);
+  tb().CreateTopic("us-east", "load", 2);
+  tb().CreateTopic("eu-west", "us-east.load", 2);
+  tb().CreateTopic("eu-west-rebuilt", "us-east.load", 2);
+  constexpr int kRecords = 1'000;
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 2));
+  MirrorSpec spec = Spec();
+  spec.offsets_dir = tmp_.path() + "/offsets";
+  spec.admin_port = 0;
+  {
+    MirrorProcess mirror(spec, tmp_.path(), "before");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", kRecords, 60s), kRecords);
+    ASSERT_EQ(mirror.Stop(), 0) << mirror.Log();
+  }
+  // The rebuilt target kept the first 100 copies of partition 1 and nothing of partition 0.
+  std::vector<Record> kept;
+  for (auto& r : ConsumeWholeTopic(Bootstrap("eu-west"), "us-east.load", 2)) {
+    if (r.partition == 1 && r.offset < 100) kept.push_back(std::move(r));
+  }
+  ASSERT_EQ(kept.size(), 100u);
+  ProduceWithOurClient(Bootstrap("eu-west-rebuilt"), "us-east.load", kept);
+  spec.clusters["eu-west"] = Bootstrap("eu-west-rebuilt");
+  MirrorProcess mirror(spec, tmp_.path(), "after");
+  ASSERT_EQ(WaitForTotal(Bootstrap("eu-west-rebuilt"), "us-east.load", kRecords, 60s, 2s), kRecords)
+      << mirror.Log();
+  CopyCheck c = CheckExactCopy(Bootstrap("us-east"), "load", Bootstrap("eu-west-rebuilt"),
+                               "us-east.load", "us-east");
+  EXPECT_EQ(c.lost, 0u) << c.first_problem;
+  EXPECT_EQ(c.duplicated, 0u) << c.first_problem;
+  EXPECT_EQ(c.misplaced, 0u) << c.first_problem;
+  EXPECT_NE(mirror.Log().find("the target lost records"), std::string::npos) << mirror.Log();
+  auto metrics = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/metrics", "");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->second.find("kind=\"target_lost_data\""), std::string::npos)
+      << metrics->second;
+  EXPECT_EQ(mirror.Stop(), 0);
+}
+
+// The same without an offset map: the group's commit says the records were copied, but the
+// target holds none of them and deleted none.
+TEST_F(MirrorRobustness, CopiesAnEmptiedTargetLostAreCopiedAgainDespiteTheCommits) {
+  tb_ = std::make_unique<ScopedTestbed>(
+      std::vector<std::string>{"us-east", "eu-west", "eu-west-rebuilt"}, 1);
+  tb().CreateTopic("us-east", "load", 2);
+  tb().CreateTopic("eu-west", "us-east.load", 2);
+  tb().CreateTopic("eu-west-rebuilt", "us-east.load", 2);
+  constexpr int kRecords = 600;
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 2));
+  MirrorSpec spec = Spec();
+  {
+    MirrorProcess mirror(spec, tmp_.path(), "before");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", kRecords, 60s), kRecords);
+    ASSERT_EQ(mirror.Stop(), 0) << mirror.Log();
+  }
+  spec.clusters["eu-west"] = Bootstrap("eu-west-rebuilt");
+  MirrorProcess mirror(spec, tmp_.path(), "after");
+  ASSERT_EQ(WaitForTotal(Bootstrap("eu-west-rebuilt"), "us-east.load", kRecords, 60s, 2s), kRecords)
+      << mirror.Log();
+  CopyCheck c = CheckExactCopy(Bootstrap("us-east"), "load", Bootstrap("eu-west-rebuilt"),
+                               "us-east.load", "us-east");
+  EXPECT_EQ(c.lost, 0u) << c.first_problem;
+  EXPECT_EQ(c.duplicated, 0u) << c.first_problem;
+  EXPECT_NE(mirror.Log().find("holds none of this flow's copies and deleted none"),
+            std::string::npos)
+      << mirror.Log();
+  EXPECT_EQ(mirror.Stop(), 0);
+}
+
+// A source topic deleted and recreated starts its offsets again at 0, below what was copied
+// (here: the alias now points at a cluster where "load" is younger). Its records are copied
+// from its start, with an error log and a metric, instead of being skipped.
+TEST_F(MirrorRobustness, RecreatedSourceTopicIsCopiedFromItsStartNotSkipped) {
+  tb_ = std::make_unique<ScopedTestbed>(
+      std::vector<std::string>{"us-east", "eu-west", "us-east-recreated"}, 1);
+  tb().CreateTopic("us-east", "load", 1);
+  tb().CreateTopic("eu-west", "us-east.load", 1);
+  tb().CreateTopic("us-east-recreated", "load", 1);
+  ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(500, 1));
+  MirrorSpec spec = Spec();
+  spec.offsets_dir = tmp_.path() + "/offsets";
+  spec.admin_port = 0;
+  {
+    MirrorProcess mirror(spec, tmp_.path(), "before");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", 500, 60s), 500);
+    ASSERT_EQ(mirror.Stop(), 0) << mirror.Log();
+  }
+  std::vector<Record> fresh = MakeRecords(120, 1, 16, 1'800'000'000'000);
+  for (auto& r : fresh) r.value = "new-" + *r.value;
+  ProduceWithOurClient(Bootstrap("us-east-recreated"), "load", fresh);
+  spec.clusters["us-east"] = Bootstrap("us-east-recreated");
+  {
+    MirrorProcess mirror(spec, tmp_.path(), "after");
+    ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.load", 620, 60s, 2s), 620)
+        << mirror.Log();
+    EXPECT_NE(mirror.Log().find("the topic was deleted and recreated"), std::string::npos)
+        << mirror.Log();
+    auto metrics = testbed::ControlClient(mirror.AdminAddress()).Request("GET", "/metrics", "");
+    ASSERT_TRUE(metrics.ok());
+    EXPECT_NE(metrics->second.find("kind=\"source_recreated\""), std::string::npos)
+        << metrics->second;
+    ASSERT_EQ(mirror.Stop(), 0) << mirror.Log();
+  }
+  // The new records follow the old copies, in order, each once.
+  auto target = ConsumeWholeTopic(Bootstrap("eu-west"), "us-east.load", 1);
+  ASSERT_EQ(target.size(), 620u);
+  for (size_t i = 0; i < 120; ++i) EXPECT_EQ(target[500 + i].value, fresh[i].value) << i;
+  // A restart resumes after the new copies: nothing more is copied.
+  MirrorProcess again(spec, tmp_.path(), "again");
+  ASSERT_NE(WaitLog(again, "resumes at 120 (target tail)"), std::string::npos) << again.Log();
+  EXPECT_EQ(TotalHighWatermark(Bootstrap("eu-west"), "us-east.load"), 620);
+  EXPECT_EQ(again.Stop(), 0);
 }
 
 TEST_F(MirrorRobustness, RecordsLostToSourceRetentionAreReportedNotSilentlySkipped) {

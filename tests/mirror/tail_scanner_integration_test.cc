@@ -144,6 +144,36 @@ TEST_F(TailScannerIntegration, CopiesWrittenByOlderReleasesStillCount) {
   EXPECT_EQ(Pairs(*r), (Pairs_t{{20, 0}, {21, 1}, {22, 2}, {23, 3}}));
 }
 
+// The scan runs inside a rebalance: bounded in records read (and so in memory) per partition.
+// Past the bound the answer is an error naming the partition, never a guess.
+TEST_F(TailScannerIntegration, ScanPastItsRecordBoundIsAnErrorForThatPartitionOnly) {
+  Fill();
+  mirror::TailScanner scanner({{"bootstrap.servers", Bootstrap("eu-west")}}, "us-east", "eu-west",
+                              "test", mirror::TailScanLimits{150, 30s});
+  auto many = scanner.ScanMany(Requests(), 30s);
+  ASSERT_EQ(many.size(), 6u);
+  // p1's last copy sits behind 200 local writes: not found within 150 records.
+  ASSERT_FALSE(many[1].ok());
+  EXPECT_EQ(many[1].error().code, "mirror.tail_scan_bound");
+  EXPECT_NE(many[1].error().message.find("us-east.t[1]: no copy of this flow in the last 150 "
+                                         "records (offsets 53..202)"),
+            std::string::npos)
+      << many[1].error().message;
+  // Within the bound everything is answered as without one (p3 holds 70 local writes only).
+  const auto want = Expected();
+  for (size_t i : {0u, 2u, 3u, 4u, 5u}) {
+    ASSERT_TRUE(many[i].ok()) << i << ": " << many[i].error().message;
+    EXPECT_EQ(Pairs(*many[i]), want[i]) << i;
+  }
+  // A range longer than the bound is refused before reading it.
+  mirror::TailScanner tiny({{"bootstrap.servers", Bootstrap("eu-west")}}, "us-east", "eu-west",
+                           "test", mirror::TailScanLimits{5, 30s});
+  auto r = tiny.Scan({"us-east.r", 0, 3, false, "r"}, 30s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "mirror.tail_scan_bound");
+  EXPECT_NE(r.error().message.find("offsets 3..9"), std::string::npos) << r.error().message;
+}
+
 TEST_F(TailScannerIntegration, ADeadTargetIsAnErrorForEveryPartitionNotAHang) {
   Fill();
   auto scanner = Scanner();

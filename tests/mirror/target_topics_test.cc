@@ -27,6 +27,7 @@ class FakeCluster : public TopicAdmin {
   int auto_create_partitions = 0;  // 0: no auto-creation
   int create_calls = 0, grow_calls = 0, describe_calls = 0, list_calls = 0;
   std::map<std::string, std::string> last_create_configs;
+  int last_create_replication_factor = 0;
 
   Result<std::map<std::string, int>> ListTopics() override {
     ++list_calls;
@@ -39,9 +40,10 @@ class FakeCluster : public TopicAdmin {
     return configs[topic];
   }
 
-  Status CreateTopic(const std::string& topic, int partitions,
+  Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& cfg) override {
     ++create_calls;
+    last_create_replication_factor = replication_factor;
     if (!can_create) return Error{"UNSUPPORTED", "CreateTopics not supported"};
     if (topics.contains(topic)) return Error{"TOPIC_ALREADY_EXISTS", "exists"};
     topics[topic] = partitions;
@@ -81,6 +83,29 @@ TEST_F(TargetTopicsTest, CreatesMissingTopicWithSourcePartitionsAndConfigs) {
 
   EXPECT_EQ(target.topics.at("a.orders"), 6);
   EXPECT_EQ(target.configs.at("a.orders"), source.configs.at("orders"));
+}
+
+TEST_F(TargetTopicsTest, LeavesReplicationFactorToTheTargetBrokersByDefault) {
+  source.topics["orders"] = 3;
+  ASSERT_TRUE(topics.Ensure("orders", "a.orders", 3).ok());
+  EXPECT_EQ(target.last_create_replication_factor, -1);
+}
+
+TEST_F(TargetTopicsTest, CreatesWithTheFlowsReplicationFactor) {
+  source.topics["orders"] = 3;
+  TargetTopics three(source, target, "flow a->b", TargetTopicOptions{3, true});
+  ASSERT_TRUE(three.Ensure("orders", "a.orders", 3).ok());
+  EXPECT_EQ(target.last_create_replication_factor, 3);
+}
+
+TEST_F(TargetTopicsTest, CopiesNoConfigsWhenTopicConfigSyncIsOff) {
+  source.topics["orders"] = 3;
+  source.configs["orders"] = {{"cleanup.policy", "compact"}};
+  TargetTopics unsynced(source, target, "flow a->b", TargetTopicOptions{-1, false});
+  ASSERT_TRUE(unsynced.Ensure("orders", "a.orders", 3).ok());
+  EXPECT_EQ(target.topics["a.orders"], 3);
+  EXPECT_TRUE(target.last_create_configs.empty());
+  EXPECT_EQ(source.describe_calls, 0);
 }
 
 TEST_F(TargetTopicsTest, LeavesSourceClusterPoliciesOutOfCopiedConfigs) {

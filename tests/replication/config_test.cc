@@ -66,7 +66,26 @@ flows: [{source: a, target: b}]
   EXPECT_EQ(c.flows[0].policy, PolicyKind::kDefault);
   EXPECT_EQ(c.flows[0].separator, ".");
   EXPECT_EQ(c.flows[0].topics, std::vector<std::string>{".*"});
+  EXPECT_EQ(c.flows[0].replication_factor, -1);  // MM2's replication.factor=-1: brokers' default
+  EXPECT_TRUE(c.flows[0].sync_topic_configs);
   EXPECT_EQ(c.mirror.refresh_interval_ms, 10000);
+}
+
+TEST(MirrorConfig, FlowSetsReplicationFactorAndTopicConfigSync) {
+  MirrorConfig c = ParseMirrorConfigYaml(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, replication_factor: 3, sync_topic_configs: false}]
+)",
+                                         "m.yaml");
+  EXPECT_EQ(c.flows[0].replication_factor, 3);
+  EXPECT_FALSE(c.flows[0].sync_topic_configs);
+  std::string err = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, replication_factor: 0}]
+)");
+  EXPECT_NE(err.find("m.yaml: flows[0].replication_factor: 0 is not a replication factor"),
+            std::string::npos)
+      << err;
 }
 
 TEST(MirrorConfig, ReportsEveryProblemAtOnceWithFileAndField) {
