@@ -51,10 +51,17 @@ FlowLease::FlowLease(const common::KafkaProperties& props, std::string flow, std
   cprops["auto.offset.reset"] = "earliest";
   cprops["fetch.wait.max.ms"] = "50";
   reader_ = std::make_unique<common::Consumer>(cprops, nullptr, context_ + " flow lease reader");
-  reader_->Assign({{kFlowOwnersTopic, 0, RD_KAFKA_OFFSET_BEGINNING}}).PermitUnchecked();
 }
 
 FlowLease::Verdict FlowLease::Poll(int64_t now_ms) {
+  if (!assigned_) {
+    // Here, not in the constructor: the caller makes sure the topic exists first.
+    if (auto st = reader_->Assign({{kFlowOwnersTopic, 0, RD_KAFKA_OFFSET_BEGINNING}}); !st.ok()) {
+      RM_LOG_WARN("{}: {}", context_, st.error().message);
+      return Verdict::kUnknown;
+    }
+    assigned_ = true;
+  }
   if (now_ms >= next_claim_ms_) {
     common::ProduceRecord r;
     r.topic = kFlowOwnersTopic;

@@ -67,6 +67,7 @@ class FlowLease {
   int64_t first_claim_offset_ = -1;  // from its delivery report
   int64_t read_up_to_ = -1;          // last offset read
   bool claim_failed_ = false;
+  bool assigned_ = false;
 };
 
 }  // namespace rm::mirror
