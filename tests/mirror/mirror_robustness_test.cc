@@ -274,15 +274,19 @@ TEST_F(MirrorRobustness, TargetThatKeepsRefusingDegradesHealthUntilItAccepts) {
   constexpr int kRecords = 2'000;
   tb().CreateTopic("us-east", "load", 1);
   tb().CreateTopic("eu-west", "us-east.load", 1);
+  MirrorSpec spec = Spec();
+  spec.admin_port = 0;
+  MirrorProcess mirror(spec, tmp_.path(), "refusing");
+  // The injected errors refuse every Produce request to eu-west, the mirror's claim of the flow
+  // included (mirror/flow_lease.h): inject them once the flow runs, before there is anything
+  // to copy.
+  ASSERT_NE(WaitLog(mirror, "resumes at 0"), std::string::npos) << mirror.Log();
   testbed::ControlClient control(tb().ControlAddress());
   ASSERT_TRUE(
       control
           .PushRequestErrors("eu-west", "Produce", std::vector<std::string>(100, "INVALID_RECORD"))
           .ok());
   ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 1));
-  MirrorSpec spec = Spec();
-  spec.admin_port = 0;
-  MirrorProcess mirror(spec, tmp_.path(), "refusing");
   std::string health;
   auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -315,7 +319,7 @@ TEST_F(MirrorRobustness, CopiesATargetLostAreCopiedAgainDespiteTheOffsetMapAndCo
   constexpr int kRecords = 1'000;
   ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(kRecords, 2));
   MirrorSpec spec = Spec();
-  spec.offsets_dir = tmp_.path() + "/offsets";
+  spec.offsets_dir = (tmp_.path() / "offsets").string();
   spec.admin_port = 0;
   {
     MirrorProcess mirror(spec, tmp_.path(), "before");
@@ -387,7 +391,7 @@ TEST_F(MirrorRobustness, RecreatedSourceTopicIsCopiedFromItsStartNotSkipped) {
   tb().CreateTopic("us-east-recreated", "load", 1);
   ProduceWithOurClient(Bootstrap("us-east"), "load", MakeRecords(500, 1));
   MirrorSpec spec = Spec();
-  spec.offsets_dir = tmp_.path() + "/offsets";
+  spec.offsets_dir = (tmp_.path() / "offsets").string();
   spec.admin_port = 0;
   {
     MirrorProcess mirror(spec, tmp_.path(), "before");
