@@ -1,6 +1,7 @@
 #include "mirror/flow.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <optional>
 #include <thread>
@@ -42,6 +43,17 @@ std::string ScanKey(const std::string& topic, int32_t partition) {
 // The tail scan hit its bounds (TailScanLimits): retried seldom, and said in /healthz.
 bool IsScanBound(const Error& e) {
   return e.code == "mirror.tail_scan_bound" || e.code == "mirror.tail_timeout";
+}
+
+// What two deployments must not both copy: the flow and its topic selection. Deployments of
+// one cluster pair with different topic sets (one process per set) are not the same flow.
+std::string FlowLeaseKey(const replication::FlowConfig& f) {
+  std::string what =
+      fmt::format("{}|{}|{}|{}", fmt::join(f.topics, ","), fmt::join(f.topics_exclude, ","),
+                  static_cast<int>(f.policy), f.separator);
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a: the same on every host and build
+  for (unsigned char ch : what) h = (h ^ ch) * 1099511628211ULL;
+  return fmt::format("{} {:016x}", f.name(), h);
 }
 
 int64_t NowMs() {
@@ -198,8 +210,8 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
       target_props_, flow.source, flow.target, ctx,
       TailScanLimits{config.mirror.tail_scan_max_records,
                      std::chrono::milliseconds(config.mirror.tail_scan_timeout_ms)});
-  lease_ = std::make_unique<FlowLease>(target_props_, name_, group_id_, config.mirror.flow_lease_ms,
-                                       ctx);
+  lease_ = std::make_unique<FlowLease>(target_props_, FlowLeaseKey(flow_), group_id_,
+                                       config.mirror.flow_lease_ms, ctx);
 }
 
 Flow::~Flow() {

@@ -46,7 +46,8 @@ class FlowOwners {
 
 class FlowLease {
  public:
-  // `props`: the target cluster's client properties. `group`: this instance's consumer group.
+  // `props`: the target cluster's client properties. `flow`: what is claimed (the flow and its
+  // topic selection). `group`: this instance's consumer group.
   FlowLease(const common::KafkaProperties& props, std::string flow, std::string group,
             int64_t lease_ms, std::string context);
 
