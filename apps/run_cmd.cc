@@ -11,17 +11,24 @@
 #include "common/metrics.h"
 #include "common/result.h"
 #include "common/service.h"
+#include "mirror/heartbeats.h"
 #include "mirror/mirror.h"
 #include "offsets/kafka/runtime.h"
 #include "replication/config.h"
 #include "topology/mirror_config.h"
 #include "topology/planner.h"
 #include "topology/runtime.h"
+#include "replication/config_report.h"
 
 DEFINE_string(config, "", "Configuration file: our YAML, or MirrorMaker 2's mm2.properties.");
 DEFINE_int32(admin_port, -2,
              "Overrides admin.port of the configuration (0: any free port, -1: no admin API).");
-DEFINE_bool(check, false, "Only load and validate the configuration, then exit.");
+DEFINE_bool(check, false,
+            "Only load and validate the configuration, print what would run, then exit (1 on "
+            "errors).");
+DEFINE_string(offsets_dir, "",
+              "Overrides offsets.dir of the configuration (regionmirror.offsets.dir in "
+              "mm2.properties).");
 DEFINE_string(topology, "",
               "Topology file: run its planned flows (--pair A:B or --region R), or with --config "
               "enforce its residency on the file's flows; serves GET /topology/route.");
@@ -87,10 +94,12 @@ int RunMirror(const std::vector<std::string>&) {
   }
   const std::string& file = FLAGS_config.empty() ? FLAGS_topology : FLAGS_config;
   if (FLAGS_admin_port != -2) config.admin.port = FLAGS_admin_port;
+  if (!FLAGS_offsets_dir.empty()) config.offsets.dir = FLAGS_offsets_dir;
   if (FLAGS_check) {
-    for (const auto& w : config.warnings) fmt::print("warning: {}\n", w);
-    fmt::print("{}: OK ({} clusters, {} flows)\n", file, config.clusters.size(),
-               config.flows.size());
+    fmt::print("{}", replication::DescribeMirrorConfig(config, file));
+    if (auto problem = replication::OffsetsDirProblem(config)) {
+      throw common::ConfigError(fmt::format("{}: {}", file, *problem));
+    }
     return 0;
   }
   // Residency in every flow's data path, health probes, GET /topology/route.
@@ -116,14 +125,17 @@ int RunMirror(const std::vector<std::string>&) {
       placement->InstallRoutes(server);
     };
   }
+  mirror::HeartbeatEmitter heartbeats(config);
   mirror::Mirror mirror(std::move(config), sinks, routes);
   if (offsets) offsets->Start();
   if (placement) placement->Start();
+  heartbeats.Start();
   // The mirror serves its own admin API (its health is per flow); the runner handles signals
   // and the drain.
   const int rc =
       common::RunService({.name = "mirror", .on_signal = "draining in-flight records and stopping"},
                          [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
+  heartbeats.Stop();
   if (offsets) offsets->Stop();
   if (placement) placement->Stop();
   return rc;
@@ -136,7 +148,7 @@ std::vector<common::Subcommand> MirrorSubcommands() {
            "Replicate topics between clusters as the configuration's flows say (SIGTERM drains "
            "in-flight records and exits).",
            "",
-           {"config", "admin_port", "check", "topology", "pair", "region"},
+           {"config", "admin_port", "check", "offsets_dir", "topology", "pair", "region"},
            RunMirror,
            /*handles_signals=*/true}};
 }

@@ -102,6 +102,19 @@ common::Result<KafkaRecord> Encode(const Checkpoint& checkpoint) {
   return record;
 }
 
+common::Result<KafkaRecord> Encode(const Heartbeat& heartbeat) {
+  KafkaRecord record;
+  if (!PutString(&record.key, heartbeat.source_alias)) {
+    return EncodeError("sourceClusterAlias", heartbeat.source_alias.size());
+  }
+  if (!PutString(&record.key, heartbeat.target_alias)) {
+    return EncodeError("targetClusterAlias", heartbeat.target_alias.size());
+  }
+  detail::PutU16(&record.value, static_cast<uint16_t>(kHeartbeatVersion));
+  detail::PutU64(&record.value, static_cast<uint64_t>(heartbeat.timestamp_ms));
+  return record;
+}
+
 common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value) {
   OffsetSync sync;
   std::string why;
@@ -152,6 +165,31 @@ common::Result<Checkpoint> DecodeCheckpoint(std::string_view key, std::string_vi
   checkpoint.upstream_offset = common::SourceOffset(upstream);
   checkpoint.downstream_offset = common::TargetOffset(downstream);
   return checkpoint;
+}
+
+common::Result<Heartbeat> DecodeHeartbeat(std::string_view key, std::string_view value) {
+  Heartbeat heartbeat;
+  std::string why;
+  detail::Reader k(key);
+  if (!GetString(k, &heartbeat.source_alias, &why)) {
+    return DecodeError("Heartbeat key", "sourceClusterAlias: " + why);
+  }
+  if (!GetString(k, &heartbeat.target_alias, &why)) {
+    return DecodeError("Heartbeat key", "targetClusterAlias: " + why);
+  }
+  if (!k.empty()) return DecodeError("Heartbeat key", "trailing bytes");
+  detail::Reader v(value);
+  uint16_t version = 0;
+  if (!v.GetU16(&version)) return DecodeError("Heartbeat value", "truncated version header");
+  if (static_cast<int16_t>(version) != kHeartbeatVersion) {
+    return DecodeError("Heartbeat value",
+                       "unsupported version " + std::to_string(static_cast<int16_t>(version)));
+  }
+  if (!GetInt64(v, &heartbeat.timestamp_ms)) {
+    return DecodeError("Heartbeat value", "truncated timestamp");
+  }
+  if (!v.empty()) return DecodeError("Heartbeat value", "trailing bytes");
+  return heartbeat;
 }
 
 }  // namespace rm::offsets::mm2

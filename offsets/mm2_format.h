@@ -13,6 +13,10 @@
 //     key   = group:STRING topic:STRING partition:INT32       (topic = the remote topic name)
 //     value = version:INT16 (= 0)  upstreamOffset:INT64 offset:INT64 metadata:STRING
 //
+//   Heartbeat (topic heartbeats on the target; copied onward as <alias>.heartbeats)
+//     key   = sourceClusterAlias:STRING targetClusterAlias:STRING
+//     value = version:INT16 (= 0)  timestamp:INT64                 (milliseconds since the epoch)
+//
 // Decoding is strict: short input, negative string lengths, an unknown checkpoint version or
 // trailing bytes give an "offsets.mm2_decode" error (never a crash or an exception).
 #pragma once
@@ -58,11 +62,24 @@ struct Checkpoint {
 
 inline constexpr int16_t kCheckpointVersion = 0;
 
+// "The link source -> target was alive at timestamp_ms" (MM2's MirrorHeartbeatTask).
+struct Heartbeat {
+  std::string source_alias;
+  std::string target_alias;
+  int64_t timestamp_ms = 0;
+
+  bool operator==(const Heartbeat&) const = default;
+};
+
+inline constexpr int16_t kHeartbeatVersion = 0;
+
 // Errors ("offsets.mm2_encode") only for strings longer than 32767 bytes.
 common::Result<KafkaRecord> Encode(const OffsetSync& sync);
 common::Result<KafkaRecord> Encode(const Checkpoint& checkpoint);
+common::Result<KafkaRecord> Encode(const Heartbeat& heartbeat);
 
 common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value);
 common::Result<Checkpoint> DecodeCheckpoint(std::string_view key, std::string_view value);
+common::Result<Heartbeat> DecodeHeartbeat(std::string_view key, std::string_view value);
 
 }  // namespace rm::offsets::mm2

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <strings.h>
+
 #include <algorithm>
+#include <charconv>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -13,8 +16,10 @@
 #include "common/secrets.h"
 #include "replication/config_providers.h"
 #include "replication/jaas.h"
+#include "replication/java_keystores.h"
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
+#include "replication/mm2_keys.h"
 
 namespace rm::replication {
 
@@ -109,7 +114,115 @@ void ApplyMm2AliasOverrides(const std::string* source_alias, const std::string* 
   }
 }
 
+// Group listing turned off (refresh.groups.enabled = false): listed once, at start.
+constexpr int64_t kNeverMs = int64_t{1} << 50;
+
+// MirrorMakerConfig.clusterProps: the top-level client settings MM2 knows (security.protocol,
+// ssl.*, sasl.*) apply to every cluster that does not set its own. Only those librdkafka can use
+// or that are translated below (JAAS, key stores) are spread; the rest stay top-level and are
+// reported under the name the file uses.
+void SpreadTopLevelClientSettings(std::map<std::string, std::string>* props,
+                                  const std::vector<std::string>& aliases) {
+  static const std::regex client_key("security\\.protocol|ssl\\..*|sasl\\..*");
+  static const std::regex translated(
+      "sasl\\.jaas\\.config|ssl\\.(truststore|keystore)\\..*|ssl\\.key\\.password");
+  std::vector<std::string> spread;
+  for (const auto& [key, value] : *props) {
+    if (!std::regex_match(key, client_key)) continue;
+    if (key == "sasl.jaas.config") continue;  // TranslateJaasConfig applies it per cluster
+    if (std::regex_match(key, translated) || IsLibrdkafkaProperty(key, value)) {
+      spread.push_back(key);
+    }
+  }
+  for (const auto& key : spread) {
+    const std::string value = props->at(key);
+    for (const auto& alias : aliases) props->emplace(alias + "." + key, value);
+    props->erase(key);
+  }
+}
+
+// MM2's default config.properties.exclude, which is also the list of topic configs our remote
+// topics leave out (mirror/target_topics.cc).
+bool IsMm2DefaultConfigExclude(const std::vector<std::string>& list) {
+  static const std::set<std::string> mm2_default = {"follower\\.replication\\.throttled\\.replicas",
+                                                    "leader\\.replication\\.throttled\\.replicas",
+                                                    "message\\.timestamp\\.difference\\.max\\.ms",
+                                                    "message\\.timestamp\\.type",
+                                                    "unclean\\.leader\\.election\\.enable",
+                                                    "min\\.insync\\.replicas"};
+  return std::set<std::string>(list.begin(), list.end()) == mm2_default;
+}
+constexpr const char* kFixedConfigExcludeReason =
+    "the topic configs left out of remote topics are fixed to MM2's default list "
+    "(throttled replicas, message.timestamp.*, unclean.leader.election.enable, "
+    "min.insync.replicas)";
+
+// A key no rule above consumed: a cluster-level librdkafka property is placed on its cluster
+// (returns ""); anything else gets the reason it does not apply.
+std::string PlaceOrExplain(const std::string& key, const std::string& value, MirrorConfig* cfg) {
+  if (key.find("->") != std::string::npos) {
+    const std::string bare =
+        key.substr(key.find('.') == std::string::npos ? key.size() : key.find('.') + 1);
+    if (auto reason = Mm2NotAppliedReason(bare, value)) return *reason;
+    return "not a MirrorMaker 2 flow setting";
+  }
+  for (auto& c : cfg->clusters) {
+    const std::string prefix = c.alias + ".";
+    if (key.rfind(prefix, 0) != 0) continue;
+    const std::string prop = key.substr(prefix.size());
+    if (auto reason = Mm2NotAppliedReason(prop, value)) return *reason;
+    if (auto reason = JavaOnlyClientSetting(prop)) return *reason;
+    if (IsLibrdkafkaProperty(prop, value)) {
+      c.properties[prop] = value;
+      return "";
+    }
+    return "not a MirrorMaker 2 setting, and librdkafka has no such property (or refuses the "
+           "value)";
+  }
+  if (auto reason = Mm2NotAppliedReason(key, value)) return *reason;
+  if (auto reason = JavaOnlyClientSetting(key)) return *reason;
+  if (IsLibrdkafkaProperty(key, value)) {
+    return "MM2 applies top-level client settings only for security.protocol, ssl.* and sasl.*: "
+           "set it per cluster (A." +
+           key + ") or per client (A.consumer." + key + ", A.producer." + key + ")";
+  }
+  return "not a MirrorMaker 2 setting";
+}
+
+// The start-up warning: one block, keys grouped by reason.
+std::string NotAppliedBlock(const std::string& file,
+                            const std::vector<std::pair<std::string, std::string>>& not_applied) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
+  for (const auto& [key, reason] : not_applied) {
+    auto it = std::find_if(by_reason.begin(), by_reason.end(),
+                           [&](const auto& r) { return r.first == reason; });
+    if (it == by_reason.end()) {
+      by_reason.push_back({reason, {key}});
+    } else {
+      it->second.push_back(key);
+    }
+  }
+  std::string out = fmt::format("{}: {} key{} not applied:", file, not_applied.size(),
+                                not_applied.size() == 1 ? "" : "s");
+  for (const auto& [reason, keys] : by_reason) {
+    std::string list;
+    for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+    out += fmt::format("\n  - {}: {}", list, reason);
+  }
+  return out;
+}
+
 }  // namespace
+
+OffsetsSettings MirrorConfig::OffsetsFor(const FlowConfig& flow) const {
+  OffsetsSettings o = offsets;
+  if (flow.emit_checkpoints) o.emit_checkpoints = *flow.emit_checkpoints;
+  if (flow.sync_group_offsets) o.sync_group_offsets = *flow.sync_group_offsets;
+  if (flow.group_interval_ms) o.group_interval_ms = *flow.group_interval_ms;
+  if (flow.refresh_groups_interval_ms)
+    o.refresh_groups_interval_ms = *flow.refresh_groups_interval_ms;
+  return o;
+}
 
 const ClusterConfig* MirrorConfig::FindCluster(const std::string& alias) const {
   for (const auto& c : clusters) {
@@ -200,6 +313,17 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
   if (offsets.checkpoint_interval_ms < 10)
     problem("offsets.checkpoint_interval_ms", "must be >= 10");
   if (offsets.group_interval_ms < 100) problem("offsets.group_interval_ms", "must be >= 100");
+  for (const auto& fl : flows) {
+    if (fl.group_interval_ms && *fl.group_interval_ms < 100) {
+      problem(fl.name() + ".emit.checkpoints.interval.seconds", "must be >= 1");
+    }
+  }
+  for (const auto& hb : heartbeats) {
+    if (hb.interval_ms < 10) {
+      problem("heartbeats.interval_ms", fmt::format("{} is below 10", hb.interval_ms));
+      break;
+    }
+  }
   if (admin.port < -1 || admin.port > 65535) {
     problem("admin.port", fmt::format("{} is not a port (or -1 to disable)", admin.port));
   }
@@ -217,7 +341,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
   std::vector<std::string> problems;
   common::YamlFieldReader r(problems);
   MirrorConfig cfg;
-  r.CheckKeys(root, "", {"clusters", "flows", "mirror", "offsets", "admin"});
+  r.CheckKeys(root, "", {"clusters", "flows", "mirror", "offsets", "admin", "heartbeats"});
 
   if (r.IsList(root["clusters"], "clusters")) {
     const YAML::Node cs = root["clusters"];
@@ -312,6 +436,23 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.Get(o, "offsets", "emit_checkpoints", s.emit_checkpoints);
     r.Get(o, "offsets", "sync_group_offsets", s.sync_group_offsets);
   }
+  if (const YAML::Node h = root["heartbeats"]; r.IsMap(h, "heartbeats")) {
+    r.CheckKeys(h, "heartbeats", {"enabled", "interval_ms"});
+    bool enabled = false;
+    int64_t interval_ms = 1000;
+    r.Get(h, "heartbeats", "enabled", enabled);
+    r.Get(h, "heartbeats", "interval_ms", interval_ms);
+    // As MM2: every ordered pair of clusters, so each cluster's heartbeat topics name all the
+    // others, and flows copy heartbeat topics onward whatever their topic regexes say.
+    if (enabled) {
+      for (const auto& src : cfg.clusters) {
+        for (const auto& dst : cfg.clusters) {
+          if (src.alias != dst.alias) cfg.heartbeats.push_back({src.alias, dst.alias, interval_ms});
+        }
+      }
+      for (auto& fl : cfg.flows) fl.replicate_heartbeats = true;
+    }
+  }
   if (const YAML::Node a = root["admin"]; r.IsMap(a, "admin")) {
     r.CheckKeys(a, "admin", {"bind", "port"});
     r.Get(a, "admin", "bind", cfg.admin.bind);
@@ -354,7 +495,9 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     throw ConfigError(fmt::format("{}: clusters: required (e.g. clusters = A, B)", file));
   }
   std::vector<std::string> aliases = SplitList(*clusters);
+  SpreadTopLevelClientSettings(&props, aliases);
   TranslateJaasConfig(&props, aliases, &problems);
+  TranslateJavaKeyStores(&props, aliases, &problems);
   for (const auto& a : aliases) {
     ClusterConfig c;
     c.alias = a;
@@ -366,15 +509,51 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     cfg.clusters.push_back(std::move(c));
   }
 
+  // Settings MM2 takes per flow ("A->B.<key>") or for all flows ("<key>"), flow first.
+  auto flow_value =
+      [&](const std::string& flow,
+          const std::string& key) -> std::optional<std::pair<std::string, std::string>> {
+    for (const std::string& k : {flow + "." + key, key}) {
+      if (const auto* v = take(k)) return std::pair{k, *v};
+    }
+    return std::nullopt;
+  };
+  auto set_anywhere = [&](const std::string& key) {
+    if (props.count(key)) return true;
+    for (const auto& src : aliases) {
+      for (const auto& dst : aliases) {
+        if (props.count(src + "->" + dst + "." + key)) return true;
+      }
+    }
+    return false;
+  };
+  auto parse_bool = [&](const std::optional<std::pair<std::string, std::string>>& kv,
+                        bool fallback) {
+    if (!kv) return fallback;
+    if (strcasecmp(kv->second.c_str(), "true") == 0) return true;
+    if (strcasecmp(kv->second.c_str(), "false") == 0) return false;
+    problems.push_back(fmt::format("{}: '{}' is not true or false", kv->first, kv->second));
+    return fallback;
+  };
+  auto parse_long = [&](const std::optional<std::pair<std::string, std::string>>& kv,
+                        int64_t fallback, int64_t min) {
+    if (!kv) return fallback;
+    int64_t n = 0;
+    const char* end = kv->second.data() + kv->second.size();
+    auto [ptr, ec] = std::from_chars(kv->second.data(), end, n);
+    if (ec != std::errc() || ptr != end || n < min) {
+      problems.push_back(
+          fmt::format("{}: '{}' is not a whole number >= {}", kv->first, kv->second, min));
+      return fallback;
+    }
+    return n;
+  };
+
   // Global defaults, overridable per flow ("A->B.topics").
   FlowConfig defaults;
-  if (const auto* v = take("topics")) defaults.topics = regex_list(*v);
-  if (const auto* v = take("topics.exclude")) defaults.topics_exclude = regex_list(*v);
+  defaults.replicate_heartbeats = true;  // MM2 copies heartbeat topics whatever `topics` says
   if (const auto* v = take("topics.blacklist")) defaults.topics_exclude = regex_list(*v);
-  if (const auto* v = take("groups")) defaults.groups = regex_list(*v);
-  if (const auto* v = take("groups.exclude")) defaults.groups_exclude = regex_list(*v);
   if (const auto* v = take("groups.blacklist")) defaults.groups_exclude = regex_list(*v);
-  if (const auto* v = take("replication.policy.separator")) defaults.separator = *v;
   if (const auto* v = take("replication.policy.class")) {
     bool ok = false;
     defaults.policy = ParsePolicy(*v, &ok);
@@ -386,14 +565,50 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     }
   }
   if (const auto* v = take("refresh.topics.interval.seconds")) {
-    cfg.mirror.refresh_interval_ms = std::atoll(v->c_str()) * 1000;
+    cfg.mirror.refresh_interval_ms =
+        parse_long(std::pair{std::string("refresh.topics.interval.seconds"), *v}, 10, 1) * 1000;
+  } else {
+    cfg.defaulted.push_back(
+        "refresh.topics.interval.seconds = 10 (regionmirror's default; MM2's is 600)");
   }
-  if (const auto* v = take("emit.checkpoints.interval.seconds")) {
-    cfg.offsets.group_interval_ms = std::atoll(v->c_str()) * 1000;
+  if (const auto* v = take("emit.offset-syncs.enabled")) {
+    cfg.offsets.emit_syncs =
+        parse_bool(std::pair{std::string("emit.offset-syncs.enabled"), *v}, true);
   }
-  if (const auto* v = take("emit.checkpoints.enabled")) cfg.offsets.emit_checkpoints = *v == "true";
-  if (const auto* v = take("sync.group.offsets.enabled")) {
-    cfg.offsets.sync_group_offsets = *v == "true";
+  if (const auto* v = take(kMm2OffsetsDirKey)) {
+    cfg.offsets.dir = *v;
+  } else {
+    cfg.offsets.dir = kMm2DefaultOffsetsDir;
+    cfg.defaulted.push_back(fmt::format("{} = {}", kMm2OffsetsDirKey, kMm2DefaultOffsetsDir));
+  }
+  if (!set_anywhere("emit.checkpoints.enabled")) {
+    cfg.defaulted.push_back("emit.checkpoints.enabled = true");
+  }
+  if (!set_anywhere("emit.checkpoints.interval.seconds")) {
+    cfg.defaulted.push_back("emit.checkpoints.interval.seconds = 60");
+  }
+  if (!set_anywhere("sync.group.offsets.enabled")) {
+    cfg.defaulted.push_back("sync.group.offsets.enabled = false");
+  }
+  if (!set_anywhere("refresh.groups.interval.seconds")) {
+    cfg.defaulted.push_back("refresh.groups.interval.seconds = 600");
+  }
+  if (!set_anywhere("groups")) cfg.defaulted.push_back("groups = .*");
+  if (!set_anywhere("groups.exclude") && !props.count("groups.blacklist")) {
+    cfg.defaulted.push_back("groups.exclude = console-consumer-.*, connect-.*, __.*");
+  }
+  if (!set_anywhere("emit.heartbeats.enabled")) {
+    cfg.defaulted.push_back("emit.heartbeats.enabled = true");
+  }
+  if (!set_anywhere("emit.heartbeats.interval.seconds")) {
+    cfg.defaulted.push_back("emit.heartbeats.interval.seconds = 1");
+  }
+  if (!set_anywhere("replication.factor")) {
+    cfg.defaulted.push_back(
+        "replication.factor: the target broker's default.replication.factor (MM2 would use 2)");
+  }
+  if (!set_anywhere("sync.topic.configs.enabled")) {
+    cfg.defaulted.push_back("sync.topic.configs.enabled = true");
   }
 
   // MM2 lets a flow name its clusters differently from `clusters` (source.cluster.alias,
@@ -401,56 +616,109 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
   // ApplyMm2AliasOverrides.
   const std::string* global_source_alias = take("source.cluster.alias");
   const std::string* global_target_alias = take("target.cluster.alias");
+  std::vector<std::pair<std::string, std::string>> not_applied;  // key, reason
   for (const auto& src : aliases) {
     for (const auto& dst : aliases) {
       if (src == dst) continue;
-      std::string p = src + "->" + dst;
-      const std::string* enabled = take(p + ".enabled");
+      const std::string p = src + "->" + dst;
+      const bool enabled = parse_bool(flow_value(p, "enabled"), false);
       FlowConfig fl = defaults;
       fl.source = src;
       fl.target = dst;
-      if (const auto* v = take(p + ".topics")) fl.topics = regex_list(*v);
-      if (const auto* v = take(p + ".topics.exclude")) fl.topics_exclude = regex_list(*v);
-      if (const auto* v = take(p + ".groups")) fl.groups = regex_list(*v);
-      if (const auto* v = take(p + ".groups.exclude")) fl.groups_exclude = regex_list(*v);
-      if (const auto* v = take(p + ".replication.policy.separator")) fl.separator = *v;
+      if (auto kv = flow_value(p, "topics")) fl.topics = regex_list(kv->second);
+      if (auto kv = flow_value(p, "topics.exclude")) fl.topics_exclude = regex_list(kv->second);
+      if (auto kv = flow_value(p, "groups")) fl.groups = regex_list(kv->second);
+      if (auto kv = flow_value(p, "groups.exclude")) fl.groups_exclude = regex_list(kv->second);
+      if (auto kv = flow_value(p, "replication.policy.separator")) fl.separator = kv->second;
       const std::string* src_alias = take(p + ".source.cluster.alias");
       if (!src_alias) src_alias = global_source_alias;
       const std::string* dst_alias = take(p + ".target.cluster.alias");
       if (!dst_alias) dst_alias = global_target_alias;
-      if (enabled && *enabled == "true") {
+
+      // Offsets: checkpoints and target group commits happen in one round per flow, at the
+      // shorter of the two intervals when both are on.
+      fl.emit_checkpoints = parse_bool(flow_value(p, "emit.checkpoints.enabled"), true);
+      int64_t interval_s = parse_long(flow_value(p, "emit.checkpoints.interval.seconds"), 60, 1);
+      fl.sync_group_offsets = parse_bool(flow_value(p, "sync.group.offsets.enabled"), false);
+      const int64_t sync_s =
+          parse_long(flow_value(p, "sync.group.offsets.interval.seconds"), 60, 1);
+      if (*fl.sync_group_offsets) interval_s = std::min(interval_s, sync_s);
+      fl.group_interval_ms = interval_s * 1000;
+      const bool refresh_groups = parse_bool(flow_value(p, "refresh.groups.enabled"), true);
+      const int64_t refresh_s =
+          parse_long(flow_value(p, "refresh.groups.interval.seconds"), 600, 1);
+      // Disabled refresh: groups are listed once, at start.
+      fl.refresh_groups_interval_ms = refresh_groups ? refresh_s * 1000 : kNeverMs;
+
+      // Remote topic creation and configs.
+      fl.replication_factor =
+          static_cast<int>(parse_long(flow_value(p, "replication.factor"), -1, 1));
+      fl.sync_topic_configs = parse_bool(flow_value(p, "sync.topic.configs.enabled"), true);
+      if (auto kv = flow_value(p, "sync.topic.configs.interval.seconds")) {
+        not_applied.emplace_back(kv->first,
+                                 "remote topic configs are synced on the mirror's own schedule "
+                                 "(mirror/README.md)");
+      }
+      for (const char* key : {"config.properties.exclude", "config.properties.blacklist"}) {
+        auto kv = flow_value(p, key);
+        if (kv && !IsMm2DefaultConfigExclude(regex_list(kv->second))) {
+          not_applied.emplace_back(kv->first, kFixedConfigExcludeReason);
+        }
+      }
+      if (auto kv = flow_value(p, "offset-syncs.topic.location")) {
+        if (strcasecmp(kv->second.c_str(), "source") == 0) {
+          problems.push_back(fmt::format(
+              "{}: 'source' is not supported: regionmirror keeps offset syncs on the target "
+              "(mm2-offset-syncs.{}.internal), next to the copies, so that failover still finds "
+              "them when the source region is down; remove the key or set it to target",
+              kv->first, src));
+        } else if (strcasecmp(kv->second.c_str(), "target") != 0) {
+          problems.push_back(
+              fmt::format("{}: '{}' is not target (or source)", kv->first, kv->second));
+        }
+      }
+
+      // Heartbeats: MM2 emits them for every pair of clusters, enabled flow or not, unless
+      // emit.heartbeats.enabled is false for it (MirrorMakerConfig.clusterPairs), so that a
+      // one-way A->B still shows A's upstreams on B.
+      const bool heartbeats = parse_bool(flow_value(p, "emit.heartbeats.enabled"), true);
+      const int64_t heartbeat_s =
+          parse_long(flow_value(p, "emit.heartbeats.interval.seconds"), 1, 1);
+      if (heartbeats) cfg.heartbeats.push_back({src, dst, heartbeat_s * 1000});
+
+      for (const char* key : {"refresh.topics.interval.seconds", "emit.offset-syncs.enabled"}) {
+        if (take(p + "." + key)) {
+          not_applied.emplace_back(p + "." + key,
+                                   "applies to every flow: set it without the flow prefix");
+        }
+      }
+      if (enabled) {
         ApplyMm2AliasOverrides(src_alias, dst_alias, p, &fl, &problems);
         cfg.flows.push_back(std::move(fl));
       }
     }
   }
 
-  // Cluster-level client properties ("A.security.protocol = SSL") pass through to librdkafka
-  // when it knows them; anything else is reported.
-  std::vector<std::string> unsupported;
-  ApplyMm2ClientOverrides(props, &cfg, &used, &unsupported);
+  // Client overrides by prefix, then cluster-level client properties ("A.security.protocol =
+  // SSL"), which pass through to librdkafka when it knows them; anything else is reported with
+  // the reason it does not apply.
+  std::vector<std::string> client_not_applied;
+  ApplyMm2ClientOverrides(props, &cfg, &used, &client_not_applied);
+  for (const auto& entry : client_not_applied) {
+    const size_t paren = entry.find(" (");
+    not_applied.emplace_back(entry.substr(0, paren),
+                             paren == std::string::npos
+                                 ? "not applied"
+                                 : entry.substr(paren + 2, entry.size() - paren - 3));
+  }
   for (const auto& [key, value] : props) {
     if (used.count(key)) continue;
-    bool placed = false;
-    for (auto& c : cfg.clusters) {
-      std::string prefix = c.alias + ".";
-      if (key.rfind(prefix, 0) == 0 && key.find("->") == std::string::npos) {
-        std::string prop = key.substr(prefix.size());
-        if (IsLibrdkafkaProperty(prop, value)) {
-          c.properties[prop] = value;
-          placed = true;
-        }
-      }
-    }
-    if (!placed) unsupported.push_back(key);
+    not_applied.emplace_back(key, PlaceOrExplain(key, value, &cfg));
   }
-  if (!unsupported.empty()) {
-    std::string list;
-    for (const auto& k : unsupported) list += (list.empty() ? "" : ", ") + k;
-    cfg.warnings.push_back(fmt::format("{}: {} key{} not supported and not applied: {}", file,
-                                       unsupported.size(), unsupported.size() == 1 ? "" : "s",
-                                       list));
-  }
+  not_applied.erase(std::remove_if(not_applied.begin(), not_applied.end(),
+                                   [](const auto& kv) { return kv.second.empty(); }),
+                    not_applied.end());
+  if (!not_applied.empty()) cfg.warnings.push_back(NotAppliedBlock(file, not_applied));
   common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file));
   return cfg;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,18 @@ struct FlowConfig {
   // MirrorMaker 2's `sync.topic.configs.enabled`. false: the target's defaults only.
   // Default: true
   bool sync_topic_configs = true;
+  // Copy MirrorMaker 2 heartbeat topics ("heartbeats", "<alias>.heartbeats", ...) whatever
+  // `topics` and `topics_exclude` say, as MM2 does: they tell consumers on the target which
+  // clusters are upstream and that the links are alive. Set when heartbeats are on.
+  // Default: false
+  bool replicate_heartbeats = false;
+  // Per-flow overrides of the offsets: section (mm2.properties' A->B.emit.checkpoints.enabled,
+  // A->B.sync.group.offsets.enabled, A->B.emit.checkpoints.interval.seconds, ...); unset: the
+  // section's value. See MirrorConfig::OffsetsFor.
+  std::optional<bool> emit_checkpoints;
+  std::optional<bool> sync_group_offsets;
+  std::optional<int64_t> group_interval_ms;
+  std::optional<int64_t> refresh_groups_interval_ms;
 
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {
@@ -135,7 +148,23 @@ struct OffsetsSettings {
   bool emit_checkpoints = true;
   // Commit translated offsets to the target's __consumer_offsets for idle groups. Default: false
   bool sync_group_offsets = false;
+  // How often the source is asked for its consumer groups (when `groups` has regexes); 0: at
+  // every group round. mm2.properties: refresh.groups.interval.seconds (MM2's default 600 s).
+  // Default: 0
+  int64_t refresh_groups_interval_ms = 0;
 };
+
+// MirrorMaker 2's heartbeats (MirrorHeartbeatConnector): every `interval_ms` one record
+// (source alias, target alias, now) in the `heartbeats` topic of the target cluster. Flows copy
+// those topics onward as "<alias>.heartbeats", so a cluster's heartbeat topics name its upstream
+// clusters and show that each link is alive (RemoteClusterUtils.upstreamClusters and
+// replicationHops read them).
+struct HeartbeatPair {
+  std::string source;  // cluster alias
+  std::string target;  // cluster alias: the heartbeats topic is written there
+  int64_t interval_ms = 1000;
+};
+inline constexpr const char* kHeartbeatsTopic = "heartbeats";
 
 struct AdminSettings {
   // Address of /healthz and /metrics. Default: "127.0.0.1"
@@ -150,10 +179,20 @@ struct MirrorConfig {
   MirrorSettings mirror;
   OffsetsSettings offsets;
   AdminSettings admin;
-  // Non-fatal findings while loading (unsupported mm2.properties keys), for the log.
+  // Heartbeats to emit; empty: none. From our YAML's `heartbeats:` section (every ordered pair
+  // of clusters, default off) or MM2's rule in mm2.properties (every ordered pair, unless
+  // emit.heartbeats.enabled is false for it).
+  std::vector<HeartbeatPair> heartbeats;
+  // Non-fatal findings while loading (mm2.properties keys not applied, with the reason), for
+  // the log: one readable block each.
   std::vector<std::string> warnings;
+  // mm2.properties only: "<key> = <value>" lines for MM2 defaults we applied because the file
+  // does not set them, for `run --check`.
+  std::vector<std::string> defaulted;
 
   const ClusterConfig* FindCluster(const std::string& alias) const;
+  // The offsets: section with `flow`'s overrides applied.
+  OffsetsSettings OffsetsFor(const FlowConfig& flow) const;
   // Every problem, each naming `file` and the field. Empty when valid.
   std::vector<std::string> Validate(const std::string& file) const;
 };
@@ -161,7 +200,13 @@ struct MirrorConfig {
 // Loads our YAML format (README.md, section "The mirror"). Throws ConfigError.
 MirrorConfig LoadMirrorConfigYaml(const std::string& path);
 MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file);
-// Loads a MirrorMaker 2 properties file. Throws ConfigError.
+// mm2.properties: the key of ours that sets offsets.dir, and its default. A properties file has
+// no other place for it, and MM2 users get checkpoints and translation by default.
+inline constexpr const char* kMm2OffsetsDirKey = "regionmirror.offsets.dir";
+inline constexpr const char* kMm2DefaultOffsetsDir = "/var/lib/regionmirror/mm2-offsets";
+
+// Loads a MirrorMaker 2 properties file (README.md, "Migrating from MirrorMaker 2"). Throws
+// ConfigError.
 MirrorConfig LoadMm2Properties(const std::string& path);
 MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file);
 // Chooses by extension: .properties -> MM2, else YAML.

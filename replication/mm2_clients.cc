@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 namespace rm::replication {
@@ -73,6 +74,28 @@ std::vector<Override> OverridesOf(const std::string& key, const std::string& val
   return out;
 }
 
+// Settings the mirror sets itself for its guarantees (mirror/README.md, "Settings the guarantees
+// and the speed rest on"): an override would be dropped, so it is reported instead.
+std::optional<std::string> ForcedByTheMirror(Role role, const std::string& prop) {
+  if (role == Role::kConsumer) {
+    if (prop == "auto.offset.reset") {
+      return "a flow starts after the last copy found on the target, else at the start of the "
+             "source partition; a position lost to retention is reported, never skipped";
+    }
+    if (prop == "group.id" || prop == "enable.auto.commit" || prop == "enable.auto.offset.store") {
+      return "set by regionmirror: positions are committed only after delivery, in the group "
+             "regionmirror.<source>-><target>";
+    }
+  }
+  if (role == Role::kProducer &&
+      (prop == "enable.idempotence" || prop == "acks" || prop == "message.timeout.ms" ||
+       prop == "enable.gapless.guarantee")) {
+    return "set by regionmirror: copies are idempotent, acknowledged by all replicas and never "
+           "given up";
+  }
+  return std::nullopt;
+}
+
 common::KafkaProperties& Slot(FlowConfig& fl, Role role) {
   switch (role) {
     case Role::kConsumer:
@@ -109,6 +132,10 @@ void ApplyMm2ClientOverrides(const std::map<std::string, std::string>& props, Mi
     if (found.front().rank < 0) continue;  // listed as not applied already
     if (!IsLibrdkafkaProperty(found.front().prop, value)) {
       not_applied->push_back(key + " (not a librdkafka property, or not a valid value for it)");
+      continue;
+    }
+    if (auto reason = ForcedByTheMirror(found.front().role, found.front().prop)) {
+      not_applied->push_back(key + " (" + *reason + ")");
       continue;
     }
     all.insert(all.end(), found.begin(), found.end());

@@ -1,6 +1,8 @@
 // How remote topics are named, as MirrorMaker 2's ReplicationPolicy: the default policy
 // prefixes the source cluster's alias ("us-east.orders"), the identity policy keeps the name
-// (active-active with identity relies on provenance headers alone to stop cycles).
+// (active-active with identity relies on provenance headers alone to stop cycles), except for
+// MM2 heartbeat topics, which it names as the default policy does, as MM2's
+// IdentityReplicationPolicy does.
 #pragma once
 
 #include <memory>
@@ -24,6 +26,10 @@ class ReplicationPolicy {
 
 std::unique_ptr<ReplicationPolicy> MakeReplicationPolicy(PolicyKind kind,
                                                          const std::string& separator);
+
+// True for MM2 heartbeat topics: "heartbeats" and its copies ("us-east.heartbeats",
+// "eu-west.us-east.heartbeats", ...).
+bool IsHeartbeatsTopic(const ReplicationPolicy& policy, const std::string& topic);
 
 // True if `topic` in a cluster, copied onward to `target_alias`, would come back to where it
 // came from: its name says it (transitively) came from `target_alias`.

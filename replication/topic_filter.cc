@@ -16,6 +16,7 @@ bool RegexList::Matches(const std::string& name) const {
 
 TopicFilter::TopicFilter(const FlowConfig& flow, const ReplicationPolicy& policy)
     : target_(flow.target),
+      replicate_heartbeats_(flow.replicate_heartbeats),
       policy_(policy),
       topics_(flow.topics),
       topics_exclude_(flow.topics_exclude),
@@ -23,7 +24,8 @@ TopicFilter::TopicFilter(const FlowConfig& flow, const ReplicationPolicy& policy
       groups_exclude_(flow.groups_exclude) {}
 
 bool TopicFilter::ShouldReplicate(const std::string& topic) const {
-  if (!topics_.Matches(topic) || topics_exclude_.Matches(topic)) return false;
+  const bool selected = topics_.Matches(topic) && !topics_exclude_.Matches(topic);
+  if (!selected && !(replicate_heartbeats_ && IsHeartbeatsTopic(policy_, topic))) return false;
   return !IsCycle(policy_, topic, target_);
 }
 

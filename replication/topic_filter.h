@@ -1,6 +1,6 @@
-// Which source topics (and consumer groups) a flow copies: allow regexes, deny regexes, and
-// never a topic whose name says it came from the flow's target (invariant 4 of
-// docs/architecture.md).
+// Which source topics (and consumer groups) a flow copies: allow regexes, deny regexes (MM2
+// heartbeat topics pass both when the flow replicates heartbeats, as in MM2), and never a topic
+// whose name says it came from the flow's target (invariant 4 of docs/architecture.md).
 #pragma once
 
 #include <regex>
@@ -31,6 +31,7 @@ class TopicFilter {
 
  private:
   std::string target_;
+  bool replicate_heartbeats_;
   const ReplicationPolicy& policy_;
   RegexList topics_, topics_exclude_, groups_, groups_exclude_;
 };

@@ -43,6 +43,7 @@ GroupCheckpointer::GroupCheckpointer(const replication::MirrorConfig& config,
       writer_(writer),
       publisher_(publisher),
       probe_(probe),
+      offsets_(config.OffsetsFor(flow)),
       policy_(replication::MakeReplicationPolicy(flow.policy, flow.separator)),
       filter_(flow_, *policy_) {
   const replication::ClusterConfig* src = config.FindCluster(flow.source);
@@ -94,7 +95,7 @@ void GroupCheckpointer::CountError(const std::string& kind) {
 }
 
 void GroupCheckpointer::Loop() {
-  RM_LOG_INFO("flow {}: group checkpoints every {} ms", name_, config_.offsets.group_interval_ms);
+  RM_LOG_INFO("flow {}: group checkpoints every {} ms", name_, offsets_.group_interval_ms);
   auto next_round = Clock::now();
   auto next_prune = Clock::now() + kPruneInterval;
   std::unique_lock lock(mu_);
@@ -103,7 +104,7 @@ void GroupCheckpointer::Loop() {
     auto now = Clock::now();
     if (now >= next_round) {
       RunRound();
-      next_round = Clock::now() + std::chrono::milliseconds(config_.offsets.group_interval_ms);
+      next_round = Clock::now() + std::chrono::milliseconds(offsets_.group_interval_ms);
     }
     if (now >= next_prune) {
       PruneRound();
@@ -117,7 +118,7 @@ void GroupCheckpointer::Loop() {
 
 bool GroupCheckpointer::PrepareTopics() {
   if (topics_ready_) return true;
-  const auto& o = config_.offsets;
+  const auto& o = offsets_;
   if (writer_ && o.emit_syncs) {
     auto st = EnsureInternalTopic(*target_admin_, OffsetSyncsTopic(flow_.source), "delete",
                                   kRequestTimeout, &create_supported_);
@@ -147,7 +148,8 @@ std::vector<std::string> GroupCheckpointer::Groups() {
     if (listed.ok()) {
       listed_groups_ = std::move(*listed);
       next_list_groups_ =
-          Clock::now() + std::chrono::milliseconds(config_.offsets.group_interval_ms);
+          Clock::now() + std::chrono::milliseconds(std::max(offsets_.refresh_groups_interval_ms,
+                                                            offsets_.group_interval_ms));
     } else {
       if (!list_groups_warned_) {
         RM_LOG_WARN(
@@ -202,10 +204,10 @@ bool GroupCheckpointer::RunRound() {
     // Advice only, after the first round so a cluster that does not answer DescribeConfigs
     // (the mock) does not delay the first checkpoints.
     topic_configs_checked_ = true;
-    if (config_.offsets.emit_syncs) {
+    if (offsets_.emit_syncs) {
       CheckInternalTopicConfig(*target_admin_, OffsetSyncsTopic(flow_.source), "delete", 1000ms);
     }
-    if (config_.offsets.emit_checkpoints) {
+    if (offsets_.emit_checkpoints) {
       CheckInternalTopicConfig(*target_admin_, CheckpointsTopic(flow_.source), "compact", 1000ms);
     }
   }
@@ -237,8 +239,8 @@ void GroupCheckpointer::CheckpointGroup(const std::string& group,
   if (probe_) probe_->AddGroupCheckpoints(stored->size());
   if (stored->empty()) return;
   RM_LOG_DEBUG("flow {}: group {}: {} partitions checkpointed", name_, group, stored->size());
-  if (writer_ && config_.offsets.emit_checkpoints) EmitCheckpoints(*stored);
-  if (config_.offsets.sync_group_offsets) SyncTargetGroup(group, *stored);
+  if (writer_ && offsets_.emit_checkpoints) EmitCheckpoints(*stored);
+  if (offsets_.sync_group_offsets) SyncTargetGroup(group, *stored);
 }
 
 void GroupCheckpointer::EmitCheckpoints(const std::vector<offsets::GroupCheckpoint>& stored) {

@@ -1,7 +1,8 @@
 // GroupCheckpointer: a flow's consumer group checkpoints (issue 4, "Consumer group
 // checkpoints"), on a thread of its own so the flow's data path never waits for it.
 //
-// Every offsets.group_interval_ms (default 5 s), for each group the flow translates:
+// Every offsets.group_interval_ms (default 5 s; the flow's own setting when it has one, see
+// MirrorConfig::OffsetsFor), for each group the flow translates:
 //   1. read the group's committed offsets on the SOURCE for every partition of the topics the
 //      flow mirrors (TopicFilter; the same topics the flow copies);
 //   2. translate them through the offset map and store them in the CheckpointStore
@@ -16,7 +17,8 @@
 // through OffsetSyncPublisher) every 30 s, and creates the internal topics at start.
 //
 // Which groups: FlowConfig::groups / groups_exclude. With a regex, the source cluster is asked
-// for its groups (ListGroups) and the matching ones are used; a pattern without regex
+// for its groups (ListGroups, every offsets.refresh_groups_interval_ms) and the matching ones
+// are used; a pattern without regex
 // metacharacters (LiteralGroupName) is used as a group name directly, which is all that works
 // on clusters that do not serve ListGroups (the testbed's mock; a failed listing is retried
 // every minute meanwhile).
@@ -115,6 +117,8 @@ class GroupCheckpointer {
   RecordWriter* writer_;
   OffsetSyncPublisher* publisher_;
   OffsetsProbe* probe_;
+  // The offsets: section with this flow's overrides (MirrorConfig::OffsetsFor).
+  const replication::OffsetsSettings offsets_;
   std::unique_ptr<replication::ReplicationPolicy> policy_;
   replication::TopicFilter filter_;
   std::vector<std::string> literal_groups_;

@@ -21,8 +21,10 @@ OffsetsRuntime::OffsetsRuntime(const replication::MirrorConfig& config,
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    throw common::ConfigError(fmt::format("{}: offsets.dir: cannot create {}: {}", config_file,
-                                          dir.string(), ec.message()));
+    throw common::ConfigError(
+        fmt::format("{}: offsets.dir: cannot create {}: {} (set another directory: offsets.dir in "
+                    "YAML, regionmirror.offsets.dir in mm2.properties, or --offsets-dir)",
+                    config_file, dir.string(), ec.message()));
   }
   auto store = OffsetStore::Open(dir);
   if (!store.ok()) {
@@ -37,7 +39,8 @@ OffsetsRuntime::OffsetsRuntime(const replication::MirrorConfig& config,
     if (!fc.enabled) continue;
     PerFlow& f = flows_[fc.name()];
     f.probe = std::make_unique<OffsetsProbe>(*common::MetricsRegistry(), fc.name());
-    if (o.emit_syncs || o.emit_checkpoints) {
+    const replication::OffsetsSettings fo = config_.OffsetsFor(fc);
+    if (fo.emit_syncs || fo.emit_checkpoints) {
       const replication::ClusterConfig* dst = config_.FindCluster(fc.target);
       f.writer = std::make_unique<KafkaRecordWriter>(
           dst->ClientProperties(), fmt::format("flow {} offsets writer", fc.name()));

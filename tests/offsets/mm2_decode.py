@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Independent decoder for MirrorMaker 2's OffsetSync and Checkpoint records.
+"""Independent decoder for MirrorMaker 2's OffsetSync, Checkpoint and Heartbeat records.
 
-Written from MM2's published schemas (connect/mirror OffsetSync.java and
-connect/mirror-client Checkpoint.java, serialized with Kafka's protocol Schema/Struct types),
-not from our C++ encoder:
+Written from MM2's published schemas (connect/mirror OffsetSync.java, connect/mirror-client
+Checkpoint.java and Heartbeat.java, serialized with Kafka's protocol Schema/Struct types), not
+from our C++ encoder:
 
   Type.STRING  int16 big-endian length N (N >= 0), then N bytes of UTF-8
   Type.INT16/INT32/INT64  big-endian two's complement
@@ -13,8 +13,11 @@ not from our C++ encoder:
   Checkpoint  key   = group:STRING topic:STRING partition:INT32
               value = version:INT16 (must be 0) upstreamOffset:INT64 offset:INT64
                       metadata:STRING
+  Heartbeat   key   = sourceClusterAlias:STRING targetClusterAlias:STRING
+              value = HEADER_SCHEMA version:INT16 (must be 0), then VALUE_SCHEMA_V0
+                      timestamp:INT64
 
-Usage: mm2_decode.py offset-sync|checkpoint KEY_FILE VALUE_FILE
+Usage: mm2_decode.py offset-sync|checkpoint|heartbeat KEY_FILE VALUE_FILE
 Prints one JSON object; exits 2 with a message on stderr for malformed input.
 """
 import json
@@ -83,8 +86,25 @@ def decode_checkpoint(key, value):
     return out
 
 
+def decode_heartbeat(key, value):
+    k, v = Buffer(key), Buffer(value)
+    out = {"sourceClusterAlias": k.string(), "targetClusterAlias": k.string()}
+    k.done()
+    version = v.int16()
+    if version != 0:
+        raise Malformed("unknown heartbeat version %d" % version)
+    out["version"] = version
+    out["timestamp"] = v.int64()
+    v.done()
+    return out
+
+
+DECODERS = {"offset-sync": decode_offset_sync, "checkpoint": decode_checkpoint,
+            "heartbeat": decode_heartbeat}
+
+
 def main(argv):
-    if len(argv) != 4 or argv[1] not in ("offset-sync", "checkpoint"):
+    if len(argv) != 4 or argv[1] not in DECODERS:
         sys.stderr.write(__doc__)
         return 64
     with open(argv[2], "rb") as f:
@@ -92,8 +112,7 @@ def main(argv):
     with open(argv[3], "rb") as f:
         value = f.read()
     try:
-        decode = decode_offset_sync if argv[1] == "offset-sync" else decode_checkpoint
-        print(json.dumps(decode(key, value), sort_keys=True))
+        print(json.dumps(DECODERS[argv[1]](key, value), sort_keys=True))
     except (Malformed, UnicodeDecodeError) as e:
         sys.stderr.write("malformed %s: %s\n" % (argv[1], e))
         return 2

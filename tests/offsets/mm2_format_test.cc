@@ -1,6 +1,6 @@
-// MirrorMaker 2 OffsetSync and Checkpoint codecs: byte-exact against hand-computed layouts,
-// round trips, strict decoding of bad bytes, and agreement with an independent Python decoder
-// written from MM2's published schema (tests/offsets/mm2_decode.py).
+// MirrorMaker 2 OffsetSync, Checkpoint and Heartbeat codecs: byte-exact against hand-computed
+// layouts, round trips, strict decoding of bad bytes, and agreement with an independent Python
+// decoder written from MM2's published schema (tests/offsets/mm2_decode.py).
 #include "offsets/mm2_format.h"
 
 #include <gtest/gtest.h>
@@ -42,6 +42,29 @@ TEST(Mm2Format, CheckpointMatchesHandComputedBytes) {
   // version 0 (int16), upstreamOffset 300 = 0x12c, offset 295 = 0x127, metadata "m".
   EXPECT_EQ(record->value,
             Bytes({0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x2c, 0, 0, 0, 0, 0, 0, 0x01, 0x27, 0, 1}) + "m");
+}
+
+TEST(Mm2Format, HeartbeatMatchesHandComputedBytes) {
+  auto record = Encode(Heartbeat{"A", "B", 0x0102030405});
+  ASSERT_TRUE(record.ok());
+  // sourceClusterAlias "A", targetClusterAlias "B": int16 length + bytes each.
+  EXPECT_EQ(record->key, Bytes({0, 1}) + "A" + Bytes({0, 1}) + "B");
+  // version 0 (int16), then timestamp int64 big-endian.
+  EXPECT_EQ(record->value, Bytes({0, 0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05}));
+  auto decoded = DecodeHeartbeat(record->key, record->value);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, (Heartbeat{"A", "B", 0x0102030405}));
+}
+
+TEST(Mm2Format, HeartbeatsOfAnotherVersionOrWithTrailingBytesAreRefused) {
+  auto record = Encode(Heartbeat{"us-east", "eu-west", 1}).value();
+  EXPECT_FALSE(DecodeHeartbeat(record.key, record.value + "x").ok());
+  EXPECT_FALSE(DecodeHeartbeat(record.key + "x", record.value).ok());
+  std::string v1 = record.value;
+  v1[1] = 1;
+  auto r = DecodeHeartbeat(record.key, v1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("unsupported version 1"), std::string::npos);
 }
 
 TEST(Mm2Format, NegativeOffsetsAreTwosComplement) {
@@ -212,6 +235,20 @@ TEST(Mm2Format, IndependentPythonDecoderReadsOurOffsetSync) {
   EXPECT_EQ(json["partition"], 5);
   EXPECT_EQ(json["upstreamOffset"], 9007199254740993);  // above 2^53: exact integers, no floats
   EXPECT_EQ(json["offset"], 42);
+}
+
+TEST(Mm2Format, IndependentPythonDecoderReadsOurHeartbeat) {
+  const Heartbeat heartbeat{"us-east", "eu-west", 1765000000123};
+  auto record = Encode(heartbeat);
+  ASSERT_TRUE(record.ok());
+  int status = 0;
+  const auto out = RunPythonDecoder("heartbeat", *record, &status);
+  ASSERT_EQ(status, 0) << out;
+  const auto json = nlohmann::json::parse(out);
+  EXPECT_EQ(json["sourceClusterAlias"], "us-east");
+  EXPECT_EQ(json["targetClusterAlias"], "eu-west");
+  EXPECT_EQ(json["version"], 0);
+  EXPECT_EQ(json["timestamp"], 1765000000123);
 }
 
 TEST(Mm2Format, IndependentPythonDecoderRejectsWhatWeReject) {

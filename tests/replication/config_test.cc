@@ -174,7 +174,7 @@ mirorr: {}
             std::string::npos)
       << err;
   EXPECT_NE(err.find("m.yaml: mirorr: unknown field (known here: clusters, flows, mirror, "
-                     "offsets, admin)"),
+                     "offsets, admin, heartbeats)"),
             std::string::npos)
       << err;
 }
@@ -291,15 +291,15 @@ A.bootstrap.servers = a:1
 B.bootstrap.servers = b:1
 A->B.enabled = true
 tasks.max = 4
-A.ssl.truststore.location = /etc/ts.jks
-sync.topic.acls.enabled = false
+A.ssl.protocol = TLSv1.3
+sync.topic.acls.enabled = true
 )",
                                       "mm2.properties");
   ASSERT_EQ(c.warnings.size(), 1u);
   const std::string& w = c.warnings[0];
-  EXPECT_NE(w.find("3 keys not supported"), std::string::npos) << w;
+  EXPECT_NE(w.find("3 keys not applied"), std::string::npos) << w;
   EXPECT_NE(w.find("tasks.max"), std::string::npos) << w;
-  EXPECT_NE(w.find("A.ssl.truststore.location"), std::string::npos) << w;
+  EXPECT_NE(w.find("A.ssl.protocol"), std::string::npos) << w;
   EXPECT_NE(w.find("sync.topic.acls.enabled"), std::string::npos) << w;
 }
 
