@@ -15,10 +15,10 @@
 #include "mirror/mirror.h"
 #include "offsets/kafka/runtime.h"
 #include "replication/config.h"
+#include "replication/config_report.h"
 #include "topology/mirror_config.h"
 #include "topology/planner.h"
 #include "topology/runtime.h"
-#include "replication/config_report.h"
 
 DEFINE_string(config, "", "Configuration file: our YAML, or MirrorMaker 2's mm2.properties.");
 DEFINE_int32(admin_port, -2,

@@ -581,34 +581,24 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
     cfg.offsets.dir = kMm2DefaultOffsetsDir;
     cfg.defaulted.push_back(fmt::format("{} = {}", kMm2OffsetsDirKey, kMm2DefaultOffsetsDir));
   }
-  if (!set_anywhere("emit.checkpoints.enabled")) {
-    cfg.defaulted.push_back("emit.checkpoints.enabled = true");
-  }
-  if (!set_anywhere("emit.checkpoints.interval.seconds")) {
-    cfg.defaulted.push_back("emit.checkpoints.interval.seconds = 60");
-  }
-  if (!set_anywhere("sync.group.offsets.enabled")) {
-    cfg.defaulted.push_back("sync.group.offsets.enabled = false");
-  }
-  if (!set_anywhere("refresh.groups.interval.seconds")) {
-    cfg.defaulted.push_back("refresh.groups.interval.seconds = 600");
-  }
-  if (!set_anywhere("groups")) cfg.defaulted.push_back("groups = .*");
-  if (!set_anywhere("groups.exclude") && !props.count("groups.blacklist")) {
-    cfg.defaulted.push_back("groups.exclude = console-consumer-.*, connect-.*, __.*");
-  }
-  if (!set_anywhere("emit.heartbeats.enabled")) {
-    cfg.defaulted.push_back("emit.heartbeats.enabled = true");
-  }
-  if (!set_anywhere("emit.heartbeats.interval.seconds")) {
-    cfg.defaulted.push_back("emit.heartbeats.interval.seconds = 1");
-  }
-  if (!set_anywhere("replication.factor")) {
-    cfg.defaulted.push_back(
-        "replication.factor: the target broker's default.replication.factor (MM2 would use 2)");
-  }
-  if (!set_anywhere("sync.topic.configs.enabled")) {
-    cfg.defaulted.push_back("sync.topic.configs.enabled = true");
+  // MM2's defaults this file relies on, for `run --check`: key, and what applies without it.
+  const std::pair<const char*, const char*> mm2_defaults[] = {
+      {"emit.checkpoints.enabled", "emit.checkpoints.enabled = true"},
+      {"emit.checkpoints.interval.seconds", "emit.checkpoints.interval.seconds = 60"},
+      {"sync.group.offsets.enabled", "sync.group.offsets.enabled = false"},
+      {"refresh.groups.interval.seconds", "refresh.groups.interval.seconds = 600"},
+      {"groups", "groups = .*"},
+      {"groups.exclude", "groups.exclude = console-consumer-.*, connect-.*, __.*"},
+      {"emit.heartbeats.enabled", "emit.heartbeats.enabled = true"},
+      {"emit.heartbeats.interval.seconds", "emit.heartbeats.interval.seconds = 1"},
+      {"replication.factor",
+       "replication.factor: the target broker's default.replication.factor (MM2 would use 2)"},
+      {"sync.topic.configs.enabled", "sync.topic.configs.enabled = true"},
+  };
+  for (const auto& [key, line] : mm2_defaults) {
+    if (set_anywhere(key)) continue;
+    if (std::string(key) == "groups.exclude" && props.count("groups.blacklist")) continue;
+    cfg.defaulted.push_back(line);
   }
 
   // MM2 lets a flow name its clusters differently from `clusters` (source.cluster.alias,

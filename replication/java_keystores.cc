@@ -110,6 +110,18 @@ std::string KeytoolHint(const std::string& key, const std::string& path) {
       key, path, path, path, key, path);
 }
 
+// Why the store at `path` cannot be used as it is (unreadable, JKS, unknown type), or nullopt.
+std::optional<std::string> UnusableStore(StoreType type, const std::string& key,
+                                         const std::string& path, const std::string& type_key) {
+  if (!std::ifstream(path, std::ios::binary)) return fmt::format("{}: cannot read {}", key, path);
+  if (type == StoreType::kJks) return KeytoolHint(key, path);
+  if (type == StoreType::kUnknown) {
+    return fmt::format("{}: cannot tell the type of {} (set {} to PKCS12 or PEM)", key, path,
+                       type_key);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void TranslateJavaKeyStores(std::map<std::string, std::string>* props,
@@ -132,28 +144,18 @@ void TranslateJavaKeyStores(std::map<std::string, std::string>* props,
     const auto ts_password = Take(props, p + "truststore.password");
     if (auto path = Take(props, p + "truststore.location")) {
       const std::string key = p + "truststore.location";
-      switch (TypeOf(ts_type, *path)) {
-        case StoreType::kPem:
-          out[p + "ca.location"] = *path;
-          break;
-        case StoreType::kPkcs12: {
-          std::string error;
-          if (auto pem = Pkcs12CertificatesAsPem(*path, ts_password.value_or(""), &error)) {
-            out[p + "ca.pem"] = *pem;
-          } else {
-            problems->push_back(fmt::format("{}: {}", key, error));
-          }
-          break;
+      const StoreType type = TypeOf(ts_type, *path);
+      if (auto problem = UnusableStore(type, key, *path, p + "truststore.type")) {
+        problems->push_back(*problem);
+      } else if (type == StoreType::kPem) {
+        out[p + "ca.location"] = *path;
+      } else {
+        std::string error;
+        if (auto pem = Pkcs12CertificatesAsPem(*path, ts_password.value_or(""), &error)) {
+          out[p + "ca.pem"] = *pem;
+        } else {
+          problems->push_back(fmt::format("{}: {}", key, error));
         }
-        case StoreType::kJks:
-          problems->push_back(KeytoolHint(key, *path));
-          break;
-        case StoreType::kUnknown:
-          problems->push_back(
-              fmt::format("{}: cannot tell the type of {} (set {}truststore.type "
-                          "to PKCS12 or PEM)",
-                          key, *path, p));
-          break;
       }
     }
 
@@ -162,31 +164,21 @@ void TranslateJavaKeyStores(std::map<std::string, std::string>* props,
     const auto key_password = Take(props, p + "key.password");
     if (auto path = Take(props, p + "keystore.location")) {
       const std::string key = p + "keystore.location";
-      switch (TypeOf(ks_type, *path)) {
-        case StoreType::kPem:
-          out[p + "certificate.location"] = *path;
-          out[p + "key.location"] = *path;
-          if (key_password) out[p + "key.password"] = *key_password;
-          break;
-        case StoreType::kPkcs12:
-          if (key_password && ks_password && *key_password != *ks_password) {
-            problems->push_back(
-                fmt::format("{}key.password: librdkafka opens a PKCS12 key store with one password "
-                            "({}keystore.password); re-export the key with the store's password",
-                            p, p));
-            break;
-          }
-          out[p + "keystore.location"] = *path;
-          if (ks_password) out[p + "keystore.password"] = *ks_password;
-          break;
-        case StoreType::kJks:
-          problems->push_back(KeytoolHint(key, *path));
-          break;
-        case StoreType::kUnknown:
-          problems->push_back(
-              fmt::format("{}: cannot tell the type of {} (set {}keystore.type to PKCS12 or PEM)",
-                          key, *path, p));
-          break;
+      const StoreType type = TypeOf(ks_type, *path);
+      if (auto problem = UnusableStore(type, key, *path, p + "keystore.type")) {
+        problems->push_back(*problem);
+      } else if (type == StoreType::kPem) {
+        out[p + "certificate.location"] = *path;
+        out[p + "key.location"] = *path;
+        if (key_password) out[p + "key.password"] = *key_password;
+      } else if (key_password && ks_password && *key_password != *ks_password) {
+        problems->push_back(
+            fmt::format("{}key.password: librdkafka opens a PKCS12 key store with one password "
+                        "({}keystore.password); re-export the key with the store's password",
+                        p, p));
+      } else {
+        out[p + "keystore.location"] = *path;
+        if (ks_password) out[p + "keystore.password"] = *ks_password;
       }
     } else if (key_password) {
       out[p + "key.password"] = *key_password;  // for an inline ssl.keystore.key
