@@ -26,9 +26,9 @@ DEFINE_int32(admin_port, -2,
 DEFINE_bool(check, false,
             "Only load and validate the configuration, print what would run, then exit (1 on "
             "errors).");
-DEFINE_string(offsets_dir, "",
-              "Overrides offsets.dir of the configuration (regionmirror.offsets.dir in "
-              "mm2.properties).");
+// Shared with `topology failover` (apps/topology_cmd.cc); for run it overrides offsets.dir of
+// the configuration (regionmirror.offsets.dir in mm2.properties).
+DECLARE_string(offsets_dir);
 DEFINE_string(topology, "",
               "Topology file: run its planned flows (--pair A:B or --region R), or with --config "
               "enforce its residency on the file's flows; serves GET /topology/route.");
