@@ -21,13 +21,18 @@
 #include "src-cdc/postgres/kafka_topics.h"
 #include "src-cdc/postgres/migration_check.h"
 #include "src-cdc/postgres/provision.h"
+#include "src-cdc/postgres/schema_guard.h"
 #include "src-cdc/postgres/slot_monitor.h"
+#include "src-cdc/schema_history.h"
 
 // Both defined in apps/run_cmd.cc; a second DEFINE would abort the binary at startup.
 DECLARE_string(config);
 DECLARE_int32(admin_port);
 DEFINE_bool(dry_run, false,
             "cdc postgres provision: print what each step would do and change nothing.");
+DEFINE_string(table, "",
+              "cdc postgres accept-schema: the captured table (schema.table) whose new shape "
+              "the consumers are ready for.");
 
 namespace rm::apps {
 namespace {
@@ -65,6 +70,12 @@ int CheckMigration(const std::vector<std::string>& args) {
   return pg::RunCheckMigration(args[0], file, std::cout);
 }
 
+int AcceptSchema(const std::vector<std::string>&) {
+  const std::string& file = RequireConfigFlag();
+  if (FLAGS_table.empty()) throw common::ConfigError("--table is required");
+  return pg::RunAcceptSchema(file, FLAGS_table, std::cout);
+}
+
 int RunCapture(const std::vector<std::string>&) {
   const std::string& file = RequireConfigFlag();
   pg::PostgresCdcConfig cfg = pg::LoadPostgresCdcConfig(file);
@@ -88,6 +99,12 @@ int RunCapture(const std::vector<std::string>&) {
   // Destroyed before the sink: Run() has returned by then, and late acks only touch the
   // shared probe and tracker.
   pg::PostgresCapture capture(cfg.capture, params, sink);
+  if (cfg.capture.schema.history) {
+    capture.SetSchemaHistoryReader(
+        [props = sink_options.properties, topic = cfg.capture.HistoryTopic()] {
+          return cdc::ReadSchemaHistory(props, topic, 30s);
+        });
+  }
   pg::CaptureMetrics metrics(*common::MetricsRegistry(), capture.probe(), cfg.capture.slot);
   // Measures the WAL the slot retains on a connection of its own, also while the capture is
   // stuck (Kafka down) or restarting; warns when the server does not cap it.
@@ -117,6 +134,7 @@ int RunCapture(const std::vector<std::string>&) {
             if (!ended) {
               health = metrics.Unhealthy(kAckStallTimeout, cfg.capture.slot_lag_unhealthy_bytes);
             }
+            if (!ended && health.empty()) health = capture.schema_problem();
           },
       .on_signal = "waiting for outstanding acks, confirming them, stopping",
   };
@@ -159,6 +177,13 @@ std::vector<common::Subcommand> PostgresCdcSubcommands() {
        {"config", "admin_port"},
        RunCapture,
        /*handles_signals=*/true},
+      {"cdc postgres accept-schema",
+       "After a coordinated rollout, accept the incompatible shape a captured table stopped at "
+       "(schema.history): the capture records it as the next version and streams the table "
+       "again.",
+       "",
+       {"config", "table"},
+       AcceptSchema},
       {"cdc check-migration",
        "Check a SQL migration against the captured tables before it is applied (exit 0 safe, "
        "1 breaks replication, 2 unreadable).",

@@ -64,15 +64,19 @@ std::string EncodeValue(const ChangeEvent& event) {
   };
   const std::string_view op =
       event.op_code.empty() ? OperationCode(event.op) : std::string_view(event.op_code);
-  return fmt::format(
+  std::string plain = fmt::format(
       "{{\"before\":{},\"after\":{},\"source\":{},\"op\":{},\"ts_ms\":{},\"transaction\":null}}",
       image(event.before), image(event.after), dump(SourceJson(event.source)), dump(Json(op)),
       event.ts_ms);
+  if (!event.schemas) return plain;
+  return fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->value, plain);
 }
 
 std::optional<std::string> EncodeKey(const ChangeEvent& event) {
   if (!event.key) return std::nullopt;
-  return event.key->dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string plain = event.key->dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (!event.schemas || event.schemas->key.empty()) return plain;
+  return fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->key, plain);
 }
 
 std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete) {

@@ -1,7 +1,8 @@
 // ChangeEvent: one row change in Debezium's JSON envelope, shared by every capture.
 //
-// Value (JSON, payload only: we do not embed Kafka Connect schemas, as with Debezium's
-// JsonConverter and schemas.enable=false):
+// Value (JSON, payload only, as Debezium's JsonConverter with schemas.enable=false; an event
+// carrying ConnectSchemas is wrapped as {"schema": ..., "payload": <this>}, see
+// connect_envelope.h):
 //   {"before": {...}|null, "after": {...}|null,
 //    "source": {"version", "connector", "name", "ts_ms", "snapshot", "db", <connector fields>},
 //    "op": "c"|"u"|"d"|"r"|"t", "ts_ms": <when the connector processed it>,
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +57,14 @@ struct SourceInfo {
   Json fields = Json::object();  // connector-specific fields, appended in this order
 };
 
+// Pre-rendered Kafka Connect schemas of one table version (connect_envelope.h). When an event
+// carries them, its key and value are written as JsonConverter envelopes with schemas
+// ({"schema": ..., "payload": <the plain JSON>}); `key` empty = the key stays plain.
+struct ConnectSchemas {
+  std::string key;
+  std::string value;
+};
+
 struct ChangeEvent {
   std::string topic;
   Operation op = Operation::kCreate;
@@ -74,6 +84,8 @@ struct ChangeEvent {
   // no tombstone follows this event, whatever tombstones_on_delete says.
   bool flattened = false;
   bool drop_tombstone = false;
+  // Set for pipelines that chose the envelope with schemas; null = plain JSON (the default).
+  std::shared_ptr<const ConnectSchemas> schemas;
 };
 
 // One Kafka record ready for EventSink::Produce.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -22,7 +23,7 @@ using common::Status;
 using Clock = std::chrono::steady_clock;
 
 // Catalog look-ups over an ordinary SQL connection.
-class SqlCatalog : public Catalog {
+class SqlCatalog : public Catalog, public ShapeCatalog {
  public:
   explicit SqlCatalog(PgConnection& conn) : conn_(conn) {}
 
@@ -71,6 +72,29 @@ class SqlCatalog : public Catalog {
     return std::optional<TypeInfo>(info);
   }
 
+  Result<std::vector<ColumnFacts>> Columns(uint32_t relation_oid) override {
+    auto r = conn_.Exec(
+        "SELECT a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+        "a.atthasdef FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT "
+        "a.attisdropped ORDER BY a.attnum",
+        {std::to_string(relation_oid)});
+    if (!r.ok()) return r.error();
+    std::vector<ColumnFacts> out;
+    for (const auto& row : r->rows) {
+      out.push_back({row[0].value_or(""), std::stoi(row[1].value_or("0")), row[2].value_or(""),
+                     row[3].value_or("f") == "t", row[4].value_or("f") == "t"});
+    }
+    return out;
+  }
+
+  Result<std::string> TypeName(uint32_t type_oid, int32_t type_modifier) override {
+    auto r = conn_.Exec("SELECT format_type($1::oid, $2::int)",
+                        {std::to_string(type_oid), std::to_string(type_modifier)});
+    if (!r.ok()) return r.error();
+    if (r->rows.empty() || !r->rows[0][0]) return std::to_string(type_oid);
+    return *r->rows[0][0];
+  }
+
   void set_types(const TypeRegistry* types) { types_ = types; }
 
  private:
@@ -112,6 +136,7 @@ class PostgresCapture::Impl {
     catalog_.emplace(*sql_);
     catalog_->set_types(&types_);
     if (auto st = Preflight(); !st.ok()) return st;
+    if (auto st = StartSchemaGuard(); !st.ok()) return st;
 
     if (cfg_.snapshot_mode == SnapshotMode::kInitialOnly) {
       if (auto st = Snapshot("", Lsn()); !st.ok()) return st;
@@ -171,6 +196,42 @@ class PostgresCapture::Impl {
   }
 
  private:
+  // Loads the schema history and builds the guard (when the pipeline asks for schemas).
+  Status StartSchemaGuard() {
+    const SchemaConfig& sc = cfg_.schema;
+    if (!sc.history && sc.envelope == EnvelopeFormat::kPlain) return Status::Ok();
+    SchemaHistory history;
+    if (sc.history) {
+      if (!owner_.history_reader_) {
+        return Error{"schema.history_read", "schema.history is on but no history reader is set"};
+      }
+      auto h = owner_.history_reader_();
+      if (!h.ok()) return h.error();
+      history = std::move(*h);
+    }
+    SchemaGuardOptions opts{sc.history, sc.envelope == EnvelopeFormat::kJsonWithSchema,
+                            cfg_.topic_prefix, cfg_.HistoryTopic()};
+    guard_.emplace(std::move(opts), std::move(history), types_, *catalog_, owner_.schema_status_);
+    return Status::Ok();
+  }
+
+  // At a Relation message of a captured table (or a table the snapshot reads): records a new
+  // version or stops the table (schema_guard.h). A stop holds the confirmed position at the
+  // last boundary before this transaction, so the stopped table's changes are read again.
+  Status ObserveSchema(const TableSchema& table, Lsn lsn) {
+    if (!guard_) return Status::Ok();
+    if (std::find(cfg_.tables.begin(), cfg_.tables.end(), table.name) == cfg_.tables.end()) {
+      return Status::Ok();
+    }
+    auto d = guard_->Observe(table, lsn);
+    if (!d.ok()) return d.error();
+    for (auto& [key, value] : d->records) {
+      if (auto st = EmitRecord(cfg_.HistoryTopic(), key, value); !st.ok()) return st;
+    }
+    if (d->outcome == SchemaGuard::Outcome::kStopped && !hold_) hold_ = last_boundary_;
+    return Status::Ok();
+  }
+
   Status Preflight() {
     auto wal = sql_->Exec("SHOW wal_level");
     if (!wal.ok()) return wal.error();
@@ -280,20 +341,28 @@ class PostgresCapture::Impl {
       if (*outcome == transforms::TransformPipeline::Outcome::kFiltered) return Status::Ok();
     }
     for (auto& rec : EncodeRecords(event, cfg_.tombstones_on_delete)) {
-      uint64_t seq = owner_.tracker_->Register();
-      auto tracker = owner_.tracker_;
-      auto probe = owner_.probe_;
-      auto st = owner_.sink_.Produce(rec.topic, std::move(rec.key), std::move(rec.value),
-                                     [tracker, probe, seq](Status s) {
-                                       probe->add_event_acked(s.ok());
-                                       tracker->Ack(seq, s);
-                                     });
-      if (!st.ok()) {
-        tracker->Ack(seq, st);
+      if (auto st = EmitRecord(rec.topic, std::move(rec.key), std::move(rec.value)); !st.ok()) {
         return st;
       }
-      owner_.probe_->add_event_produced();
     }
+    return Status::Ok();
+  }
+
+  Status EmitRecord(const std::string& topic, std::optional<std::string> key,
+                    std::optional<std::string> value) {
+    uint64_t seq = owner_.tracker_->Register();
+    auto tracker = owner_.tracker_;
+    auto probe = owner_.probe_;
+    auto st = owner_.sink_.Produce(topic, std::move(key), std::move(value),
+                                   [tracker, probe, seq](Status s) {
+                                     probe->add_event_acked(s.ok());
+                                     tracker->Ack(seq, s);
+                                   });
+    if (!st.ok()) {
+      tracker->Ack(seq, st);
+      return st;
+    }
+    owner_.probe_->add_event_produced();
     return Status::Ok();
   }
 
@@ -405,6 +474,11 @@ class PostgresCapture::Impl {
       key_params += fmt::format("{}${}", i ? ", " : "", i + 1);
     }
     const std::string topic = cfg_.TopicFor(name);
+    if (auto st = ObserveSchema(t, lsn); !st.ok()) return st;
+    if (guard_ && guard_->Stopped(topic)) {
+      return Error{"schema.incompatible", owner_.schema_status_->Get()};
+    }
+    std::shared_ptr<const ConnectSchemas> schemas = guard_ ? guard_->Schemas(topic) : nullptr;
     auto handle_rows = [&](const QueryResult& rows) -> Status {
       for (const auto& row : rows.rows) {
         auto json = RowToJson(types_, t, row);
@@ -423,6 +497,7 @@ class PostgresCapture::Impl {
           e.key = std::move(key);
         }
         e.after = std::move(*json);
+        e.schemas = schemas;
         owner_.probe_->add_snapshot_row();
         if (pending) {
           if (auto st = Emit(*pending); !st.ok()) return st;
@@ -474,6 +549,8 @@ class PostgresCapture::Impl {
     if (!force && now - last_status_ < cfg_.status_interval) return Status::Ok();
     last_status_ = now;
     Lsn flush = owner_.tracker_->SafeLsn();
+    // A stopped table's first unemitted change must be read again after a restart.
+    if (hold_ && *hold_ < flush) flush = *hold_;
     if (owner_.confirmed_ < flush) owner_.confirmed_ = flush;
     Lsn write = std::max(received_, owner_.confirmed_);
     owner_.probe_->set_confirmed_flush_lsn(owner_.confirmed_.value());
@@ -500,7 +577,7 @@ class PostgresCapture::Impl {
       owner_.probe_->set_server_wal_end(ka->wal_end.value());
       // Between transactions everything the server sent has been handed to the sink, so
       // its WAL end is safe once those records are acked (this moves idle slots forward).
-      if (!decoder.in_transaction()) owner_.tracker_->AddBoundary(ka->wal_end);
+      if (!decoder.in_transaction()) AddBoundary(ka->wal_end);
       if (ka->reply_requested) return MaybeSendStatus(true);
       return Status::Ok();
     }
@@ -512,14 +589,50 @@ class PostgresCapture::Impl {
     if (!pg.ok()) return pg.error();
     events.clear();
     if (auto st = decoder.Feed(*pg, x.wal_start, events); !st.ok()) return st;
+    if (auto* b = std::get_if<BeginMessage>(&*pg)) txn_commit_lsn_ = b->final_lsn;
+    if (auto* r = std::get_if<RelationMessage>(&*pg)) {
+      if (const TableSchema* t = decoder.Table(r->oid)) {
+        // A version applies from the transaction whose commit LSN this is (Relation messages
+        // come with no WAL position of their own; commit LSNs order the stream and are what
+        // a restart resumes from).
+        if (auto st = ObserveSchema(*t, txn_commit_lsn_); !st.ok()) return st;
+      }
+    }
     for (auto& e : events) {
+      if (guard_) {
+        if (guard_->Stopped(e.topic)) continue;  // nothing after the change, in no shape
+        e.schemas = guard_->Schemas(e.topic);
+      }
       if (auto st = Emit(e); !st.ok()) return st;
     }
     if (auto* c = std::get_if<CommitMessage>(&*pg)) {
-      owner_.tracker_->AddBoundary(c->end_lsn);
+      AddBoundary(c->end_lsn);
       owner_.probe_->add_transaction();
     }
     return Status::Ok();
+  }
+
+  void AddBoundary(Lsn lsn) {
+    owner_.tracker_->AddBoundary(lsn);
+    last_boundary_ = std::max(last_boundary_, lsn);
+  }
+
+  // While a table is stopped: has an operator accepted its shape? Then the stream restarts
+  // from the held position (error "pg.schema_accepted", handled by PostgresCapture::Run).
+  Status CheckAccepted() {
+    if (!guard_ || !guard_->any_stopped() || !owner_.history_reader_) return Status::Ok();
+    auto now = Clock::now();
+    if (now - last_accept_poll_ < cfg_.schema.accept_poll) return Status::Ok();
+    last_accept_poll_ = now;
+    auto fresh = owner_.history_reader_();
+    if (!fresh.ok()) {
+      RM_LOG_WARN("postgres capture: reading the schema history: {}", fresh.error().message);
+      return Status::Ok();
+    }
+    if (!guard_->Accepted(*fresh)) return Status::Ok();
+    return Error{"pg.schema_accepted",
+                 "an operator accepted a stopped table's schema: streaming again from " +
+                     (hold_ ? hold_->ToString() : std::string("the confirmed position"))};
   }
 
   Status Stream() {
@@ -555,6 +668,10 @@ class PostgresCapture::Impl {
         result = st;
         break;
       }
+      if (auto st = CheckAccepted(); !st.ok()) {
+        result = st;
+        break;
+      }
       if (!decoder.in_transaction()) {
         if (auto st = MaybeHeartbeat(); !st.ok()) {
           result = st;
@@ -581,6 +698,13 @@ class PostgresCapture::Impl {
   std::optional<PgConnection> sql_;
   std::optional<SqlCatalog> catalog_;
   std::optional<ReplicationConnection> repl_;
+  std::optional<SchemaGuard> guard_;
+  // Highest boundary handed to the tracker, and the position confirmations stay at (or
+  // below) while a table is stopped.
+  Lsn last_boundary_;
+  std::optional<Lsn> hold_;
+  Lsn txn_commit_lsn_;  // of the transaction being received
+  Clock::time_point last_accept_poll_{};
   bool streaming_ = false;
   Lsn received_;
   Clock::time_point last_status_{};
@@ -605,10 +729,31 @@ PostgresCapture::PostgresCapture(CaptureConfig config, ConnectionParams params, 
 PostgresCapture::~PostgresCapture() = default;
 
 Status PostgresCapture::Run(const std::atomic<bool>& stop) {
-  Impl impl(*this, stop);
-  auto st = impl.Run();
-  if (!st.ok()) RM_LOG_ERROR("postgres capture stopped: {}", st.error().message);
-  return st;
+  bool restarted = false;
+  int slot_busy_retries = 0;
+  for (;;) {
+    Status st = [&] {
+      Impl impl(*this, stop);
+      return impl.Run();
+    }();
+    if (st.ok()) return st;
+    const std::string& code = st.error().code;
+    if (code == "pg.schema_accepted" && !stop) {
+      // Streaming again from the held position: a fresh tracker, as the old one has
+      // boundaries past it (late acks of the old run still find theirs).
+      RM_LOG_INFO("postgres capture: {}", st.error().message);
+      tracker_ = std::make_shared<FlushTracker>();
+      restarted = true;
+      continue;
+    }
+    if (restarted && code == "pg.slot_active" && !stop && ++slot_busy_retries < 100) {
+      // The previous stream's walsender has not let go of the slot yet.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    RM_LOG_ERROR("postgres capture stopped: {}", st.error().message);
+    return st;
+  }
 }
 
 }  // namespace rm::cdc::postgres

@@ -19,13 +19,23 @@
 //   never         stream only; creates the slot (without snapshot) if it is missing.
 //   initial_only  read the tables in a REPEATABLE READ snapshot and return; no slot.
 //
+// Schema evolution (config `schema:`, schema_guard.h): with `history`, each captured table's
+// shapes are versioned in the history topic (written through the same sink, confirmed like
+// events) and checked at every Relation message; an incompatible change stops that table
+// only: its events are no longer emitted and the confirmed LSN stays before the transaction
+// that changed it (the slot keeps the WAL from there), while the other tables go on. When an
+// operator accepts the new shape (`accept-schema`), Run() restarts streaming from the held
+// position by itself. With `envelope: json_with_schema` events carry Connect schemas.
+//
 // Delivery: at least once. Events after the confirmed position are sent again after a
 // restart; nothing before it is lost. Threading: Run() is single-threaded; ack callbacks
 // from the sink touch only the shared FlushTracker and CaptureProbe.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "common/result.h"
 #include "src-cdc/event_sink.h"
@@ -33,6 +43,8 @@
 #include "src-cdc/postgres/config.h"
 #include "src-cdc/postgres/flush_tracker.h"
 #include "src-cdc/postgres/replication.h"
+#include "src-cdc/postgres/schema_guard.h"
+#include "src-cdc/schema_history.h"
 #include "src-cdc/transforms/pipeline.h"
 
 namespace rm::cdc::postgres {
@@ -59,6 +71,13 @@ class PostgresCapture {
   // The tables' transform chains; nullptr when none are configured.
   const transforms::TransformPipeline* transforms() const { return transforms_.get(); }
 
+  // Reads the schema history topic (required when config.schema.history is set; the CLI
+  // passes ReadSchemaHistory over the sink's cluster).
+  using HistoryReader = std::function<common::Result<SchemaHistory>()>;
+  void SetSchemaHistoryReader(HistoryReader reader) { history_reader_ = std::move(reader); }
+  // Empty, or why tables are stopped (for /healthz). Thread-safe.
+  std::string schema_problem() const { return schema_status_->Get(); }
+
  private:
   class Impl;
   CaptureConfig config_;
@@ -68,6 +87,8 @@ class PostgresCapture {
   std::shared_ptr<FlushTracker> tracker_;
   std::unique_ptr<transforms::TransformPipeline> transforms_;  // uses config_.transforms
   Lsn confirmed_;
+  HistoryReader history_reader_;
+  std::shared_ptr<SchemaStatus> schema_status_ = std::make_shared<SchemaStatus>();
 };
 
 }  // namespace rm::cdc::postgres

@@ -70,6 +70,26 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
   r.Get(node, path, "create_topics", k.create_topics);
 }
 
+void ReadSchema(Reader& r, const YAML::Node& node, SchemaConfig& s) {
+  const std::string path = "postgres.schema";
+  if (!node) return;
+  if (!r.IsMap(node, path)) return;
+  r.CheckKeys(node, path, {"envelope", "history", "history_topic", "accept_poll_ms"});
+  std::string envelope = "plain";
+  r.Get(node, path, "envelope", envelope);
+  if (envelope == "plain") {
+    s.envelope = EnvelopeFormat::kPlain;
+  } else if (envelope == "json_with_schema") {
+    s.envelope = EnvelopeFormat::kJsonWithSchema;
+  } else {
+    r.Problem(path + ".envelope", fmt::format("'{}': must be plain or json_with_schema", envelope));
+  }
+  r.Get(node, path, "history", s.history);
+  r.Get(node, path, "history_topic", s.history_topic);
+  r.GetMillis(node, path, "accept_poll_ms", s.accept_poll);
+  if (s.accept_poll.count() < 1) r.Problem(path + ".accept_poll_ms", "must be at least 1");
+}
+
 void ReadAdminApi(Reader& r, const YAML::Node& node, AdminApiConfig& a) {
   const std::string path = "admin";
   if (!r.IsMap(node, path)) return;
@@ -311,7 +331,8 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
                "slot_lag_unhealthy_bytes",
                "transforms",
                "errors.tolerance",
-               "errors.deadletterqueue.topic.name"});
+               "errors.deadletterqueue.topic.name",
+               "schema"});
   CaptureConfig& c = cfg.capture;
   if (!pg["connection"]) r.Problem(path + ".connection", "required section is missing");
   ReadConnection(r, pg["connection"], path + ".connection", c.connection);
@@ -368,11 +389,18 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.GetMillis(pg, path, "snapshot_ack_timeout_ms", c.snapshot_ack_timeout);
   r.GetMillis(pg, path, "slot_lag_check_interval_ms", c.slot_lag_check_interval);
   r.Get(pg, path, "slot_lag_unhealthy_bytes", c.slot_lag_unhealthy_bytes);
+  ReadSchema(r, pg["schema"], c.schema);
 
   std::vector<std::string> qualified;
   for (const auto& t : c.tables) qualified.push_back(t.Qualified());
   std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
   c.transforms = transforms::ReadTransforms(pg, path, source_name, qualified, validation);
+  if (!c.transforms.empty() && c.schema.envelope == EnvelopeFormat::kJsonWithSchema) {
+    // The schemas describe the captured row; a transformed event may have another shape.
+    r.Problem(path + ".schema.envelope",
+              "json_with_schema cannot be combined with transforms yet (the schema would describe "
+              "the row before the transforms); use envelope: plain");
+  }
   for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
   common::ThrowIfProblems(source_name, std::move(problems), validation);
   return cfg;

@@ -37,6 +37,12 @@
 //     slot_lag_unhealthy_bytes: 1073741824  # /healthz 503 past this retained WAL; 0 = never
 //     transforms: []                 # per-table chains of SMTs: src-cdc/transforms/config.h
 //     errors.tolerance: none         # none | all (with errors.deadletterqueue.topic.name)
+//     schema:                        # event schemas and schema evolution (schema_guard.h)
+//       envelope: plain              # plain | json_with_schema (Debezium JsonConverter)
+//       history: false               # schema history topic + run-time compatibility check
+//       history_topic: ""            # default <topic_prefix>.schema-history
+//       accept_poll_ms: 2000         # while a table is stopped: how often to look for
+//                                    # `accept-schema`
 //   kafka:                           # where events go; required by `cdc postgres run`
 //     bootstrap_servers: "b1:9092"   # required when the section is present
 //     properties: {linger.ms: "5"}   # librdkafka producer properties, checked by name
@@ -121,6 +127,24 @@ struct TableName {
   static std::optional<TableName> Parse(std::string_view text);
 };
 
+// How events are written: the plain JSON envelope (payload only, Debezium's JsonConverter with
+// schemas.enable=false) or with Kafka Connect schemas ({"schema":..., "payload":...}).
+enum class EnvelopeFormat { kPlain, kJsonWithSchema };
+
+// The `postgres.schema:` block: event schemas and schema evolution.
+struct SchemaConfig {
+  // Default: plain.
+  EnvelopeFormat envelope = EnvelopeFormat::kPlain;
+  // Keep each captured table's schema history in a compacted Kafka topic and enforce
+  // compatibility at run time (an incompatible change stops that table). Default: false.
+  bool history = false;
+  // The history topic. Default: empty = <topic_prefix>.schema-history.
+  std::string history_topic;
+  // While a table is stopped, how often the history topic is read for an operator's
+  // acceptance. Default: 2000 ms.
+  std::chrono::milliseconds accept_poll{2000};
+};
+
 struct CaptureConfig {
   ConnectionConfig connection;
   // Logical replication slot name ([a-z0-9_], at most 63). Default: regionmirror.
@@ -163,8 +187,12 @@ struct CaptureConfig {
   // Transforms run on each table's events before they are written, and what happens to an
   // event one fails on (src-cdc/transforms/). Default: none.
   transforms::TransformsConfig transforms;
+  SchemaConfig schema;
 
   std::vector<std::string> Validate(const std::string& prefix) const;
+  std::string HistoryTopic() const {
+    return schema.history_topic.empty() ? topic_prefix + ".schema-history" : schema.history_topic;
+  }
   std::string TopicFor(const TableName& t) const {
     return topic_prefix + "." + t.schema + "." + t.table;
   }

@@ -298,6 +298,14 @@ std::optional<std::string> TypeChangeProblem(const std::optional<TypeSpec>& from
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<std::string> ColumnTypeChangeProblem(const std::string& from, const std::string& to) {
+  return TypeChangeProblem(ParseTypeText(from), ParseTypeText(to));
+}
+
+namespace {
+
 // ---- The model of the captured tables and the checks
 
 struct Model {

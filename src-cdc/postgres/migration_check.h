@@ -23,6 +23,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -67,6 +68,12 @@ struct MigrationCheckResult {
 
 MigrationCheckResult CheckMigration(std::string_view sql, std::vector<CapturedTable> tables,
                                     const std::string& publication = "");
+
+// The checker's type rule, on type texts as format_type() prints them ("integer",
+// "character varying(20)"): why changing a column from `from` to `to` breaks consumers (it
+// narrows, or changes how values are written in events), or nothing when it is safe. The
+// capture's run-time guard (schema_guard.h) applies the same rule to the shapes it sees.
+std::optional<std::string> ColumnTypeChangeProblem(const std::string& from, const std::string& to);
 
 // Primary keys and column types of `tables` from the database.
 common::Result<std::vector<CapturedTable>> LoadCapturedTables(PgConnection& conn,

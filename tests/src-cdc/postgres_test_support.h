@@ -151,8 +151,11 @@ class MemorySink : public EventSink {
 // A capture running on its own thread until Stop() (or destruction).
 class CaptureRunner {
  public:
-  CaptureRunner(CaptureConfig cfg, ConnectionParams params, EventSink& sink)
+  // `setup` runs on the capture before Run() starts (e.g. to set its schema history reader).
+  CaptureRunner(CaptureConfig cfg, ConnectionParams params, EventSink& sink,
+                const std::function<void(PostgresCapture&)>& setup = nullptr)
       : capture_(std::make_unique<PostgresCapture>(std::move(cfg), std::move(params), sink)) {
+    if (setup) setup(*capture_);
     thread_ = std::thread([this] {
       result_ = capture_->Run(stop_);
       done_ = true;
