@@ -646,8 +646,8 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       fl.sync_topic_configs = parse_bool(flow_value(p, "sync.topic.configs.enabled"), true);
       if (auto kv = flow_value(p, "sync.topic.configs.interval.seconds")) {
         not_applied.emplace_back(kv->first,
-                                 "remote topic configs are synced on the mirror's own schedule "
-                                 "(mirror/README.md)");
+                                 "remote topics get the source topic's configs when the mirror "
+                                 "creates them; later changes are not synced yet");
       }
       for (const char* key : {"config.properties.exclude", "config.properties.blacklist"}) {
         auto kv = flow_value(p, key);
