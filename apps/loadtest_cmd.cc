@@ -18,7 +18,12 @@
 
 DEFINE_string(workload, "", "OpenMessaging Benchmark workload YAML (flags below override it).");
 DEFINE_double(rate, 1000,
-              "Records/s over all producers (OMB producerRate; 0: as fast as possible).");
+              "Records/s over all producers (OMB producerRate; 0: find the maximum sustainable "
+              "rate with a bounded search, then run --duration at it).");
+DEFINE_double(search_start_rate, 10000, "--rate 0: the search's first rate, records/s.");
+DEFINE_double(search_max_rate, 0, "--rate 0: no step above this, records/s (0: no ceiling).");
+DEFINE_int32(search_steps, 10, "--rate 0: steps at most (the best rate found so far wins).");
+DEFINE_int32(search_step_s, 4, "--rate 0: seconds per step, the first one not judged (>= 2).");
 DEFINE_int32(topic_count, 1, "Topics (OMB topics).");
 DEFINE_int32(partitions, 6, "Partitions per topic (OMB partitionsPerTopic).");
 DEFINE_int32(message_size, 1024, "Bytes per record, at least 40 (OMB messageSize).");
@@ -62,7 +67,8 @@ std::vector<std::string> LoadTestFlags() {
   return {"workload", "rate", "topic_count", "partitions", "message_size", "producers",
           "key_distributor", "duration", "warmup", "source_bootstrap", "target_bootstrap",
           "mirror_admin", "source_alias", "rtt_ms", "no_mirror", "out", "drain_timeout", "sweep",
-          "sweep_runs", "p99_ms", "chaos", "chaos_min", "chaos_max", "chaos_broker", "chaos_seed"};
+          "sweep_runs", "p99_ms", "chaos", "chaos_min", "chaos_max", "chaos_broker", "chaos_seed",
+          "search_start_rate", "search_max_rate", "search_steps", "search_step_s"};
 }
 // clang-format on
 
@@ -105,6 +111,16 @@ int RunLoadTestCommand(const std::vector<std::string>&) {
                                           FLAGS_drain_timeout));
   }
   o.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(FLAGS_drain_timeout * 1000));
+  if (!(FLAGS_search_start_rate > 0) || FLAGS_search_max_rate < 0 || FLAGS_search_steps < 1 ||
+      FLAGS_search_step_s < 2) {
+    throw common::ConfigError(
+        "--search_start_rate must be positive, --search_max_rate at least 0, --search_steps at "
+        "least 1 and --search_step_s at least 2");
+  }
+  o.rate_search.start_rate = FLAGS_search_start_rate;
+  o.rate_search.max_rate = FLAGS_search_max_rate;
+  o.rate_search.max_steps = FLAGS_search_steps;
+  o.rate_search.step_intervals = FLAGS_search_step_s;
   o.chaos = FLAGS_chaos;
   o.chaos_broker = FLAGS_chaos_broker;
   o.chaos_seed = FLAGS_chaos_seed;

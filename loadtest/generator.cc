@@ -38,9 +38,26 @@ Generator::~Generator() {
   }
 }
 
+void Generator::SetRate(double rate, int64_t from_ns) {
+  std::lock_guard lock(mu_);
+  rate_ = rate;
+  rate_from_ns_ = from_ns;
+  epoch_.fetch_add(1);
+}
+
+double Generator::rate() const {
+  std::lock_guard lock(mu_);
+  return rate_;
+}
+
 void Generator::Start(int64_t start_ns, int64_t end_ns) {
   start_ns_ = start_ns;
   end_ns_ = end_ns;
+  {
+    std::lock_guard lock(mu_);
+    rate_ = options_.rate;
+    rate_from_ns_ = start_ns;
+  }
   uint32_t id = 0;
   for (size_t t = 0; t < options_.topics.size(); ++t) {
     for (int k = 0; k < options_.producers_per_topic; ++k) {
@@ -81,11 +98,13 @@ void Generator::Start(int64_t start_ns, int64_t end_ns) {
 
 void Generator::RunWorker(Worker& w) {
   const int n = static_cast<int>(workers_.size());
-  const bool paced = options_.rate > 0;
-  // Producer k's records are due every n / rate seconds, offset by k / rate so the producers
-  // interleave instead of sending in bursts.
-  const double interval_ns = paced ? 1e9 * n / options_.rate : 0;
-  const double offset_ns = paced ? 1e9 * w.id / options_.rate : 0;
+  // The schedule: producer k's records are due every n / rate seconds from `anchor_ns`, offset by
+  // k / rate so the producers interleave instead of sending in bursts. `anchor_i` is the index of
+  // the first record of the current schedule (SetRate() starts a new one).
+  bool paced = false;
+  double interval_ns = 0, offset_ns = 0;
+  int64_t anchor_ns = 0, anchor_i = 0;
+  uint64_t epoch = ~uint64_t{0};
   std::mt19937_64 rng(w.id * 7919 + 1);
   std::string value;
   std::string key;
@@ -97,10 +116,20 @@ void Generator::RunWorker(Worker& w) {
     last_acked = w.acked;
   };
   while (!stop_.load(std::memory_order_relaxed)) {
+    if (const uint64_t e = epoch_.load(std::memory_order_acquire); e != epoch) {
+      std::lock_guard lock(mu_);
+      epoch = e;
+      paced = rate_ > 0;
+      interval_ns = paced ? 1e9 * n / rate_ : 0;
+      offset_ns = paced ? 1e9 * w.id / rate_ : 0;
+      anchor_ns = rate_from_ns_;
+      anchor_i = i;
+    }
     int64_t intended =
-        paced ? start_ns_ + std::llround(offset_ns + interval_ns * static_cast<double>(i))
-              : SteadyNowNs();
-    if (intended >= end_ns_) break;
+        paced
+            ? anchor_ns + std::llround(offset_ns + interval_ns * static_cast<double>(i - anchor_i))
+            : SteadyNowNs();
+    if (intended >= end_ns_.load(std::memory_order_relaxed)) break;
     int64_t now = SteadyNowNs();
     if (intended > now) {
       w.producer->Poll(std::chrono::milliseconds(0));

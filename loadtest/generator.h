@@ -35,7 +35,8 @@ struct GeneratorOptions {
   std::vector<std::string> topics;
   int partitions = 1;
   int producers_per_topic = 1;
-  // Records/s over every producer; 0: as fast as the clients take them (intended = actual).
+  // Records/s over every producer at the start (SetRate() changes it); 0: as fast as the clients
+  // take them (intended = actual).
   double rate = 1000;
   KeyDistributor keys = KeyDistributor::kNoKey;
   // Record values to cycle through (each at least kRecordHeaderSize bytes; the stamp overwrites
@@ -72,6 +73,14 @@ class Generator {
   // made (bad librdkafka property).
   void Start(int64_t start_ns, int64_t end_ns);
   void Stop() { stop_ = true; }
+  // From `from_ns` on, records are due at `rate` (> 0) on a schedule that starts there: records
+  // still owed under the old rate are not sent late, the new schedule replaces the old one (as
+  // a new rate limiter does in OMB). Used by the maximum-rate search and the backlog phases.
+  void SetRate(double rate, int64_t from_ns);
+  // Moves the end of sending (steady ns) earlier: a run whose length is not known at Start()
+  // starts with a far end and sets the real one once it is known.
+  void SetEnd(int64_t end_ns) { end_ns_.store(end_ns); }
+  double rate() const;
   // Waits for every thread (each flushes for up to options.flush_timeout).
   GeneratorTotals Join();
 
@@ -96,7 +105,12 @@ class Generator {
   std::atomic<int64_t> bytes_{0};
   std::atomic<int64_t> max_delay_ns_{0};
   int64_t start_ns_ = 0;
-  int64_t end_ns_ = 0;
+  std::atomic<int64_t> end_ns_{0};
+  // The current schedule: set by SetRate() under mu_, read by each producer when `epoch_` moved.
+  mutable std::mutex mu_;
+  double rate_ = 0;
+  int64_t rate_from_ns_ = 0;
+  std::atomic<uint64_t> epoch_{0};
 };
 
 }  // namespace rm::loadtest

@@ -14,9 +14,9 @@ std::string Progress::Line(const ProgressState& s, int bar_width) {
     const int full = static_cast<int>(std::lround(frac * bar_width));
     bar = "[" + std::string(full, '#') + std::string(bar_width - full, '.') + "] ";
   }
-  return fmt::format("{}{:>5.0f}/{:.0f} s  {:>9.0f} rec/s  p99 {:>8.1f} ms  lag {:>8}{}", bar,
-                     s.elapsed_s, s.total_s, s.rate, s.p99_ms, s.backlog,
-                     s.draining ? "  draining" : "");
+  return fmt::format("{}{}{:>5.0f}/{:.0f} s  {:>9.0f} rec/s  p99 {:>8.1f} ms  lag {:>8}{}", bar,
+                     s.phase.empty() ? "" : s.phase + "  ", s.elapsed_s, s.total_s, s.rate,
+                     s.p99_ms, s.backlog, s.draining ? "  draining" : "");
 }
 
 void Progress::Update(const ProgressState& s) {
@@ -29,6 +29,12 @@ void Progress::Update(const ProgressState& s) {
     last_plain_s_ = s.elapsed_s;
     fmt::print(out_, "loadtest: {}\n", Line(s, 0));
   }
+  std::fflush(out_);
+}
+
+void Progress::Note(const std::string& text) {
+  if (!out_) return;
+  fmt::print(out_, "{}loadtest: {}\n", tty_ && drawn_ ? "\r\033[2K" : "", text);
   std::fflush(out_);
 }
 

@@ -14,6 +14,7 @@ struct ProgressState {
   double p99_ms = 0;      // end-to-end p99 so far (after the warm-up)
   int64_t backlog = 0;    // sent and not yet verified
   bool draining = false;  // sending ended, waiting for the rest to arrive
+  std::string phase;      // e.g. "search 40000/s", shown first; "" for the measured run
 };
 
 class Progress {
@@ -21,6 +22,8 @@ class Progress {
   // `out` may be null (silent). `tty`: redraw in place.
   Progress(FILE* out, bool tty) : out_(out), tty_(tty) {}
   void Update(const ProgressState& s);
+  // A line of its own (a search step's verdict, a phase change) above the live line.
+  void Note(const std::string& text);
   // Ends the live line (a newline on a terminal).
   void Finish();
 

@@ -276,6 +276,30 @@ nlohmann::json ReportJson(const RunResult& r) {
   j["cpu"] = {{"busyFraction", r.cpu.busy_fraction}, {"coresBusy", r.cpu.cores_busy}};
   j["mirror"] = r.mirror.is_null() ? nlohmann::json::object() : r.mirror;
   j["chaos"] = r.chaos_events;
+  if (r.backlog) {
+    // OMB logs these ("Completed backlog build/draining in N s"); ours in the report.
+    const auto& b = *r.backlog;
+    j["backlog"] = {{"requestedRecords", b.requested_records}, {"builtRecords", b.built_records},
+                    {"buildSeconds", b.build_seconds},         {"drained", b.drained},
+                    {"drainLevelRecords", b.drain_level},      {"drainSeconds", b.drain_seconds},
+                    {"drainedRecords", b.drained_records},     {"drainRate", b.drain_rate}};
+  }
+  if (!r.rate_search.empty()) {
+    // producerRate 0: OMB's "find the maximum sustainable rate", step by step.
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& st : r.rate_search) {
+      steps.push_back({{"rate", st.rate},
+                       {"sustainable", st.sustainable},
+                       {"why", st.why},
+                       {"seconds", st.figures.seconds},
+                       {"published", st.figures.published},
+                       {"backlogStart", st.figures.backlog_start},
+                       {"backlogEnd", st.figures.backlog_end},
+                       {"endScheduleDelayMs", st.figures.end_delay_ms}});
+    }
+    j["rateSearch"] = steps;
+    j["maxSustainableRate"] = r.max_sustainable_rate;
+  }
   j["interrupted"] = r.interrupted;
   j["ok"] = r.ok();
   j["problems"] = r.problems;
@@ -347,6 +371,20 @@ std::string ReportHtml(const RunResult& r, const std::vector<SweepPoint>& sweep)
                     r.mirror["copyRate"].get<double>(), r.mirror["errors"].dump(),
                     r.mirror["rebalances"].dump(), r.mirror["maxLagRecords"].dump()));
   }
+  if (!r.rate_search.empty()) {
+    std::string steps;
+    for (const auto& st : r.rate_search) {
+      steps += fmt::format("{:.0f}{}; ", st.rate, st.sustainable ? "" : " (not: " + st.why + ")");
+    }
+    row("maximum sustainable rate",
+        fmt::format("{:.0f} records/s, searched: {}", r.max_sustainable_rate, steps));
+  }
+  if (r.backlog) {
+    row("backlog", fmt::format("{} records built in {:.1f} s, {} in {:.1f} s at {:.0f} records/s",
+                               r.backlog->built_records, r.backlog->build_seconds,
+                               r.backlog->drained ? "drained" : "NOT drained",
+                               r.backlog->drain_seconds, r.backlog->drain_rate));
+  }
   if (!r.chaos_events.empty()) {
     std::string events;
     for (const auto& e : r.chaos_events) {
@@ -416,7 +454,21 @@ void WriteReport(const std::string& dir, const RunResult& r, const nlohmann::jso
 std::string SummaryText(const RunResult& r) {
   const LatencyHistogram& h = r.from_intended_us;
   const Verification& v = r.verification;
-  std::string s = fmt::format(
+  std::string s;
+  if (!r.rate_search.empty()) {
+    s += fmt::format("maximum sustainable rate: {:.0f} rec/s (searched", r.max_sustainable_rate);
+    for (const auto& st : r.rate_search) {
+      s += fmt::format(" {:.0f}{}", st.rate, st.sustainable ? "" : "x");
+    }
+    s += "; x: not sustainable)\n";
+  }
+  if (r.backlog) {
+    s += fmt::format("backlog: {} records built in {:.1f} s; {} in {:.1f} s ({:.0f} rec/s)\n",
+                     r.backlog->built_records, r.backlog->build_seconds,
+                     r.backlog->drained ? "drained" : "NOT drained", r.backlog->drain_seconds,
+                     r.backlog->drain_rate);
+  }
+  s += fmt::format(
       "publish {:.0f} rec/s ({:.2f} MB/s), target {:.0f} rec/s ({:.2f} MB/s)\n"
       "end to end from intended send: p50 {:.1f} ms, p90 {:.1f}, p99 {:.1f}, p99.9 {:.1f}, max "
       "{:.1f} (from actual send: p99 {:.1f})\n"

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "loadtest/generator.h"
 #include "loadtest/histogram.h"
 #include "loadtest/machine_cpu.h"
+#include "loadtest/rate_search.h"
 #include "loadtest/sequence_checker.h"
 
 namespace rm::loadtest {
@@ -48,6 +50,21 @@ struct RunResult {
   nlohmann::json mirror;  // the mirror's metrics over the window ({} when not scraped)
   // What chaos did, in order: {"t": seconds since the schedule's start, "what": ...}.
   nlohmann::json chaos_events = nlohmann::json::array();
+  // producerRate 0: the search's steps, and the rate it found (the measured window ran at it).
+  std::vector<RateStep> rate_search;
+  double max_sustainable_rate = 0;
+  // consumerBacklogSizeGB > 0: the backlog built with the consumers paused, and its drain.
+  struct Backlog {
+    int64_t requested_records = 0;  // consumerBacklogSizeGB x 2^30 / messageSize
+    int64_t built_records = 0;      // waiting when the consumers resumed
+    double build_seconds = 0;
+    bool drained = false;     // down to the drain ratio's level before the drain timeout
+    int64_t drain_level = 0;  // the backlog that counts as drained
+    double drain_seconds = 0;
+    int64_t drained_records = 0;  // verified during the drain
+    double drain_rate = 0;        // drained_records / drain_seconds
+  };
+  std::optional<Backlog> backlog;
   bool interrupted = false;           // SIGINT/SIGTERM cut it short
   bool fell_behind = false;           // sends were late by more than the tolerance at the end
   bool backlog_grew = false;          // the target fell behind and did not catch up by the end

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -162,6 +164,14 @@ std::string MirrorYamlFor(const LoadTestOptions& o, const std::string& source_bo
   m["consumer"]["heartbeat.interval.ms"] = "1000";
   m["producer"]["linger.ms"] = "5";
   m["producer"]["compression.type"] = "lz4";
+  if (o.chaos) {
+    // After a kill -9 the next instance waits up to takeover_wait_ms for the records the dead
+    // one had reserved (mirror/README.md, fencing), 10 s by default: with a kill every
+    // chaos_min..chaos_max that is most of the run. The harness reaps each killed process
+    // before it starts the next, so no paused owner can still write; 1 s lets the brokers
+    // finish requests the dead process had already sent. A `replication.mirror` block wins.
+    m["takeover_wait_ms"] = 1000;
+  }
   root["mirror"] = m;
   MergeYaml(root["mirror"], o.workload.replication.mirror);
   if (!offsets_dir.empty()) root["offsets"]["dir"] = offsets_dir;
@@ -249,7 +259,6 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
         f << mirror_yaml;
         if (!f) throw ConfigError(fmt::format("cannot write {}", config));
       }
-      const std::string log = out_dir + "/mirror.log";
       for (const auto& entry : std::filesystem::directory_iterator(out_dir, ec)) {
         // This run's logs only: mirror.log, and mirror-<n>.log after chaos restarts.
         const std::string name = entry.path().filename().string();
@@ -265,6 +274,17 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
         RM_LOG_INFO("loadtest: mirror started (pid {}, log {})", m->pid(), path);
         return m;
       };
+    }
+  }
+  // consumerBacklogSizeGB: the consumers (the verifier, and the harness's own mirror) stay
+  // paused until the backlog is there; the mirror starts when the drain begins.
+  const bool with_backlog = w.consumer_backlog_size_gb > 0;
+  if (with_backlog && (o.chaos || o.chaos_broker)) {
+    throw ConfigError("consumerBacklogSizeGB and --chaos do not go together");
+  }
+  if (start_mirror && !with_backlog) {
+    {
+      const std::string log = out_dir + "/mirror.log";
       mirror = start_mirror(0);
       // Ready when it copies every partition: measuring earlier would count its group join
       // (~3 s on the mock) as latency.
@@ -294,25 +314,46 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   r.settings["targetTopics"] = target_topics;
   r.settings["mirrorAdmin"] = admin;
 
+  // producerRate 0: the search runs first, then the warm-up and the measured duration at the
+  // rate it found; until then the window's bounds are far away.
+  std::optional<RateSearch> search;
+  if (w.producer_rate == 0) search.emplace(o.rate_search);
+  constexpr int64_t kFar = std::numeric_limits<int64_t>::max() / 4;
   const int64_t start_ns = SteadyNowNs() + 200'000'000;
-  const int64_t measure_ns = start_ns + static_cast<int64_t>(warmup_s * 1e9);
-  const int64_t end_ns = start_ns + static_cast<int64_t>(duration_s * 1e9);
+  int64_t measure_ns = search ? kFar : start_ns + static_cast<int64_t>(warmup_s * 1e9);
+  int64_t end_ns = search ? kFar : start_ns + static_cast<int64_t>(duration_s * 1e9);
+  int64_t window_start_ns = start_ns;  // where the progress line's elapsed time counts from
 
+  // A backlog phase, like the search, moves the measured window to where it ends.
+  if (with_backlog) measure_ns = end_ns = kFar;
   VerifierOptions vo{target, target_topics, w.partitions_per_topic, w.replication.consumer,
                      measure_ns};
   if (o.stall_verifier_at_s >= 0) {
     vo.stall_at_ns = start_ns + static_cast<int64_t>(o.stall_verifier_at_s * 1e9);
     vo.stall = o.stall_verifier;
   }
+  vo.max_rate = o.verifier_max_rate;
   Verifier verifier(vo);
   verifier.Start();
+  // The backlog's phases: 0 none, 1 building (consumers paused), 2 draining, 3 done.
+  int backlog_phase = 0;
+  int64_t phase_start_ns = start_ns, recv_at_drain = 0;
+  RunResult::Backlog backlog;
+  if (with_backlog) {
+    backlog_phase = 1;
+    backlog.requested_records = std::max<int64_t>(
+        1, static_cast<int64_t>(w.consumer_backlog_size_gb * 1073741824.0 / w.message_size));
+    backlog.drain_level = std::max<int64_t>(
+        1000, static_cast<int64_t>((1 - w.backlog_drain_ratio) * backlog.requested_records));
+    verifier.Pause();
+  }
 
   GeneratorOptions go;
   go.bootstrap = source;
   go.topics = topics;
   go.partitions = w.partitions_per_topic;
   go.producers_per_topic = w.producers_per_topic;
-  go.rate = w.producer_rate;
+  go.rate = search ? search->rate() : w.producer_rate;
   go.keys = w.key_distributor;
   go.payloads = Payloads(w);
   go.producer = w.replication.producer;
@@ -398,13 +439,34 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   int64_t bytes_at_measure = 0, rbytes_at_measure = 0, bytes_at_end = 0;
   double max_lag = 0, max_inflight = 0, max_paused = 0;
   int64_t drain_deadline_ns = 0;
-  bool measure_started = warmup_s == 0;
+  bool measure_started = warmup_s == 0 && !search;
   if (measure_started) {
     cpu_measure_start = cpu_prev;
     metrics_start = metrics_prev;
   }
   LatencyHistogram p99_so_far;
+  // The search's step under way: intervals done, and where its judged part began.
+  struct {
+    int intervals = 0;
+    int64_t t0 = 0, sent0 = 0, backlog0 = 0;
+  } step{0, start_ns, 0, 0};
+  const int search_s = o.rate_search.max_steps * o.rate_search.step_intervals;
+  double found_rate = 0;       // the search's result, once done
+  int64_t settle_from_ns = 0;  // > 0: the backlog the search left is draining
+  // After the search or the backlog: the warm-up and the measured duration start at `tick`.
+  auto begin_measured_run = [&](int64_t tick) {
+    window_start_ns = tick;
+    measure_ns = tick + static_cast<int64_t>(warmup_s * 1e9);
+    end_ns = tick + static_cast<int64_t>(duration_s * 1e9);
+    generator.SetEnd(end_ns);
+    verifier.SetMeasureFrom(measure_ns);
+  };
+  // How long building the backlog may take at the workload's rate, with room for a slow sender.
+  const double build_limit_s =
+      with_backlog ? 2.0 * static_cast<double>(backlog.requested_records) / w.producer_rate + 10
+                   : 0;
 
+  bool stop_early = false;  // the run cannot go on (a problem is recorded)
   int64_t prev_tick = start_ns;
   int restarts_at_prev = 0;
   for (int64_t next_tick = start_ns + kIntervalNs;; next_tick += kIntervalNs) {
@@ -417,6 +479,10 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     }
     if (stop.load()) {
       r.interrupted = true;
+      generator.Stop();
+      break;
+    }
+    if (stop_early) {
       generator.Stop();
       break;
     }
@@ -462,6 +528,80 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
       metrics_prev = m;
       restarts_at_prev = chaos.restarts;
     }
+    if (search && !search->done()) {
+      const RateSearchOptions& so = search->options();
+      if (++step.intervals == so.settle_intervals) step = {step.intervals, tick, sent, s.backlog};
+      if (step.intervals >= so.step_intervals) {
+        const double rate = search->rate();
+        search->Judge({static_cast<double>(tick - step.t0) / 1e9, sent - step.sent0, step.backlog0,
+                       s.backlog, s.max_schedule_delay_ms});
+        const RateStep& judged = search->steps().back();
+        progress.Note(fmt::format("search: {:.0f} records/s {}", rate,
+                                  judged.sustainable ? "sustainable" : "not: " + judged.why));
+        step = {0, tick, sent, s.backlog};
+        double next = search->rate();
+        if (search->done()) {
+          r.max_sustainable_rate = search->best();
+          if (r.max_sustainable_rate > 0) {
+            found_rate = r.max_sustainable_rate;
+          } else {
+            found_rate = search->steps().back().rate;
+            for (const auto& st : search->steps()) found_rate = std::min(found_rate, st.rate);
+          }
+          // Steps above the maximum left a backlog: let it drain at half the rate first, so
+          // the measured window starts from a steady state.
+          next = found_rate / 2;
+          settle_from_ns = tick;
+        }
+        generator.SetRate(next, tick);
+      }
+    } else if (settle_from_ns > 0) {
+      const bool settled = static_cast<double>(s.backlog) <= std::max(1000.0, 0.1 * found_rate);
+      if (settled || tick - settle_from_ns > 15 * kIntervalNs) {
+        settle_from_ns = 0;
+        progress.Note(
+            fmt::format("maximum sustainable rate: {:.0f} records/s; measuring at it "
+                        "for {} s",
+                        found_rate, duration_s));
+        generator.SetRate(found_rate, tick);
+        begin_measured_run(tick);
+      }
+    }
+    if (backlog_phase == 1 && s.backlog >= backlog.requested_records) {
+      backlog.built_records = s.backlog;
+      backlog.build_seconds = static_cast<double>(tick - phase_start_ns) / 1e9;
+      progress.Note(fmt::format("backlog of {} records built in {:.1f} s; draining it", s.backlog,
+                                backlog.build_seconds));
+      if (start_mirror) {
+        mirror = start_mirror(0);
+        admin.clear();
+      }
+      verifier.Resume();
+      backlog_phase = 2;
+      phase_start_ns = tick;
+      recv_at_drain = recv;
+    } else if (backlog_phase == 1 &&
+               static_cast<double>(tick - phase_start_ns) / 1e9 > build_limit_s) {
+      r.problems.push_back(
+          fmt::format("the backlog of {} records was not built in {:.0f} s "
+                      "(sends fell behind the rate)",
+                      backlog.requested_records, build_limit_s));
+      stop_early = true;
+    } else if (backlog_phase == 2) {
+      const double drain_s = static_cast<double>(tick - phase_start_ns) / 1e9;
+      const bool drained = s.backlog <= backlog.drain_level;
+      if (drained || drain_s * 1000 > static_cast<double>(o.drain_timeout.count())) {
+        backlog.drained = drained;
+        backlog.drain_seconds = drain_s;
+        backlog.drained_records = recv - recv_at_drain;
+        backlog.drain_rate = static_cast<double>(backlog.drained_records) / drain_s;
+        progress.Note(fmt::format("backlog {} in {:.1f} s: {} records verified, {:.0f} records/s",
+                                  drained ? "drained" : "NOT drained", drain_s,
+                                  backlog.drained_records, backlog.drain_rate));
+        backlog_phase = 3;
+        begin_measured_run(tick);
+      }
+    }
     if (!measure_started && tick >= measure_ns) {
       measure_started = true;
       cpu_measure_start = cpu_now;
@@ -474,16 +614,24 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
       cpu_measure_end = cpu_now;
       // Unsustainable: sends still late, or the target more than a second behind, at the end.
       r.fell_behind = s.max_schedule_delay_ms > static_cast<double>(o.behind_tolerance.count());
-      r.backlog_grew =
-          w.producer_rate > 0 && static_cast<double>(s.backlog) > w.producer_rate + 1000;
+      r.backlog_grew = static_cast<double>(s.backlog) > generator.rate() + 1000;
     }
     r.intervals.push_back(s);
     if (tick < end_ns) chaos.Step(tick);
     const bool sending_done = generator.done();
     if (sending_done && drain_deadline_ns == 0)
       drain_deadline_ns = tick + o.drain_timeout.count() * 1'000'000;
-    ProgressState ps{std::min(t_s, duration_s),     duration_s, s.consume_rate,
-                     Ms(p99_so_far.Percentile(99)), s.backlog,  sending_done};
+    ProgressState ps{std::min(static_cast<double>(tick - window_start_ns) / 1e9, duration_s),
+                     duration_s,
+                     s.consume_rate,
+                     Ms(p99_so_far.Percentile(99)),
+                     s.backlog,
+                     sending_done};
+    if ((search && !search->done()) || settle_from_ns > 0) {
+      ps.phase = settle_from_ns > 0 ? "settling" : fmt::format("search {:.0f}/s", search->rate());
+      ps.elapsed_s = t_s;
+      ps.total_s = search_s;
+    }
     progress.Update(ps);
     if (sending_done && recv >= generator.sent()) break;
     if (sending_done && tick >= drain_deadline_ns) break;
@@ -526,6 +674,21 @@ RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
     if (rc != 0 && !r.interrupted) {
       r.problems.push_back(
           fmt::format("the mirror exited with {} (log {}/mirror.log)", rc, out_dir));
+    }
+  }
+  if (with_backlog) {
+    r.backlog = backlog;
+    if (!r.interrupted && backlog_phase == 3 && !backlog.drained) {
+      r.problems.push_back(fmt::format("the backlog did not drain to {} records within {:.0f} s",
+                                       backlog.drain_level, o.drain_timeout.count() / 1000.0));
+    }
+  }
+  if (search) {
+    r.rate_search = search->steps();
+    if (!r.interrupted && r.max_sustainable_rate == 0) {
+      r.problems.push_back(
+          fmt::format("no sustainable rate found in {} steps (the lowest tried is in the report)",
+                      search->steps().size()));
     }
   }
   if (r.interrupted) r.problems.push_back("interrupted before the end");

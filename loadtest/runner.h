@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <string>
 
+#include "loadtest/rate_search.h"
 #include "loadtest/run_result.h"
 #include "loadtest/workload.h"
 
@@ -55,6 +56,9 @@ struct LoadTestOptions {
   std::chrono::milliseconds chaos_broker_down{3000};
   // Seed of the moments (the report records it). Default: 0 (from the clock)
   uint64_t chaos_seed = 0;
+  // producerRate 0 (OMB: find the maximum): the search's bounds. The search runs first; the
+  // warm-up and the measured duration then run at the highest sustainable rate it found.
+  RateSearchOptions rate_search;
   // Where the progress line goes; nullptr: none. A terminal gets one live line.
   FILE* progress = stderr;
   // Test hooks: a stalled sender (generator.h) and a stalled verifier.
@@ -62,6 +66,7 @@ struct LoadTestOptions {
   std::chrono::milliseconds stall_sender{0};
   double stall_verifier_at_s = -1;  // seconds after the schedule's start
   std::chrono::milliseconds stall_verifier{0};
+  double verifier_max_rate = 0;  // records/s the verifier reads at most (0: no limit)
 };
 
 // Runs the test; throws common::ConfigError for bad options or an environment that cannot

@@ -17,7 +17,8 @@ struct Verifier::Client {
   std::unique_ptr<common::Consumer> consumer;
 };
 
-Verifier::Verifier(VerifierOptions options) : options_(std::move(options)) {
+Verifier::Verifier(VerifierOptions options)
+    : options_(std::move(options)), measure_from_ns_(options_.measure_from_ns) {
   for (size_t i = 0; i < options_.topics.size(); ++i) {
     topic_index_[options_.topics[i]] = static_cast<int>(i);
   }
@@ -64,6 +65,18 @@ void Verifier::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
+void Verifier::Pause() {
+  if (auto st = client_->consumer->Pause(start_); !st.ok()) {
+    throw common::ConfigError(fmt::format("verifier: cannot pause: {}", st.error().message));
+  }
+}
+
+void Verifier::Resume() {
+  if (auto st = client_->consumer->Resume(start_); !st.ok()) {
+    throw common::ConfigError(fmt::format("verifier: cannot resume: {}", st.error().message));
+  }
+}
+
 void Verifier::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
@@ -87,7 +100,7 @@ void Verifier::Observe(int topic, int32_t partition, std::string_view value, int
   const int64_t from_sent = (arrival_ns - stamp->sent_ns) / 1000;
   interval_.from_intended_us.Record(from_intended);
   interval_.from_sent_us.Record(from_sent);
-  if (stamp->intended_ns >= options_.measure_from_ns) {
+  if (stamp->intended_ns >= measure_from_ns_.load(std::memory_order_relaxed)) {
     aggregated_.from_intended_us.Record(from_intended);
     aggregated_.from_sent_us.Record(from_sent);
   }
@@ -96,7 +109,24 @@ void Verifier::Observe(int topic, int32_t partition, std::string_view value, int
 void Verifier::Run() {
   std::vector<common::KafkaMessage> batch;
   bool stalled = options_.stall_at_ns == 0;
+  int64_t throttle_from_ns = 0, throttled = 0;
   while (!stop_.load()) {
+    if (options_.max_rate > 0) {
+      // Records read so far are due no earlier than throttle_from + n / max_rate.
+      if (throttle_from_ns == 0) throttle_from_ns = SteadyNowNs();
+      const int64_t due = throttle_from_ns + static_cast<int64_t>(static_cast<double>(throttled) *
+                                                                  1e9 / options_.max_rate);
+      const int64_t now = SteadyNowNs();
+      if (due < now - 50'000'000) {
+        // Idle time earns no credit beyond 50 ms: a capacity, not an average.
+        throttle_from_ns = now - 50'000'000;
+        throttled = 0;
+      } else if (due > now) {
+        std::this_thread::sleep_for(
+            std::chrono::nanoseconds(std::min<int64_t>(due - now, 50'000'000)));
+        continue;
+      }
+    }
     if (!stalled && SteadyNowNs() >= options_.stall_at_ns) {
       stalled = true;
       std::this_thread::sleep_for(options_.stall);
@@ -107,7 +137,8 @@ void Verifier::Run() {
     common::KafkaMessage first = client_->consumer->Poll(100ms);
     if (!first) continue;
     batch.push_back(std::move(first));
-    client_->consumer->PollBatch(0ms, 1024, &batch);
+    client_->consumer->PollBatch(0ms, options_.max_rate > 0 ? 16 : 1024, &batch);
+    throttled += static_cast<int64_t>(batch.size());
     const int64_t now = SteadyNowNs();
     last_arrival_ns_.store(now, std::memory_order_relaxed);
     std::lock_guard lock(mu_);

@@ -36,6 +36,8 @@ struct VerifierOptions {
   // consumer). 0: never.
   int64_t stall_at_ns = 0;
   std::chrono::milliseconds stall{0};
+  // Test hook: read at most this many records/s (a consumer of known capacity). 0: no limit.
+  double max_rate = 0;
 };
 
 struct LatencyFigures {
@@ -54,11 +56,18 @@ class Verifier {
   // consumer cannot be made or the partitions' ends cannot be read.
   void Start();
   void Stop();
+  // Stops / starts fetching every partition (OMB's paused consumers, for a backlog). After
+  // Start(). Throws ConfigError when the client refuses.
+  void Pause();
+  void Resume();
 
   int64_t received() const { return received_.load(std::memory_order_relaxed); }
   int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   // When the last record was read (steady ns; 0 before the first).
   int64_t last_arrival_ns() const { return last_arrival_ns_.load(std::memory_order_relaxed); }
+  // Moves the start of the aggregated figures (see VerifierOptions::measure_from_ns): a run
+  // whose measured window is known only later (the rate search) starts with a far one.
+  void SetMeasureFrom(int64_t ns) { measure_from_ns_.store(ns, std::memory_order_relaxed); }
   // Latency of the records that arrived since the last call.
   LatencyFigures TakeInterval();
   // Latency over the whole run after the warm-up.
@@ -83,6 +92,7 @@ class Verifier {
   std::atomic<int64_t> received_{0};
   std::atomic<int64_t> bytes_{0};
   std::atomic<int64_t> last_arrival_ns_{0};
+  std::atomic<int64_t> measure_from_ns_{0};
   std::mutex mu_;
   SequenceChecker checker_;
   LatencyFigures interval_;

@@ -91,11 +91,16 @@ std::vector<std::string> ValidateWorkload(const Workload& w) {
   if (w.producer_rate < 0) {
     p.push_back(fmt::format("producerRate: {} is negative", w.producer_rate));
   }
-  if (w.consumer_backlog_size_gb != 0) {
+  if (w.consumer_backlog_size_gb < 0) {
+    p.push_back(fmt::format("consumerBacklogSizeGB: {} is negative", w.consumer_backlog_size_gb));
+  }
+  if (w.backlog_drain_ratio < 0 || w.backlog_drain_ratio > 1) {
+    p.push_back(fmt::format("backlogDrainRatio: {} is not between 0 and 1", w.backlog_drain_ratio));
+  }
+  if (w.consumer_backlog_size_gb > 0 && w.producer_rate == 0) {
     p.push_back(
-        fmt::format("consumerBacklogSizeGB: {} is not supported (only 0: the testbed keeps "
-                    "5 MiB per partition)",
-                    w.consumer_backlog_size_gb));
+        "consumerBacklogSizeGB: a backlog needs a producerRate (0 searches for the maximum, "
+        "which a paused consumer cannot show)");
   }
   if (!(w.test_duration_minutes > 0)) {
     p.push_back(fmt::format("testDurationMinutes: {} is not positive", w.test_duration_minutes));

@@ -64,12 +64,17 @@ struct Workload {
   KeyDistributor key_distributor = KeyDistributor::kNoKey;
   // Default: 1
   int producers_per_topic = 1;
-  // Records/s over every producer; 0 asks for the maximum (sends as fast as the clients take).
-  // Default: 1000
+  // Records/s over every producer; 0 asks for the maximum sustainable rate: a bounded search
+  // (rate_search.h) runs first, then the test at the rate it found. Default: 1000
   double producer_rate = 1000;
-  // A backlog to build before consumption, GB (OMB); only 0 is supported. Default: 0
+  // OMB: before the test, records are produced at producerRate with the consumers paused until
+  // this many GiB (records x messageSize) wait; then the consumers resume (the harness's
+  // mirror starts, the verifier reads) while producing goes on, and the time to drain it is
+  // reported. The testbed keeps 5 MiB per partition (compressed): keep it small there.
+  // Default: 0 (none)
   double consumer_backlog_size_gb = 0;
-  // Default: 1.0 (read, reported)
+  // OMB: the share of the backlog that must drain before the test goes on (1: all of it, down to
+  // 1000 records; 0.9: down to a tenth of it). Default: 1.0
   double backlog_drain_ratio = 1.0;
   // Default: 1
   double test_duration_minutes = 1;

@@ -123,6 +123,65 @@ TEST(LoadTest, RecordsDeletedBeforeTheyWereReadFailTheRunAsLossAndSayWhy) {
               ::testing::HasSubstr("retention deleted records of 1 partitions"));
 }
 
+TEST(LoadTest, RateZeroFindsTheRateAConsumerOfKnownCapacitySustainsThenRunsAtIt) {
+  // OMB's producerRate 0 against a verifier that reads at most 3000 records/s: the search must
+  // land near 3000 (its precision is 20% here, the growth tolerance adds ~10%), then measure at it.
+  rm::testing::TempDir tmp;
+  LoadTestOptions o = SmallRun(tmp.path());
+  o.no_mirror = true;
+  o.workload.producer_rate = 0;
+  o.duration_s = 1;
+  o.verifier_max_rate = 3000;
+  o.rate_search.start_rate = 1000;
+  o.rate_search.step_intervals = 2;
+  o.rate_search.precision = 0.2;
+  std::atomic<bool> stop{false};
+  RunResult r = RunLoadTest(o, stop);
+  ASSERT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.problems, "; "));
+  std::string steps;
+  for (const auto& st : r.rate_search) steps += fmt::format("{} {}; ", st.rate, st.why);
+  ASSERT_GE(r.rate_search.size(), 4u) << steps;  // 1000, 2000, 4000 (too fast), 3000, ...
+  EXPECT_TRUE(r.rate_search[1].sustainable) << steps;
+  EXPECT_FALSE(r.rate_search[2].sustainable) << steps;
+  EXPECT_THAT(r.rate_search[2].why, ::testing::HasSubstr("the target fell behind")) << steps;
+  EXPECT_GE(r.max_sustainable_rate, 2000) << steps;
+  EXPECT_LE(r.max_sustainable_rate, 3500) << steps;
+  // The measured second ran at the rate found, and everything sent arrived once.
+  EXPECT_NEAR(r.publish_rate, r.max_sustainable_rate, r.max_sustainable_rate * 0.1);
+  EXPECT_EQ(r.verification.received, r.generator.sent);
+  auto j = ReportJson(r);
+  EXPECT_EQ(j["maxSustainableRate"].get<double>(), r.max_sustainable_rate);
+  EXPECT_EQ(j["rateSearch"].size(), r.rate_search.size());
+}
+
+TEST(LoadTest, ABacklogBuiltWithTheMirrorStoppedDrainsAndIsReported) {
+  // OMB's consumerBacklogSizeGB, scaled to the testbed: ~3000 records of 200 B wait in the
+  // source before the mirror starts; then it starts and the backlog drains while the load goes on.
+  rm::testing::TempDir tmp;
+  LoadTestOptions o = SmallRun(tmp.path());
+  o.workload.producer_rate = 2000;
+  o.workload.consumer_backlog_size_gb = 3000.0 * 200 / 1073741824.0;
+  o.duration_s = 1;
+  std::atomic<bool> stop{false};
+  RunResult r = RunLoadTest(o, stop);
+  ASSERT_TRUE(r.ok()) << fmt::format("{}", fmt::join(r.problems, "; "));
+  ASSERT_TRUE(r.backlog.has_value());
+  EXPECT_GE(r.backlog->requested_records, 2999);
+  EXPECT_GE(r.backlog->built_records, r.backlog->requested_records);
+  EXPECT_GT(r.backlog->build_seconds, 1);
+  EXPECT_TRUE(r.backlog->drained);
+  EXPECT_GE(r.backlog->drained_records, r.backlog->built_records - 1000);
+  EXPECT_GT(r.backlog->drain_rate, 0);
+  // Nothing reached the target while the backlog was built.
+  ASSERT_FALSE(r.intervals.empty());
+  EXPECT_EQ(r.intervals[0].consume_rate, 0);
+  EXPECT_EQ(r.verification.received, r.generator.sent);
+  EXPECT_EQ(r.verification.lost + r.verification.duplicates + r.verification.reordered, 0);
+  auto j = ReportJson(r);
+  EXPECT_TRUE(j["backlog"]["drained"].get<bool>());
+  EXPECT_GT(j["backlog"]["drainSeconds"].get<double>(), 0);
+}
+
 TEST(LoadTest, StoppingEarlyEndsTheRunAndSaysSo) {
   rm::testing::TempDir tmp;
   LoadTestOptions o = SmallRun(tmp.path());

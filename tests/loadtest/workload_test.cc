@@ -108,7 +108,12 @@ TEST(Workload, BadValuesAreErrorsNamingFileAndField) {
               HasSubstr("w.yaml: keyDistributor: 'HASH' is not NO_KEY, KEY_ROUND_ROBIN or "
                         "RANDOM_NANO"));
   EXPECT_THAT(ErrorOf("messageSize: 10\n"), HasSubstr("messageSize: 10 is below the 40 bytes"));
-  EXPECT_THAT(ErrorOf("consumerBacklogSizeGB: 1\n"), HasSubstr("consumerBacklogSizeGB"));
+  EXPECT_THAT(ErrorOf("consumerBacklogSizeGB: -1\n"),
+              HasSubstr("consumerBacklogSizeGB: -1 is negative"));
+  EXPECT_THAT(ErrorOf("consumerBacklogSizeGB: 1\nproducerRate: 0\n"),
+              HasSubstr("consumerBacklogSizeGB: a backlog needs a producerRate"));
+  EXPECT_THAT(ErrorOf("backlogDrainRatio: 1.5\n"),
+              HasSubstr("backlogDrainRatio: 1.5 is not between 0 and 1"));
   EXPECT_THAT(ErrorOf("replication: {mirror: 3}\n"),
               HasSubstr("w.yaml: replication.mirror: expected a map"));
   EXPECT_THAT(ErrorOf("payloadFile: nope.data\n", "/tmp"),
