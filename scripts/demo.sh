@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# The demo: installs what is missing, builds, starts a two-region testbed (us-east, eu-west)
-# and the mirror between them, writes records in us-east and shows them arrive in eu-west, then
-# runs a short verified load through the mirror (regionmirror loadtest, with its live line).
-# On a terminal it then keeps everything up until Ctrl-C (set DEMO_WAIT=0 to exit at once).
+# The demo: installs what is missing, builds, and runs scripts/demo-run.sh inside a two-region
+# testbed (us-east, eu-west): a link RTT between them, the mirror with offsets, a steady verified
+# load with the harness's live line, a consumer group's translated position, and a failover of
+# that group to eu-west with us-east down. On a terminal it then keeps everything up until
+# Ctrl-C, which stops the mirror and both regions and leaves nothing running.
+# Environment: DEMO_WAIT=0 exits at the end instead of waiting (always: waits without a terminal
+# too), DEMO_RTT_MS (default 40), DEMO_LOAD_S (seconds of load, default 10), DEMO_RECORDS
+# (records written first, default 10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh regionmirror
-work=$(mktemp -d /tmp/regionmirror-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-exec build/apps/regionmirror testbed --regions us-east,eu-west --brokers 3 \
-  --topics us-east:orders:6,eu-west:us-east.orders:6,us-east:loadtest-0:6,eu-west:us-east.loadtest-0:6 \
-  --endpoints "$work/endpoints.json" \
-  -- bash scripts/demo-run.sh "$work"
+exec scripts/demo-run.sh --testbed build/apps/regionmirror
