@@ -31,55 +31,29 @@ CLIENTS=$3
 SCALE=$4
 RATE=${5:-}
 PY=/usr/bin/python3
-PGBIN=/usr/lib/postgresql/15/bin
 KAFKA=$($PY -c "import json; print(json.load(open('$RM_TESTBED_ENDPOINTS'))['regions']['us-east']['bootstrap_servers'])")
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=lib/postgres.sh
+source bench/lib/postgres.sh
 field() { $PY -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 
 work=$(mktemp -d /tmp/pg-cdc-bench.XXXXXX)
-chmod 755 "$work"
 capture_pid=""
 consumer_pid=""
 sampler_pid=""
 cleanup() {
   set +e
-  for p in $sampler_pid $consumer_pid $capture_pid; do kill -TERM "$p" 2>/dev/null; done
-  for p in $consumer_pid $capture_pid; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
-  if [ -f "$work/data/postmaster.pid" ]; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m fast -w -t 20 stop >/dev/null 2>&1 ||
-      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1
-  fi
-  rm -rf "$work"
+  bench_stop_pids $sampler_pid $consumer_pid $capture_pid
+  bench_pg_stop "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- Postgres
-PGPORT=$(free_port)
-chown postgres "$work"
-runuser -u postgres -- "$PGBIN/initdb" -D "$work/data" -U postgres -A trust >/dev/null
-cat >>"$work/data/postgresql.conf" <<EOC
-listen_addresses = '127.0.0.1'
-port = $PGPORT
-unix_socket_directories = '$work'
-wal_level = logical
-max_replication_slots = 10
-max_wal_senders = 10
-fsync = off
-full_page_writes = off
-synchronous_commit = on
-max_wal_size = 4GB
-shared_buffers = 128MB
-EOC
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w start >/dev/null
-psql() { "$PGBIN/psql" -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres "$@"; }
+bench_pg_start "$work" 'synchronous_commit = on' 'max_wal_size = 4GB' 'shared_buffers = 128MB'
 "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -i -q -s "$SCALE" postgres >/dev/null 2>&1
 
 # --- capture
-ADMIN=$(free_port)
+ADMIN=$(bench_free_port)
 cat >"$work/cdc.yaml" <<EOY
 postgres:
   connection: {host: 127.0.0.1, port: $PGPORT, dbname: postgres, user: postgres, sslmode: disable}

@@ -43,14 +43,70 @@ inline void ThrowIfProblems(const std::vector<std::string>& problems) {
   throw ConfigError(msg);
 }
 
-// The same at the end of a loader: the field problems first, each prefixed with `source` (the
-// file), then what validation found in the values that did parse (its messages name their
-// source themselves; fields that failed to parse keep their defaults, so they add no second
-// report).
+// Where each field of a YAML document is written: the line of every node, keyed by the field
+// paths YamlFieldReader uses ("flows[2].source"; for a map entry, the line of its key, since a
+// block value starts on a later line). Every loader reports problems as
+// "<file>:<line>: <field>: <why>" through it, the compiler convention editors jump to.
+class YamlLines {
+ public:
+  YamlLines() = default;
+  explicit YamlLines(const YAML::Node& root) { Index(root, ""); }
+
+  // The line (1-based) of `field`, or of the nearest enclosing field that has one
+  // ("a.b[2].c" -> "a.b[2]" -> "a.b" -> "a"); 0 when none has.
+  int LineOf(std::string field) const {
+    while (!field.empty()) {
+      if (auto it = lines_.find(field); it != lines_.end()) return it->second;
+      const size_t cut = field.find_last_of(".[");
+      if (cut == std::string::npos) break;
+      field.resize(cut);
+    }
+    return 0;
+  }
+  // True when `field` itself is written in the document.
+  bool Has(const std::string& field) const { return lines_.count(field) > 0; }
+
+  // "<source>:<line>: <field>: <why>" for a problem "<field>: <why>" whose field has a line;
+  // "<source>: <problem>" otherwise.
+  std::string Locate(const std::string& source, const std::string& problem) const {
+    const size_t colon = problem.find(": ");
+    const int line = colon == std::string::npos ? 0 : LineOf(problem.substr(0, colon));
+    if (line == 0) return source + ": " + problem;
+    return fmt::format("{}:{}: {}", source, line, problem);
+  }
+
+ private:
+  void Index(const YAML::Node& node, const std::string& path) {
+    if (!node.IsDefined()) return;
+    if (node.Mark().line >= 0) lines_.emplace(path, node.Mark().line + 1);
+    if (node.IsMap()) {
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) continue;
+        const std::string child = path.empty() ? kv.first.Scalar() : path + "." + kv.first.Scalar();
+        if (kv.first.Mark().line >= 0) lines_[child] = kv.first.Mark().line + 1;
+        Index(kv.second, child);
+      }
+    } else if (node.IsSequence()) {
+      for (size_t i = 0; i < node.size(); ++i) Index(node[i], fmt::format("{}[{}]", path, i));
+    }
+  }
+
+  std::map<std::string, int> lines_;
+};
+
+// The same at the end of a loader: the field problems first ("<field>: <why>"), then what
+// validation found in the values that did parse (its messages name their source themselves,
+// "<source>: <field>: <why>"; fields that failed to parse keep their defaults, so they add no
+// second report). Each gets the line of its field from `lines`, when given.
 inline void ThrowIfProblems(const std::string& source, std::vector<std::string> field_problems,
-                            const std::vector<std::string>& validation) {
-  for (auto& p : field_problems) p = source + ": " + p;
-  field_problems.insert(field_problems.end(), validation.begin(), validation.end());
+                            const std::vector<std::string>& validation,
+                            const YamlLines& lines = YamlLines()) {
+  for (auto& p : field_problems) p = lines.Locate(source, p);
+  const std::string prefix = source + ": ";
+  for (const auto& v : validation) {
+    field_problems.push_back(v.rfind(prefix, 0) == 0 ? lines.Locate(source, v.substr(prefix.size()))
+                                                     : v);
+  }
   ThrowIfProblems(field_problems);
 }
 

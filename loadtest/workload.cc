@@ -198,7 +198,7 @@ Workload ParseWorkload(const std::string& yaml, const std::string& source,
   if (problems.empty()) {
     for (auto& v : ValidateWorkload(w)) invalid.push_back(source + ": " + v);
   }
-  common::ThrowIfProblems(source, problems, invalid);
+  common::ThrowIfProblems(source, problems, invalid, common::YamlLines(root));
   return w;
 }
 

@@ -458,7 +458,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.Get(a, "admin", "bind", cfg.admin.bind);
     r.Get(a, "admin", "port", cfg.admin.port);
   }
-  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file));
+  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file), common::YamlLines(root));
   return cfg;
 }
 

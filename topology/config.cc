@@ -13,26 +13,6 @@ using Reader = common::YamlFieldReader;
 
 namespace {
 
-// Records the line of every node under `node`, keyed by the field paths YamlFieldReader uses.
-void IndexLines(const YAML::Node& node, const std::string& path, std::map<std::string, int>& out) {
-  if (!node.IsDefined()) return;
-  if (node.Mark().line >= 0) out.emplace(path, node.Mark().line + 1);
-  if (node.IsMap()) {
-    for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) continue;
-      std::string key = kv.first.Scalar();
-      // The key's line: a value may start on a later line (a block list under its key).
-      std::string child = Reader::Join(path, key);
-      if (kv.first.Mark().line >= 0) out[child] = kv.first.Mark().line + 1;
-      IndexLines(kv.second, child, out);
-    }
-  } else if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) {
-      IndexLines(node[i], fmt::format("{}[{}]", path, i), out);
-    }
-  }
-}
-
 // Reads `key` as either a string or a list of strings into `out`.
 void GetNames(Reader& r, const YAML::Node& node, const std::string& path, const char* key,
               std::vector<std::string>& out) {
@@ -83,17 +63,7 @@ std::string TopicRule::Describe() const {
                       : fmt::format("topics[{}] (pattern '{}', line {})", index, pattern, line);
 }
 
-int TopologyConfig::LineOf(const std::string& field) const {
-  std::string f = field;
-  while (!f.empty()) {
-    if (auto it = lines.find(f); it != lines.end()) return it->second;
-    // Drop the last component: "a.b[2].c" -> "a.b[2]" -> "a.b" -> "a".
-    size_t cut = f.find_last_of(".[");
-    if (cut == std::string::npos) break;
-    f.resize(cut);
-  }
-  return 0;
-}
+int TopologyConfig::LineOf(const std::string& field) const { return lines.LineOf(field); }
 
 const RegionSpec* TopologyConfig::FindRegion(const std::string& name) const {
   for (const auto& r : regions) {
@@ -117,7 +87,7 @@ LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
   LoadedTopology out;
   TopologyConfig& cfg = out.config;
   cfg.file = file;
-  IndexLines(root, "", cfg.lines);
+  cfg.lines = common::YamlLines(root);
   std::vector<std::string> raw;
   Reader r(raw);
   r.CheckKeys(root, "",

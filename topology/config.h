@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "replication/config.h"
 
@@ -149,7 +150,7 @@ struct TopologyConfig {
   YAML::Node mirror_section;
   YAML::Node offsets_section;
   // Field path -> line, for every node of the file ("topics[1].home" -> 14).
-  std::map<std::string, int> lines;
+  common::YamlLines lines;
 
   // The line of `field`, or of its nearest enclosing field that has one; 0 when none.
   int LineOf(const std::string& field) const;

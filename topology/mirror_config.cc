@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -87,16 +88,20 @@ std::vector<Problem> ValidateMirrorSections(const TopologyConfig& config) {
     replication::ParseMirrorConfigYaml(
         MirrorYaml(config, clusters, YAML::Node(YAML::NodeType::Sequence)), config.file);
   } catch (const common::ConfigError& e) {
-    // One problem a line: "<file>: <field>: <why>", under a count line when there are several.
+    // One problem a line: "<file>[:<line>]: <field>: <why>", under a count line when there are
+    // several. The line is one of the YAML generated above, not of the topology file: dropped.
     std::istringstream lines(e.what());
     std::string line;
-    const std::string prefix = config.file + ": ";
+    const std::string prefix = config.file + ":";
     while (std::getline(lines, line)) {
       auto start = line.find_first_not_of(' ');
       if (start == std::string::npos) continue;
       line = line.substr(start);
       if (line.rfind(prefix, 0) != 0) continue;
       line = line.substr(prefix.size());
+      line = line.substr(std::min(line.size(), line.find_first_not_of("0123456789")));
+      if (line.rfind(": ", 0) != 0) continue;
+      line = line.substr(2);
       auto colon = line.find(": ");
       if (colon == std::string::npos) continue;
       std::string field = line.substr(0, colon);

@@ -151,7 +151,7 @@ class Validator {
       }
       std::set<std::string> homes;
       for (size_t j = 0; j < t.home.size(); ++j) {
-        std::string hf = t.home.size() == 1 && c_.lines.count(f + ".home[0]") == 0
+        std::string hf = t.home.size() == 1 && !c_.lines.Has(f + ".home[0]")
                              ? f + ".home"
                              : fmt::format("{}.home[{}]", f, j);
         if (IsGlob(t.home[j])) {

@@ -293,7 +293,8 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     r.Get(admin, "admin", "bind", cfg.admin.bind);
     r.Get(admin, "admin", "port", cfg.admin.port);
   }
-  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate());
+  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate(),
+                          common::YamlLines(root));
   return cfg;
 }
 

@@ -4,10 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "common/config_reader.h"
 #include "common/result.h"
@@ -40,8 +38,7 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   r.Get(node, path, "port", c.port);
   r.Get(node, path, "dbname", c.dbname);
   r.Get(node, path, "user", c.user);
-  r.Get(node, path, "password_env", c.password_env);
-  r.Get(node, path, "password_file", c.password_file);
+  common::GetSecretRef(r, node, path, "password", c.password);
   r.Get(node, path, "sslmode", c.sslmode);
   r.Get(node, path, "connect_timeout_s", c.connect_timeout_s);
   r.Get(node, path, "statement_timeout_ms", c.statement_timeout_ms);
@@ -135,9 +132,6 @@ std::vector<std::string> ConnectionConfig::Validate(const std::string& prefix) c
   if (port < 1 || port > 65535) p.push_back(prefix + ".port: must be within 1..65535");
   if (dbname.empty()) p.push_back(prefix + ".dbname: required");
   if (user.empty()) p.push_back(prefix + ".user: required");
-  if (!password_env.empty() && !password_file.empty()) {
-    p.push_back(prefix + ".password_file: set password_env or password_file, not both");
-  }
   static const std::set<std::string> kSslModes = {"disable", "allow",     "prefer",
                                                   "require", "verify-ca", "verify-full"};
   if (!kSslModes.count(sslmode)) {
@@ -171,24 +165,10 @@ ConnectionParams ConnectionConfig::Resolve(const std::string& source_file,
   params.keepalives_idle_s = keepalives_idle_s;
   params.keepalives_interval_s = keepalives_interval_s;
   params.keepalives_count = keepalives_count;
-  if (!password_env.empty()) {
-    const char* v = std::getenv(password_env.c_str());
-    if (v == nullptr) {
-      throw ConfigError(fmt::format("{}: {}.password_env: environment variable {} is not set",
-                                    source_file, prefix, password_env));
-    }
-    params.password = v;
-  } else if (!password_file.empty()) {
-    std::ifstream in(password_file);
-    if (!in) {
-      throw ConfigError(
-          fmt::format("{}: {}.password_file: cannot read {}", source_file, prefix, password_file));
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string pw = ss.str();
-    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-    params.password = pw;
+  if (password.given()) {
+    auto pw = password.Read(prefix + ".password");
+    if (!pw) throw ConfigError(fmt::format("{}: {}", source_file, pw.error().message));
+    params.password = std::move(*pw);
   }
   return params;
 }
@@ -340,8 +320,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   // The admin connection inherits where to connect from the capture connection.
   cfg.admin = c.connection;
   cfg.admin.user = "postgres";
-  cfg.admin.password_env.clear();
-  cfg.admin.password_file.clear();
+  cfg.admin.password = {};
   ReadConnection(r, pg["admin"], path + ".admin", cfg.admin);
 
   r.Get(pg, path, "slot", c.slot);
@@ -402,7 +381,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
               "the row before the transforms); use envelope: plain");
   }
   for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
-  common::ThrowIfProblems(source_name, std::move(problems), validation);
+  common::ThrowIfProblems(source_name, std::move(problems), validation, common::YamlLines(root));
   return cfg;
 }
 

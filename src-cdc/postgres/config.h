@@ -82,12 +82,10 @@ struct ConnectionConfig {
   std::string dbname;
   // Role to connect as. Required.
   std::string user;
-  // Name of an environment variable holding the password. Default: none.
-  std::string password_env;
-  // File whose content (trailing newline removed) is the password. Default: none.
-  // At most one of password_env and password_file; neither = no password (trust, peer, or
-  // ~/.pgpass).
-  std::string password_file;
+  // The password: `password_env` (an environment variable) or `password_file` (a file, one
+  // trailing newline removed), the project's one rule for secrets (common/secrets.h). At most
+  // one; neither = no password (trust, peer, or ~/.pgpass).
+  common::SecretRef password;
   // libpq sslmode. Default: prefer.
   std::string sslmode = "prefer";
   // Default: 10.

@@ -255,9 +255,9 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
       sql += " PASSWORD " + QuoteLiteral(verifier);
       PQfreemem(verifier);
       shown += " PASSWORD '<from " +
-               (cap.connection.password_env.empty()
-                    ? "file " + cap.connection.password_file
-                    : "environment variable " + cap.connection.password_env) +
+               (cap.connection.password.env.empty()
+                    ? "file " + cap.connection.password.file
+                    : "environment variable " + cap.connection.password.env) +
                ">'";
     }
     if (!apply(role_step, sql, shown, "created with LOGIN REPLICATION")) {

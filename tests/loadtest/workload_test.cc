@@ -97,15 +97,15 @@ TEST(Workload, AnUnreadableFileIsAnErrorNamingIt) {
 TEST(Workload, BadValuesAreErrorsNamingFileAndField) {
   EXPECT_THAT(ErrorOf("topics: [1"), HasSubstr("w.yaml: not valid YAML"));
   EXPECT_THAT(ErrorOf("- a\n- b\n"), HasSubstr("w.yaml: expected a map"));
-  EXPECT_THAT(ErrorOf("topics: many\n"), HasSubstr("w.yaml: topics: expected an integer"));
+  EXPECT_THAT(ErrorOf("topics: many\n"), HasSubstr("w.yaml:1: topics: expected an integer"));
   EXPECT_THAT(ErrorOf("topics: 1\n? [a]\n: 2\n"),
               HasSubstr("w.yaml: (top level): a key at line 2, column 3 is a list"));
   EXPECT_THAT(ErrorOf("replication:\n  {a: 1}: 2\n"),
-              HasSubstr("w.yaml: replication: a key at line 2, column 3 is a map"));
+              HasSubstr("w.yaml:1: replication: a key at line 2, column 3 is a map"));
   EXPECT_THAT(ErrorOf("partitionsPerTopic: 0\n"),
-              HasSubstr("w.yaml: partitionsPerTopic: 0 is not a positive count"));
+              HasSubstr("w.yaml:1: partitionsPerTopic: 0 is not a positive count"));
   EXPECT_THAT(ErrorOf("keyDistributor: HASH\n"),
-              HasSubstr("w.yaml: keyDistributor: 'HASH' is not NO_KEY, KEY_ROUND_ROBIN or "
+              HasSubstr("w.yaml:1: keyDistributor: 'HASH' is not NO_KEY, KEY_ROUND_ROBIN or "
                         "RANDOM_NANO"));
   EXPECT_THAT(ErrorOf("messageSize: 10\n"), HasSubstr("messageSize: 10 is below the 40 bytes"));
   EXPECT_THAT(ErrorOf("consumerBacklogSizeGB: -1\n"),
@@ -115,9 +115,9 @@ TEST(Workload, BadValuesAreErrorsNamingFileAndField) {
   EXPECT_THAT(ErrorOf("backlogDrainRatio: 1.5\n"),
               HasSubstr("backlogDrainRatio: 1.5 is not between 0 and 1"));
   EXPECT_THAT(ErrorOf("replication: {mirror: 3}\n"),
-              HasSubstr("w.yaml: replication.mirror: expected a map"));
+              HasSubstr("w.yaml:1: replication.mirror: expected a map"));
   EXPECT_THAT(ErrorOf("payloadFile: nope.data\n", "/tmp"),
-              HasSubstr("w.yaml: payloadFile: cannot read /tmp/nope.data"));
+              HasSubstr("w.yaml:1: payloadFile: cannot read /tmp/nope.data"));
 }
 
 TEST(Workload, EveryProblemIsReportedAtOnce) {

@@ -83,7 +83,7 @@ flows: [{source: a, target: b, replication_factor: 3, sync_topic_configs: false}
 clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
 flows: [{source: a, target: b, replication_factor: 0}]
 )");
-  EXPECT_NE(err.find("m.yaml: flows[0].replication_factor: 0 is not a replication factor"),
+  EXPECT_NE(err.find("m.yaml:3: flows[0].replication_factor: 0 is not a replication factor"),
             std::string::npos)
       << err;
 }
@@ -104,7 +104,8 @@ flows:
 mirror:
   start_from: middle
 )");
-  EXPECT_NE(err.find("m.yaml: clusters[0].bootstrap_servers: required"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml:4: clusters[0].bootstrap_servers: required"), std::string::npos)
+      << err;
   EXPECT_NE(err.find("unknown property 'no.such.prop'"), std::string::npos) << err;
   EXPECT_NE(err.find("clusters[1].alias: alias 'us-east' is used twice"), std::string::npos) << err;
   EXPECT_NE(err.find("flows[0].target: unknown cluster 'mars'"), std::string::npos) << err;
@@ -143,18 +144,18 @@ clusters:
     properties_file: {ssl.keystore.password: /nonexistent/pass}
 flows: [{source: a, target: a}]
 )");
-  EXPECT_NE(err.find("m.yaml: clusters[0].properties.sasl.password: secrets are never written in "
+  EXPECT_NE(err.find("m.yaml:5: clusters[0].properties.sasl.password: secrets are never written in "
                      "the file: use properties_env or properties_file"),
             std::string::npos)
       << err;
   EXPECT_NE(err.find("clusters[0].properties.sasl.oauthbearer.client.secret: secrets are never"),
             std::string::npos)
       << err;
-  EXPECT_NE(err.find("m.yaml: clusters[0].properties_env.sasl.username: environment variable "
+  EXPECT_NE(err.find("m.yaml:6: clusters[0].properties_env.sasl.username: environment variable "
                      "RM_TEST_UNSET_VAR is not set"),
             std::string::npos)
       << err;
-  EXPECT_NE(err.find("m.yaml: clusters[0].properties_file.ssl.keystore.password: cannot read "
+  EXPECT_NE(err.find("m.yaml:7: clusters[0].properties_file.ssl.keystore.password: cannot read "
                      "/nonexistent/pass"),
             std::string::npos)
       << err;
@@ -166,14 +167,15 @@ clusters: [{alias: a, bootstrap_servers: "x:1", bootstrap: "typo"}]
 flows: [{source: a, target: b, topic: orders}]
 mirorr: {}
 )");
-  EXPECT_NE(err.find("m.yaml: clusters[0].bootstrap: unknown field (known here: alias, "
+  EXPECT_NE(err.find("m.yaml:2: clusters[0].bootstrap: unknown field (known here: alias, "
                      "bootstrap_servers, properties, properties_env, properties_file)"),
             std::string::npos)
       << err;
-  EXPECT_NE(err.find("m.yaml: flows[0].topic: unknown field (known here: source, target, topics,"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find("m.yaml:3: flows[0].topic: unknown field (known here: source, target, topics,"),
+      std::string::npos)
       << err;
-  EXPECT_NE(err.find("m.yaml: mirorr: unknown field (known here: clusters, flows, mirror, "
+  EXPECT_NE(err.find("m.yaml:4: mirorr: unknown field (known here: clusters, flows, mirror, "
                      "offsets, admin, heartbeats)"),
             std::string::npos)
       << err;
@@ -185,8 +187,10 @@ clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "
 flows: [{source: a, target: b, enabled: perhaps}]
 mirror: {refresh_interval_ms: soon}
 )");
-  EXPECT_NE(err.find("m.yaml: flows[0].enabled: expected true or false"), std::string::npos) << err;
-  EXPECT_NE(err.find("m.yaml: mirror.refresh_interval_ms: expected an integer"), std::string::npos)
+  EXPECT_NE(err.find("m.yaml:3: flows[0].enabled: expected true or false"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml:4: mirror.refresh_interval_ms: expected an integer"),
+            std::string::npos)
       << err;
 }
 
@@ -204,12 +208,12 @@ flows:
 mirror: fast
 admin: {port: 0}
 )");
-  EXPECT_NE(err.find("m.yaml: clusters[0].properties: expected a map of librdkafka properties"),
+  EXPECT_NE(err.find("m.yaml:5: clusters[0].properties: expected a map of librdkafka properties"),
             std::string::npos)
       << err;
-  EXPECT_NE(err.find("m.yaml: clusters[1]: expected a map"), std::string::npos) << err;
-  EXPECT_NE(err.find("m.yaml: flows[0].topics[1]: expected a string"), std::string::npos) << err;
-  EXPECT_NE(err.find("m.yaml: mirror: expected a map"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml:6: clusters[1]: expected a map"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml:10: flows[0].topics[1]: expected a string"), std::string::npos) << err;
+  EXPECT_NE(err.find("m.yaml:11: mirror: expected a map"), std::string::npos) << err;
 }
 
 TEST(MirrorConfig, ASingleTopicStringIsAOneItemList) {
@@ -226,14 +230,14 @@ TEST(MirrorConfig, SeveralProblemsAreCountedOneALineAndASingleOneStandsAlone) {
 clusters: [{alias: a, bootstrap_servers: ""}]
 flows: []
 )");
-  EXPECT_EQ(several.rfind("2 problems in configuration:\n  m.yaml: ", 0), 0u) << several;
+  EXPECT_EQ(several.rfind("2 problems in configuration:\n  m.yaml:2: ", 0), 0u) << several;
 
   std::string one = ErrorOf(R"(
 clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
 flows: [{source: a, target: b}]
 admin: {port: 70000}
 )");
-  EXPECT_EQ(one, "m.yaml: admin.port: 70000 is not a port (or -1 to disable)");
+  EXPECT_EQ(one, "m.yaml:4: admin.port: 70000 is not a port (or -1 to disable)");
 }
 
 TEST(MirrorConfig, BrokenYamlNamesTheLine) {

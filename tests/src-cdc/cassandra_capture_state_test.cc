@@ -235,15 +235,15 @@ TEST_F(CassandraCaptureConfig, EveryProblemIsReportedAtOnceNamingFileAndField) {
   } catch (const common::ConfigError& e) {
     const std::string msg = e.what();
     for (const char* needle :
-         {"cdc.yaml: cassandra.cdc_raw_dir: /no/such/dir is not a directory",
-          "cdc.yaml: cassandra.processed: must be 'delete' or 'move:<directory>'",
-          "cdc.yaml: cassandra.topic_prefix:", "cdc.yaml: cassandra.max_in_flight_events",
-          "cdc.yaml: cassandra.poll_intervall_ms: unknown field (known here: cdc_raw_dir, "
+         {"cdc.yaml:2: cassandra.cdc_raw_dir: /no/such/dir is not a directory",
+          "cdc.yaml:3: cassandra.processed: must be 'delete' or 'move:<directory>'",
+          "cdc.yaml:4: cassandra.topic_prefix:", "cdc.yaml:5: cassandra.max_in_flight_events",
+          "cdc.yaml:6: cassandra.poll_intervall_ms: unknown field (known here: cdc_raw_dir, "
           "processed, state_dir, topic_prefix, cluster, tables, encryption, poll_interval_ms,",
-          "cdc.yaml: cassandra.state_dir: required",
-          "cdc.yaml: cassandra.tables:", "cdc.yaml: cassandra.encryption.keystore_password_env",
-          "cdc.yaml: kafka.bootstrap_servers: required", "no.such.property",
-          "cdc.yaml: admin.port"}) {
+          "cdc.yaml:1: cassandra.state_dir: required",
+          "cdc.yaml:7: cassandra.tables:", "cdc.yaml:9: cassandra.encryption.keystore_password_env",
+          "cdc.yaml:11: kafka.bootstrap_servers: required", "no.such.property",
+          "cdc.yaml:14: admin.port"}) {
       EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
     }
   }
@@ -256,7 +256,7 @@ TEST_F(CassandraCaptureConfig, TableWithoutIdIsReportedUnderTables) {
     ParseCassandraCdcConfig(yaml, "cdc.yaml");
     FAIL() << "expected a ConfigError";
   } catch (const common::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("cdc.yaml: cassandra.tables: table shop.orders"),
+    EXPECT_NE(std::string(e.what()).find("cdc.yaml:5: cassandra.tables: table shop.orders"),
               std::string::npos)
         << e.what();
   }
@@ -306,9 +306,10 @@ TEST_F(CassandraCaptureConfig, SecretsComeFromVariablesOrFilesNeverFromTheFile) 
   } catch (const common::ConfigError& e) {
     const std::string msg = e.what();
     for (const char* needle :
-         {"cdc.yaml: cassandra.encryption.key_hex_file: give key_hex_env or key_hex_file, not both",
-          "cdc.yaml: kafka.properties.sasl.password: secrets are never written in the file",
-          "cdc.yaml: kafka.properties_file.ssl.key.password: cannot read /nonexistent/pass"}) {
+         {"cdc.yaml:11: cassandra.encryption.key_hex_file: give key_hex_env or key_hex_file, not "
+          "both",
+          "cdc.yaml:14: kafka.properties.sasl.password: secrets are never written in the file",
+          "cdc.yaml:15: kafka.properties_file.ssl.key.password: cannot read /nonexistent/pass"}) {
       EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
     }
   }

@@ -26,110 +26,20 @@
 #include "src-cdc/cassandra/position_store.h"
 #include "src-cdc/event_sink.h"
 #include "tests/src-cdc/cassandra_test_support.h"
+#include "tests/util/memory_sink.h"
 #include "tests/util/test_util.h"
 
 namespace rm::cdc::cassandra::testing {
 
-struct StoredRecord {
-  std::string topic;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-};
+using StoredRecord = rm::testing::SinkRecord;
 
-// EventSink in memory. In auto-ack mode each event is acked (ok) inside Produce(); otherwise the
-// acks wait until the test releases them, in any order, from its own thread.
-class MemorySink : public EventSink {
+// The shared memory sink (tests/util/memory_sink.h), acking inside Produce() unless told.
+class MemorySink : public rm::testing::MemorySink {
  public:
-  explicit MemorySink(bool auto_ack = true) : auto_ack_(auto_ack) {}
-
-  common::Status Produce(const std::string& topic, std::optional<std::string> key,
-                         std::optional<std::string> value,
-                         std::function<void(common::Status)> on_ack) override {
-    std::unique_lock lock(mu_);
-    records_.push_back({topic, std::move(key), std::move(value)});
-    if (auto_ack_) {
-      acked_.push_back(true);
-      pending_.push_back(nullptr);  // keeps pending_ indexed like records_
-      lock.unlock();
-      on_ack(common::Status::Ok());
-      return common::Status::Ok();
-    }
-    acked_.push_back(false);
-    pending_.push_back(std::move(on_ack));
-    return common::Status::Ok();
-  }
-
-  common::Status Flush(std::chrono::milliseconds timeout) override {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      {
-        std::lock_guard lock(mu_);
-        if (std::all_of(acked_.begin(), acked_.end(), [](bool b) { return b; })) {
-          return common::Status::Ok();
-        }
-      }
-      if (std::chrono::steady_clock::now() > until) {
-        return common::Error{"sink.flush_timeout", "memory sink: acks withheld"};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
-
-  // Acks record `i` (in Produce order) ok, once.
-  void Ack(size_t i) {
-    std::function<void(common::Status)> cb;
-    {
-      std::lock_guard lock(mu_);
-      if (i >= pending_.size() || !pending_[i] || acked_[i]) return;
-      cb = std::move(pending_[i]);
-      pending_[i] = nullptr;
-      acked_[i] = true;
-    }
-    cb(common::Status::Ok());
-  }
-  void AckAll() {
-    for (size_t i = 0; i < size(); ++i) Ack(i);
-  }
-  void SetAutoAck(bool v) {
-    std::lock_guard lock(mu_);
-    auto_ack_ = v;
-  }
-
-  size_t size() const {
-    std::lock_guard lock(mu_);
-    return records_.size();
-  }
-  std::vector<StoredRecord> records() const {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-  // Records that were acked ok (what a real Kafka would hold for sure).
-  std::vector<StoredRecord> acked_records() const {
-    std::lock_guard lock(mu_);
-    std::vector<StoredRecord> out;
-    for (size_t i = 0; i < records_.size(); ++i) {
-      if (acked_[i]) out.push_back(records_[i]);
-    }
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  bool auto_ack_;
-  std::vector<StoredRecord> records_;
-  std::vector<bool> acked_;
-  std::vector<std::function<void(common::Status)>> pending_;
+  explicit MemorySink(Mode mode = Mode::kImmediate) : rm::testing::MemorySink(mode) {}
 };
 
-inline bool WaitFor(const std::function<bool()>& pred,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using rm::testing::WaitFor;
 
 inline std::string Base64Decode(const std::string& in) {
   static const std::string kAlphabet =

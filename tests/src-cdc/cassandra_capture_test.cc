@@ -227,7 +227,7 @@ TEST_F(CassandraCaptureTest, WithheldAcksKeepTheSegmentAndTheCheckpointWhereThey
   CopyFixture(k40Dir, k40File);
   const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
   testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
-  MemorySink sink(/*auto_ack=*/false);
+  MemorySink sink(MemorySink::Mode::kManual);
   RunningCapture run(Config(), schema, sink);
 
   // Given every event produced but none acknowledged
@@ -256,7 +256,7 @@ TEST_F(CassandraCaptureTest, OutOfOrderAcksAdvanceTheCheckpointOnlyOverTheAckedP
   const Schema schema = testing::Standard1Schema(k40Dir);
   const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
   testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), false);
-  MemorySink sink(/*auto_ack=*/false);
+  MemorySink sink(MemorySink::Mode::kManual);
   RunningCapture run(Config(), schema, sink);
   ASSERT_TRUE(WaitFor([&] { return CheckEvents(sink.records()).cells == 355; }));
   const size_t n = sink.size();
@@ -285,7 +285,7 @@ TEST_F(CassandraCaptureTest, RestartResumesFromTheCheckpointWithNothingMissing) 
   CommitLogPosition saved;
   {
     // First run: only the first 100 events are acked before the process stops
-    MemorySink sink(/*auto_ack=*/false);
+    MemorySink sink(MemorySink::Mode::kManual);
     RunningCapture run(Config(), schema, sink);
     ASSERT_TRUE(WaitFor([&] { return sink.size() > 150; }));
     for (size_t i = 0; i < 100; ++i) sink.Ack(i);
@@ -319,7 +319,7 @@ TEST_F(CassandraCaptureTest, InFlightCapStopsReadingUntilAcksMakeRoom) {
   testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
   CaptureConfig config = Config();
   config.max_in_flight_events = 10;
-  MemorySink sink(/*auto_ack=*/false);
+  MemorySink sink(MemorySink::Mode::kManual);
   RunningCapture run(config, schema, sink);
 
   ASSERT_TRUE(WaitFor([&] { return sink.size() >= 10; }));
@@ -576,7 +576,7 @@ TEST_F(CassandraCaptureTest, HealthFailsWhileKafkaStopsAcknowledging) {
   testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
   CaptureConfig config = Config();
   config.ack_stall_timeout = 100ms;
-  MemorySink sink(/*auto_ack=*/false);
+  MemorySink sink(MemorySink::Mode::kManual);
   RunningCapture run(config, schema, sink);
   EXPECT_TRUE(run.capture().Health().empty());
 

@@ -38,7 +38,7 @@ TEST(PostgresConfig, MinimalFileGetsDocumentedDefaults) {
   // The admin connection inherits where to connect, not who.
   EXPECT_EQ(cfg.admin.dbname, "app");
   EXPECT_EQ(cfg.admin.user, "postgres");
-  EXPECT_TRUE(cfg.admin.password_env.empty());
+  EXPECT_TRUE(cfg.admin.password.env.empty());
 }
 
 TEST(PostgresConfig, ReportsEveryProblemWithFileAndField) {
@@ -62,7 +62,7 @@ postgres:
   } catch (const common::ConfigError& e) {
     std::string msg = e.what();
     for (const char* field :
-         {"cdc.yaml: postgres.connection.port", "postgres.connection.dbname",
+         {"cdc.yaml:4: postgres.connection.port", "postgres.connection.dbname",
           "postgres.connection.user",
           "postgres.connection.password:", "postgres.connection.password_file", "postgres.slot",
           "postgres.tables", "postgres.topic_prefix", "postgres.snapshot_mode",
@@ -88,10 +88,10 @@ TEST(PostgresConfig, PasswordComesFromEnvironmentOrFileNeverTheConfig) {
   rm::testing::TempDir dir;
   rm::testing::WriteFile(dir / "pw", "from-file\n");
   ConnectionConfig c = cfg.capture.connection;
-  c.password_env.clear();
-  c.password_file = (dir / "pw").string();
+  c.password.env.clear();
+  c.password.file = (dir / "pw").string();
   EXPECT_EQ(c.Resolve("cdc.yaml", "postgres.connection").password, "from-file");
-  c.password_file = (dir / "missing").string();
+  c.password.file = (dir / "missing").string();
   EXPECT_THROW(c.Resolve("cdc.yaml", "postgres.connection"), common::ConfigError);
 }
 
@@ -193,13 +193,13 @@ mirror: {}
   } catch (const common::ConfigError& e) {
     std::string msg = e.what();
     for (const char* expected :
-         {"cdc.yaml: kafka.bootstrap_servers: required",
-          "cdc.yaml: kafka.properties.sasl.password: secrets are never written",
-          "cdc.yaml: kafka.properties.bootstrap.servers: set kafka.bootstrap_servers",
-          "cdc.yaml: kafka.topic_partitions: must be at least 1",
-          "cdc.yaml: kafka.topic_replication_factor: must be -1",
-          "cdc.yaml: kafka.partitions: unknown field", "cdc.yaml: admin.port: must be -1",
-          "cdc.yaml: mirror: unknown field (known here: postgres, kafka, admin)"}) {
+         {"cdc.yaml:10: kafka.bootstrap_servers: required",
+          "cdc.yaml:11: kafka.properties.sasl.password: secrets are never written",
+          "cdc.yaml:11: kafka.properties.bootstrap.servers: set kafka.bootstrap_servers",
+          "cdc.yaml:12: kafka.topic_partitions: must be at least 1",
+          "cdc.yaml:13: kafka.topic_replication_factor: must be -1",
+          "cdc.yaml:14: kafka.partitions: unknown field", "cdc.yaml:16: admin.port: must be -1",
+          "cdc.yaml:17: mirror: unknown field (known here: postgres, kafka, admin)"}) {
       EXPECT_NE(msg.find(expected), std::string::npos) << "missing '" << expected << "' in\n"
                                                        << msg;
     }

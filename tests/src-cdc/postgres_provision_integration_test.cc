@@ -21,7 +21,7 @@ TEST(PostgresProvision, DryRunThenRunThenAlreadyDone) {
       "CREATE TABLE secret (id int PRIMARY KEY)");
   auto cfg = TestConfig(pg, {"sales.orders"});
   cfg.capture.connection.user = "capture";
-  cfg.capture.connection.password_env = "RM_TEST_CAPTURE_PW";
+  cfg.capture.connection.password.env = "RM_TEST_CAPTURE_PW";
 
   auto dry = ProvisionFor(pg, cfg, std::string("Sup3r-secret"), true);
   ASSERT_TRUE(dry.ok()) << dry.Format();

@@ -354,7 +354,7 @@ TEST(PostgresConfigSchema, EnvelopeAndHistoryAreChosenPerPipeline) {
     ParsePostgresCdcConfig(base + "  schema: {envelope: avro}\n", "c.yaml");
     FAIL() << "expected ConfigError";
   } catch (const common::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("c.yaml: postgres.schema.envelope"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("c.yaml:5: postgres.schema.envelope"), std::string::npos)
         << e.what();
   }
 }

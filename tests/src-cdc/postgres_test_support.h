@@ -24,129 +24,13 @@
 #include "src-cdc/postgres/config.h"
 #include "src-cdc/postgres/provision.h"
 #include "tests/support/postgres_fixture.h"
+#include "tests/util/memory_sink.h"
+#include "tests/util/test_util.h"
 
 namespace rm::cdc::postgres::test {
 
-struct SinkRecord {
-  std::string topic;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-};
-
-// Keeps every record in produce order. Acks: immediately, from a background thread (in
-// reverse order within each batch, to exercise out-of-order completion), or withheld after
-// the first `ack_limit` records until ReleaseWithheld().
-class MemorySink : public EventSink {
- public:
-  enum class Mode { kImmediate, kAsync };
-  explicit MemorySink(Mode mode = Mode::kAsync) : mode_(mode) {
-    if (mode_ == Mode::kAsync) worker_ = std::thread([this] { Work(); });
-  }
-  ~MemorySink() override {
-    {
-      std::lock_guard lock(mu_);
-      closing_ = true;
-    }
-    cv_.notify_all();
-    if (worker_.joinable()) worker_.join();
-  }
-
-  common::Status Produce(const std::string& topic, std::optional<std::string> key,
-                         std::optional<std::string> value,
-                         std::function<void(common::Status)> on_ack) override {
-    std::unique_lock lock(mu_);
-    if (fail_next_) {
-      fail_next_ = false;
-      records_.push_back({topic, std::move(key), std::move(value)});
-      lock.unlock();
-      on_ack(common::Error{"sink.failed", "injected delivery failure"});
-      return common::Status::Ok();
-    }
-    records_.push_back({topic, std::move(key), std::move(value)});
-    if (records_.size() > ack_limit_) {
-      withheld_.push_back(std::move(on_ack));
-      return common::Status::Ok();
-    }
-    ++acked_;
-    if (mode_ == Mode::kImmediate) {
-      lock.unlock();
-      on_ack(common::Status::Ok());
-      return common::Status::Ok();
-    }
-    pending_.push_back(std::move(on_ack));
-    cv_.notify_all();
-    return common::Status::Ok();
-  }
-
-  common::Status Flush(std::chrono::milliseconds timeout) override {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [this] { return pending_.empty() && withheld_.empty(); })) {
-      return common::Error{"sink.flush_timeout", "acks outstanding"};
-    }
-    return common::Status::Ok();
-  }
-
-  // Acks only the first `n` records from now on; the rest wait for ReleaseWithheld().
-  void WithholdAfter(size_t n) {
-    std::lock_guard lock(mu_);
-    ack_limit_ = n;
-  }
-  void FailNext() {
-    std::lock_guard lock(mu_);
-    fail_next_ = true;
-  }
-  void ReleaseWithheld() {
-    std::vector<std::function<void(common::Status)>> acks;
-    {
-      std::lock_guard lock(mu_);
-      acks.swap(withheld_);
-      ack_limit_ = SIZE_MAX;
-      acked_ += acks.size();
-    }
-    for (auto& a : acks) a(common::Status::Ok());
-  }
-
-  std::vector<SinkRecord> records() const {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-  size_t size() const {
-    std::lock_guard lock(mu_);
-    return records_.size();
-  }
-  // Records acked ok (in produce order, the first acked_count()).
-  size_t acked_count() const {
-    std::lock_guard lock(mu_);
-    return acked_;
-  }
-
- private:
-  void Work() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait_for(lock, std::chrono::milliseconds(2), [this] { return closing_; });
-      if (closing_ && pending_.empty()) return;
-      std::vector<std::function<void(common::Status)>> batch(pending_.begin(), pending_.end());
-      pending_.clear();
-      lock.unlock();
-      for (auto it = batch.rbegin(); it != batch.rend(); ++it) (*it)(common::Status::Ok());
-      lock.lock();
-      cv_.notify_all();
-    }
-  }
-
-  Mode mode_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<SinkRecord> records_;
-  std::deque<std::function<void(common::Status)>> pending_;
-  std::vector<std::function<void(common::Status)>> withheld_;
-  size_t ack_limit_ = SIZE_MAX;
-  size_t acked_ = 0;
-  bool fail_next_ = false;
-  bool closing_ = false;
-  std::thread worker_;
-};
+using rm::testing::MemorySink;
+using rm::testing::SinkRecord;
 
 // A capture running on its own thread until Stop() (or destruction).
 class CaptureRunner {
@@ -188,15 +72,7 @@ class CaptureRunner {
   std::thread thread_;
 };
 
-inline bool WaitFor(const std::function<bool()>& pred,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+using rm::testing::WaitFor;
 
 inline ConnectionParams ParamsFor(const rm::testing::PostgresServer& pg,
                                   const std::string& user = "postgres",

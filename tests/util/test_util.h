@@ -4,15 +4,30 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace rm::testing {
 
 // A fresh directory under $TMPDIR, removed with everything in it when the object dies.
+// Polls `pred` every 5 ms until it holds or `timeout` passes; true when it held. For conditions
+// only observable by polling (a process's output, a broker's state), never as a sleep.
+inline bool WaitFor(const std::function<bool()>& pred,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 class TempDir {
  public:
   TempDir() {
