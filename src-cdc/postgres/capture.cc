@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
@@ -640,6 +641,7 @@ class PostgresCapture::Impl {
       return st;
     }
     streaming_ = true;
+    owner_.streamed_ = true;
     owner_.probe_->set_streaming(true);
     RM_LOG_INFO("postgres capture: streaming from slot {} (publication {})", cfg_.slot,
                 cfg_.publication);
@@ -728,16 +730,67 @@ PostgresCapture::PostgresCapture(CaptureConfig config, ConnectionParams params, 
 
 PostgresCapture::~PostgresCapture() = default;
 
+namespace {
+
+// The server went away (restart, crash, cut connection) or still holds the slot for the
+// session it lost: worth reconnecting once streaming has worked.
+bool ServerWentAway(const std::string& code) {
+  return code == "pg.connect" || code == "pg.stream" || code == "pg.stream_ended" ||
+         code == "pg.connection_lost" || code == "pg.slot_active";
+}
+
+// Sleeps `d` unless `stop` is set first.
+void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = Clock::now() + d;
+  while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+}  // namespace
+
 Status PostgresCapture::Run(const std::atomic<bool>& stop) {
   bool restarted = false;
   int slot_busy_retries = 0;
+  // Reconnecting after the server went away: since when (the deadline's start) and the backoff.
+  std::optional<Clock::time_point> lost_since;
+  std::chrono::milliseconds backoff{100};
   for (;;) {
+    streamed_ = false;
     Status st = [&] {
       Impl impl(*this, stop);
       return impl.Run();
     }();
     if (st.ok()) return st;
     const std::string& code = st.error().code;
+    if (streamed_) {  // this attempt streamed: a later loss starts a new deadline
+      lost_since.reset();
+      backoff = std::chrono::milliseconds(100);
+    }
+    if (ServerWentAway(code) && !stop && (streamed_ || lost_since) &&
+        config_.reconnect_timeout.count() > 0) {
+      if (!lost_since) lost_since = Clock::now();
+      if (Clock::now() - *lost_since < config_.reconnect_timeout) {
+        // Ride through a server restart rather than exit: a new session resumes from the
+        // slot's confirmed position (events after it are sent again: at least once). The
+        // records still in flight belong to the old tracker; wait for them first, so the
+        // new run starts with every earlier record settled and memory stays bounded.
+        RM_LOG_WARN("postgres capture: {} [{}]; reconnecting in {} ms", st.error().message, code,
+                    backoff.count());
+        SleepUnlessStopped(backoff, stop);
+        while (!stop && !tracker_->WaitAllAcked(std::chrono::milliseconds(100))) {
+          if (auto f = tracker_->failure()) {
+            RM_LOG_ERROR("postgres capture stopped: {}", f->message);
+            return *f;
+          }
+        }
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        tracker_ = std::make_shared<FlushTracker>();
+        continue;
+      }
+      RM_LOG_ERROR(
+          "postgres capture: the server stayed unreachable for reconnect_timeout_ms ({} "
+          "ms)",
+          config_.reconnect_timeout.count());
+    }
     if (code == "pg.schema_accepted" && !stop) {
       // Streaming again from the held position: a fresh tracker, as the old one has
       // boundaries past it (late acks of the old run still find theirs).

@@ -3,7 +3,10 @@
 // Lifecycle: construct, call Run() once from one thread (it blocks), set `stop` from any
 // thread to end it; destroy. Run() returns Ok after a clean stop (or after the snapshot in
 // initial_only mode) and an error otherwise; the caller restarts it, and a restart resumes
-// from the slot's confirmed flush position.
+// from the slot's confirmed flush position. Once it has streamed, Run() rides through a
+// server that went away (restart, crash, cut connection) by itself: it reconnects with
+// backoff for up to reconnect_timeout and resumes from the slot's confirmed position, so a
+// Postgres restart does not end the process (Debezium's connector retries likewise).
 //
 // What it persists, in the source database only:
 //   - the replication slot's confirmed_flush_lsn, advanced (Standby Status Update) only to
@@ -87,6 +90,7 @@ class PostgresCapture {
   std::shared_ptr<FlushTracker> tracker_;
   std::unique_ptr<transforms::TransformPipeline> transforms_;  // uses config_.transforms
   Lsn confirmed_;
+  bool streamed_ = false;  // the current Impl reached START_REPLICATION
   HistoryReader history_reader_;
   std::shared_ptr<SchemaStatus> schema_status_ = std::make_shared<SchemaStatus>();
 };

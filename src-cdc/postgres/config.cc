@@ -210,6 +210,7 @@ std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) cons
     p.push_back(prefix + ".max_in_flight_events: must be at least 1");
   }
   if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
+  if (reconnect_timeout.count() < 0) p.push_back(prefix + ".reconnect_timeout_ms: must be >= 0");
   if (snapshot_ack_timeout.count() < 1) {
     p.push_back(prefix + ".snapshot_ack_timeout_ms: must be positive");
   }
@@ -307,6 +308,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
                "max_in_flight_events",
                "shutdown_timeout_ms",
                "snapshot_ack_timeout_ms",
+               "reconnect_timeout_ms",
                "slot_lag_check_interval_ms",
                "slot_lag_unhealthy_bytes",
                "transforms",
@@ -366,6 +368,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.Get(pg, path, "max_in_flight_events", c.max_in_flight_events);
   r.GetMillis(pg, path, "shutdown_timeout_ms", c.shutdown_timeout);
   r.GetMillis(pg, path, "snapshot_ack_timeout_ms", c.snapshot_ack_timeout);
+  r.GetMillis(pg, path, "reconnect_timeout_ms", c.reconnect_timeout);
   r.GetMillis(pg, path, "slot_lag_check_interval_ms", c.slot_lag_check_interval);
   r.Get(pg, path, "slot_lag_unhealthy_bytes", c.slot_lag_unhealthy_bytes);
   ReadSchema(r, pg["schema"], c.schema);

@@ -33,6 +33,7 @@
 //     max_in_flight_events: 100000
 //     shutdown_timeout_ms: 10000
 //     snapshot_ack_timeout_ms: 600000  # snapshot rows unacked this long: run fails, retaken
+//     reconnect_timeout_ms: 300000   # after a lost server, reconnect this long (0 = exit)
 //     slot_lag_check_interval_ms: 10000
 //     slot_lag_unhealthy_bytes: 1073741824  # /healthz 503 past this retained WAL; 0 = never
 //     transforms: []                 # per-table chains of SMTs: src-cdc/transforms/config.h
@@ -176,6 +177,13 @@ struct CaptureConfig {
   // passes with rows unacknowledged, Run() fails ("pg.snapshot_unacked") and the snapshot is
   // not recorded as complete, so the next run takes it again. Default: 600000 ms.
   std::chrono::milliseconds snapshot_ack_timeout{600000};
+  // Once streaming ran, how long Run() keeps reconnecting after the server went away (a
+  // restart, a crash, a cut connection: pg.connect, pg.stream*, pg.connection_lost, or the
+  // slot still held by the old session's walsender), with backoff from 100 ms to 5 s, before
+  // it gives up and returns the error. Errors before the first stream (wrong password, not
+  // provisioned, a slot held by another capture) are returned at once. 0 = never reconnect.
+  // Default: 300000 ms.
+  std::chrono::milliseconds reconnect_timeout{300000};
   // How often the slot monitor measures the WAL the slot retains (a query on its own SQL
   // connection). Default: 10000 ms.
   std::chrono::milliseconds slot_lag_check_interval{10000};

@@ -176,8 +176,14 @@ Result<QueryResult> PgConnection::Collect(PGresult* raw_res, const std::string& 
   }
   last_sqlstate_ = Sqlstate(res.get());
   std::string shown = sql.size() > 200 ? sql.substr(0, 200) + "..." : sql;
-  return Error{"pg.query", fmt::format("{} failed on {}: {}", shown, params_.Describe(),
-                                       ResultError(res.get(), conn_.get()))};
+  // The session is gone (server shut down or crashed, connection cut): class 08, or 57P01-03
+  // (admin/crash shutdown, cannot connect now), or libpq lost the connection.
+  const bool lost = PQstatus(conn_.get()) == CONNECTION_BAD || last_sqlstate_.rfind("08", 0) == 0 ||
+                    last_sqlstate_ == "57P01" || last_sqlstate_ == "57P02" ||
+                    last_sqlstate_ == "57P03";
+  return Error{lost ? "pg.connection_lost" : "pg.query",
+               fmt::format("{} failed on {}: {}", shown, params_.Describe(),
+                           ResultError(res.get(), conn_.get()))};
 }
 
 Result<QueryResult> PgConnection::Exec(const std::string& sql) {

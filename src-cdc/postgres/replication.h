@@ -72,7 +72,8 @@ class PgConnection {
   static common::Result<PgConnection> Connect(const ConnectionParams& params);
 
   // Runs one statement (or several separated by ';' when there are no parameters). Error
-  // code "pg.query" with the server's message and SQLSTATE.
+  // code "pg.query" with the server's message and SQLSTATE, or "pg.connection_lost" when the
+  // session is gone (server shutdown or crash, cut connection; see Collect).
   common::Result<QueryResult> Exec(const std::string& sql);
   common::Result<QueryResult> Exec(const std::string& sql,
                                    const std::vector<std::optional<std::string>>& params);
