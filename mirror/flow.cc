@@ -8,7 +8,6 @@
 
 #include "common/log.h"
 #include "mirror/ownership.h"
-#include "offsets/kafka/internal_topics.h"
 #include "replication/provenance.h"
 
 namespace rm::mirror {
@@ -106,7 +105,7 @@ struct Flow::PartitionState {
 };
 
 struct Flow::InFlight {
-  common::KafkaMessage msg;  // keeps the consumer's buffer alive for the zero-copy produce
+  SourceRecord msg;  // keeps the consumer's buffer alive for the zero-copy produce
   std::shared_ptr<PartitionState> ps;
   uint64_t slot = 0;
   uint32_t epoch = 0;
@@ -116,7 +115,8 @@ struct Flow::InFlight {
 
 Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
            offsets::DeliverySink* sink, prometheus::Registry& registry,
-           offsets::OffsetsFlowHooks* hooks, RefusedOffsets refused)
+           offsets::OffsetsFlowHooks* hooks, RefusedOffsets refused,
+           const FlowClientFactory& clients)
     : config_(config),
       flow_(flow),
       name_(flow.name()),
@@ -189,29 +189,39 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   // exactly at the refused record.
   pprops["enable.gapless.guarantee"] = "true";
 
-  std::string ctx = "flow " + name_;
-  producer_ = std::make_unique<common::Producer>(
-      pprops, [this](const rd_kafka_message_t& m) { OnDelivery(m); }, ctx + " producer");
-  consumer_ = std::make_unique<common::Consumer>(cprops, this, ctx + " consumer");
-  producer_->SignalReports(wakeup_);
-  consumer_->SignalMessages(wakeup_);
-  common::KafkaProperties source_admin_props = source_props_;
-  for (const auto& [k, v] : flow.source_admin) source_admin_props[k] = v;
-  common::KafkaProperties target_admin_props = target_props_;
-  for (const auto& [k, v] : flow.target_admin) target_admin_props[k] = v;
-  source_admin_ = std::make_unique<common::AdminClient>(source_admin_props, ctx + " source admin");
-  target_admin_ = std::make_unique<common::AdminClient>(target_admin_props, ctx + " target admin");
-  source_topic_admin_ = MakeKafkaTopicAdmin(*source_admin_);
-  target_topic_admin_ = MakeKafkaTopicAdmin(*target_admin_);
+  FlowClientSettings cs;
+  cs.context = "flow " + name_;
+  cs.consumer = std::move(cprops);
+  cs.producer = std::move(pprops);
+  cs.source_admin = source_props_;
+  for (const auto& [k, v] : flow.source_admin) cs.source_admin[k] = v;
+  cs.target_admin = target_props_;
+  for (const auto& [k, v] : flow.target_admin) cs.target_admin[k] = v;
+  cs.target = target_props_;
+  cs.listener = this;
+  cs.on_delivery = [this](const Delivery& d) { OnDelivery(d); };
+  cs.wakeup = &wakeup_;
+  cs.source_cluster = flow.source;
+  cs.target_cluster = flow.target;
+  cs.scan_limits = TailScanLimits{config.mirror.tail_scan_max_records,
+                                  std::chrono::milliseconds(config.mirror.tail_scan_timeout_ms)};
+  cs.lease_key = FlowLeaseKey(flow_);
+  cs.group_id = group_id_;
+  cs.lease_ms = config.mirror.flow_lease_ms;
+  FlowClients c = clients(cs);
+  source_admin_ = std::move(c.source_admin_client);
+  target_admin_ = std::move(c.target_admin_client);
+  producer_ = std::move(c.producer);
+  consumer_ = std::move(c.consumer);
+  source_topic_admin_ = std::move(c.source_admin);
+  target_topic_admin_ = std::move(c.target_admin);
+  scanner_ = std::move(c.scanner);
+  lease_ = std::move(c.claim);
+  now_ = std::move(c.now);
+  last_delivery_ = now_();
   target_topics_ = std::make_unique<TargetTopics>(
-      *source_topic_admin_, *target_topic_admin_, ctx,
+      *source_topic_admin_, *target_topic_admin_, cs.context,
       TargetTopicOptions{flow.replication_factor, flow.sync_topic_configs});
-  scanner_ = std::make_unique<TailScanner>(
-      target_props_, flow.source, flow.target, ctx,
-      TailScanLimits{config.mirror.tail_scan_max_records,
-                     std::chrono::milliseconds(config.mirror.tail_scan_timeout_ms)});
-  lease_ = std::make_unique<FlowLease>(target_props_, FlowLeaseKey(flow_), group_id_,
-                                       config.mirror.flow_lease_ms, ctx);
 }
 
 Flow::~Flow() {
@@ -263,24 +273,19 @@ void Flow::OnRefused(PartitionState& ps, int64_t offset, rd_kafka_resp_err_t err
 
 bool Flow::ProducerFailed() {
   if (!fatal_error_.empty()) return true;
-  char buf[512];
-  if (rd_kafka_fatal_error(producer_->handle(), buf, sizeof(buf)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return false;
-  }
-  fatal_error_ = fmt::format("fatal producer error: {}", buf);
+  auto fatal = producer_->FatalError();
+  if (!fatal) return false;
+  fatal_error_ = fmt::format("fatal producer error: {}", *fatal);
   if (!first_refusal_.empty()) fatal_error_ += "; first refused: " + first_refusal_;
   return true;
 }
 
 bool Flow::AcquireFlow(const std::atomic<bool>& stop) {
   // Where the cluster does not auto-create topics, the claims topic must be made first.
-  bool create_supported = true;
-  if (auto st = offsets::kafka::EnsureInternalTopic(*target_admin_, kFlowOwnersTopic, "delete",
-                                                    kAdminTimeout, &create_supported);
-      !st.ok()) {
+  if (auto st = lease_->Prepare(); !st.ok()) {
     RM_LOG_WARN("flow {}: {}", name_, st.error().message);
   }
-  const auto started = Clock::now();
+  const auto started = now_();
   bool refused_said = false, unknown_said = false;
   while (!stop.load()) {
     auto verdict = lease_->Poll(NowMs());
@@ -300,8 +305,7 @@ bool Flow::AcquireFlow(const std::atomic<bool>& stop) {
       probe_.AddError("flow_refused");
       SetHealth("owner", what);
       refused_said = true;
-    } else if (verdict == FlowLease::Verdict::kUnknown && !unknown_said &&
-               Clock::now() - started > 30s) {
+    } else if (verdict == FlowLease::Verdict::kUnknown && !unknown_said && now_() - started > 30s) {
       std::string what = fmt::format("flow {}: cannot claim the flow in {} on {} yet", name_,
                                      kFlowOwnersTopic, flow_.target);
       RM_LOG_WARN("{}", what);
@@ -342,7 +346,7 @@ std::string Flow::Health() const {
 // Discovery
 
 void Flow::Refresh() {
-  auto md = consumer_->Metadata(std::nullopt, 10s);
+  auto md = consumer_->Metadata(10s);
   if (!md.ok()) {
     RM_LOG_WARN("flow {}: listing source topics failed: {}", name_, md.error().message);
     probe_.AddError("metadata");
@@ -410,9 +414,7 @@ void Flow::UpdateSubscription() {
     if (ts.error.empty() && ts.partitions > 0) want.push_back(name);
   }
   if (want == subscribed_) return;
-  if (want.empty()) {
-    rd_kafka_unsubscribe(consumer_->handle());
-  } else if (auto st = consumer_->Subscribe(want); !st.ok()) {
+  if (auto st = consumer_->Subscribe(want); !st.ok()) {
     RM_LOG_ERROR("flow {}: {}", name_, st.error().message);
     probe_.AddError("subscribe");
     return;
@@ -617,7 +619,7 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
     // (A topic refused by residency is never produced: nothing of it can arrive.)
     if (mark && !mark->released && mark->instance != ThisInstance() && have < mark->reserved &&
         !ps.residency_refused && config_.mirror.takeover_wait_ms > 0) {
-      const auto now = Clock::now();
+      const auto now = now_();
       if (!ps.takeover_deadline) {
         ps.takeover_deadline = now + std::chrono::milliseconds(config_.mirror.takeover_wait_ms);
         std::string what = fmt::format(
@@ -703,7 +705,7 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       // Its records from wm->low on are not the ones copied before (librdkafka 2.0.2 shows no
       // topic ids to tell): copy them, from the start. A high watermark can lag briefly on a
       // new leader, so the condition must hold twice, kSourceResetConfirm apart.
-      const auto now = Clock::now();
+      const auto now = now_();
       if (!ps.source_behind_since) ps.source_behind_since = now;
       if (now - *ps.source_behind_since < kSourceResetConfirm) {
         out[i] = Error{"mirror.source_behind",
@@ -760,11 +762,11 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
     }
     states.push_back(std::move(ps));
   }
-  const auto started = Clock::now();
+  const auto started = now_();
   auto resumes = ResumePositions(usable);
-  RM_LOG_INFO(
-      "flow {}: {} partitions assigned, resume positions found in {} ms", name_, partitions.size(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  RM_LOG_INFO("flow {}: {} partitions assigned, resume positions found in {} ms", name_,
+              partitions.size(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(now_() - started).count());
   for (size_t i = 0, k = 0; i < partitions.size(); ++i) {
     TopicPartition& tp = partitions[i];
     auto& ps = states[i];
@@ -785,9 +787,9 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
       ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(0));
       ps->failed = true;
       ps->pause_for_failure = true;
-      ps->retry_at = Clock::now() + (resume.error().code == "mirror.takeover" ? 500ms
-                                     : IsScanBound(resume.error())            ? 30s
-                                                                              : 2s);
+      ps->retry_at = now_() + (resume.error().code == "mirror.takeover" ? 500ms
+                               : IsScanBound(resume.error())            ? 30s
+                                                                        : 2s);
       resync_needed_ = true;
     }
     partitions_[{tp.topic, tp.partition}] = ps;
@@ -852,7 +854,7 @@ void Flow::HandleOutOfRange(const std::string& topic, int32_t partition, int64_t
   if (!wm.ok()) {
     ps.failed = true;
     ps.pause_for_failure = true;
-    ps.retry_at = Clock::now() + 2s;
+    ps.retry_at = now_() + 2s;
     resync_needed_ = true;
     return;
   }
@@ -876,7 +878,7 @@ void Flow::HandleOutOfRange(const std::string& topic, int32_t partition, int64_t
     probe_.AddError("out_of_range");
     ps.failed = true;
     ps.pause_for_failure = true;
-    ps.retry_at = Clock::now() + 1s;
+    ps.retry_at = now_() + 1s;
     resync_needed_ = true;
   }
 }
@@ -888,14 +890,15 @@ std::string Flow::MarkOf(const PartitionState& ps) const {
   return ps.reserved >= 0 ? EncodeOwnerMark({ThisInstance(), false, ps.reserved}) : "";
 }
 
-void Flow::Reserve(const std::vector<common::KafkaMessage>& batch) {
+void Flow::Reserve(const std::vector<SourceRecord>& batch) {
   std::map<PartitionState*, int64_t> want;  // partition -> highest offset in the batch
   for (const auto& m : batch) {
     if (m->err || !m->rkt) continue;
     PartitionState* ps = nullptr;
     if (auto it = by_handle_.find({m->rkt, m->partition}); it != by_handle_.end()) {
       ps = it->second.get();
-    } else if (auto pit = partitions_.find({rd_kafka_topic_name(m->rkt), m->partition});
+    } else if (auto pit =
+                   partitions_.find({std::string(consumer_->TopicName(m->rkt)), m->partition});
                pit != partitions_.end()) {
       ps = pit->second.get();
     }
@@ -941,22 +944,22 @@ void Flow::Reserve(const std::vector<common::KafkaMessage>& batch) {
   for (auto& [ps, top] : want) {
     ps->failed = true;
     ps->pause_for_failure = true;
-    ps->retry_at = Clock::now() + 1s;
+    ps->retry_at = now_() + 1s;
   }
   resync_needed_ = true;
 }
 
-void Flow::HandleMessage(common::KafkaMessage msg) {
+void Flow::HandleMessage(SourceRecord msg) {
   if (msg->err) {
     if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
         msg->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
       if (msg->rkt) {
-        HandleOutOfRange(rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset);
+        HandleOutOfRange(std::string(consumer_->TopicName(msg->rkt)), msg->partition, msg->offset);
       }
       return;
     }
-    RM_LOG_WARN("flow {}: consumer: {}", name_, rd_kafka_message_errstr(msg.get()));
+    RM_LOG_WARN("flow {}: consumer: {}", name_, consumer_->ErrorString(*msg));
     probe_.AddError("consume");
     return;
   }
@@ -965,7 +968,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
   if (auto it = by_handle_.find(hkey); it != by_handle_.end()) {
     ps = it->second;
   } else {
-    auto pit = partitions_.find({rd_kafka_topic_name(msg->rkt), msg->partition});
+    auto pit = partitions_.find({std::string(consumer_->TopicName(msg->rkt)), msg->partition});
     if (pit == partitions_.end()) return;  // not ours (any more)
     ps = pit->second;
     by_handle_[hkey] = ps;
@@ -984,31 +987,26 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     // Past our owner mark (Reserve() could not raise it): never produced, re-read on resync.
     ps->failed = true;
     ps->pause_for_failure = true;
-    ps->retry_at = Clock::now() + 1s;
+    ps->retry_at = now_() + 1s;
     resync_needed_ = true;
     return;
   }
 
-  rd_kafka_headers_t* hdrs = nullptr;
-  rd_kafka_message_headers(msg.get(), &hdrs);
+  rd_kafka_headers_t* hdrs = consumer_->Headers(*msg);
   if (hdrs && replication::PassedThrough(hdrs, {flow_.source, ps->topic}, flow_.target)) {
     ps->tracker->Skip(SourceOffset(offset));
     probe_.AddFiltered(1);
     return;
   }
-  rd_kafka_headers_t* out_hdrs = nullptr;
-  if (hdrs == nullptr || rd_kafka_message_detach_headers(msg.get(), &out_hdrs) != 0 ||
-      out_hdrs == nullptr) {
-    out_hdrs = rd_kafka_headers_new(1);
-  }
+  rd_kafka_headers_t* out_hdrs = hdrs == nullptr ? nullptr : consumer_->DetachHeaders(*msg);
+  if (out_hdrs == nullptr) out_hdrs = rd_kafka_headers_new(1);
   char prov[replication::kMaxProvenanceSize];
   size_t prov_len = replication::EncodeProvenanceTo(flow_.source, flow_.target, ps->topic,
                                                     msg->partition, offset, prov);
   rd_kafka_header_add(out_hdrs, replication::kProvenanceHeader, -1, prov,
                       static_cast<ssize_t>(prov_len));
 
-  rd_kafka_timestamp_type_t tstype;
-  int64_t ts = rd_kafka_message_timestamp(msg.get(), &tstype);
+  int64_t ts = consumer_->Timestamp(*msg);
   InFlight* f = NewInFlight();
   f->ps = ps;
   f->epoch = ps->epoch;
@@ -1044,7 +1042,7 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
     FreeInFlight(f);
     ps->failed = true;
     ps->pause_for_failure = true;
-    ps->retry_at = Clock::now() + 1s;
+    ps->retry_at = now_() + 1s;
     resync_needed_ = true;
     return;
   }
@@ -1053,8 +1051,8 @@ void Flow::HandleMessage(common::KafkaMessage msg) {
   inflight_bytes_ += f->bytes;
 }
 
-void Flow::OnDelivery(const rd_kafka_message_t& m) {
-  auto* f = static_cast<InFlight*>(m._private);
+void Flow::OnDelivery(const Delivery& m) {
+  auto* f = static_cast<InFlight*>(m.opaque);
   if (!f) return;
   struct Release {
     Flow* flow;
@@ -1070,7 +1068,7 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
     if (m.err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m.err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
       return;  // shutting down
     }
-    if (current && rd_kafka_message_status(&m) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+    if (current && m.not_persisted) {
       OnRefused(ps, f->msg->offset, m.err);
     }
     if (current && !ps.failed) {
@@ -1081,7 +1079,7 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
       probe_.AddError("delivery");
       ps.failed = true;
       ps.pause_for_failure = true;
-      ps.retry_at = Clock::now() + 1s;
+      ps.retry_at = now_() + 1s;
       resync_needed_ = true;
     }
     return;
@@ -1105,7 +1103,7 @@ void Flow::OnDelivery(const rd_kafka_message_t& m) {
 
 void Flow::DrainCompleted() {
   if (delivered_) {
-    last_delivery_ = Clock::now();
+    last_delivery_ = now_();
     delivered_ = false;
     probe_.FlushLatency();
   }
@@ -1163,7 +1161,7 @@ void Flow::ApplyBackpressure() {
 
 void Flow::ResyncFailed() {
   resync_needed_ = false;
-  auto now = Clock::now();
+  auto now = now_();
   std::vector<PartitionState*> due;
   for (auto& [key, sp] : partitions_) {
     PartitionState& ps = *sp;
@@ -1255,10 +1253,9 @@ void Flow::CommitOffsets(bool sync) {
 
 void Flow::UpdateLag() {
   for (auto& [key, ps] : partitions_) {
-    int64_t lo = 0, hi = 0;
-    if (rd_kafka_get_watermark_offsets(consumer_->handle(), ps->topic.c_str(), ps->partition, &lo,
-                                       &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        hi >= 0) {
+    auto cached = consumer_->CachedWatermarks(ps->topic, ps->partition);
+    const int64_t lo = cached ? cached->low : 0, hi = cached ? cached->high : 0;
+    if (cached && hi >= 0) {
       probe_.SetLag(ps->topic, ps->partition,
                     std::max<int64_t>(0, hi - (ps->tracker->last_seen().value() + 1)));
       // Offsets hook: the cached low watermark is the source log start; the offset map's runs
@@ -1267,7 +1264,7 @@ void Flow::UpdateLag() {
     }
   }
   if (flow_.placement) ReportCopyLag();
-  auto stalled = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - last_delivery_);
+  auto stalled = std::chrono::duration_cast<std::chrono::seconds>(now_() - last_delivery_);
   if (inflight_records_ > 0 && stalled > 30s) {
     SetHealth("target", fmt::format("target cluster {} has acknowledged nothing for {} s ({} "
                                     "records in flight)",
@@ -1285,8 +1282,8 @@ void Flow::ReportCopyLag() {
   for (auto& [key, ps] : partitions_) {
     if (ps->residency_refused || ps->target_topic.empty()) continue;
     auto& worst = lag[ps->target_topic];
-    int64_t lo = 0, hi = -1;
-    rd_kafka_get_watermark_offsets(consumer_->handle(), ps->topic.c_str(), ps->partition, &lo, &hi);
+    auto cached = consumer_->CachedWatermarks(ps->topic, ps->partition);
+    const int64_t hi = cached ? cached->high : -1;
     const bool caught_up = !ps->failed && hi >= 0 && ps->tracker->pending() == 0 &&
                            ps->tracker->last_seen().value() + 1 >= hi;
     std::optional<int64_t> l;
@@ -1303,9 +1300,9 @@ void Flow::ReportCopyLag() {
 }
 
 bool Flow::WaitInflight(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
-  auto deadline = Clock::now() + timeout;
+  auto deadline = now_() + timeout;
   while (!done()) {
-    if (Clock::now() > deadline) return false;
+    if (now_() > deadline) return false;
     now_ms_ = NowMs();
     producer_->Poll(10ms);
   }
@@ -1313,77 +1310,88 @@ bool Flow::WaitInflight(std::chrono::milliseconds timeout, const std::function<b
 }
 
 Status Flow::Run(const std::atomic<bool>& stop) {
+  if (!Start(stop)) return Status::Ok();
+  while (Step()) {
+  }
+  return Finish();
+}
+
+bool Flow::Start(const std::atomic<bool>& stop) {
   stop_ = &stop;
   RM_LOG_INFO("flow {}: starting ({} -> {}, group {}.{})", name_, flow_.source, flow_.target,
               config_.mirror.group_prefix, name_);
   if (!AcquireFlow(stop)) {
     consumer_->Close();
-    return Status::Ok();
+    return false;
   }
   Refresh();
-  auto now = Clock::now();
+  auto now = now_();
   next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
   next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
   next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
   next_lag_ = now + lag_interval_;
+  batch_.reserve(1024);
+  return true;
+}
 
-  std::vector<common::KafkaMessage> batch;
-  batch.reserve(1024);
+bool Flow::Step() {
   // A fatal producer error (a refusal under the gapless guarantee) ends the loop: the Mirror
   // builds a new Flow, which resumes from the target's tail, never above a refused record.
-  while (!stop.load() && !ProducerFailed()) {
-    // Consume what is there (bounded, so delivery reports are served often), serve delivery
-    // reports, and when neither had anything wait for whichever comes first: a report is
-    // served as soon as it arrives, not after a consumer poll times out.
-    wakeup_.Clear();
-    size_t consumed = 0;
-    for (int round = 0; round < 16; ++round) {
-      batch.clear();
-      size_t n = consumer_->PollBatch(0ms, 1024, &batch);
-      if (n == 0) break;
-      consumed += n;
-      Reserve(batch);
-      for (auto& msg : batch) HandleMessage(std::move(msg));
-      now_ms_ = NowMs();
-      producer_->Poll(0ms);
-    }
+  if (stop_->load() || ProducerFailed()) return false;
+  // Consume what is there (bounded, so delivery reports are served often), serve delivery
+  // reports, and when neither had anything wait for whichever comes first: a report is
+  // served as soon as it arrives, not after a consumer poll times out.
+  wakeup_.Clear();
+  size_t consumed = 0;
+  for (int round = 0; round < 16; ++round) {
+    batch_.clear();
+    size_t n = consumer_->PollBatch(1024, &batch_);
+    if (n == 0) break;
+    consumed += n;
+    Reserve(batch_);
+    for (auto& msg : batch_) HandleMessage(std::move(msg));
     now_ms_ = NowMs();
-    if (producer_->Poll(0ms) == 0 && consumed == 0) {
-      wakeup_.Wait(5ms);
-      now_ms_ = NowMs();
-      producer_->Poll(0ms);
-    }
-    DrainCompleted();
-    ApplyBackpressure();
-    if (resync_needed_) ResyncFailed();
-    if (subscription_dirty_) UpdateSubscription();
-
-    now = Clock::now();
-    if (now >= next_refresh_) {
-      Refresh();
-      next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
-    }
-    if (now >= next_commit_) {
-      CommitOffsets(false);
-      next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
-      next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
-    } else if (sink_ && now >= next_checkpoint_) {
-      if (auto st = sink_->Checkpoint(); !st.ok()) {
-        RM_LOG_ERROR("flow {}: offset map checkpoint failed: {}", name_, st.error().message);
-        probe_.AddError("checkpoint");
-      }
-      next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
-    }
-    if (now >= next_lag_) {
-      UpdateLag();
-      next_lag_ = now + lag_interval_;
-    }
-    if (now >= next_lease_) {
-      KeepFlow();
-      next_lease_ = now + 200ms;
-    }
+    producer_->Poll(0ms);
   }
+  now_ms_ = NowMs();
+  if (producer_->Poll(0ms) == 0 && consumed == 0) {
+    wakeup_.Wait(5ms);
+    now_ms_ = NowMs();
+    producer_->Poll(0ms);
+  }
+  DrainCompleted();
+  ApplyBackpressure();
+  if (resync_needed_) ResyncFailed();
+  if (subscription_dirty_) UpdateSubscription();
 
+  auto now = now_();
+  if (now >= next_refresh_) {
+    Refresh();
+    next_refresh_ = now + std::chrono::milliseconds(config_.mirror.refresh_interval_ms);
+  }
+  if (now >= next_commit_) {
+    CommitOffsets(false);
+    next_commit_ = now + std::chrono::milliseconds(config_.mirror.commit_interval_ms);
+    next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
+  } else if (sink_ && now >= next_checkpoint_) {
+    if (auto st = sink_->Checkpoint(); !st.ok()) {
+      RM_LOG_ERROR("flow {}: offset map checkpoint failed: {}", name_, st.error().message);
+      probe_.AddError("checkpoint");
+    }
+    next_checkpoint_ = now + std::chrono::milliseconds(config_.offsets.checkpoint_interval_ms);
+  }
+  if (now >= next_lag_) {
+    UpdateLag();
+    next_lag_ = now + lag_interval_;
+  }
+  if (now >= next_lease_) {
+    KeepFlow();
+    next_lease_ = now + 200ms;
+  }
+  return true;
+}
+
+Status Flow::Finish() {
   // Drain: stop reading, let in-flight records land, record and commit them, leave the group.
   std::vector<TopicPartition> all;
   for (auto& [key, ps] : partitions_) all.push_back({ps->topic, ps->partition});
@@ -1393,7 +1401,7 @@ Status Flow::Run(const std::atomic<bool>& stop) {
     // leave a record neither sent nor reported then (the drain, and the rebalance's drain
     // after it, each waited out drain_timeout_ms). Fail what is queued or in flight now:
     // those reports come back as purged, and the next flow resumes from the target's tail.
-    rd_kafka_purge(producer_->handle(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    producer_->PurgeAll();
   }
   bool drained = WaitInflight(std::chrono::milliseconds(config_.mirror.drain_timeout_ms),
                               [this] { return inflight_records_ == 0; });

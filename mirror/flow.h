@@ -33,7 +33,9 @@
 
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
+#include "common/offset_types.h"
 #include "mirror/completion_tracker.h"
+#include "mirror/flow_clients.h"
 #include "mirror/flow_lease.h"
 #include "mirror/probe.h"
 #include "mirror/tail_scanner.h"
@@ -57,12 +59,25 @@ class Flow : public common::RebalanceListener {
   // `refused` carries, from a previous Flow of the same configuration that stopped on an
   // error, the first source offset per partition that the target refused (see Refused()):
   // a partition assigned again never resumes above it.
+  //
+  // `clients` builds the Kafka clients (flow_clients.h); unit tests pass fakes.
   Flow(const replication::MirrorConfig& config, const replication::FlowConfig& flow,
        offsets::DeliverySink* sink, prometheus::Registry& registry,
-       offsets::OffsetsFlowHooks* hooks = nullptr, RefusedOffsets refused = {});
+       offsets::OffsetsFlowHooks* hooks = nullptr, RefusedOffsets refused = {},
+       const FlowClientFactory& clients = MakeKafkaFlowClients);
   ~Flow() override;
 
+  // Start(), then Step() until `stop` or a fatal producer error, then Finish().
   common::Status Run(const std::atomic<bool>& stop);
+
+  // Run() in its parts, for unit tests that drive a flow over fake clients one turn at a
+  // time. Start: claims the flow (false if `stop` came first: the flow is closed then),
+  // discovers topics and subscribes. Step: one turn of the loop (consume, produce, reports,
+  // back-pressure, resync, timers); true while the flow should go on. Finish: drains what is
+  // in flight, commits, leaves the group; the error that ended the flow, if any.
+  bool Start(const std::atomic<bool>& stop);
+  bool Step();
+  common::Status Finish();
 
   // "" when healthy, otherwise why not. Thread-safe.
   std::string Health() const;
@@ -97,12 +112,12 @@ class Flow : public common::RebalanceListener {
   // Raises, through the source group's coordinator, the owner mark of every partition the
   // batch goes past (see mirror/ownership.h); a partition whose mark cannot be raised (this
   // member lost it, or a rebalance is under way) copies nothing more of the batch and resyncs.
-  void Reserve(const std::vector<common::KafkaMessage>& batch);
+  void Reserve(const std::vector<SourceRecord>& batch);
   // The owner mark committed with `ps`'s offsets.
   std::string MarkOf(const PartitionState& ps) const;
-  void HandleMessage(common::KafkaMessage msg);
+  void HandleMessage(SourceRecord msg);
   void HandleOutOfRange(const std::string& topic, int32_t partition, int64_t offset);
-  void OnDelivery(const rd_kafka_message_t& msg);
+  void OnDelivery(const Delivery& d);
   void DrainCompleted();
   void ApplyBackpressure();
   void ResyncFailed();
@@ -136,13 +151,15 @@ class Flow : public common::RebalanceListener {
 
   // Declared before the clients so it outlives them: they signal it.
   common::QueueWakeup wakeup_;
-  std::unique_ptr<common::Producer> producer_;
-  std::unique_ptr<common::Consumer> consumer_;
+  // Null with fake clients; declared before what refers to them, so destroyed after.
   std::unique_ptr<common::AdminClient> source_admin_, target_admin_;
+  std::unique_ptr<TargetProducer> producer_;
+  std::unique_ptr<SourceConsumer> consumer_;
   std::unique_ptr<TopicAdmin> source_topic_admin_, target_topic_admin_;
   std::unique_ptr<TargetTopics> target_topics_;
-  std::unique_ptr<TailScanner> scanner_;
-  std::unique_ptr<FlowLease> lease_;
+  std::unique_ptr<TailScans> scanner_;
+  std::unique_ptr<FlowClaim> lease_;
+  std::function<std::chrono::steady_clock::time_point()> now_;  // FlowClients::now
   std::string group_id_;
 
   std::map<std::string, TopicState> topics_;  // by source topic
@@ -183,6 +200,7 @@ class Flow : public common::RebalanceListener {
   // assignment; after a fatal error, the refusals of partitions released while leaving.
   RefusedOffsets carried_refused_;
   const std::atomic<bool>* stop_ = nullptr;
+  std::vector<SourceRecord> batch_;  // Step()'s, reused
 
   std::chrono::steady_clock::time_point next_refresh_{}, next_commit_{}, next_checkpoint_{},
       next_lag_{}, next_lease_{};

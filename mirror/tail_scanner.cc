@@ -37,10 +37,11 @@ TailScanner::TailScanner(const common::KafkaProperties& props, std::string sourc
       context_(std::move(context)),
       limits_(limits) {}
 
-bool TailScanner::IsOurCopy(const replication::Provenance& p, const TailScanRequest& req) const {
-  if (p.cluster != source_cluster_ || p.partition != req.partition) return false;
+bool IsFlowCopy(const replication::Provenance& p, std::string_view source_cluster,
+                std::string_view target_cluster, const TailScanRequest& req) {
+  if (p.cluster != source_cluster || p.partition != req.partition) return false;
   // Version 1 (older releases) names neither target nor topic: trusted as it always was.
-  return p.version == 1 || (p.target == target_cluster_ && p.topic == req.source_topic);
+  return p.version == 1 || (p.target == target_cluster && p.topic == req.source_topic);
 }
 
 void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
@@ -109,7 +110,8 @@ void TailScanner::ReadRanges(const std::vector<TailScanRequest>& requests,
     }
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (auto p = replication::LastProvenance(hdrs); p && IsOurCopy(*p, requests[r.request])) {
+      if (auto p = replication::LastProvenance(hdrs);
+          p && IsFlowCopy(*p, source_cluster_, target_cluster_, requests[r.request])) {
         r.found.push_back({common::SourceOffset(p->offset), common::TargetOffset(m->offset)});
       }
     }

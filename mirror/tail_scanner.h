@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/kafka_client.h"
@@ -43,6 +44,11 @@ struct TailScanResult {
   common::Watermarks watermarks;
 };
 
+// True if `p`, the last provenance header of a record in req's target partition, says the flow
+// from `source_cluster` to `target_cluster` copied it there.
+bool IsFlowCopy(const replication::Provenance& p, std::string_view source_cluster,
+                std::string_view target_cluster, const TailScanRequest& req);
+
 // How much one ScanMany() may read: a rebalance callback waits for it, and its memory holds
 // what it finds. A partition past a bound gets the error "mirror.tail_scan_bound" (never a
 // guess); the caller holds it back and says so.
@@ -74,9 +80,6 @@ class TailScanner {
                                                        std::chrono::milliseconds timeout);
 
  private:
-  // True if `p`, the last provenance header of a record in req's target partition, says this
-  // flow copied it there.
-  bool IsOurCopy(const replication::Provenance& p, const TailScanRequest& req) const;
   // One partition's range [next, to) still to read, and the copied records found in it.
   struct Range {
     size_t request = 0;
