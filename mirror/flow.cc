@@ -55,6 +55,15 @@ std::string FlowLeaseKey(const replication::FlowConfig& f) {
   return fmt::format("{} {:016x}", f.name(), h);
 }
 
+// What the target says about a partition being resumed (Flow::ResumePositions).
+struct TargetSide {
+  std::optional<CopiedRecord> last;     // the newest copy of this flow found there
+  std::optional<CopiedRecord> durable;  // the offset map's last durable copy
+  bool report_all = false;              // durable state or a recorded fresh start
+  bool lost = false;                    // the target lost copies the map knows of
+  TargetOffset low{0};                  // the target partition's log start
+};
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -80,7 +89,7 @@ struct Flow::PartitionState {
   // last resync. The next resume position is never above it: with librdkafka's gapless
   // guarantee nothing after a refused batch lands, and if anything did (a gap), copying again
   // from here duplicates it instead of losing the refused records.
-  int64_t first_refused = -1;
+  SourceOffset first_refused;
   bool refusal_reported = false;  // health names the refusal until a copy lands again
   // Residency forbids copies of this topic in the target (TopicState::refused): no target
   // topic, no scan of it; each record is skipped and counted.
@@ -134,7 +143,7 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   for (const auto& [tp, offset] : carried_refused_) {
     SetHealth(RefusalKey(tp.first, tp.second),
               fmt::format("{}[{}] source offset {} was refused by the target {}; copying again",
-                          tp.first, tp.second, offset, flow.target));
+                          tp.first, tp.second, offset.value(), flow.target));
   }
   const replication::ClusterConfig* src = config.FindCluster(flow.source);
   const replication::ClusterConfig* dst = config.FindCluster(flow.target);
@@ -261,8 +270,8 @@ void Flow::SetHealth(const std::string& key, const std::string& problem) {
 
 void Flow::OnRefused(PartitionState& ps, int64_t offset, rd_kafka_resp_err_t err) {
   probe_.AddDeliveryFailed(ps.topic);
-  if (ps.first_refused >= 0 && ps.first_refused <= offset) return;
-  ps.first_refused = offset;
+  if (ps.first_refused.valid() && ps.first_refused <= SourceOffset(offset)) return;
+  ps.first_refused = SourceOffset(offset);
   std::string what = fmt::format("{}[{}] source offset {} refused by the target {} ({})", ps.topic,
                                  ps.partition, offset, flow_.target, rd_kafka_err2str(err));
   if (first_refusal_.empty()) first_refusal_ = what;
@@ -330,7 +339,7 @@ void Flow::KeepFlow() {
 RefusedOffsets Flow::Refused() const {
   RefusedOffsets out = carried_refused_;
   for (const auto& [key, ps] : partitions_) {
-    if (ps->first_refused >= 0) out[key] = ps->first_refused;
+    if (ps->first_refused.valid()) out[key] = ps->first_refused;
   }
   return out;
 }
@@ -439,14 +448,10 @@ void Flow::UpdateSubscription() {
 // All of a rebalance's partitions are worked out together (one watermark request per broker,
 // one scan of the target, one committed-offsets request), so handing out hundreds of
 // partitions costs a few round trips, not a few per partition.
-std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionState*>& parts) {
+std::vector<Result<SourceOffset>> Flow::ResumePositions(const std::vector<PartitionState*>& parts) {
   const size_t n = parts.size();
-  std::vector<Result<int64_t>> out(n, int64_t{0});
-  std::vector<std::optional<CopiedRecord>> last(n);
-  std::vector<bool> report_all(n, false);  // durable state or a recorded fresh start
-  std::vector<std::optional<CopiedRecord>> durable_at(n);  // the map's last durable copy
-  std::vector<bool> target_lost(n, false);  // the target lost copies the map knows of
-  std::vector<common::Watermarks> target_wm(n);
+  std::vector<Result<SourceOffset>> out(n, SourceOffset(0));
+  std::vector<TargetSide> target(n);  // target[i] is for parts[i]
   std::vector<TailScanRequest> requests;
   std::vector<size_t> scanned;  // requests[k] is for parts[scanned[k]]
   for (size_t i = 0; i < n; ++i) {
@@ -464,9 +469,9 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         req.find_last_only = false;
         // From the durable copy itself: finding it there proves the target still holds it.
         req.from = (*durable)->target.value();
-        last[i] = CopiedRecord{(*durable)->source, (*durable)->target};
-        durable_at[i] = last[i];
-        report_all[i] = true;
+        target[i].last = CopiedRecord{(*durable)->source, (*durable)->target};
+        target[i].durable = target[i].last;
+        target[i].report_all = true;
       } else {
         auto floor = sink_->FreshStartFloor(ps.key);
         if (!floor.ok()) {
@@ -476,7 +481,7 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         if (*floor) {
           req.find_last_only = false;
           req.from = (*floor)->value();
-          report_all[i] = true;
+          target[i].report_all = true;
         }
       }
     }
@@ -494,14 +499,14 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
   std::vector<size_t> rescanned;  // scans index k
   for (size_t k = 0; k < scanned.size(); ++k) {
     const size_t i = scanned[k];
-    if (!scans[k].ok() || !durable_at[i]) continue;
+    if (!scans[k].ok() || !target[i].durable) continue;
     const auto& wm = scans[k]->watermarks;
     const auto& copied = scans[k]->copied;
-    const int64_t d = durable_at[i]->target.value();
-    const bool gone =
-        wm.high <= d ||
-        (wm.low <= d && (copied.empty() || copied.front().target != durable_at[i]->target ||
-                         copied.front().source != durable_at[i]->source));
+    const TargetOffset d = target[i].durable->target;
+    const bool gone = TargetOffset(wm.high) <= d ||
+                      (TargetOffset(wm.low) <= d &&
+                       (copied.empty() || copied.front().target != target[i].durable->target ||
+                        copied.front().source != target[i].durable->source));
     if (!gone) continue;
     PartitionState& ps = *parts[i];
     RM_LOG_ERROR(
@@ -509,12 +514,12 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         "offset {} that this flow wrote (the target's offsets are now {}..{}): the target lost "
         "records (unclean leader election, or the topic was recreated there); copying again "
         "from the last copy the target still holds",
-        name_, ps.target_topic, ps.partition, durable_at[i]->source.value(), d, wm.low,
+        name_, ps.target_topic, ps.partition, target[i].durable->source.value(), d.value(), wm.low,
         wm.high - 1);
     probe_.AddError("target_lost_data");
-    target_lost[i] = true;
-    last[i].reset();
-    report_all[i] = false;
+    target[i].lost = true;
+    target[i].last.reset();
+    target[i].report_all = false;
     rescan.push_back({ps.target_topic, ps.partition, 0, true, ps.topic});
     rescanned.push_back(k);
   }
@@ -538,24 +543,28 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       continue;
     }
     SetHealth(ScanKey(ps.topic, ps.partition), "");
-    target_wm[i] = scans[k]->watermarks;
+    target[i].low = TargetOffset(scans[k]->watermarks.low);
     for (const auto& c : scans[k]->copied) {
-      if (last[i] && c.source <= last[i]->source) continue;
-      if (sink_ && report_all[i]) sink_->OnDelivered(ps.key, c.source, c.target);
-      last[i] = c;
+      if (target[i].last && c.source <= target[i].last->source) continue;
+      if (sink_ && target[i].report_all) sink_->OnDelivered(ps.key, c.source, c.target);
+      target[i].last = c;
     }
     // The newest copy in target order decides where to resume. It is the one with the highest
     // source offset, except after the source topic was recreated: then the newer copies carry
     // the new topic's (lower) offsets.
-    if (!scans[k]->copied.empty() && last[i] && scans[k]->copied.back().target > last[i]->target) {
-      last[i] = scans[k]->copied.back();
+    if (!scans[k]->copied.empty() && target[i].last &&
+        scans[k]->copied.back().target > target[i].last->target) {
+      target[i].last = scans[k]->copied.back();
     }
-    if (sink_ && !report_all[i]) {
-      if (last[i]) sink_->OnDelivered(ps.key, last[i]->source, last[i]->target);
+    if (sink_ && !target[i].report_all) {
+      if (target[i].last) {
+        sink_->OnDelivered(ps.key, target[i].last->source, target[i].last->target);
+      }
       // DeliverySink restart contract: record durably where this fresh start's copies begin,
       // so a crash before the first checkpoint still lets the next start re-report them.
-      auto st = sink_->MarkFreshStart(
-          ps.key, last[i] ? last[i]->target : TargetOffset(scans[k]->watermarks.high));
+      auto st =
+          sink_->MarkFreshStart(ps.key, target[i].last ? target[i].last->target
+                                                       : TargetOffset(scans[k]->watermarks.high));
       if (!st.ok()) out[i] = st.error();
     }
   }
@@ -594,6 +603,7 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
       out[i] = wm.error();
       continue;
     }
+    const SourceOffset low(wm->low), high(wm->high);
     if (committed_error) {
       out[i] = *committed_error;
       continue;
@@ -615,17 +625,18 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
     // from the tail, up to takeover_wait_ms.
     std::optional<OwnerMark> mark;
     if (cit != committed.end()) mark = ParseOwnerMark(cit->second.metadata);
-    const int64_t have = last[i] ? last[i]->source.value() : -1;
+    const SourceOffset have = target[i].last ? target[i].last->source : SourceOffset();
     // (A topic refused by residency is never produced: nothing of it can arrive.)
-    if (mark && !mark->released && mark->instance != ThisInstance() && have < mark->reserved &&
-        !ps.residency_refused && config_.mirror.takeover_wait_ms > 0) {
+    if (mark && !mark->released && mark->instance != ThisInstance() &&
+        have < SourceOffset(mark->reserved) && !ps.residency_refused &&
+        config_.mirror.takeover_wait_ms > 0) {
       const auto now = now_();
       if (!ps.takeover_deadline) {
         ps.takeover_deadline = now + std::chrono::milliseconds(config_.mirror.takeover_wait_ms);
         std::string what = fmt::format(
             "{}[{}]: the previous owner {} did not release it and may still deliver source "
             "offsets up to {} (the target holds up to {}); waiting up to {} ms for them",
-            ps.topic, ps.partition, mark->instance, mark->reserved, have,
+            ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
             config_.mirror.takeover_wait_ms);
         RM_LOG_WARN("flow {}: {}", name_, what);
         SetHealth(TakeoverKey(ps.topic, ps.partition), what);
@@ -635,31 +646,31 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         out[i] = Error{"mirror.takeover",
                        fmt::format("waiting for the records the previous owner {} reserved up to "
                                    "source offset {} (target holds up to {})",
-                                   mark->instance, mark->reserved, have)};
+                                   mark->instance, mark->reserved, have.value())};
         continue;
       }
       RM_LOG_ERROR(
           "flow {}: {}[{}]: the previous owner {} reserved source offsets up to {} but the "
           "target holds only up to {} after {} ms; taking over. If that instance is alive and "
           "delivers them later, up to {} records are duplicated",
-          name_, ps.topic, ps.partition, mark->instance, mark->reserved, have,
-          config_.mirror.takeover_wait_ms, mark->reserved - have);
+          name_, ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
+          config_.mirror.takeover_wait_ms, mark->reserved - have.value());
       probe_.AddError("takeover_timeout");
     }
     if (ps.takeover_deadline) {
       ps.takeover_deadline.reset();
       SetHealth(TakeoverKey(ps.topic, ps.partition), "");
     }
-    int64_t resume;
+    SourceOffset resume;
     const char* why;
-    const int64_t c = cit == committed.end() ? -1 : cit->second.offset;
-    if (last[i]) {
-      resume = last[i]->source.value() + 1;
+    const SourceOffset c(cit == committed.end() ? -1 : cit->second.offset);
+    if (target[i].last) {
+      resume = target[i].last->source + 1;
       why = "target tail";
-    } else if (target_lost[i]) {
-      resume = wm->low;
+    } else if (target[i].lost) {
+      resume = low;
       why = "target lost its copies: from the source's start";
-    } else if (!ps.residency_refused && c > wm->low && target_wm[i].low == 0) {
+    } else if (!ps.residency_refused && c > low && target[i].low == TargetOffset(0)) {
       // The group committed up to c, so copies up to c were acknowledged, yet the target holds
       // none of them and deleted none (its log starts at 0): it lost them, or the flow now
       // points at another cluster. Copying again from the source's start loses nothing and,
@@ -668,41 +679,41 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
           "flow {}: {}[{}] was copied up to source offset {} (the group's commit) but the target "
           "partition {}[{}] holds none of this flow's copies and deleted none: the target lost "
           "them; copying again from the source's start",
-          name_, ps.topic, ps.partition, c - 1, ps.target_topic, ps.partition);
+          name_, ps.topic, ps.partition, (c - 1).value(), ps.target_topic, ps.partition);
       probe_.AddError("target_lost_data");
-      resume = wm->low;
+      resume = low;
       why = "target lost its copies: from the source's start";
     } else {
-      if (c >= 0) {
+      if (c.valid()) {
         resume = c;
         why = "committed offset";
       } else {
-        resume = config_.mirror.start_from == "latest" ? wm->high : wm->low;
+        resume = config_.mirror.start_from == "latest" ? high : low;
         why = config_.mirror.start_from == "latest" ? "start_from latest" : "start_from earliest";
       }
     }
-    if (ps.first_refused >= 0 && resume > ps.first_refused) {
+    if (ps.first_refused.valid() && resume > ps.first_refused) {
       RM_LOG_ERROR(
           "flow {}: the target holds copies of {}[{}] past source offset {}, which it refused "
           "(a gap); copying again from {}: up to {} records may be duplicated, none lost",
-          name_, ps.topic, ps.partition, ps.first_refused, ps.first_refused,
+          name_, ps.topic, ps.partition, ps.first_refused.value(), ps.first_refused.value(),
           resume - ps.first_refused);
       probe_.AddError("gap");
       resume = ps.first_refused;
       why = "first refused record";
     }
-    if (resume < wm->low) {
-      int64_t lost = wm->low - resume;
+    if (resume < low) {
+      int64_t lost = low - resume;
       RM_LOG_ERROR(
           "flow {}: {}[{}] offsets {}..{} ({} records) were deleted by source retention "
           "before they were copied; continuing at {}",
-          name_, ps.topic, ps.partition, resume, wm->low - 1, lost, wm->low);
+          name_, ps.topic, ps.partition, resume.value(), (low - 1).value(), lost, low.value());
       probe_.AddSkipped(ps.topic, lost);
-      resume = wm->low;
-    } else if (resume > wm->high) {
+      resume = low;
+    } else if (resume > high) {
       // The source partition ends below what was copied from it: the topic was deleted and
       // recreated (its offsets start again at 0), or an unclean leader election truncated it.
-      // Its records from wm->low on are not the ones copied before (librdkafka 2.0.2 shows no
+      // Its records from low on are not the ones copied before (librdkafka 2.0.2 shows no
       // topic ids to tell): copy them, from the start. A high watermark can lag briefly on a
       // new leader, so the condition must hold twice, kSourceResetConfirm apart.
       const auto now = now_();
@@ -711,20 +722,22 @@ std::vector<Result<int64_t>> Flow::ResumePositions(const std::vector<PartitionSt
         out[i] = Error{"mirror.source_behind",
                        fmt::format("the source partition ends at {}, below source offset {} "
                                    "already copied; checking again",
-                                   wm->high, resume - 1)};
+                                   high.value(), (resume - 1).value())};
         continue;
       }
       RM_LOG_ERROR(
           "flow {}: {}[{}] was copied up to source offset {} but the source partition now holds "
           "offsets {}..{}: the topic was deleted and recreated (or truncated); copying the new "
           "records from its start, after the old copies in {}",
-          name_, ps.topic, ps.partition, resume - 1, wm->low, wm->high - 1, ps.target_topic);
+          name_, ps.topic, ps.partition, (resume - 1).value(), low.value(), (high - 1).value(),
+          ps.target_topic);
       probe_.AddError("source_recreated");
-      resume = wm->low;
+      resume = low;
       why = "source topic recreated: from its start";
     }
     ps.source_behind_since.reset();
-    RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume, why);
+    RM_LOG_INFO("flow {}: {}[{}] resumes at {} ({})", name_, ps.topic, ps.partition, resume.value(),
+                why);
     out[i] = resume;
   }
   return out;
@@ -772,13 +785,14 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
     auto& ps = states[i];
     // `usable` keeps the order of `partitions`, so its answers come in that order too.
     const bool is_usable = k < usable.size() && usable[k] == ps.get();
-    Result<int64_t> resume = is_usable ? std::move(resumes[k++])
-                                       : Result<int64_t>(Error{"mirror.topic", "topic not ready"});
+    Result<SourceOffset> resume =
+        is_usable ? std::move(resumes[k++])
+                  : Result<SourceOffset>(Error{"mirror.topic", "topic not ready"});
     if (resume.ok()) {
-      tp.offset = *resume;
-      ps->tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
-      ps->last_committed = *resume;
-      ps->first_refused = -1;  // at or below the resume position: copied again
+      tp.offset = resume->value();
+      ps->tracker = std::make_unique<CompletionTracker>(*resume);
+      ps->last_committed = resume->value();
+      ps->first_refused = SourceOffset();  // at or below the resume position: copied again
     } else {
       RM_LOG_WARN("flow {}: {}[{}] cannot start yet: {}", name_, tp.topic, tp.partition,
                   resume.error().message);
@@ -829,7 +843,7 @@ void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool
   }
   for (const auto& ps : gone) {
     // Leaving after a fatal producer error: the next Flow must not resume above a refusal.
-    if (!fatal_error_.empty() && ps->first_refused >= 0) {
+    if (!fatal_error_.empty() && ps->first_refused.valid()) {
       carried_refused_[{ps->topic, ps->partition}] = ps->first_refused;
     }
     if (ps->refusal_reported) SetHealth(RefusalKey(ps->topic, ps->partition), "");
@@ -1200,9 +1214,9 @@ void Flow::ResyncFailed() {
       continue;
     }
     ++ps.epoch;
-    ps.tracker = std::make_unique<CompletionTracker>(SourceOffset(*resume));
-    ps.last_committed = std::min(ps.last_committed, *resume);
-    auto st = consumer_->Seek({ps.topic, ps.partition, *resume}, kAdminTimeout);
+    ps.tracker = std::make_unique<CompletionTracker>(*resume);
+    ps.last_committed = std::min(ps.last_committed, resume->value());
+    auto st = consumer_->Seek({ps.topic, ps.partition, resume->value()}, kAdminTimeout);
     if (!st.ok()) {
       RM_LOG_WARN("flow {}: seek of {}[{}]: {}", name_, ps.topic, ps.partition, st.error().message);
       ps.retry_at = now + 2s;
@@ -1210,7 +1224,7 @@ void Flow::ResyncFailed() {
       continue;
     }
     ps.failed = false;
-    ps.first_refused = -1;  // the resume position is at or below it: it is copied again
+    ps.first_refused = SourceOffset();  // the resume position is at or below it: copied again
     if (!all_paused_ && !ps.paused) {
       consumer_->Resume({{ps.topic, ps.partition}}).PermitUnchecked();
     }

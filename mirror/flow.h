@@ -49,7 +49,7 @@
 namespace rm::mirror {
 
 // Per source partition (topic, partition), the first offset the target refused.
-using RefusedOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
+using RefusedOffsets = std::map<std::pair<std::string, int32_t>, common::SourceOffset>;
 
 class Flow : public common::RebalanceListener {
  public:
@@ -108,7 +108,8 @@ class Flow : public common::RebalanceListener {
   void UpdateSubscription();
   // Resume positions of newly assigned (or failed) partitions, answer i for parts[i] (see
   // flow.cc for the rules).
-  std::vector<common::Result<int64_t>> ResumePositions(const std::vector<PartitionState*>& parts);
+  std::vector<common::Result<common::SourceOffset>> ResumePositions(
+      const std::vector<PartitionState*>& parts);
   // Raises, through the source group's coordinator, the owner mark of every partition the
   // batch goes past (see mirror/ownership.h); a partition whose mark cannot be raised (this
   // member lost it, or a rebalance is under way) copies nothing more of the batch and resyncs.

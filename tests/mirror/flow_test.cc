@@ -274,7 +274,7 @@ TEST_F(FlowTest, AFlowRebuiltAfterAFatalRefusalResumesAtTheRefusedRecord) {
   EXPECT_FALSE(st.ok());
   RefusedOffsets refused = flow_->Refused();
   ASSERT_EQ(refused.size(), 1u);
-  EXPECT_EQ(refused.begin()->second, 3);
+  EXPECT_EQ(refused.begin()->second, common::SourceOffset(3));
   flow_.reset();
 
   Build(refused);
