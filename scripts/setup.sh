@@ -3,6 +3,8 @@
 # most once) and builds the project with -j2 into build/. Idempotent: a second run only
 # rebuilds what changed. Run as root (or with sudo available) on a fresh machine.
 # Arguments name build targets (default: everything), e.g. `scripts/setup.sh regionmirror`.
+# BUILD_DIR, BUILD_TYPE and CMAKE_ARGS (extra configure arguments, split at spaces) choose
+# another build, e.g. the sanitizer build of scripts/sanitize.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +34,8 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null
+# shellcheck disable=SC2086  # CMAKE_ARGS is a list of arguments
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
 if (($#)); then
   cmake --build "$BUILD_DIR" -j2 --target "$@"
 else
