@@ -5,10 +5,14 @@
 // random insertions, splices of another seed, repeated ranges (several records, repeated
 // fields) and moved lines (keeps text formats mostly well-formed while scrambling their
 // meaning). A crash or abort in the target fails the run; the same rng_seed always gives the
-// same inputs.
+// same inputs. WriteFuzzCorpus writes the seeds as the starting corpus of the real libFuzzer
+// binary (scripts/sanitize.sh runs each for a bounded time).
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
@@ -89,6 +93,24 @@ inline void RunFuzzSmoke(FuzzTarget target, const std::vector<std::string>& seed
     }
     run(input);
   }
+}
+
+// Writes `seeds` as files seed-<i> in `dir` (created if missing). Returns a process exit code:
+// 0, or 1 with the reason on stderr.
+inline int WriteFuzzCorpus(const std::vector<std::string>& seeds, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (size_t i = 0; i < seeds.size() && !ec; ++i) {
+    std::ofstream out(std::filesystem::path(dir) / ("seed-" + std::to_string(i)), std::ios::binary);
+    out << seeds[i];
+    if (!out) ec = std::make_error_code(std::errc::io_error);
+  }
+  if (ec) {
+    std::fprintf(stderr, "cannot write the corpus to %s: %s\n", dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  std::printf("wrote %zu seeds to %s\n", seeds.size(), dir.c_str());
+  return 0;
 }
 
 }  // namespace rm::common

@@ -4,12 +4,15 @@
 // a run of bytes past the header, body and target limits). A crash or abort fails the test.
 //
 // Usage: http_request_fuzz_smoke [iterations]   (default 100000)
+//        http_request_fuzz_smoke --write-corpus DIR   (the seeds, as a libFuzzer corpus)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "common/fuzz_smoke.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -97,6 +100,9 @@ std::string Mutate(std::mt19937_64& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--write-corpus") {
+    return rm::common::WriteFuzzCorpus(Seeds(), argv[2]);
+  }
   const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 100000;
   for (const auto& seed : Seeds()) {
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(seed.data()), seed.size());

@@ -3,6 +3,7 @@
 // boundary bytes, truncations, insertions, splices). A crash or abort fails the test.
 //
 // Usage: offsets_mm2_format_fuzz_smoke [iterations]   (default 200000)
+//        offsets_mm2_format_fuzz_smoke --write-corpus DIR   (the seeds, as a libFuzzer corpus)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,9 @@ std::vector<std::string> Seeds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--write-corpus") {
+    return rm::common::WriteFuzzCorpus(Seeds(), argv[2]);
+  }
   const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 200000;
   static const char kBoundary[] = {0, 1, 0x7f, static_cast<char>(0x80), static_cast<char>(0xff)};
   rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, Seeds(),

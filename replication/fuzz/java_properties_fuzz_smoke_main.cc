@@ -4,6 +4,7 @@
 // fails the test.
 //
 // Usage: replication_java_properties_fuzz_smoke [iterations]   (default 200000)
+//        replication_java_properties_fuzz_smoke --write-corpus DIR   (the seeds, as a corpus)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +16,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 int main(int argc, char** argv) {
-  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 200000;
   const std::vector<std::string> seeds = {
       "clusters = A, B\nA.bootstrap.servers = a:9092\nA->B.enabled = true\n",
       "# comment\n! comment\n  key : value \\\n   continued\r\nx\\=y\\ "
@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
       "a==b\nc\\\\\\\nd\re\r\n\\\n",
       "k\\u12",
   };
+  if (argc > 2 && std::string(argv[1]) == "--write-corpus") {
+    return rm::common::WriteFuzzCorpus(seeds, argv[2]);
+  }
+  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 200000;
   static const char kSpecial[] = {
       '\\', '\n', '\r', '=', ':', ' ', '\t', '\f', '#', '!', 'u', '0', static_cast<char>(0xff)};
   rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, seeds,
