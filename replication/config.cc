@@ -195,7 +195,7 @@ std::string NotAppliedBlock(const std::string& file,
   std::vector<std::pair<std::string, std::vector<std::string>>> by_reason;
   for (const auto& [key, reason] : not_applied) {
     auto it = std::find_if(by_reason.begin(), by_reason.end(),
-                           [&](const auto& r) { return r.first == reason; });
+                           [&reason = reason](const auto& r) { return r.first == reason; });
     if (it == by_reason.end()) {
       by_reason.push_back({reason, {key}});
     } else {

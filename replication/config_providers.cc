@@ -83,7 +83,9 @@ void ResolveConfigProviders(std::map<std::string, std::string>* props,
       const std::string provider = m[1].str();
       const std::string path = m[3].str();
       const std::string ref_key = m[4].str();
-      auto problem = [&](const std::string& why) {
+      // (Structured bindings are captured through an init-capture: clang before 16, which
+      // builds the fuzz targets, cannot capture them directly.)
+      auto problem = [&, &key = key](const std::string& why) {
         problems->push_back(fmt::format("{}: {}: {}", key, m[0].str(), why));
       };
       auto p = providers.find(provider);
