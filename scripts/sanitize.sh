@@ -74,7 +74,7 @@ else
   # chosen labels, the smoke drivers (robustness tests, corpus writers) and the fuzzers.
   sanitize_build regionmirror
   mapfile -t targets < <(cmake --build "$build" --target help |
-    grep -oE "[a-z_]+_(${labels})_tests\$|[a-z_]+_fuzz_smoke\$" | sort -u)
+    grep -oE "[a-z0-9_]+_(${labels})_tests\$|[a-z0-9_]+_fuzz_smoke\$" | sort -u)
   if ((fuzz_seconds > 0)); then targets+=("${fuzzers[@]##*/}"); fi
   sanitize_build "${targets[@]}"
 fi
