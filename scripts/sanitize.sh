@@ -71,15 +71,15 @@ write_corpus() {  # <fuzzer name> <dir>
 
 if ((fuzz_only)); then
   BUILD_DIR=build scripts/setup.sh "${smoke_drivers[@]}"
-  sanitize_build "${fuzzers[@]##*/}"
+  sanitize_build rm_fuzzers
 else
   # Configure and build the binary the robustness tests start, then the test binaries of the
   # chosen labels, the smoke drivers (robustness tests, corpus writers) and the fuzzers.
   sanitize_build regionmirror
   mapfile -t targets < <(cmake --build "$build" --target help |
     grep -oE "[a-z0-9_]+_(${labels})_tests\$|[a-z0-9_]+_fuzz_smoke\$" | sort -u)
-  if ((fuzz_seconds > 0)); then targets+=("${fuzzers[@]##*/}"); fi
   sanitize_build "${targets[@]}"
+  if ((fuzz_seconds > 0)); then sanitize_build rm_fuzzers; fi
 fi
 
 # Every sanitizer report also goes to a file per process, so a finding in a child process (a
