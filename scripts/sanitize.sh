@@ -4,8 +4,8 @@
 # on it (the robustness tests start the sanitized regionmirror binary), then every libFuzzer
 # target (clang, ASan + UBSan, parser sources only) for a bounded time from its smoke run's
 # seeds. --fuzz-only builds and runs only the fuzzers (seeds from the normal build in build/):
-# what CI runs after scripts/test.sh (.ci/run; the full run does not fit CI's budget, see
-# README "Tests"). Installs what is missing first (scripts/setup.sh). Exits non-zero on a
+# the candidate for CI after scripts/test.sh (the full run does not fit CI's budget, README
+# "Development"; not in .ci/run until measured there). Installs what is missing first (scripts/setup.sh). Exits non-zero on a
 # failed test, a fuzzer finding, or a sanitizer report from any process, including child
 # processes a test killed or whose exit status it does not check.
 #
