@@ -13,6 +13,7 @@
 #include "common/service.h"
 #include "mirror/heartbeats.h"
 #include "mirror/mirror.h"
+#include "mirror/topic_config_sync.h"
 #include "offsets/kafka/runtime.h"
 #include "replication/config.h"
 #include "replication/config_report.h"
@@ -126,15 +127,18 @@ int RunMirror(const std::vector<std::string>&) {
     };
   }
   mirror::HeartbeatEmitter heartbeats(config);
+  mirror::TopicConfigSyncer topic_configs(config);
   mirror::Mirror mirror(std::move(config), sinks, routes);
   if (offsets) offsets->Start();
   if (placement) placement->Start();
   heartbeats.Start();
+  topic_configs.Start();
   // The mirror serves its own admin API (its health is per flow); the runner handles signals
   // and the drain.
   const int rc =
       common::RunService({.name = "mirror", .on_signal = "draining in-flight records and stopping"},
                          [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
+  topic_configs.Stop();
   heartbeats.Stop();
   if (offsets) offsets->Stop();
   if (placement) placement->Stop();

@@ -150,7 +150,9 @@ Result<std::map<std::string, std::string>> AdminClient::DescribeTopicConfigs(
     size_t n = 0;
     const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(rs[i], &n);
     for (size_t j = 0; j < n; ++j) {
-      if (rd_kafka_ConfigEntry_is_default(entries[j]) ||
+      // Only the topic's own settings: a value the source topic inherits from its broker's
+      // server.properties says nothing about the data, and the target's brokers have their own.
+      if (rd_kafka_ConfigEntry_source(entries[j]) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG ||
           rd_kafka_ConfigEntry_is_read_only(entries[j]) ||
           rd_kafka_ConfigEntry_is_sensitive(entries[j]) ||
           !rd_kafka_ConfigEntry_value(entries[j])) {
@@ -160,6 +162,36 @@ Result<std::map<std::string, std::string>> AdminClient::DescribeTopicConfigs(
     }
   }
   return out;
+}
+
+Status AdminClient::ReplaceTopicConfigs(const std::string& topic,
+                                        const std::map<std::string, std::string>& configs,
+                                        std::chrono::milliseconds timeout) {
+  rd_kafka_ConfigResource_t* res =
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+  for (const auto& [k, v] : configs) {
+    if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_set_config(res, k.c_str(), v.c_str())) {
+      rd_kafka_ConfigResource_destroy(res);
+      return KafkaError(err, fmt::format("alter configs of '{}': {}", topic, k));
+    }
+  }
+  QueuePtr queue(rd_kafka_queue_new(rk_.get()));
+  OptionsPtr opts = MakeOptions(rk_.get(), RD_KAFKA_ADMIN_OP_ALTERCONFIGS, timeout);
+  rd_kafka_AlterConfigs(rk_.get(), &res, 1, opts.get(), queue.get());
+  rd_kafka_ConfigResource_destroy(res);
+  auto ev = WaitResult(queue.get(), RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, timeout,
+                       fmt::format("alter configs of '{}'", topic));
+  if (!ev.ok()) return ev.error();
+  EventPtr owned(*ev);
+  size_t cnt = 0;
+  const rd_kafka_ConfigResource_t** rs =
+      rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(*ev), &cnt);
+  for (size_t i = 0; i < cnt; ++i) {
+    if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(rs[i])) {
+      return KafkaError(err, fmt::format("alter configs of '{}'", topic));
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> AdminClient::ListGroups(std::chrono::milliseconds timeout) {

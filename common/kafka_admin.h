@@ -29,9 +29,17 @@ class AdminClient : public KafkaClient {
                                            std::chrono::milliseconds timeout);
   // Grows a topic to `total` partitions.
   Status CreatePartitions(const std::string& topic, int total, std::chrono::milliseconds timeout);
-  // The topic's configs that are not the broker defaults (what a copy of the topic should get).
+  // The topic's own configs: those set on the topic (DYNAMIC_TOPIC_CONFIG), not inherited from
+  // the broker's settings or defaults. What a copy of the topic should get, and the set
+  // ReplaceTopicConfigs writes.
   Result<std::map<std::string, std::string>> DescribeTopicConfigs(
       const std::string& topic, std::chrono::milliseconds timeout);
+  // Makes `configs` the topic's own configs (AlterConfigs): every config set on the topic and not
+  // named here returns to the broker's value. librdkafka 2.0.2 has no IncrementalAlterConfigs,
+  // so callers send the whole set they want (DescribeTopicConfigs, changed).
+  Status ReplaceTopicConfigs(const std::string& topic,
+                             const std::map<std::string, std::string>& configs,
+                             std::chrono::milliseconds timeout);
   // Consumer group ids known to the cluster.
   Result<std::vector<std::string>> ListGroups(std::chrono::milliseconds timeout);
 

@@ -230,7 +230,8 @@ Flow::Flow(const replication::MirrorConfig& config, const replication::FlowConfi
   last_delivery_ = now_();
   target_topics_ = std::make_unique<TargetTopics>(
       *source_topic_admin_, *target_topic_admin_, cs.context,
-      TargetTopicOptions{flow.replication_factor, flow.sync_topic_configs});
+      TargetTopicOptions{flow.replication_factor, flow.sync_topic_configs,
+                         flow.config_properties_exclude});
 }
 
 Flow::~Flow() {

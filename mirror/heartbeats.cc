@@ -17,7 +17,16 @@ constexpr auto kTopicTimeout = 5s;
 constexpr auto kTopicRetry = 10s;
 }  // namespace
 
-HeartbeatEmitter::HeartbeatEmitter(const replication::MirrorConfig& config) {
+HeartbeatEmitter::HeartbeatEmitter(const replication::MirrorConfig& config,
+                                   prometheus::Registry& registry) {
+  auto& emitted = prometheus::BuildCounter()
+                      .Name("rm_mirror_heartbeats_emitted_total")
+                      .Help("MM2 heartbeats handed to the target's producer, per cluster pair")
+                      .Register(registry);
+  auto& last = prometheus::BuildGauge()
+                   .Name("rm_mirror_heartbeat_last_emitted_timestamp_seconds")
+                   .Help("Wall-clock time of the last heartbeat emitted, per cluster pair")
+                   .Register(registry);
   for (const auto& hb : config.heartbeats) {
     const replication::ClusterConfig* dst = config.FindCluster(hb.target);
     if (!dst) {
@@ -29,7 +38,9 @@ HeartbeatEmitter::HeartbeatEmitter(const replication::MirrorConfig& config) {
       t.writer = std::make_unique<offsets::kafka::KafkaRecordWriter>(dst->ClientProperties(), ctx);
       t.admin = std::make_unique<common::AdminClient>(dst->ClientProperties(), ctx + " admin");
     }
-    pairs_.push_back({hb, &t, {}});
+    t.replication_factor = std::max(t.replication_factor, hb.replication_factor);
+    const prometheus::Labels labels = {{"source", hb.source}, {"target", hb.target}};
+    pairs_.push_back({hb, &t, {}, &emitted.Add(labels), &last.Add(labels)});
   }
 }
 
@@ -70,7 +81,8 @@ void HeartbeatEmitter::Loop() {
       if (t.topic_ready || now < topic_retry[alias]) continue;
       // Control plane, off the data path: may block a few seconds on a slow target.
       auto st = offsets::kafka::EnsureInternalTopic(*t.admin, replication::kHeartbeatsTopic,
-                                                    "compact", kTopicTimeout, &t.create_supported);
+                                                    "compact", kTopicTimeout, &t.create_supported,
+                                                    t.replication_factor);
       if (st.ok()) {
         t.topic_ready = true;
       } else {
@@ -95,6 +107,8 @@ void HeartbeatEmitter::Loop() {
                                                    offsets::kafka::kInternalTopicPartition,
                                                    record->key, record->value)) {
           emitted_.fetch_add(1);
+          p.emitted->Increment();
+          p.last_emitted->Set(static_cast<double>(ms) / 1000.0);
         }
         p.next = t + std::chrono::milliseconds(p.pair.interval_ms);
       }

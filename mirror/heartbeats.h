@@ -10,7 +10,14 @@
 // hops (RemoteClusterUtils.upstreamClusters / replicationHops), and their newest timestamps show
 // that the links are alive.
 //
-// The topic is created compacted with one partition where the target allows it (as MM2 does);
+// Metrics (the registry given, normally common::MetricsRegistry(), served at /metrics):
+//   rm_mirror_heartbeats_emitted_total{source,target}            heartbeats handed to the producer
+//   rm_mirror_heartbeat_last_emitted_timestamp_seconds{source,target}  wall-clock time of the last
+// so an alert on `time() - last` sees a pair that stopped beating while the process lives.
+//
+// The topic is created compacted with one partition where the target allows it (as MM2 does),
+// with the replication factor of HeartbeatPair::replication_factor (the highest of the pairs
+// into that target);
 // clusters that do not serve CreateTopics (the testbed's mock) auto-create it on the first
 // write. A target that is down holds its heartbeats in the producer's queue (a few bytes each).
 //
@@ -31,6 +38,7 @@
 #include <vector>
 
 #include "common/kafka_admin.h"
+#include "common/metrics.h"
 #include "offsets/kafka/internal_topics.h"
 #include "replication/config.h"
 
@@ -38,7 +46,8 @@ namespace rm::mirror {
 
 class HeartbeatEmitter {
  public:
-  explicit HeartbeatEmitter(const replication::MirrorConfig& config);
+  explicit HeartbeatEmitter(const replication::MirrorConfig& config,
+                            prometheus::Registry& registry = *common::MetricsRegistry());
   ~HeartbeatEmitter();
   HeartbeatEmitter(const HeartbeatEmitter&) = delete;
   HeartbeatEmitter& operator=(const HeartbeatEmitter&) = delete;
@@ -55,11 +64,14 @@ class HeartbeatEmitter {
     std::unique_ptr<common::AdminClient> admin;
     bool topic_ready = false;
     bool create_supported = true;
+    int replication_factor = -1;
   };
   struct Pair {
     replication::HeartbeatPair pair;
     Target* target = nullptr;
     Clock::time_point next{};
+    prometheus::Counter* emitted = nullptr;
+    prometheus::Gauge* last_emitted = nullptr;
   };
 
   void Loop();

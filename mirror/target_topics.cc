@@ -41,6 +41,11 @@ class KafkaTopicAdmin : public TopicAdmin {
     return admin_.DescribeTopicConfigs(topic, kAdminTimeout);
   }
 
+  Status ReplaceTopicConfigs(const std::string& topic,
+                             const std::map<std::string, std::string>& configs) override {
+    return admin_.ReplaceTopicConfigs(topic, configs, kAdminTimeout);
+  }
+
   Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& configs) override {
     auto res =
@@ -71,15 +76,19 @@ std::unique_ptr<TopicAdmin> MakeKafkaTopicAdmin(common::AdminClient& admin) {
   return std::make_unique<KafkaTopicAdmin>(admin);
 }
 
-const std::set<std::string> kExcludedTopicConfigs = {
-    "follower.replication.throttled.replicas", "leader.replication.throttled.replicas",
-    "message.timestamp.difference.max.ms",     "message.timestamp.type",
-    "unclean.leader.election.enable",          "min.insync.replicas",
-};
+std::map<std::string, std::string> CopyableTopicConfigs(std::map<std::string, std::string> configs,
+                                                        const replication::RegexList& exclude) {
+  std::erase_if(configs, [&exclude](const auto& kv) { return exclude.Matches(kv.first); });
+  return configs;
+}
 
 TargetTopics::TargetTopics(TopicAdmin& source, TopicAdmin& target, std::string context,
                            TargetTopicOptions options)
-    : source_(source), target_(target), context_(std::move(context)), options_(options) {}
+    : source_(source),
+      target_(target),
+      context_(std::move(context)),
+      options_(std::move(options)),
+      config_exclude_(options_.config_exclude) {}
 
 Status TargetTopics::Ensure(const Listing& listing, const std::string& source_topic,
                             const std::string& target_topic, int partitions) {
@@ -144,10 +153,7 @@ std::map<std::string, std::string> TargetTopics::CopyableConfigs(const std::stri
     source_can_describe_ = false;
     return out;
   }
-  for (auto& [name, value] : *configs) {
-    if (!kExcludedTopicConfigs.contains(name)) out.emplace(name, std::move(value));
-  }
-  return out;
+  return CopyableTopicConfigs(std::move(*configs), config_exclude_);
 }
 
 Status TargetTopics::AutoCreate(const std::string& source_topic, const std::string& target_topic,

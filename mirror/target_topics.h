@@ -4,8 +4,9 @@
 // Rules (MirrorMaker 2's, where the cluster allows them):
 //   1. A missing remote topic is created with the source topic's partition count, the flow's
 //      `replication_factor` (-1: the target brokers' default) and, with `sync_topic_configs`,
-//      the source's non-default topic configs (DescribeConfigs), minus the configs that
-//      describe the source cluster rather than the data (see kExcludedTopicConfigs).
+//      the source topic's own configs (DescribeConfigs), minus the flow's
+//      `config_properties_exclude` (configs that describe the source cluster rather than the
+//      data). Later changes are synced by TopicConfigSync (topic_config_sync.h).
 //   2. A remote topic with fewer partitions than the source gets partitions added
 //      (CreatePartitions). More partitions than the source is fine: partition p is copied to
 //      partition p and the extra ones stay empty (a warning says so once).
@@ -26,6 +27,8 @@
 
 #include "common/kafka_admin.h"
 #include "common/result.h"
+#include "replication/config.h"
+#include "replication/topic_filter.h"
 
 namespace rm::mirror {
 
@@ -37,9 +40,13 @@ class TopicAdmin {
   // Partition count of every topic of the cluster (listing all topics: on the mock a request
   // naming a missing topic creates it).
   virtual common::Result<std::map<std::string, int>> ListTopics() = 0;
-  // Non-default, writable, non-sensitive configs of `topic`.
+  // The topic's own (set on the topic), writable, non-sensitive configs.
   virtual common::Result<std::map<std::string, std::string>> TopicConfigs(
       const std::string& topic) = 0;
+  // Makes `configs` the topic's own configs; any other config set on the topic returns to the
+  // broker's value (AlterConfigs).
+  virtual common::Status ReplaceTopicConfigs(const std::string& topic,
+                                             const std::map<std::string, std::string>& configs) = 0;
   // Error code "TOPIC_ALREADY_EXISTS" when it exists.
   // `replication_factor` -1: the brokers' default.
   virtual common::Status CreateTopic(const std::string& topic, int partitions,
@@ -54,16 +61,20 @@ class TopicAdmin {
 // TopicAdmin over a librdkafka admin client.
 std::unique_ptr<TopicAdmin> MakeKafkaTopicAdmin(common::AdminClient& admin);
 
-// Topic configs never copied to the target: they describe the source cluster's replication,
-// throttling or timestamp policy, not the data (MirrorMaker 2's DefaultConfigPropertyFilter).
-extern const std::set<std::string> kExcludedTopicConfigs;
+// `configs` without those `exclude` matches (MirrorMaker 2's DefaultConfigPropertyFilter with
+// config.properties.exclude).
+std::map<std::string, std::string> CopyableTopicConfigs(std::map<std::string, std::string> configs,
+                                                        const replication::RegexList& exclude);
 
 // How remote topics are created (a flow's settings, replication::FlowConfig).
 struct TargetTopicOptions {
   // -1: the target brokers' default. Default: -1
   int replication_factor = -1;
-  // Copy the source topic's configs (minus kExcludedTopicConfigs). Default: true
+  // Copy the source topic's configs (minus `config_exclude`). Default: true
   bool sync_topic_configs = true;
+  // Regexes of configs never copied. Default: MM2's config.properties.exclude
+  std::vector<std::string> config_exclude =
+      replication::FlowConfig::DefaultConfigPropertiesExclude();
 };
 
 class TargetTopics {
@@ -99,6 +110,7 @@ class TargetTopics {
   TopicAdmin& target_;
   const std::string context_;
   const TargetTopicOptions options_;
+  const replication::RegexList config_exclude_;
   bool target_can_create_ = true;
   bool source_can_describe_ = true;
   std::set<std::string> warned_wider_;  // remote topics already reported as wider

@@ -61,6 +61,12 @@ bool ValidAlias(const std::string& a) {
   return true;
 }
 
+bool IsReplicationFactor(int rf) { return rf == -1 || rf >= 1; }
+std::string NotAReplicationFactor(int rf) {
+  return fmt::format("{} is not a replication factor (>= 1, or -1 for the target brokers' default)",
+                     rf);
+}
+
 // --- mm2.properties --------------------------------------------------------------------------
 
 // Splits a comma-separated MM2 list (whitespace around items ignored).
@@ -81,15 +87,26 @@ std::vector<std::string> SplitList(const std::string& s) {
 // MirrorMakerConfig only defaults source.cluster.alias to the flow's source when the file does
 // not set it; so both empty keep topic names unchanged, which is our identity policy (cycles are
 // then stopped by provenance headers, as MM2's IdentityReplicationPolicy users rely on
-// MM2's own loop checks). Any other renaming of a flow's clusters is not supported: an error.
+// MM2's own loop checks). Any other renaming of a flow's clusters is refused: regionmirror names
+// a cluster by one alias everywhere (remote topic prefixes, provenance headers, the cycle rule by
+// name, the offsets topics and queries). With a second name, the reverse flow would not see that
+// "X.orders" came from A and would create "B.X.orders" back on A (the provenance check still
+// drops every record, so the topic stays empty, but it is a loop by name all the same). Renaming
+// the cluster in `clusters` gives the same remote names without that, since an alias is only a
+// name here: the bootstrap servers say which cluster it is.
 void ApplyMm2AliasOverrides(const std::string* source_alias, const std::string* target_alias,
                             const std::string& flow, FlowConfig* fl,
                             std::vector<std::string>* problems) {
   if (source_alias && *source_alias != fl->source) {
     if (!source_alias->empty()) {
       problems->push_back(fmt::format(
-          "source.cluster.alias: '{}' for flow {}: renaming a cluster is not supported (only "
-          "empty, with an empty replication.policy.separator, for topic names without prefix)",
+          "source.cluster.alias: '{0}' for flow {1}: renaming a cluster is not supported: "
+          "regionmirror names a cluster by one alias in remote topics, provenance headers, the "
+          "cycle rule and the offsets topics, and with a second name the reverse flow would copy "
+          "'{0}.<topic>' back as if it came from elsewhere. For remote topics named "
+          "'{0}.<topic>', call the cluster {0} in `clusters` ({0}.bootstrap.servers = ...): an "
+          "alias is only a name. (Empty, with an empty replication.policy.separator, is the "
+          "supported \"no prefix\" setup.)",
           *source_alias, flow));
     } else if (fl->policy == PolicyKind::kDefault && !fl->separator.empty()) {
       problems->push_back(fmt::format(
@@ -109,7 +126,9 @@ void ApplyMm2AliasOverrides(const std::string* source_alias, const std::string* 
   }
   if (target_alias && !target_alias->empty() && *target_alias != fl->target) {
     problems->push_back(
-        fmt::format("target.cluster.alias: '{}' for flow {}: renaming a cluster is not supported",
+        fmt::format("target.cluster.alias: '{0}' for flow {1}: renaming a cluster is not "
+                    "supported (the cycle rule and the offsets topics know the cluster by one "
+                    "alias): call the cluster {0} in `clusters` instead",
                     *target_alias, flow));
   }
 }
@@ -140,22 +159,6 @@ void SpreadTopLevelClientSettings(std::map<std::string, std::string>* props,
     props->erase(key);
   }
 }
-
-// MM2's default config.properties.exclude, which is also the list of topic configs our remote
-// topics leave out (mirror/target_topics.cc).
-bool IsMm2DefaultConfigExclude(const std::vector<std::string>& list) {
-  static const std::set<std::string> mm2_default = {"follower\\.replication\\.throttled\\.replicas",
-                                                    "leader\\.replication\\.throttled\\.replicas",
-                                                    "message\\.timestamp\\.difference\\.max\\.ms",
-                                                    "message\\.timestamp\\.type",
-                                                    "unclean\\.leader\\.election\\.enable",
-                                                    "min\\.insync\\.replicas"};
-  return std::set<std::string>(list.begin(), list.end()) == mm2_default;
-}
-constexpr const char* kFixedConfigExcludeReason =
-    "the topic configs left out of remote topics are fixed to MM2's default list "
-    "(throttled replicas, message.timestamp.*, unclean.leader.election.enable, "
-    "min.insync.replicas)";
 
 // A key no rule above consumed: a cluster-level librdkafka property is placed on its cluster
 // (returns ""); anything else gets the reason it does not apply.
@@ -274,11 +277,15 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
     CheckRegexes(fl.topics_exclude, f + ".topics_exclude", file, &problems);
     CheckRegexes(fl.groups, f + ".groups", file, &problems);
     CheckRegexes(fl.groups_exclude, f + ".groups_exclude", file, &problems);
-    if (fl.replication_factor == 0 || fl.replication_factor < -1) {
-      problem(f + ".replication_factor",
-              fmt::format("{} is not a replication factor (>= 1, or -1 for the target brokers' "
-                          "default)",
-                          fl.replication_factor));
+    for (const auto& [key, rf] :
+         {std::pair{"replication_factor", fl.replication_factor},
+          std::pair{"offset_syncs_replication_factor", fl.offset_syncs_replication_factor},
+          std::pair{"checkpoints_replication_factor", fl.checkpoints_replication_factor}}) {
+      if (!IsReplicationFactor(rf)) problem(f + "." + key, NotAReplicationFactor(rf));
+    }
+    CheckRegexes(fl.config_properties_exclude, f + ".config_properties_exclude", file, &problems);
+    if (fl.sync_topic_configs_interval_ms < 1000) {
+      problem(f + ".sync_topic_configs_interval_ms", "must be >= 1000");
     }
     if (fl.policy == PolicyKind::kDefault && fl.separator.empty()) {
       problem(f + ".separator", "must not be empty");
@@ -321,6 +328,10 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
   for (const auto& hb : heartbeats) {
     if (hb.interval_ms < 10) {
       problem("heartbeats.interval_ms", fmt::format("{} is below 10", hb.interval_ms));
+      break;
+    }
+    if (!IsReplicationFactor(hb.replication_factor)) {
+      problem("heartbeats.replication_factor", NotAReplicationFactor(hb.replication_factor));
       break;
     }
   }
@@ -379,7 +390,9 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       r.CheckKeys(
           fs[i], f,
           {"source", "target", "topics", "topics_exclude", "replication_policy", "separator",
-           "groups", "groups_exclude", "enabled", "replication_factor", "sync_topic_configs"});
+           "groups", "groups_exclude", "enabled", "replication_factor", "sync_topic_configs",
+           "sync_topic_configs_interval_ms", "config_properties_exclude",
+           "offset_syncs_replication_factor", "checkpoints_replication_factor"});
       FlowConfig fl;
       r.Get(fs[i], f, "source", fl.source);
       r.Get(fs[i], f, "target", fl.target);
@@ -391,6 +404,10 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       r.Get(fs[i], f, "enabled", fl.enabled);
       r.Get(fs[i], f, "replication_factor", fl.replication_factor);
       r.Get(fs[i], f, "sync_topic_configs", fl.sync_topic_configs);
+      r.Get(fs[i], f, "sync_topic_configs_interval_ms", fl.sync_topic_configs_interval_ms);
+      r.GetStringList(fs[i], f, "config_properties_exclude", fl.config_properties_exclude);
+      r.Get(fs[i], f, "offset_syncs_replication_factor", fl.offset_syncs_replication_factor);
+      r.Get(fs[i], f, "checkpoints_replication_factor", fl.checkpoints_replication_factor);
       std::string policy = "default";
       r.Get(fs[i], f, "replication_policy", policy);
       bool ok = false;
@@ -437,17 +454,21 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
     r.Get(o, "offsets", "sync_group_offsets", s.sync_group_offsets);
   }
   if (const YAML::Node h = root["heartbeats"]; r.IsMap(h, "heartbeats")) {
-    r.CheckKeys(h, "heartbeats", {"enabled", "interval_ms"});
+    r.CheckKeys(h, "heartbeats", {"enabled", "interval_ms", "replication_factor"});
     bool enabled = false;
     int64_t interval_ms = 1000;
+    int replication_factor = -1;
     r.Get(h, "heartbeats", "enabled", enabled);
     r.Get(h, "heartbeats", "interval_ms", interval_ms);
+    r.Get(h, "heartbeats", "replication_factor", replication_factor);
     // As MM2: every ordered pair of clusters, so each cluster's heartbeat topics name all the
     // others, and flows copy heartbeat topics onward whatever their topic regexes say.
     if (enabled) {
       for (const auto& src : cfg.clusters) {
         for (const auto& dst : cfg.clusters) {
-          if (src.alias != dst.alias) cfg.heartbeats.push_back({src.alias, dst.alias, interval_ms});
+          if (src.alias != dst.alias) {
+            cfg.heartbeats.push_back({src.alias, dst.alias, interval_ms, replication_factor});
+          }
         }
       }
       for (auto& fl : cfg.flows) fl.replicate_heartbeats = true;
@@ -594,6 +615,16 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       {"replication.factor",
        "replication.factor: the target broker's default.replication.factor (MM2 would use 2)"},
       {"sync.topic.configs.enabled", "sync.topic.configs.enabled = true"},
+      {"sync.topic.configs.interval.seconds", "sync.topic.configs.interval.seconds = 600"},
+      {"offset-syncs.topic.replication.factor",
+       "offset-syncs.topic.replication.factor: the target broker's default.replication.factor "
+       "(MM2 would use 3)"},
+      {"checkpoints.topic.replication.factor",
+       "checkpoints.topic.replication.factor: the target broker's default.replication.factor "
+       "(MM2 would use 3)"},
+      {"heartbeats.topic.replication.factor",
+       "heartbeats.topic.replication.factor: the target broker's default.replication.factor "
+       "(MM2 would use 3)"},
   };
   for (const auto& [key, line] : mm2_defaults) {
     if (set_anywhere(key)) continue;
@@ -641,19 +672,28 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       fl.refresh_groups_interval_ms = refresh_groups ? refresh_s * 1000 : kNeverMs;
 
       // Remote topic creation and configs.
-      fl.replication_factor =
-          static_cast<int>(parse_long(flow_value(p, "replication.factor"), -1, 1));
-      fl.sync_topic_configs = parse_bool(flow_value(p, "sync.topic.configs.enabled"), true);
-      if (auto kv = flow_value(p, "sync.topic.configs.interval.seconds")) {
-        not_applied.emplace_back(kv->first,
-                                 "remote topics get the source topic's configs when the mirror "
-                                 "creates them; later changes are not synced yet");
-      }
-      for (const char* key : {"config.properties.exclude", "config.properties.blacklist"}) {
+      // -1 (the brokers' default) is accepted as MM2 accepts it.
+      auto replication_factor = [&](const char* key) {
         auto kv = flow_value(p, key);
-        if (kv && !IsMm2DefaultConfigExclude(regex_list(kv->second))) {
-          not_applied.emplace_back(kv->first, kFixedConfigExcludeReason);
+        int64_t n = parse_long(kv, -1, -1);
+        if (n == 0) {
+          problems.push_back(fmt::format(
+              "{}: '0' is not a whole number >= 1 (or -1 for the brokers' default)", kv->first));
+          n = -1;
         }
+        return static_cast<int>(n);
+      };
+      fl.replication_factor = replication_factor("replication.factor");
+      fl.offset_syncs_replication_factor =
+          replication_factor("offset-syncs.topic.replication.factor");
+      fl.checkpoints_replication_factor =
+          replication_factor("checkpoints.topic.replication.factor");
+      fl.sync_topic_configs = parse_bool(flow_value(p, "sync.topic.configs.enabled"), true);
+      fl.sync_topic_configs_interval_ms =
+          parse_long(flow_value(p, "sync.topic.configs.interval.seconds"), 600, 1) * 1000;
+      // config.properties.blacklist is the name before Kafka 2.7; the newer name wins.
+      for (const char* key : {"config.properties.blacklist", "config.properties.exclude"}) {
+        if (auto kv = flow_value(p, key)) fl.config_properties_exclude = regex_list(kv->second);
       }
       if (auto kv = flow_value(p, "offset-syncs.topic.location")) {
         if (strcasecmp(kv->second.c_str(), "source") == 0) {
@@ -674,7 +714,8 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       const bool heartbeats = parse_bool(flow_value(p, "emit.heartbeats.enabled"), true);
       const int64_t heartbeat_s =
           parse_long(flow_value(p, "emit.heartbeats.interval.seconds"), 1, 1);
-      if (heartbeats) cfg.heartbeats.push_back({src, dst, heartbeat_s * 1000});
+      const int heartbeat_rf = replication_factor("heartbeats.topic.replication.factor");
+      if (heartbeats) cfg.heartbeats.push_back({src, dst, heartbeat_s * 1000, heartbeat_rf});
 
       for (const char* key : {"refresh.topics.interval.seconds", "emit.offset-syncs.enabled"}) {
         if (take(p + "." + key)) {

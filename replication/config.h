@@ -70,11 +70,26 @@ struct FlowConfig {
   // `replication.factor`); -1 leaves it to the target brokers' default.
   // Default: -1
   int replication_factor = -1;
-  // Remote topics are created with the source topic's non-default configs, minus those that
-  // describe the source cluster (min.insync.replicas, throttles, timestamp policy), as
-  // MirrorMaker 2's `sync.topic.configs.enabled`. false: the target's defaults only.
-  // Default: true
+  // Remote topics get the source topic's own configs (those set on the topic), minus
+  // `config_properties_exclude`, when they are created and every
+  // `sync_topic_configs_interval_ms` after (mirror/topic_config_sync.h), as MirrorMaker 2's
+  // `sync.topic.configs.enabled`. false: the target's defaults only. Default: true
   bool sync_topic_configs = true;
+  // How often remote topics' configs are brought in line with their source topics' (MM2's
+  // `sync.topic.configs.interval.seconds`). Default: 600000
+  int64_t sync_topic_configs_interval_ms = 600'000;
+  // Regexes (full match) of topic configs never copied: they describe the source cluster's
+  // replication, throttling or timestamp policy rather than the data (MM2's
+  // `config.properties.exclude`). A target topic keeps its own value of these. Default: MM2's
+  // list (DefaultConfigPropertiesExclude)
+  std::vector<std::string> config_properties_exclude = DefaultConfigPropertiesExclude();
+  // Replication factor of the internal topics this flow's offsets integration creates on the
+  // target: mm2-offset-syncs.<source>.internal and <source>.checkpoints.internal (MM2's
+  // `offset-syncs.topic.replication.factor`, `checkpoints.topic.replication.factor`). -1: the
+  // target brokers' default. A value above the target's broker count fails the creation with an
+  // error naming the setting, as in MM2. Default: -1
+  int offset_syncs_replication_factor = -1;
+  int checkpoints_replication_factor = -1;
   // Copy MirrorMaker 2 heartbeat topics ("heartbeats", "<alias>.heartbeats", ...) whatever
   // `topics` and `topics_exclude` say, as MM2 does: they tell consumers on the target which
   // clusters are upstream and that the links are alive. Set when heartbeats are on.
@@ -91,6 +106,14 @@ struct FlowConfig {
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {
     return {"__.*", ".*\\.internal", ".*-internal", "mm2-.*", ".*[-.]replica"};
+  }
+  static std::vector<std::string> DefaultConfigPropertiesExclude() {
+    return {"follower\\.replication\\.throttled\\.replicas",
+            "leader\\.replication\\.throttled\\.replicas",
+            "message\\.timestamp\\.difference\\.max\\.ms",
+            "message\\.timestamp\\.type",
+            "unclean\\.leader\\.election\\.enable",
+            "min\\.insync\\.replicas"};
   }
 };
 
@@ -163,6 +186,9 @@ struct HeartbeatPair {
   std::string source;  // cluster alias
   std::string target;  // cluster alias: the heartbeats topic is written there
   int64_t interval_ms = 1000;
+  // Replication factor of the heartbeats topic when it is created (MM2's
+  // `heartbeats.topic.replication.factor`); -1: the target brokers' default. Default: -1
+  int replication_factor = -1;
 };
 inline constexpr const char* kHeartbeatsTopic = "heartbeats";
 

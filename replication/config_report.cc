@@ -56,10 +56,19 @@ std::string DescribeMirrorConfig(const MirrorConfig& config, const std::string& 
           o.sync_group_offsets ? ", committed on the target for idle groups" : "",
           Seconds(std::max(o.refresh_groups_interval_ms, o.group_interval_ms)));
     }
+    auto rf = [](int n) { return n < 0 ? std::string("broker default") : std::to_string(n); };
     out += fmt::format("    remote topic creation: replication factor {}, topic configs {}\n",
-                       fl.replication_factor < 0 ? std::string("broker default")
-                                                 : std::to_string(fl.replication_factor),
-                       fl.sync_topic_configs ? "kept in sync" : "copied at creation");
+                       rf(fl.replication_factor),
+                       fl.sync_topic_configs
+                           ? fmt::format("copied and kept in step every {}, except {}",
+                                         Seconds(fl.sync_topic_configs_interval_ms),
+                                         Join(fl.config_properties_exclude))
+                           : std::string("not copied (the target's defaults)"));
+    if (!config.offsets.dir.empty()) {
+      out += fmt::format(
+          "    internal topics' replication factor: offset syncs {}, checkpoints {}\n",
+          rf(fl.offset_syncs_replication_factor), rf(fl.checkpoints_replication_factor));
+    }
   }
   if (config.offsets.dir.empty()) {
     out += "offsets: not recorded (set offsets.dir)\n";
@@ -75,7 +84,10 @@ std::string DescribeMirrorConfig(const MirrorConfig& config, const std::string& 
     std::vector<std::string> pairs;
     for (const auto& hb : config.heartbeats) {
       pairs.push_back(
-          fmt::format("{}->{} every {}", hb.source, hb.target, Seconds(hb.interval_ms)));
+          fmt::format("{}->{} every {}{}", hb.source, hb.target, Seconds(hb.interval_ms),
+                      hb.replication_factor < 0
+                          ? ""
+                          : fmt::format(" (replication factor {})", hb.replication_factor)));
     }
     out += fmt::format("heartbeats: {} (topic {} on the target)\n", Join(pairs), kHeartbeatsTopic);
   }

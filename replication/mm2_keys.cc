@@ -22,8 +22,9 @@ const std::vector<Entry>& Catalog() {
       return Entry{std::regex(re), std::move(harmless), reason};
     };
     const char* kConnect =
-        "Kafka Connect's own internal topics: regionmirror runs no Connect worker (copy positions "
-        "live in the target's records, offset maps in the offsets directory)";
+        "Kafka Connect's own internal topics (its configs, offsets and status, and their "
+        "replication factors): regionmirror runs no Connect worker and creates no such topics "
+        "(copy positions live in the target's records, offset maps in the offsets directory)";
     return std::vector<Entry>{
         e("tasks\\.max", {},
           "one process runs every flow with one consumer group per flow; for more throughput run "
@@ -31,9 +32,6 @@ const std::vector<Entry>& Catalog() {
         e("offset\\.lag\\.max", {},
           "exact translation records every run of offsets, so there is no lag threshold that "
           "trades sync records against precision"),
-        e("(checkpoints|heartbeats|offset-syncs)\\.topic\\.replication\\.factor", {},
-          "internal topics (offset syncs, checkpoints, heartbeats) are created with the target "
-          "broker's default.replication.factor"),
         e("(offset|status|config)\\.storage\\..*", {}, kConnect),
         e("(.*\\.)?(key|value|header)\\.converter(\\..*)?", {},
           "records are copied as bytes (MM2 uses the ByteArrayConverter too)"),
@@ -62,8 +60,10 @@ const std::vector<Entry>& Catalog() {
         e("(dedicated\\.mode\\.enable\\.internal\\.rest|listeners|admin\\.listeners|rest\\..*)", {},
           "there is no Connect REST API: /healthz and /metrics are on the admin port "
           "(--admin_port)"),
-        e("use\\.incremental\\.alter\\.configs", {},
-          "topic configs are set with IncrementalAlterConfigs where the target supports it"),
+        e("use\\.incremental\\.alter\\.configs", std::string("never"),
+          "librdkafka 2.0.2 has no IncrementalAlterConfigs: remote topics' configs are kept in "
+          "step with AlterConfigs, as MM2 does with `never` (the target topic keeps its own "
+          "values of the configs config.properties.exclude leaves out)"),
         e("replication\\.policy\\.internal\\.topic\\.separator\\.enabled", {},
           "internal topic names are fixed: mm2-offset-syncs.<source>.internal and "
           "<source>.checkpoints.internal"),

@@ -121,7 +121,8 @@ bool GroupCheckpointer::PrepareTopics() {
   const auto& o = offsets_;
   if (writer_ && o.emit_syncs) {
     auto st = EnsureInternalTopic(*target_admin_, OffsetSyncsTopic(flow_.source), "delete",
-                                  kRequestTimeout, &create_supported_);
+                                  kRequestTimeout, &create_supported_,
+                                  flow_.offset_syncs_replication_factor);
     if (!st.ok()) {
       RM_LOG_WARN("flow {}: offset syncs wait for their topic: {}", name_, st.error().message);
       CountError("topic");
@@ -131,7 +132,8 @@ bool GroupCheckpointer::PrepareTopics() {
   }
   if (writer_ && o.emit_checkpoints) {
     auto st = EnsureInternalTopic(*target_admin_, CheckpointsTopic(flow_.source), "compact",
-                                  kRequestTimeout, &create_supported_);
+                                  kRequestTimeout, &create_supported_,
+                                  flow_.checkpoints_replication_factor);
     if (!st.ok()) {
       RM_LOG_WARN("flow {}: checkpoints wait for their topic: {}", name_, st.error().message);
       CountError("topic");

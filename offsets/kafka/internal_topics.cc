@@ -70,7 +70,8 @@ common::Status KafkaRecordWriter::Flush(std::chrono::milliseconds timeout) {
 
 common::Status EnsureInternalTopic(common::AdminClient& admin, const std::string& topic,
                                    const std::string& cleanup_policy,
-                                   std::chrono::milliseconds timeout, bool* create_supported) {
+                                   std::chrono::milliseconds timeout, bool* create_supported,
+                                   int replication_factor) {
   // Listing all topics does not auto-create the one we look for.
   auto md = admin.Metadata(std::nullopt, timeout);
   if (!md.ok()) return md.error();
@@ -78,11 +79,22 @@ common::Status EnsureInternalTopic(common::AdminClient& admin, const std::string
     return common::Status::Ok();
   }
   if (*create_supported) {
-    common::NewTopic nt{topic, 1, -1, {{"cleanup.policy", cleanup_policy}}};
+    common::NewTopic nt{topic, 1, replication_factor, {{"cleanup.policy", cleanup_policy}}};
     auto res = admin.CreateTopics({nt}, timeout);
     if (res.ok() && ((*res)[0].ok() || (*res)[0].error().code == "TOPIC_ALREADY_EXISTS")) {
-      RM_LOG_INFO("created topic {} (1 partition, cleanup.policy={})", topic, cleanup_policy);
+      RM_LOG_INFO("created topic {} (1 partition, cleanup.policy={}, replication factor {})", topic,
+                  cleanup_policy,
+                  replication_factor < 0 ? std::string("of the brokers' default")
+                                         : std::to_string(replication_factor));
       return common::Status::Ok();
+    }
+    if (res.ok() && (*res)[0].error().code == "INVALID_REPLICATION_FACTOR") {
+      return common::Error{
+          "mirror.internal_topic",
+          fmt::format("topic {}: replication factor {} refused ({}): set its "
+                      "*.topic.replication.factor / *_replication_factor to at most the "
+                      "cluster's broker count, or -1 for the brokers' default",
+                      topic, replication_factor, (*res)[0].error().message)};
     }
     RM_LOG_WARN("the cluster did not create topic {} ({}); relying on its auto-creation", topic,
                 res.ok() ? (*res)[0].error().message : res.error().message);

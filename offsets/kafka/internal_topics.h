@@ -71,13 +71,17 @@ class KafkaRecordWriter final : public RecordWriter {
   std::unique_ptr<common::Producer> producer_;
 };
 
-// Makes sure `topic` exists on the cluster of `admin`. Creation is tried with one partition and
-// `cleanup_policy`; clusters that do not serve CreateTopics (the testbed's mock) fall back to
-// auto-creation by a metadata request, and `*create_supported` is cleared so later calls skip
-// the attempt. Control plane: may block for a few times `timeout`.
+// Makes sure `topic` exists on the cluster of `admin`. Creation is tried with one partition,
+// `cleanup_policy` and `replication_factor` (-1: the brokers' default); clusters that do not
+// serve CreateTopics (the testbed's mock) fall back to auto-creation by a metadata request, and
+// `*create_supported` is cleared so later calls skip the attempt. A replication factor the
+// cluster refuses (more than its brokers) is an error, not a fallback: auto-creation would
+// silently give the topic another one (MM2 fails the same way). Control plane: may block for a
+// few times `timeout`.
 common::Status EnsureInternalTopic(common::AdminClient& admin, const std::string& topic,
                                    const std::string& cleanup_policy,
-                                   std::chrono::milliseconds timeout, bool* create_supported);
+                                   std::chrono::milliseconds timeout, bool* create_supported,
+                                   int replication_factor = -1);
 
 // Warns when an existing `topic` has another cleanup.policy than `cleanup_policy`. Silent (debug
 // log) when the cluster does not answer DescribeConfigs (the mock): it is advice, not a check.

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/kafka_client.h"
+#include "testbed/control_client.h"
 #include "tests/offsets/offsets_kafka_support.h"
 #include "tests/support/mirror_helpers.h"
 #include "tests/support/process.h"
@@ -191,6 +192,32 @@ TEST_F(Mm2Integration, KafkasSampleFileRunsActiveActiveWithHeartbeatsAndExactChe
   EXPECT_GE(HeartbeatCount(b, "heartbeats"), 2u);
   EXPECT_GE(HeartbeatCount(a, "heartbeats"), 2u);
 
+  // The heartbeat metrics: a count and the time of the last one, per cluster pair.
+  std::smatch m;
+  const std::regex admin_re("admin API on http://([0-9.]+:[0-9]+)");
+  const std::string started = ReadFile(log);
+  ASSERT_TRUE(std::regex_search(started, m, admin_re)) << started;
+  const double now_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto metrics = testbed::ControlClient(m[1]).Request("GET", "/metrics", "");
+  ASSERT_TRUE(metrics.ok());
+  for (const std::string pair : {"source=\"A\",target=\"B\"", "source=\"B\",target=\"A\""}) {
+    std::smatch v;
+    const std::string& text = metrics->second;
+    ASSERT_TRUE(std::regex_search(
+        text, v, std::regex("rm_mirror_heartbeats_emitted_total\\{" + pair + "\\} ([0-9.e+]+)")))
+        << text;
+    EXPECT_GE(std::stod(v[1]), 2.0) << pair;
+    ASSERT_TRUE(
+        std::regex_search(text, v,
+                          std::regex("rm_mirror_heartbeat_last_emitted_timestamp_seconds\\{" +
+                                     pair + "\\} ([0-9.e+]+)")))
+        << text;
+    // Emitted every second while the test read the topics: within the last minute.
+    EXPECT_GT(std::stod(v[1]), now_s - 60) << pair;
+    EXPECT_LE(std::stod(v[1]), now_s + 1) << pair;
+  }
+
   // No loops: nothing came back under a name of its own origin.
   for (const auto& [region, topic] : std::vector<Pair>{{"A", "B.A.orders"},
                                                        {"B", "A.B.payments"},
@@ -209,7 +236,42 @@ TEST_F(Mm2Integration, KafkasSampleFileRunsActiveActiveWithHeartbeatsAndExactChe
   // applied.
   const std::string text = ReadFile(log);
   EXPECT_NE(text.find("does not list consumer groups"), std::string::npos) << text;
-  EXPECT_NE(text.find("6 keys not applied"), std::string::npos) << text;
+  // offset.storage / status.storage / config.storage.replication.factor: Connect's own topics.
+  EXPECT_NE(text.find("3 keys not applied"), std::string::npos) << text;
+}
+
+// README, "Migrating from MirrorMaker 2": a flow moved from MM2 onto the remote topics MM2 wrote
+// finds none of its own copies there (MM2's carry no provenance header), so it copies the
+// source's retained history a second time, also when its consumer group was committed first at
+// MM2's positions: a partition whose group says it was copied while the target holds none of the
+// flow's copies and deleted none is taken for a target that lost them (mirror/README.md, "A
+// target that lost copies"). This pins down what the guide says.
+TEST_F(Mm2Integration, FlowMovedFromMm2OntoItsTopicsCopiesTheHistoryAgainDespiteACommittedGroup) {
+  const std::string a = Bootstrap("A"), b = Bootstrap("B");
+  CreateTopic("A", "orders", 1);
+  CreateTopic("B", "A.orders", 1);
+  CreateTopic("B", "heartbeats", 1);
+  CreateTopic("B", "A.checkpoints.internal", 1);
+  CreateTopic("B", "mm2-offset-syncs.A.internal", 1);
+  ProduceWithOurClient(a, "orders", MakeRecords(50, 1));
+  ProduceWithOurClient(b, "A.orders", MakeRecords(50, 1));  // what MM2 copied: no header of ours
+  CommitGroupOffsets(a, "regionmirror.A->B", {{"orders", 0, 50}});  // where MM2 stopped
+
+  const std::string config = (tmp_.path() / "mm2.properties").string();
+  WriteFile(config, SampleFor(a, b,
+                              "regionmirror.offsets.dir = " + (tmp_.path() / "offsets").string() +
+                                  "\n"
+                                  "B->A.enabled = false\n"
+                                  "emit.heartbeats.enabled = false\n"
+                                  "A.consumer.fetch.wait.max.ms = 10\n"));
+  const std::string log = (tmp_.path() / "mirror.log").string();
+  ChildProcess mirror({RegionmirrorPath(), "run", "--config", config, "--admin_port", "0"}, log);
+  EXPECT_EQ(WaitForTotal(b, "A.orders", 100, 60s, 2s), 100) << ReadFile(log);
+  mirror.Signal(SIGTERM);
+  EXPECT_EQ(mirror.Wait(60s), std::optional<int>(0)) << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("the target lost them; copying again from the source's start"),
+            std::string::npos)
+      << ReadFile(log);
 }
 
 TEST(Mm2Check, PrintsWhatRunsWhatIsDefaultedAndWhatIsNotApplied) {
@@ -221,8 +283,11 @@ TEST(Mm2Check, PrintsWhatRunsWhatIsDefaultedAndWhatIsNotApplied) {
        {"apache-kafka-sample.properties: OK (2 clusters, 2 flows)", "  A->B\n", "  B->A\n",
         "remote topics: A.<topic>", "groups: .*; excluded: console-consumer-.*, connect-.*, __.*",
         "checkpoints into A.checkpoints.internal on B", "rm-mm2-check (offset syncs",
-        "heartbeats: A->B every 1 s, B->A every 1 s", "  emit.checkpoints.interval.seconds = 60",
-        "6 keys not applied", "Kafka Connect's own internal topics"}) {
+        "heartbeats: A->B every 1 s (replication factor 1), B->A every 1 s (replication factor 1)",
+        "  emit.checkpoints.interval.seconds = 60", "  sync.topic.configs.interval.seconds = 600",
+        "topic configs copied and kept in step every 600 s, except follower",
+        "internal topics' replication factor: offset syncs 1, checkpoints 1", "3 keys not applied",
+        "Kafka Connect's own internal topics"}) {
     EXPECT_NE(r.output.find(expected), std::string::npos) << expected << "\n" << r.output;
   }
 }

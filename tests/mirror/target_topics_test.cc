@@ -52,6 +52,12 @@ class FakeCluster : public TopicAdmin {
     return Status::Ok();
   }
 
+  Status ReplaceTopicConfigs(const std::string& topic,
+                             const std::map<std::string, std::string>& cfg) override {
+    configs[topic] = cfg;
+    return Status::Ok();
+  }
+
   Status CreatePartitions(const std::string& topic, int total) override {
     ++grow_calls;
     if (!can_grow) return Error{"UNSUPPORTED", "CreatePartitions not supported"};
@@ -117,6 +123,18 @@ TEST_F(TargetTopicsTest, LeavesSourceClusterPoliciesOutOfCopiedConfigs) {
   ASSERT_TRUE(topics.Ensure("orders", "a.orders", 3).ok());
 
   std::map<std::string, std::string> want = {{"cleanup.policy", "compact"}};
+  EXPECT_EQ(target.last_create_configs, want);
+}
+
+TEST_F(TargetTopicsTest, LeavesOutTheConfigsTheFlowExcludesAtCreation) {
+  source.configs["orders"] = {
+      {"cleanup.policy", "compact"}, {"retention.ms", "1000"}, {"min.insync.replicas", "2"}};
+  TargetTopics custom(source, target, "flow a->b",
+                      TargetTopicOptions{-1, true, {"retention\\..*"}});
+  ASSERT_TRUE(custom.Ensure("orders", "a.orders", 3).ok());
+  // config.properties.exclude replaces MM2's list: min.insync.replicas is copied now.
+  std::map<std::string, std::string> want = {{"cleanup.policy", "compact"},
+                                             {"min.insync.replicas", "2"}};
   EXPECT_EQ(target.last_create_configs, want);
 }
 

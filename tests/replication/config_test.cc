@@ -393,6 +393,11 @@ TEST(Mm2Properties, EmptySourceAliasAloneOrRenamedClustersAreErrors) {
   EXPECT_NE(err.find("source.cluster.alias: 'X' for flow A->B: renaming a cluster is not"),
             std::string::npos)
       << err;
+  // The reason, and what gives the same remote names.
+  EXPECT_NE(err.find("the reverse flow would copy 'X.<topic>' back"), std::string::npos) << err;
+  EXPECT_NE(err.find("call the cluster X in `clusters` (X.bootstrap.servers = ...)"),
+            std::string::npos)
+      << err;
   EXPECT_NE(err.find("target.cluster.alias: 'Y' for flow A->B: renaming"), std::string::npos)
       << err;
 }

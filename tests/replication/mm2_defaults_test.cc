@@ -227,21 +227,79 @@ TEST(Mm2Defaults, TopLevelSecuritySettingsApplyToEveryClusterWithoutItsOwn) {
   EXPECT_TRUE(c.warnings.empty()) << c.warnings[0];
 }
 
-TEST(Mm2Defaults, TheConfigPropertiesExcludeOfMirrorMakerIsAcceptedOthersExplained) {
-  MirrorConfig same = ParseMm2Properties(
-      std::string(kAB) +
-          "config.properties.exclude = follower\\\\.replication\\\\.throttled\\\\.replicas, "
-          "leader\\\\.replication\\\\.throttled\\\\.replicas, "
-          "message\\\\.timestamp\\\\.difference\\\\.max\\\\.ms, message\\\\.timestamp\\\\.type, "
-          "unclean\\\\.leader\\\\.election\\\\.enable, min\\\\.insync\\\\.replicas\n",
-      "m");
-  EXPECT_TRUE(same.warnings.empty()) << same.warnings[0];
-  MirrorConfig other =
-      ParseMm2Properties(std::string(kAB) + "config.properties.exclude = retention\\\\.ms\n", "m");
-  ASSERT_EQ(other.warnings.size(), 1u);
-  EXPECT_NE(other.warnings[0].find("config.properties.exclude: the topic configs left out"),
+TEST(Mm2Defaults, TopicConfigSyncKeysApplyPerFlowWithMirrorMakersDefaults) {
+  MirrorConfig d = ParseMm2Properties(kAB, "m");
+  EXPECT_EQ(Flow(d, "A->B").sync_topic_configs_interval_ms, 600'000);
+  EXPECT_EQ(Flow(d, "A->B").config_properties_exclude,
+            FlowConfig::DefaultConfigPropertiesExclude());
+  EXPECT_TRUE(d.warnings.empty()) << d.warnings[0];
+
+  MirrorConfig c = ParseMm2Properties(std::string(kAB) +
+                                          "sync.topic.configs.interval.seconds = 30\n"
+                                          "A->B.config.properties.exclude = retention\\\\..*, "
+                                          "min\\\\.insync\\\\.replicas\n",
+                                      "m");
+  const FlowConfig& f = Flow(c, "A->B");
+  EXPECT_EQ(f.sync_topic_configs_interval_ms, 30'000);
+  EXPECT_EQ(f.config_properties_exclude,
+            (std::vector<std::string>{"retention\\..*", "min\\.insync\\.replicas"}));
+  EXPECT_TRUE(c.warnings.empty()) << c.warnings[0];
+  // The name before Kafka 2.7 still works.
+  MirrorConfig old =
+      ParseMm2Properties(std::string(kAB) + "config.properties.blacklist = segment\\\\..*\n", "m");
+  EXPECT_EQ(Flow(old, "A->B").config_properties_exclude, std::vector<std::string>{"segment\\..*"});
+  EXPECT_NE(ErrorOf(std::string(kAB) + "sync.topic.configs.interval.seconds = 0\n"), "");
+  EXPECT_NE(ErrorOf(std::string(kAB) + "config.properties.exclude = (\n"), "");
+}
+
+TEST(Mm2Defaults, InternalTopicReplicationFactorsApplyToTheTopicsWeCreate) {
+  MirrorConfig d = ParseMm2Properties(kAB, "m");
+  EXPECT_EQ(Flow(d, "A->B").offset_syncs_replication_factor, -1);
+  EXPECT_EQ(Flow(d, "A->B").checkpoints_replication_factor, -1);
+  ASSERT_FALSE(d.heartbeats.empty());
+  EXPECT_EQ(d.heartbeats[0].replication_factor, -1);
+  bool reported = false;
+  for (const auto& line : d.defaulted) {
+    reported |= line.find("checkpoints.topic.replication.factor") != std::string::npos &&
+                line.find("MM2 would use 3") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+
+  MirrorConfig c = ParseMm2Properties(std::string(kAB) +
+                                          "offset-syncs.topic.replication.factor = 2\n"
+                                          "A->B.checkpoints.topic.replication.factor = 3\n"
+                                          "heartbeats.topic.replication.factor = 1\n"
+                                          "B->A.heartbeats.topic.replication.factor = -1\n"
+                                          "config.storage.replication.factor = 3\n",
+                                      "m");
+  const FlowConfig& f = Flow(c, "A->B");
+  EXPECT_EQ(f.offset_syncs_replication_factor, 2);
+  EXPECT_EQ(f.checkpoints_replication_factor, 3);
+  for (const auto& hb : c.heartbeats) {
+    EXPECT_EQ(hb.replication_factor, hb.source == "A" ? 1 : -1) << hb.source << "->" << hb.target;
+  }
+  // Connect's own internal topics are named in the warning, with the reason.
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("config.storage.replication.factor: Kafka Connect's own internal "
+                               "topics"),
             std::string::npos)
-      << other.warnings[0];
+      << c.warnings[0];
+  EXPECT_EQ(c.warnings[0].find("offset-syncs.topic"), std::string::npos) << c.warnings[0];
+  EXPECT_NE(ErrorOf(std::string(kAB) + "checkpoints.topic.replication.factor = 0\n"), "");
+}
+
+TEST(Mm2Defaults, YamlTakesTheSameTopicConfigAndReplicationSettings) {
+  MirrorConfig c = ParseMirrorConfigYaml(
+      "clusters:\n  - {alias: a, bootstrap_servers: 'x:1'}\n  - {alias: b, bootstrap_servers: "
+      "'y:1'}\nflows:\n  - {source: a, target: b, sync_topic_configs_interval_ms: 5000, "
+      "config_properties_exclude: ['retention\\..*'], offset_syncs_replication_factor: 2, "
+      "checkpoints_replication_factor: 3}\nheartbeats: {enabled: true, replication_factor: 2}\n",
+      "m.yaml");
+  EXPECT_EQ(c.flows[0].sync_topic_configs_interval_ms, 5000);
+  EXPECT_EQ(c.flows[0].config_properties_exclude, std::vector<std::string>{"retention\\..*"});
+  EXPECT_EQ(c.flows[0].offset_syncs_replication_factor, 2);
+  EXPECT_EQ(c.flows[0].checkpoints_replication_factor, 3);
+  EXPECT_EQ(c.heartbeats[0].replication_factor, 2);
 }
 
 TEST(Mm2Defaults, YamlHeartbeatsAreOffUnlessAskedFor) {

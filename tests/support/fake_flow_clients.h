@@ -119,6 +119,10 @@ class FakeTopicAdmin : public TopicAdmin {
   common::Result<std::map<std::string, std::string>> TopicConfigs(const std::string&) override {
     return std::map<std::string, std::string>{};
   }
+  common::Status ReplaceTopicConfigs(const std::string&,
+                                     const std::map<std::string, std::string>&) override {
+    return common::Status::Ok();
+  }
   common::Status CreateTopic(const std::string& topic, int partitions, int,
                              const std::map<std::string, std::string>&) override {
     if (cluster_.topics.contains(topic)) return common::Error{"TOPIC_ALREADY_EXISTS", topic};
