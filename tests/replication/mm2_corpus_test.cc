@@ -68,7 +68,8 @@ bool Applied(const std::string& key, const MirrorConfig& c) {
       "interval\\.seconds)|refresh\\.groups\\.(enabled|interval\\.seconds)|emit\\.heartbeats\\.("
       "enabled|interval\\.seconds)|replication\\.factor|sync\\.topic\\.configs\\.(enabled|"
       "interval\\.seconds)|config\\.properties\\.(exclude|blacklist)|(offset-syncs|checkpoints|"
-      "heartbeats)\\.topic\\.replication\\.factor|offset-syncs\\.topic\\.location|source\\.cluster\\.alias|target\\.cluster\\.alias|emit\\.offset-"
+      "heartbeats)\\.topic\\.replication\\.factor|offset-syncs\\.topic\\.location|source\\."
+      "cluster\\.alias|target\\.cluster\\.alias|emit\\.offset-"
       "syncs\\.enabled)");
   static const std::regex global(
       "clusters|refresh\\.topics\\.interval\\.seconds|regionmirror\\.offsets\\.dir|config\\."
