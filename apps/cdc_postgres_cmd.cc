@@ -106,6 +106,7 @@ int RunCapture(const std::vector<std::string>&) {
         });
   }
   pg::CaptureMetrics metrics(*common::MetricsRegistry(), capture.probe(), cfg.capture.slot);
+  metrics.WatchSchema(capture.schema_status());
   // Measures the WAL the slot retains on a connection of its own, also while the capture is
   // stuck (Kafka down) or restarting; warns when the server does not cap it.
   pg::ConnectionParams monitor_params = params;

@@ -84,6 +84,10 @@ std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombston
   if (event.flattened) {
     std::optional<std::string> value;
     if (event.after) value = event.after->dump(-1, ' ', false, Json::error_handler_t::replace);
+    // With schemas, the row's own (transforms map them: src-cdc/transforms/pipeline.h).
+    if (value && event.schemas) {
+      value = fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->value, *value);
+    }
     out.push_back({event.topic, EncodeKey(event), std::move(value)});
   } else {
     out.push_back({event.topic, EncodeKey(event), EncodeValue(event)});

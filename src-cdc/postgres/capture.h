@@ -80,6 +80,8 @@ class PostgresCapture {
   void SetSchemaHistoryReader(HistoryReader reader) { history_reader_ = std::move(reader); }
   // Empty, or why tables are stopped (for /healthz). Thread-safe.
   std::string schema_problem() const { return schema_status_->Get(); }
+  // Stopped tables and incompatible changes, for CaptureMetrics::WatchSchema(). Thread-safe.
+  std::shared_ptr<const SchemaStatus> schema_status() const { return schema_status_; }
 
  private:
   class Impl;

@@ -73,7 +73,17 @@ CaptureMetrics::CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<C
       safe_wal_size_(AddGauge(registry, "rm_cdc_postgres_slot_safe_wal_size_bytes",
                               "WAL that can still be written before the slot loses WAL "
                               "(max_slot_wal_keep_size); -1 unlimited or unknown.",
-                              slot)) {}
+                              slot)),
+      stopped_family_(prometheus::BuildGauge()
+                          .Name("rm_cdc_table_stopped")
+                          .Help("1 while a captured table is stopped at an incompatible schema "
+                                "change (reason: the rules broken); removed once it streams "
+                                "again after accept-schema.")
+                          .Register(registry)),
+      incompatible_family_(prometheus::BuildCounter()
+                               .Name("rm_cdc_schema_incompatible_changes_total")
+                               .Help("Incompatible schema changes found (each stops its table).")
+                               .Register(registry)) {}
 
 void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
   CaptureProbe& p = *probe_;
@@ -104,12 +114,37 @@ void CaptureMetrics::Update(std::chrono::steady_clock::time_point now) {
     safe_wal_size_.Set(retention_->safe_wal_size ? static_cast<double>(*retention_->safe_wal_size)
                                                  : -1);
   }
+  if (schema_) UpdateSchema();
   if (completed != last_completed_ || outstanding_ == 0 ||
       last_progress_.time_since_epoch().count() == 0) {
     last_completed_ = completed;
     last_progress_ = now;
   }
   last_update_ = now;
+}
+
+void CaptureMetrics::UpdateSchema() {
+  auto stopped = schema_->Stopped();
+  if (stopped != stopped_) {
+    for (const auto& t : stopped_) {
+      stopped_family_.Remove(
+          &stopped_family_.Add({{"slot", slot_}, {"table", t.table}, {"reason", t.reason}}));
+    }
+    for (const auto& t : stopped) {
+      stopped_family_.Add({{"slot", slot_}, {"table", t.table}, {"reason", t.reason}}).Set(1);
+    }
+    stopped_ = std::move(stopped);
+  }
+  for (const auto& [table, n] : schema_->IncompatibleChanges()) {
+    auto it = incompatible_.find(table);
+    if (it == incompatible_.end()) {
+      it =
+          incompatible_
+              .emplace(table, Total{&incompatible_family_.Add({{"slot", slot_}, {"table", table}})})
+              .first;
+    }
+    it->second.Follow(n);
+  }
 }
 
 std::string CaptureMetrics::Unhealthy(std::chrono::milliseconds ack_timeout,

@@ -23,6 +23,12 @@
 //   rm_cdc_postgres_slot_safe_wal_size_bytes{slot} WAL that can still be written before the
 //                                                 slot loses WAL; -1 unlimited or unknown
 //   rm_cdc_postgres_slot_check_errors_total{slot}  measurements that failed
+// From the schema guard (schema.history; after WatchSchema()):
+//   rm_cdc_table_stopped{slot,table,reason}       1 while the table is stopped at an
+//                                                 incompatible change (reason: the rules
+//                                                 broken, e.g. "drop_column,type_change");
+//                                                 the series is removed once it streams again
+//   rm_cdc_schema_incompatible_changes_total{slot,table}  incompatible changes found
 // LSNs are exported as numbers (exact below 2^53 bytes of WAL, 8 PiB).
 //
 // Threading: Update() from one thread (the CLI's main loop, about once a second); the
@@ -30,12 +36,15 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/metrics.h"
 #include "src-cdc/postgres/capture_probe.h"
+#include "src-cdc/postgres/schema_guard.h"
 
 namespace rm::cdc::postgres {
 
@@ -43,6 +52,10 @@ class CaptureMetrics {
  public:
   CaptureMetrics(prometheus::Registry& registry, std::shared_ptr<CaptureProbe> probe,
                  const std::string& slot);
+
+  // Also publish the schema guard's stopped tables and incompatible changes (call before the
+  // first Update()).
+  void WatchSchema(std::shared_ptr<const SchemaStatus> status) { schema_ = std::move(status); }
 
   // Ticks the probe's rate and copies every figure into the metrics.
   void Update(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
@@ -62,6 +75,8 @@ class CaptureMetrics {
     void Follow(uint64_t total);
   };
 
+  void UpdateSchema();
+
   std::shared_ptr<CaptureProbe> probe_;
   const std::string slot_;
   Total produced_, acked_, failed_, snapshot_rows_, transactions_, heartbeats_, slot_errors_;
@@ -75,7 +90,12 @@ class CaptureMetrics {
   prometheus::Gauge& retained_wal_;
   prometheus::Gauge& confirmed_lag_;
   prometheus::Gauge& safe_wal_size_;
-  std::optional<SlotRetention> retention_;  // as of the last Update()
+  std::shared_ptr<const SchemaStatus> schema_;
+  prometheus::Family<prometheus::Gauge>& stopped_family_;
+  prometheus::Family<prometheus::Counter>& incompatible_family_;
+  std::vector<SchemaStatus::StoppedTable> stopped_;  // the series stopped_family_ holds
+  std::map<std::string, Total> incompatible_;        // by table
+  std::optional<SlotRetention> retention_;           // as of the last Update()
   // For Unhealthy(): when the acked+failed total last moved, and what is outstanding.
   uint64_t last_completed_ = 0;
   uint64_t outstanding_ = 0;

@@ -377,12 +377,6 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   for (const auto& t : c.tables) qualified.push_back(t.Qualified());
   std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
   c.transforms = transforms::ReadTransforms(pg, path, source_name, qualified, validation);
-  if (!c.transforms.empty() && c.schema.envelope == EnvelopeFormat::kJsonWithSchema) {
-    // The schemas describe the captured row; a transformed event may have another shape.
-    r.Problem(path + ".schema.envelope",
-              "json_with_schema cannot be combined with transforms yet (the schema would describe "
-              "the row before the transforms); use envelope: plain");
-  }
   for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
   common::ThrowIfProblems(source_name, std::move(problems), validation, common::YamlLines(root));
   return cfg;

@@ -360,23 +360,38 @@ ProvisionReport Provision(const PostgresCdcConfig& config, const ConnectionParam
   }
 
   // 9. topics
+  const std::vector<TopicSpec> specs = CaptureTopics(cap);
   std::vector<std::string> topics;
-  // Where records go after the transforms' unconditional RegexRouters, and the dead-letter topic.
-  for (const auto& t : cap.tables) {
-    std::string topic = cap.transforms.RoutedTopic(t.Qualified(), cap.TopicFor(t));
-    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
-  }
-  if (!cap.transforms.dead_letter_topic.empty()) {
-    topics.push_back(cap.transforms.dead_letter_topic);
-  }
+  for (const auto& t : specs) topics.push_back(t.name);
   if (options.topics == nullptr) {
     run.Add(
         "topics", StepOutcome::kSkipped,
         fmt::format("no Kafka topic provisioner configured; needed: {}", fmt::join(topics, ", ")));
   } else {
-    run.report().steps.push_back(options.topics->EnsureTopics(topics, dry));
+    run.report().steps.push_back(options.topics->EnsureTopics(specs, dry));
   }
   return run.report();
+}
+
+std::vector<TopicSpec> CaptureTopics(const CaptureConfig& cap) {
+  std::vector<TopicSpec> topics;
+  auto add = [&](TopicSpec spec) {
+    for (const auto& t : topics) {
+      if (t.name == spec.name) return;
+    }
+    topics.push_back(std::move(spec));
+  };
+  // Where records go after the transforms' unconditional RegexRouters, and the dead-letter topic.
+  for (const auto& t : cap.tables) {
+    add({cap.transforms.RoutedTopic(t.Qualified(), cap.TopicFor(t)), 0, {}});
+  }
+  if (!cap.transforms.dead_letter_topic.empty()) add({cap.transforms.dead_letter_topic, 0, {}});
+  if (cap.schema.history) {
+    add({cap.HistoryTopic(),
+         1,
+         {{"cleanup.policy", "compact"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}}});
+  }
+  return topics;
 }
 
 int RunProvision(const std::filesystem::path& config_path, bool dry_run, std::ostream& out,

@@ -10,7 +10,9 @@
 //                the heartbeat table: nothing more
 //   publication  for the captured tables and the heartbeat table (created or its table list
 //                set)
-//   topics       Kafka topics, through the TopicProvisioner hook (skipped when none)
+//   topics       Kafka topics, through the TopicProvisioner hook (skipped when none): the
+//                tables' (routed) topics, the dead-letter topic, and with schema.history the
+//                history topic, compacted with infinite retention and one partition
 //
 // Each step reports done / already done / would do (dry run) / failed with the reason.
 // Nothing is half-applied: checks run first; role, heartbeat, grants and publication run in
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -44,12 +47,30 @@ struct ProvisionReport {
   std::string Format() const;
 };
 
+// A topic the capture needs.
+struct TopicSpec {
+  std::string name;
+  // 0: the provisioner's default (kafka.topic_partitions).
+  int partitions = 0;
+  // Topic configs it must be created with (and an existing topic must have).
+  std::map<std::string, std::string> configs;
+  bool operator==(const TopicSpec&) const = default;
+};
+
+// The topics the capture writes to: each table's topic after the transforms' unconditional
+// RegexRouters, the dead-letter topic, and with schema.history the history topic. The history
+// is compacted with infinite retention (cleanup.policy=compact, retention.ms=-1,
+// retention.bytes=-1: every version has a key of its own, so nothing of it is ever deleted) and
+// has one partition (pending and accepted records of a table are read in the order written).
+std::vector<TopicSpec> CaptureTopics(const CaptureConfig& capture);
+
 // The hook for the Kafka topics step (wired by the CLI once the Kafka admin client exists).
 class TopicProvisioner {
  public:
   virtual ~TopicProvisioner() = default;
-  // Creates missing topics (or, when dry_run, says which it would create).
-  virtual StepReport EnsureTopics(const std::vector<std::string>& topics, bool dry_run) = 0;
+  // Creates missing topics with their configs (or, when dry_run, says which it would create)
+  // and checks the configs of existing ones.
+  virtual StepReport EnsureTopics(const std::vector<TopicSpec>& topics, bool dry_run) = 0;
 };
 
 struct ProvisionOptions {

@@ -1,6 +1,9 @@
 #include "src-cdc/postgres/schema_guard.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <set>
 
 #include "common/log.h"
 #include "src-cdc/connect_envelope.h"
@@ -207,6 +210,26 @@ std::string SchemaStatus::Get() const {
   return problem_;
 }
 
+void SchemaStatus::SetStopped(std::vector<StoppedTable> stopped) {
+  std::lock_guard lock(mu_);
+  stopped_ = std::move(stopped);
+}
+
+std::vector<SchemaStatus::StoppedTable> SchemaStatus::Stopped() const {
+  std::lock_guard lock(mu_);
+  return stopped_;
+}
+
+void SchemaStatus::CountIncompatible(const std::string& table) {
+  std::lock_guard lock(mu_);
+  ++incompatible_[table];
+}
+
+std::map<std::string, uint64_t> SchemaStatus::IncompatibleChanges() const {
+  std::lock_guard lock(mu_);
+  return incompatible_;
+}
+
 SchemaGuard::SchemaGuard(SchemaGuardOptions options, SchemaHistory history, TypeRegistry& types,
                          ShapeCatalog& catalog, std::shared_ptr<SchemaStatus> status)
     : options_(std::move(options)),
@@ -243,11 +266,14 @@ Result<std::vector<std::string>> SchemaGuard::TypeNames(const TableSchema& table
 
 void SchemaGuard::SetProblem() {
   std::string p;
+  std::vector<SchemaStatus::StoppedTable> stopped;
   for (const auto& [topic, stop] : stopped_) {
     if (!p.empty()) p += "; ";
     p += stop.error;
+    stopped.push_back({stop.table, stop.rules});
   }
   status_->Set(std::move(p));
+  status_->SetStopped(std::move(stopped));
 }
 
 Result<SchemaGuard::Decision> SchemaGuard::Observe(const TableSchema& table, Lsn position) {
@@ -314,7 +340,16 @@ Result<SchemaGuard::Decision> SchemaGuard::Observe(const TableSchema& table, Lsn
             "{}. Nothing of it is emitted after that position; after the consumers are ready, "
             "run `regionmirror cdc postgres accept-schema --table {}`",
             name, next.position, latest->version, Describe(violations), name);
-        stopped_[topic] = Stop{name, shape, p.error};
+        std::set<std::string> rules;
+        for (const auto& v : violations) rules.insert(v.rule);
+        stopped_[topic] = Stop{name, shape, p.error, fmt::format("{}", fmt::join(rules, ","))};
+        // Counted once per change: a restart meeting the same pending shape at the same
+        // position (the history has it) does not count it again.
+        const SchemaPending* known = history_.Pending(name);
+        if (known == nullptr || !(known->shape == shape) ||
+            known->position_value != p.position_value) {
+          status_->CountIncompatible(name);
+        }
         history_.SetPending(p);
         auto [k, v] = EncodePendingRecord(p);
         d.records.push_back({k, v});

@@ -99,15 +99,32 @@ TableShape BuildShape(const TableSchema& table, const std::vector<std::string>& 
                       const std::vector<ColumnFacts>& facts, const TypeRegistry& types,
                       const TableShape* previous = nullptr);
 
-// Problem text shared with the CLI's /healthz (thread-safe).
+// What the guard reports to the CLI: the /healthz problem text, the stopped tables (metric
+// rm_cdc_table_stopped) and the incompatible changes found (thread-safe).
 class SchemaStatus {
  public:
+  struct StoppedTable {
+    std::string table;   // "public.t"
+    std::string reason;  // the rules broken, comma-separated ("drop_column,type_change")
+    bool operator==(const StoppedTable&) const = default;
+  };
+
   void Set(std::string problem);
   std::string Get() const;
+  // Replaces the stopped tables (a new guard, after an acceptance, starts with none).
+  void SetStopped(std::vector<StoppedTable> stopped);
+  std::vector<StoppedTable> Stopped() const;
+  // One more incompatible change of `table` found (a pending record written for the first
+  // time; a restart meeting the same pending shape again does not count).
+  void CountIncompatible(const std::string& table);
+  // Incompatible changes found per table since the process started.
+  std::map<std::string, uint64_t> IncompatibleChanges() const;
 
  private:
   mutable std::mutex mu_;
   std::string problem_;
+  std::vector<StoppedTable> stopped_;
+  std::map<std::string, uint64_t> incompatible_;
 };
 
 struct SchemaGuardOptions {
@@ -169,6 +186,7 @@ class SchemaGuard {
     std::string table;
     TableShape shape;
     std::string error;
+    std::string rules;  // comma-separated, for the metric
   };
   std::unordered_map<std::string, Stop> stopped_;
 };

@@ -109,6 +109,72 @@ Result<Verdict> ExtractNewRecordState::Apply(ChangeEvent& event) const {
   return Verdict::kKeep;
 }
 
+namespace {
+
+// A field schema of `type`, optional, named `name` in its struct.
+Json OptionalField(const std::string& name, Json type_schema) {
+  Json f = std::move(type_schema);
+  f["optional"] = true;
+  f["field"] = name;
+  return f;
+}
+
+// Sets field `field.field` of a struct schema: replaced in place when it exists (the event's
+// JSON object keeps its place too), appended otherwise.
+void PutField(Json& struct_schema, Json field) {
+  const std::string name = field["field"].get<std::string>();
+  if (Json* existing = SchemaField(struct_schema, name)) {
+    *existing = std::move(field);
+  } else {
+    struct_schema["fields"].push_back(std::move(field));
+  }
+}
+
+// The schema of a source block field (from the envelope's "source" struct), without its name
+// in the struct; an optional string when the block has no such field (its value is null).
+Json SourceFieldSchema(Json& envelope, const std::string& name) {
+  if (Json* source = SchemaField(envelope, "source")) {
+    if (Json* f = SchemaField(*source, name)) {
+      Json copy = *f;
+      copy.erase("field");
+      copy.erase("default");
+      return copy;
+    }
+  }
+  return Json{{"type", "string"}};
+}
+
+Json MetadataSchema(Json& envelope, const std::string& name) {
+  if (name == "op") return Json{{"type", "string"}};
+  if (name == "ts_ms") return Json{{"type", "int64"}};
+  if (name.rfind("source.", 0) == 0) return SourceFieldSchema(envelope, name.substr(7));
+  return SourceFieldSchema(envelope, name);
+}
+
+}  // namespace
+
+common::Status ExtractNewRecordState::MapSchema(RecordSchema& schema) const {
+  if (schema.flattened) return common::Status::Ok();
+  Json envelope = schema.value;
+  Json* after = SchemaField(envelope, "after");
+  if (after == nullptr) return Error{"transform.failed", "the value schema has no 'after' field"};
+  Json row = *after;
+  row.erase("field");
+  // Debezium: __deleted is an optional string, add.fields keep their source schema, made
+  // optional.
+  if (options_.deletes == DeleteHandling::kRewrite ||
+      options_.deletes == DeleteHandling::kRewriteWithTombstone) {
+    PutField(row, OptionalField(options_.add_fields_prefix + "deleted", Json{{"type", "string"}}));
+  }
+  for (const std::string& name : options_.add_fields) {
+    PutField(row, OptionalField(MetadataFieldName(options_.add_fields_prefix, name),
+                                MetadataSchema(envelope, name)));
+  }
+  schema.value = std::move(row);
+  schema.flattened = true;
+  return common::Status::Ok();
+}
+
 // ---- ReplaceField
 
 Result<Verdict> ReplaceField::Apply(ChangeEvent& event) const {
@@ -129,6 +195,25 @@ Result<Verdict> ReplaceField::Apply(ChangeEvent& event) const {
   return Verdict::kKeep;
 }
 
+common::Status ReplaceField::MapSchema(RecordSchema& schema) const {
+  const std::unordered_set<std::string> exclude(options_.exclude.begin(), options_.exclude.end());
+  const std::unordered_set<std::string> include(options_.include.begin(), options_.include.end());
+  std::unordered_map<std::string, std::string> renames(options_.renames.begin(),
+                                                       options_.renames.end());
+  for (Json* row : SchemaRows(schema)) {
+    Json fields = Json::array();
+    for (Json& f : (*row)["fields"]) {
+      const std::string name = f.value("field", "");
+      if (exclude.count(name) || (!include.empty() && !include.count(name))) continue;
+      auto renamed = renames.find(name);
+      if (renamed != renames.end()) f["field"] = renamed->second;
+      fields.push_back(std::move(f));
+    }
+    (*row)["fields"] = std::move(fields);
+  }
+  return common::Status::Ok();
+}
+
 // ---- InsertField
 
 Result<Verdict> InsertField::Apply(ChangeEvent& event) const {
@@ -145,6 +230,34 @@ Result<Verdict> InsertField::Apply(ChangeEvent& event) const {
     }
   }
   return Verdict::kKeep;
+}
+
+common::Status InsertField::MapSchema(RecordSchema& schema) const {
+  const InsertFieldOptions& o = options_;
+  // As Connect's InsertField: optional fields; the timestamp is Connect's Timestamp (epoch ms).
+  Json offset_type = Json{{"type", "int64"}};
+  if (!o.offset_field.empty() && !schema.flattened) {
+    Json* source = SchemaField(schema.value, "source");
+    if (source != nullptr && SchemaField(*source, "lsn") == nullptr) {
+      if (Json* pos = SchemaField(*source, "pos")) offset_type = Json{{"type", (*pos)["type"]}};
+    }
+  }
+  for (Json* row : SchemaRows(schema)) {
+    if (!o.static_field.empty()) {
+      PutField(*row, OptionalField(o.static_field, Json{{"type", "string"}}));
+    }
+    if (!o.topic_field.empty()) {
+      PutField(*row, OptionalField(o.topic_field, Json{{"type", "string"}}));
+    }
+    if (!o.timestamp_field.empty()) {
+      PutField(*row, OptionalField(o.timestamp_field,
+                                   Json{{"type", "int64"},
+                                        {"name", "org.apache.kafka.connect.data.Timestamp"},
+                                        {"version", 1}}));
+    }
+    if (!o.offset_field.empty()) PutField(*row, OptionalField(o.offset_field, offset_type));
+  }
+  return common::Status::Ok();
 }
 
 // ---- Cast
@@ -281,6 +394,27 @@ Result<Verdict> Cast::Apply(ChangeEvent& event) const {
   return Verdict::kKeep;
 }
 
+common::Status Cast::MapSchema(RecordSchema& schema) const {
+  for (Json* row : SchemaRows(schema)) {
+    for (const auto& [field, type] : options_.spec) {
+      Json* f = SchemaField(*row, field);
+      if (f == nullptr) continue;  // as Apply(): an absent field stays absent
+      // Connect's Cast: the new primitive type, the field's optionality; the logical name,
+      // version and parameters of the old type no longer apply.
+      std::string_view name = CastTypeName(type);
+      std::string json_type = name == "float32"   ? "float"
+                              : name == "float64" ? "double"
+                                                  : std::string(name);
+      Json cast = Json::object();
+      cast["type"] = json_type;
+      cast["optional"] = f->value("optional", true);
+      cast["field"] = field;
+      *f = std::move(cast);
+    }
+  }
+  return common::Status::Ok();
+}
+
 // ---- ValueToKey
 
 Result<Verdict> ValueToKey::Apply(ChangeEvent& event) const {
@@ -296,6 +430,29 @@ Result<Verdict> ValueToKey::Apply(ChangeEvent& event) const {
   }
   event.key = std::move(key);
   return Verdict::kKeep;
+}
+
+common::Status ValueToKey::MapSchema(RecordSchema& schema) const {
+  // The key fields' schemas come from the row the values are read from (`after`; its schema is
+  // the `before` one's too).
+  Json* row = schema.flattened ? &schema.value : SchemaField(schema.value, "after");
+  if (row == nullptr) return Error{"transform.failed", "the value schema has no row struct"};
+  Json fields = Json::array();
+  for (const std::string& name : options_.fields) {
+    Json* f = SchemaField(*row, name);
+    if (f == nullptr) {
+      return Error{"transform.failed",
+                   fmt::format("key field '{}' is not in the row's schema", name)};
+    }
+    fields.push_back(*f);
+  }
+  // Connect's ValueToKey builds an unnamed struct of the fields.
+  Json key = Json::object();
+  key["type"] = "struct";
+  key["fields"] = std::move(fields);
+  key["optional"] = false;
+  schema.key = std::move(key);
+  return common::Status::Ok();
 }
 
 // ---- RegexRouter

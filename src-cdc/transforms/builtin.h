@@ -43,6 +43,7 @@ class ExtractNewRecordState : public Transform {
   explicit ExtractNewRecordState(ExtractNewRecordStateOptions options)
       : options_(std::move(options)) {}
   common::Result<Verdict> Apply(ChangeEvent& event) const override;
+  common::Status MapSchema(RecordSchema& schema) const override;
 
  private:
   ExtractNewRecordStateOptions options_;
@@ -60,6 +61,7 @@ class ReplaceField : public Transform {
  public:
   explicit ReplaceField(ReplaceFieldOptions options) : options_(std::move(options)) {}
   common::Result<Verdict> Apply(ChangeEvent& event) const override;
+  common::Status MapSchema(RecordSchema& schema) const override;
 
  private:
   ReplaceFieldOptions options_;
@@ -79,6 +81,7 @@ class InsertField : public Transform {
  public:
   explicit InsertField(InsertFieldOptions options) : options_(std::move(options)) {}
   common::Result<Verdict> Apply(ChangeEvent& event) const override;
+  common::Status MapSchema(RecordSchema& schema) const override;
 
  private:
   InsertFieldOptions options_;
@@ -98,6 +101,7 @@ class Cast : public Transform {
  public:
   explicit Cast(CastOptions options) : options_(std::move(options)) {}
   common::Result<Verdict> Apply(ChangeEvent& event) const override;
+  common::Status MapSchema(RecordSchema& schema) const override;
 
  private:
   CastOptions options_;
@@ -113,6 +117,7 @@ class ValueToKey : public Transform {
  public:
   explicit ValueToKey(ValueToKeyOptions options) : options_(std::move(options)) {}
   common::Result<Verdict> Apply(ChangeEvent& event) const override;
+  common::Status MapSchema(RecordSchema& schema) const override;
 
  private:
   ValueToKeyOptions options_;

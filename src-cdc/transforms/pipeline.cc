@@ -40,13 +40,16 @@ TransformPipeline::TransformPipeline(const TransformsConfig& config,
 Result<TransformPipeline::Outcome> TransformPipeline::Apply(ChangeEvent& event) {
   auto it = by_topic_.find(event.topic);
   if (it == by_topic_.end()) return Outcome::kEmit;
-  const Chain& chain = it->second;
+  Chain& chain = it->second;
   // Kept only when a failure would send it to the dead-letter topic as it came.
   std::optional<ChangeEvent> original;
   if (config_.tolerance == ErrorTolerance::kAll) original = event;
-  for (const Step& step : chain.steps) {
+  std::vector<bool> applied(chain.steps.size(), false);
+  for (size_t i = 0; i < chain.steps.size(); ++i) {
+    const Step& step = chain.steps[i];
     const TransformStep& s = *step.spec;
     if (s.predicate && s.predicate->Matches(event) == s.negate) continue;
+    applied[i] = true;
     Result<Verdict> verdict = s.transform->Apply(event);
     if (verdict.ok()) {
       if (*verdict == Verdict::kDrop) {
@@ -56,28 +59,72 @@ Result<TransformPipeline::Outcome> TransformPipeline::Apply(ChangeEvent& event) 
       }
       continue;
     }
-    step.failures->Increment();
-    ++step.counts->failures;
-    const std::string what =
-        fmt::format("transform '{}' ({}) failed on {} at {}: {}", s.name, s.type, chain.table,
-                    DescribePosition(event), verdict.error().message);
-    if (!original) {
-      RM_LOG_ERROR("{}; stopping (errors.tolerance: none), the position stays before it", what);
-      return Error{"transform.failed",
-                   what +
-                       " (errors.tolerance: none: the capture stops at this event; fix the "
-                       "transform or set errors.tolerance: all with a dead-letter topic)"};
+    return Fail(chain, step, event, original, verdict.error().message);
+  }
+  if (event.schemas) {
+    size_t failed_step = 0;
+    auto mapped = MapSchemas(chain, event.schemas, applied, &failed_step);
+    if (!mapped.ok()) {
+      return Fail(chain, chain.steps[failed_step], event, original,
+                  "schema: " + mapped.error().message);
     }
-    RM_LOG_ERROR("{}; written untransformed to the dead-letter topic {}", what,
-                 config_.dead_letter_topic);
-    step.dead_lettered->Increment();
-    ++step.counts->dead_lettered;
-    event = std::move(*original);
-    event.topic = config_.dead_letter_topic;
-    event.drop_tombstone = true;
-    return Outcome::kDeadLetter;
+    event.schemas = std::move(*mapped);
   }
   return Outcome::kEmit;
+}
+
+Result<TransformPipeline::Outcome> TransformPipeline::Fail(const Chain& chain, const Step& step,
+                                                           ChangeEvent& event,
+                                                           std::optional<ChangeEvent>& original,
+                                                           const std::string& reason) {
+  const TransformStep& s = *step.spec;
+  step.failures->Increment();
+  ++step.counts->failures;
+  const std::string what = fmt::format("transform '{}' ({}) failed on {} at {}: {}", s.name, s.type,
+                                       chain.table, DescribePosition(event), reason);
+  if (!original) {
+    RM_LOG_ERROR("{}; stopping (errors.tolerance: none), the position stays before it", what);
+    return Error{"transform.failed",
+                 what +
+                     " (errors.tolerance: none: the capture stops at this event; fix the "
+                     "transform or set errors.tolerance: all with a dead-letter topic)"};
+  }
+  RM_LOG_ERROR("{}; written untransformed to the dead-letter topic {}", what,
+               config_.dead_letter_topic);
+  step.dead_lettered->Increment();
+  ++step.counts->dead_lettered;
+  event = std::move(*original);
+  event.topic = config_.dead_letter_topic;
+  event.drop_tombstone = true;
+  return Outcome::kDeadLetter;
+}
+
+Result<std::shared_ptr<const ConnectSchemas>> TransformPipeline::MapSchemas(
+    Chain& chain, const std::shared_ptr<const ConnectSchemas>& captured,
+    const std::vector<bool>& applied, size_t* failed_step) {
+  auto key = std::make_pair(captured.get(), applied);
+  auto found = chain.schemas.find(key);
+  if (found != chain.schemas.end()) return found->second.mapped;
+  RecordSchema schema;
+  try {
+    if (!captured->key.empty()) schema.key = Json::parse(captured->key);
+    schema.value = Json::parse(captured->value);
+  } catch (const Json::exception& e) {
+    return Error{"transform.failed", fmt::format("unreadable captured schema: {}", e.what())};
+  }
+  for (size_t i = 0; i < chain.steps.size(); ++i) {
+    if (!applied[i]) continue;
+    if (auto st = chain.steps[i].spec->transform->MapSchema(schema); !st.ok()) {
+      *failed_step = i;
+      return st.error();
+    }
+  }
+  auto mapped = std::make_shared<ConnectSchemas>();
+  auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  if (!schema.key.is_null()) mapped->key = dump(schema.key);
+  mapped->value = dump(schema.value);
+  chain.schemas.emplace(key, MappedSchemas{captured, mapped});
+  return std::shared_ptr<const ConnectSchemas>(std::move(mapped));
 }
 
 TransformPipeline::Counts TransformPipeline::CountsFor(const std::string& table,

@@ -6,6 +6,13 @@
 //                               ├──kDeadLetter───► the untransformed event, topic = the DLQ
 //                               └──error─────────► the capture stops at this event
 //
+// Schemas: an event carrying Connect schemas (envelope json_with_schema) leaves the chain with
+// schemas mapped by the steps that applied to it (Transform::MapSchema), so the schema
+// describes the transformed record. The mapping depends only on the table version's schemas and
+// on which steps applied (predicates may skip some), so it is built once per such pair and
+// shared. A schema a step cannot map (a ValueToKey field the row schema lacks) is that step's
+// failure, under the same error policy.
+//
 // Delivery guarantee: an event is either written (transformed, or untransformed to the
 // dead-letter topic) and acknowledged by the sink before its position is, or deliberately
 // filtered (counted), or the capture stops before acknowledging its position. Nothing is
@@ -24,9 +31,11 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -77,10 +86,26 @@ class TransformPipeline {
     prometheus::Counter* dead_lettered;
     std::unique_ptr<StepCounts> counts;
   };
+  // Mapped schemas by (the captured schemas, which steps applied); the captured schemas are
+  // held so their address is not reused while the entry exists.
+  struct MappedSchemas {
+    std::shared_ptr<const ConnectSchemas> captured;
+    std::shared_ptr<const ConnectSchemas> mapped;
+  };
   struct Chain {
     std::string table;
     std::vector<Step> steps;
+    std::map<std::pair<const ConnectSchemas*, std::vector<bool>>, MappedSchemas> schemas;
   };
+  // The schemas of an event of `chain` the steps marked in `applied` transformed; an error
+  // names the step (its index in *failed_step).
+  common::Result<std::shared_ptr<const ConnectSchemas>> MapSchemas(
+      Chain& chain, const std::shared_ptr<const ConnectSchemas>& captured,
+      const std::vector<bool>& applied, size_t* failed_step);
+  // The error policy for a failure of `step` on `event` (`original`: the event as it came, set
+  // with errors.tolerance all).
+  common::Result<Outcome> Fail(const Chain& chain, const Step& step, ChangeEvent& event,
+                               std::optional<ChangeEvent>& original, const std::string& reason);
 
   const TransformsConfig& config_;
   std::unordered_map<std::string, Chain> by_topic_;

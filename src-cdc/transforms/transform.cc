@@ -21,6 +21,26 @@ std::vector<Json*> WritableRows(ChangeEvent& event) {
   return rows;
 }
 
+Json* SchemaField(Json& struct_schema, const std::string& name) {
+  auto it = struct_schema.find("fields");
+  if (it == struct_schema.end() || !it->is_array()) return nullptr;
+  for (Json& f : *it) {
+    if (f.is_object() && f.value("field", "") == name) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<Json*> SchemaRows(RecordSchema& schema) {
+  if (schema.flattened) return {&schema.value};
+  std::vector<Json*> rows;
+  for (const char* image : {"after", "before"}) {
+    if (Json* f = SchemaField(schema.value, image); f != nullptr && f->contains("fields")) {
+      rows.push_back(f);
+    }
+  }
+  return rows;
+}
+
 std::string ValueText(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -53,12 +53,31 @@ struct Predicate {
   bool Matches(const ChangeEvent& event) const;
 };
 
+// The Kafka Connect schemas of a record as a chain reshapes it (envelope json_with_schema,
+// connect_envelope.h). Each transform maps them as its Connect SMT maps a record's schema, so
+// the schema written with a transformed event describes that event, not the captured row.
+struct RecordSchema {
+  // The key's struct schema; null = none (the key is written without a schema).
+  Json key;
+  // The envelope struct ({before, after, source, op, ts_ms, transaction}), or after
+  // ExtractNewRecordState the row struct.
+  Json value;
+  bool flattened = false;
+};
+
 class Transform {
  public:
   virtual ~Transform() = default;
   // Reshapes `event` in place. kDrop: filtered out on purpose. An error names the field and
   // the reason (the pipeline adds table, transform and position).
   virtual common::Result<Verdict> Apply(ChangeEvent& event) const = 0;
+  // Maps `schema` as Apply() maps an event (called for the events this step applied to).
+  // Default: unchanged (RegexRouter and Filter leave the schema as it is). An error names the
+  // field (a ValueToKey field the row schema lacks).
+  virtual common::Status MapSchema(RecordSchema& schema) const {
+    (void)schema;
+    return common::Status::Ok();
+  }
 };
 
 // ---- Helpers shared by the transforms (and their tests).
@@ -75,5 +94,11 @@ std::string ValueText(const Json& value);
 std::string DescribePosition(const ChangeEvent& event);
 // The captured table ("public.orders", "shop.orders") from the source block.
 std::string TableOf(const ChangeEvent& event);
+
+// The row structs of a schema a field transform rewrites: the flat row, or the envelope's
+// `before` and `after` field schemas.
+std::vector<Json*> SchemaRows(RecordSchema& schema);
+// The field schema named `name` in a struct schema's "fields" (nullptr if none).
+Json* SchemaField(Json& struct_schema, const std::string& name);
 
 }  // namespace rm::cdc::transforms

@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "common/metrics.h"
 #include "src-cdc/connect_envelope.h"
+#include "src-cdc/postgres/capture_metrics.h"
 #include "src-cdc/postgres/config.h"
 #include "src-cdc/postgres/migration_check.h"
 #include "src-cdc/postgres/schema_guard.h"
@@ -269,6 +271,51 @@ TEST_F(GuardTest, AnIncompatibleChangeStopsTheTableUntilItsShapeIsAccepted) {
   EXPECT_EQ(topic.Pending("public.t"), nullptr);
   EXPECT_FALSE(resumed->Stopped("pg.public.t"));
   EXPECT_EQ(status->Get(), "");
+}
+
+// rm_cdc_table_stopped{slot,table,reason} is 1 while the table is stopped and disappears once
+// the acceptance let it stream again; rm_cdc_schema_incompatible_changes_total counts the
+// change once, also when a restart meets it again.
+TEST_F(GuardTest, StoppedTableMetricAppearsAndClearsAfterAcceptance) {
+  prometheus::Registry registry;
+  CaptureMetrics metrics(registry, std::make_shared<CaptureProbe>(), "s1");
+  metrics.WatchSchema(status);
+  const std::string stopped_series =
+      R"(rm_cdc_table_stopped{reason="drop_column,set_not_null",slot="s1",table="public.t"} 1)";
+  const std::string counted_once =
+      R"(rm_cdc_schema_incompatible_changes_total{slot="s1",table="public.t"} 1)";
+  auto page = [&] {
+    metrics.Update();
+    return common::RenderMetrics(registry);
+  };
+
+  SchemaHistory topic;
+  auto guard = MakeGuard(topic);
+  SetTable({{"id", 23, "integer", true, false},
+            {"v", 25, "text", false, false},
+            {"w", 25, "text", false, false}});
+  Store(*guard->Observe(table, Lsn(100)), topic);
+  EXPECT_EQ(page().find("rm_cdc_table_stopped{"), std::string::npos);
+  EXPECT_EQ(page().find("rm_cdc_schema_incompatible_changes_total{"), std::string::npos);
+
+  SetTable({{"id", 23, "integer", true, false}, {"v", 25, "text", true, false}});
+  auto d = guard->Observe(table, Lsn(0x2A0));
+  ASSERT_EQ(d->outcome, SchemaGuard::Outcome::kStopped);
+  Store(*d, topic);
+  EXPECT_NE(page().find(stopped_series), std::string::npos) << page();
+  EXPECT_NE(page().find(counted_once), std::string::npos) << page();
+
+  auto again = MakeGuard(topic);
+  ASSERT_EQ(again->Observe(table, Lsn(0x2A0))->outcome, SchemaGuard::Outcome::kStopped);
+  EXPECT_NE(page().find(stopped_series), std::string::npos) << page();
+  EXPECT_NE(page().find(counted_once), std::string::npos) << page();
+
+  auto [ak, av] = EncodeAcceptRecord(*topic.Pending("public.t"));
+  ASSERT_TRUE(topic.Apply(ak, av).ok());
+  auto resumed = MakeGuard(topic);
+  ASSERT_EQ(resumed->Observe(table, Lsn(0x2A0))->outcome, SchemaGuard::Outcome::kNewVersion);
+  EXPECT_EQ(page().find("rm_cdc_table_stopped{"), std::string::npos) << page();
+  EXPECT_NE(page().find(counted_once), std::string::npos) << page();
 }
 
 TEST(ConnectEnvelope, DebeziumTypesAndNamesForPostgresColumns) {

@@ -9,6 +9,7 @@
 
 #include "src-cdc/kafka_event_sink.h"
 #include "src-cdc/transforms/config.h"
+#include "tests/src-cdc/connect_schema_support.h"
 #include "tests/src-cdc/postgres_test_support.h"
 #include "tests/support/kafka_helpers.h"
 #include "tests/support/testbed_fixture.h"
@@ -149,6 +150,62 @@ postgres:
   EXPECT_EQ(values[2]["id"], 2);
   EXPECT_EQ(values[2]["__deleted"], "true");
   EXPECT_EQ(values[2]["__op"], "d");
+}
+
+// envelope json_with_schema with a chain: every record in Kafka carries the schema of the
+// transformed record (row schema after the unwrap, fields dropped/renamed/added/cast, the
+// ValueToKey key schema), and the payload fits it.
+TEST(PostgresTransforms, JsonWithSchemaRecordsCarryTheSchemaOfTheTransformedRecord) {
+  rm::testing::ScopedTestbed tb({"us-east"}, 1);
+  tb.CreateTopic("us-east", "acme.t", 1);
+  rm::testing::PostgresServer pg;
+  pg.Exec("CREATE TABLE t (id int PRIMARY KEY, customer text, amount text, secret text)");
+  auto cfg = TestConfig(pg, {"t"});
+  cfg.capture.snapshot_mode = SnapshotMode::kNever;
+  cfg.capture.tombstones_on_delete = false;
+  cfg.capture.schema.envelope = EnvelopeFormat::kJsonWithSchema;
+  cfg.capture.transforms = Transforms(R"y(
+postgres:
+  transforms:
+    - {name: unwrap, type: ExtractNewRecordState, delete.tombstone.handling.mode: rewrite,
+       add.fields: "op,lsn"}
+    - {name: pii, type: ReplaceField, exclude: [secret], renames: "customer:client"}
+    - {name: amounts, type: Cast, spec: "amount:int64"}
+    - {name: tenant, type: InsertField$Value, static.field: tenant_id, static.value: acme}
+    - {name: key, type: ValueToKey, fields: [tenant_id, id]}
+    - {name: route, type: RegexRouter, regex: "pg\\.public\\.(.*)", replacement: "acme.$1"}
+)y");
+  ASSERT_TRUE(ProvisionFor(pg, cfg).ok());
+
+  GatedKafkaSink sink(tb.Bootstrap("us-east"));
+  auto runner = std::make_unique<CaptureRunner>(cfg.capture, ParamsFor(pg), sink);
+  ASSERT_TRUE(WaitFor([&] { return runner->probe().streaming(); }));
+  pg.Exec("INSERT INTO t VALUES (1, 'a', '10', 's')");
+  pg.Exec("UPDATE t SET amount = '11' WHERE id = 1");
+  pg.Exec("DELETE FROM t WHERE id = 1");
+  ASSERT_TRUE(WaitCaughtUp(pg));
+  ASSERT_TRUE(runner->Stop().ok());
+
+  auto stored = rm::testing::ConsumeWithOurClient(tb.Bootstrap("us-east"), "acme.t", 3);
+  ASSERT_EQ(stored.size(), 3u);
+  const std::vector<std::string> ops = {"c", "u", "d"};
+  for (size_t i = 0; i < stored.size(); ++i) {
+    ASSERT_TRUE(stored[i].value && stored[i].key);
+    Json value = Json::parse(*stored[i].value);
+    Json key = Json::parse(*stored[i].key);
+    EXPECT_EQ(rm::cdc::test::Misfit(value["schema"], value["payload"]), "") << value.dump();
+    EXPECT_EQ(rm::cdc::test::Misfit(key["schema"], key["payload"]), "") << key.dump();
+    EXPECT_EQ(value["payload"]["__op"], ops[i]);
+    std::vector<std::string> names;
+    for (const auto& f : value["schema"]["fields"]) names.push_back(f["field"]);
+    EXPECT_EQ(names, (std::vector<std::string>{"id", "client", "amount", "__deleted", "__op",
+                                               "__lsn", "tenant_id"}));
+    EXPECT_EQ(value["schema"]["name"], "pg.public.t.Value");
+    EXPECT_EQ(value["schema"]["fields"][2]["type"], "int64");
+    EXPECT_EQ(key["payload"].dump(), R"({"tenant_id":"acme","id":1})");
+  }
+  EXPECT_EQ(Json::parse(*stored[1].value)["payload"]["amount"], 11);
+  EXPECT_EQ(Json::parse(*stored[2].value)["payload"]["__deleted"], "true");
 }
 
 TEST(PostgresTransforms, AFailingEventStopsTheCaptureBeforeItsPositionOrGoesToTheDeadLetterTopic) {
