@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "mirror/flow_transforms.h"
 #include "mirror/ownership.h"
 #include "replication/provenance.h"
 
@@ -1013,8 +1014,20 @@ void Flow::HandleMessage(SourceRecord msg) {
     probe_.AddFiltered(1);
     return;
   }
+  // The flow's transforms (replication/record_transforms.h): a filtered record is skipped like
+  // the cycle guard's (its position passes; a gap in the offset map).
+  replication::RecordTransformResult edits;
+  if (!flow_.transforms.empty()) {
+    edits = RunRecordTransforms(flow_.transforms, ps->topic, msg->payload == nullptr, hdrs);
+    if (edits.dropped_by) {
+      ps->tracker->Skip(SourceOffset(offset));
+      probe_.AddTransformFiltered(ps->topic, *edits.dropped_by);
+      return;
+    }
+  }
   rd_kafka_headers_t* out_hdrs = hdrs == nullptr ? nullptr : consumer_->DetachHeaders(*msg);
   if (out_hdrs == nullptr) out_hdrs = rd_kafka_headers_new(1);
+  if (!edits.empty()) ApplyHeaderEdits(edits, out_hdrs);
   char prov[replication::kMaxProvenanceSize];
   size_t prov_len = replication::EncodeProvenanceTo(flow_.source, flow_.target, ps->topic,
                                                     msg->partition, offset, prov);

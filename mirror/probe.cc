@@ -33,6 +33,11 @@ MirrorProbe::MirrorProbe(prometheus::Registry& registry, std::string flow)
                                     .Help("Records never copied: residency forbids a copy of "
                                           "their topic in the target")
                                     .Register(registry)),
+      transform_filtered_family_(BuildCounter()
+                                     .Name("rm_mirror_transform_filtered_total")
+                                     .Help("Records a flow's Filter transform dropped (not "
+                                           "copied; their source position passes)")
+                                     .Register(registry)),
       errors_family_(
           BuildCounter().Name("rm_mirror_errors_total").Help("Errors by kind").Register(registry)),
       rebalances_family_(BuildCounter()
@@ -88,6 +93,18 @@ void MirrorProbe::AddResidencyRefused(const std::string& topic) {
   if (it == residency_refused_.end()) {
     it = residency_refused_
              .emplace(topic, &residency_refused_family_.Add({{"flow", flow_}, {"topic", topic}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void MirrorProbe::AddTransformFiltered(const std::string& topic, const std::string& transform) {
+  auto key = std::make_pair(topic, transform);
+  auto it = transform_filtered_.find(key);
+  if (it == transform_filtered_.end()) {
+    it = transform_filtered_
+             .emplace(key, &transform_filtered_family_.Add(
+                               {{"flow", flow_}, {"topic", topic}, {"transform", transform}}))
              .first;
   }
   it->second->Increment();

@@ -11,6 +11,8 @@
 //                                                 again from the first refused one)
 //   rm_mirror_residency_refused_total{flow,topic}  records never copied: residency forbids a copy
 //                                                 in the target (FlowConfig::placement)
+//   rm_mirror_transform_filtered_total{flow,topic,transform}  records a flow's Filter dropped
+//                                                 (not copied, their position passes)
 //   rm_mirror_errors_total{flow,kind}             delivery, consume, topic, commit errors
 //   rm_mirror_rebalances_total{flow,kind}         assigned / revoked / lost
 //   rm_mirror_paused_partitions{flow}             partitions paused for back-pressure
@@ -41,6 +43,7 @@ class MirrorProbe {
   void AddSkipped(const std::string& topic, int64_t n);
   void AddDeliveryFailed(const std::string& topic);
   void AddResidencyRefused(const std::string& topic);
+  void AddTransformFiltered(const std::string& topic, const std::string& transform);
   void AddError(const std::string& kind);
   void AddRebalance(const std::string& kind);
   void SetPaused(int64_t n) { paused_.Set(static_cast<double>(n)); }
@@ -57,6 +60,8 @@ class MirrorProbe {
   prometheus::Family<prometheus::Counter>& delivery_failures_family_;
   prometheus::Family<prometheus::Counter>& residency_refused_family_;
   std::map<std::string, prometheus::Counter*> residency_refused_;
+  prometheus::Family<prometheus::Counter>& transform_filtered_family_;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> transform_filtered_;
   prometheus::Family<prometheus::Counter>& errors_family_;
   prometheus::Family<prometheus::Counter>& rebalances_family_;
   prometheus::Histogram& latency_;

@@ -392,7 +392,7 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
           {"source", "target", "topics", "topics_exclude", "replication_policy", "separator",
            "groups", "groups_exclude", "enabled", "replication_factor", "sync_topic_configs",
            "sync_topic_configs_interval_ms", "config_properties_exclude",
-           "offset_syncs_replication_factor", "checkpoints_replication_factor"});
+           "offset_syncs_replication_factor", "checkpoints_replication_factor", "transforms"});
       FlowConfig fl;
       r.Get(fs[i], f, "source", fl.source);
       r.Get(fs[i], f, "target", fl.target);
@@ -408,6 +408,10 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       r.GetStringList(fs[i], f, "config_properties_exclude", fl.config_properties_exclude);
       r.Get(fs[i], f, "offset_syncs_replication_factor", fl.offset_syncs_replication_factor);
       r.Get(fs[i], f, "checkpoints_replication_factor", fl.checkpoints_replication_factor);
+      if (fs[i]["transforms"]) {
+        fl.transforms =
+            ReadRecordTransforms(fs[i]["transforms"], f + ".transforms", fl.name(), problems);
+      }
       std::string policy = "default";
       r.Get(fs[i], f, "replication_policy", policy);
       bool ok = false;

@@ -16,6 +16,7 @@
 
 #include "common/kafka_config.h"
 #include "replication/placement.h"
+#include "replication/record_transforms.h"
 
 namespace rm::replication {
 
@@ -102,6 +103,9 @@ struct FlowConfig {
   std::optional<bool> sync_group_offsets;
   std::optional<int64_t> group_interval_ms;
   std::optional<int64_t> refresh_groups_interval_ms;
+  // Transforms applied to each record without decoding it (Filter, InsertHeader, DropHeaders;
+  // record_transforms.h). Default: none
+  RecordTransforms transforms;
 
   std::string name() const { return source + "->" + target; }
   static std::vector<std::string> DefaultTopicsExclude() {

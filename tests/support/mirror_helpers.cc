@@ -32,6 +32,7 @@ std::string MirrorYaml(const MirrorSpec& spec) {
                      f.source, f.target, list(f.topics), f.policy);
     if (!f.topics_exclude.empty())
       y += fmt::format("    topics_exclude: {}\n", list(f.topics_exclude));
+    y += f.extra_yaml;
   }
   y += fmt::format(
       "mirror:\n  refresh_interval_ms: {}\n  commit_interval_ms: 500\n  drain_timeout_ms: 20000\n"

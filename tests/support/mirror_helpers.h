@@ -18,6 +18,7 @@ struct FlowSpec {
   std::vector<std::string> topics = {".*"};
   std::vector<std::string> topics_exclude = {};
   std::string policy = "default";
+  std::string extra_yaml;  // more lines under the flow (indented by four spaces)
 };
 
 struct MirrorSpec {
