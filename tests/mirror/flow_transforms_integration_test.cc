@@ -64,7 +64,7 @@ TEST_F(FlowTransformsIntegration,
   ASSERT_EQ(WaitForTotal(Bootstrap("eu-west"), "us-east.orders", 8, 60s), 8) << mirror.Log();
 
   // The source group passed every record, the filtered last one included.
-  const std::string group = "regionmirror.us-east-eu-west";
+  const std::string group = "regionmirror.us-east->eu-west";  // <group_prefix>.<flow>
   int64_t committed = -1;
   for (auto deadline = std::chrono::steady_clock::now() + 20s;
        std::chrono::steady_clock::now() < deadline && committed != 12;
