@@ -1,19 +1,15 @@
 // `regionmirror cdc postgres accept-schema` (declared in schema_guard.h).
 #include <fmt/format.h>
-#include <fmt/ostream.h>
-
-#include <chrono>
 
 #include "common/config_reader.h"
 #include "src-cdc/postgres/config.h"
 #include "src-cdc/postgres/schema_guard.h"
-#include "src-cdc/schema_history.h"
+#include "src-cdc/schema_evolution.h"
 
 namespace rm::cdc::postgres {
 
 int RunAcceptSchema(const std::filesystem::path& config_path, const std::string& table,
                     std::ostream& out) {
-  using namespace std::chrono_literals;
   PostgresCdcConfig cfg = LoadPostgresCdcConfig(config_path);
   const std::string file = config_path.string();
   if (!cfg.kafka.configured()) {
@@ -30,36 +26,8 @@ int RunAcceptSchema(const std::filesystem::path& config_path, const std::string&
     throw common::ConfigError(
         fmt::format("--table: '{}' is not one of the captured tables in {}", table, file));
   }
-  const std::string qualified = name->Qualified();
-  const std::string topic = cfg.capture.HistoryTopic();
-  auto props = cfg.kafka.Resolve(cfg.source_file);
-  auto history = ReadSchemaHistory(props, topic, 30s);
-  if (!history.ok()) {
-    fmt::print(out, "cannot read the schema history {}: {}\n", topic, history.error().message);
-    return 1;
-  }
-  const SchemaPending* pending = history->Pending(qualified);
-  if (pending == nullptr) {
-    const SchemaVersion* latest = history->Latest(qualified);
-    fmt::print(out, "table {} is not stopped (no pending schema change in {}); {}\n", qualified,
-               topic,
-               latest ? fmt::format("its current version is {} (from LSN {})", latest->version,
-                                    latest->position)
-                      : std::string("it has no recorded version yet"));
-    return 1;
-  }
-  fmt::print(out, "{}\n", pending->error);
-  auto [key, value] = EncodeAcceptRecord(*pending);
-  auto st = WriteSchemaHistoryRecords(props, topic, {{key, value}}, 30s);
-  if (!st.ok()) {
-    fmt::print(out, "writing the acceptance to {} failed: {}\n", topic, st.error().message);
-    return 1;
-  }
-  fmt::print(out,
-             "accepted the shape of {} at LSN {}: the capture records it as the next version and "
-             "streams the table again from there (within {} ms when it is running)\n",
-             qualified, pending->position, cfg.capture.schema.accept_poll.count());
-  return 0;
+  return AcceptPendingSchema(cfg.kafka.Resolve(cfg.source_file), cfg.capture.HistoryTopic(),
+                             name->Qualified(), "LSN", cfg.capture.schema.accept_poll, out);
 }
 
 }  // namespace rm::cdc::postgres

@@ -67,26 +67,6 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
   r.Get(node, path, "create_topics", k.create_topics);
 }
 
-void ReadSchema(Reader& r, const YAML::Node& node, SchemaConfig& s) {
-  const std::string path = "postgres.schema";
-  if (!node) return;
-  if (!r.IsMap(node, path)) return;
-  r.CheckKeys(node, path, {"envelope", "history", "history_topic", "accept_poll_ms"});
-  std::string envelope = "plain";
-  r.Get(node, path, "envelope", envelope);
-  if (envelope == "plain") {
-    s.envelope = EnvelopeFormat::kPlain;
-  } else if (envelope == "json_with_schema") {
-    s.envelope = EnvelopeFormat::kJsonWithSchema;
-  } else {
-    r.Problem(path + ".envelope", fmt::format("'{}': must be plain or json_with_schema", envelope));
-  }
-  r.Get(node, path, "history", s.history);
-  r.Get(node, path, "history_topic", s.history_topic);
-  r.GetMillis(node, path, "accept_poll_ms", s.accept_poll);
-  if (s.accept_poll.count() < 1) r.Problem(path + ".accept_poll_ms", "must be at least 1");
-}
-
 void ReadAdminApi(Reader& r, const YAML::Node& node, AdminApiConfig& a) {
   const std::string path = "admin";
   if (!r.IsMap(node, path)) return;
@@ -371,7 +351,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   r.GetMillis(pg, path, "reconnect_timeout_ms", c.reconnect_timeout);
   r.GetMillis(pg, path, "slot_lag_check_interval_ms", c.slot_lag_check_interval);
   r.Get(pg, path, "slot_lag_unhealthy_bytes", c.slot_lag_unhealthy_bytes);
-  ReadSchema(r, pg["schema"], c.schema);
+  cdc::ReadSchemaConfig(r, pg["schema"], path + ".schema", c.schema);
 
   std::vector<std::string> qualified;
   for (const auto& t : c.tables) qualified.push_back(t.Qualified());

@@ -70,6 +70,7 @@
 #include "common/kafka_config.h"
 #include "common/secrets.h"
 #include "src-cdc/postgres/replication.h"
+#include "src-cdc/schema_evolution.h"
 #include "src-cdc/transforms/config.h"
 
 namespace rm::cdc::postgres {
@@ -126,23 +127,9 @@ struct TableName {
   static std::optional<TableName> Parse(std::string_view text);
 };
 
-// How events are written: the plain JSON envelope (payload only, Debezium's JsonConverter with
-// schemas.enable=false) or with Kafka Connect schemas ({"schema":..., "payload":...}).
-enum class EnvelopeFormat { kPlain, kJsonWithSchema };
-
-// The `postgres.schema:` block: event schemas and schema evolution.
-struct SchemaConfig {
-  // Default: plain.
-  EnvelopeFormat envelope = EnvelopeFormat::kPlain;
-  // Keep each captured table's schema history in a compacted Kafka topic and enforce
-  // compatibility at run time (an incompatible change stops that table). Default: false.
-  bool history = false;
-  // The history topic. Default: empty = <topic_prefix>.schema-history.
-  std::string history_topic;
-  // While a table is stopped, how often the history topic is read for an operator's
-  // acceptance. Default: 2000 ms.
-  std::chrono::milliseconds accept_poll{2000};
-};
+// The `postgres.schema:` block (shared with the Cassandra capture).
+using cdc::EnvelopeFormat;
+using cdc::SchemaConfig;
 
 struct CaptureConfig {
   ConnectionConfig connection;

@@ -42,76 +42,12 @@ bool SameColumns(const TableSchema& t, const TableShape& shape) {
   return true;
 }
 
-std::string Describe(const std::vector<SchemaViolation>& v) {
-  std::string out;
-  for (const auto& x : v) {
-    if (!out.empty()) out += "; ";
-    out += fmt::format("column {}: rule {}: {}", x.column, x.rule, x.detail);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<SchemaViolation> CompareShapes(const TableShape& before, const TableShape& after) {
-  std::vector<SchemaViolation> out;
-  std::vector<std::string> renamed_to;
-  for (const auto& o : before.columns) {
-    const ColumnShape* n = after.Find(o.name);
-    if (n == nullptr) {
-      const ColumnShape* same_place = nullptr;
-      for (const auto& c : after.columns) {
-        if (o.attnum > 0 && c.attnum == o.attnum && before.Find(c.name) == nullptr) {
-          same_place = &c;
-        }
-      }
-      if (same_place != nullptr) {
-        renamed_to.push_back(same_place->name);
-        out.push_back({o.name, "rename_column",
-                       fmt::format("renamed to {}{}: consumers see a field disappear and another "
-                                   "appear",
-                                   same_place->name, o.key ? " (a primary key column)" : "")});
-      } else if (o.key) {
-        out.push_back(
-            {o.name, "drop_key_column", "primary key column dropped: the Kafka key changes"});
-      } else {
-        out.push_back({o.name, "drop_column", "dropped: consumers lose the field"});
-      }
-      continue;
-    }
-    if (o.optional && !n->optional) {
-      out.push_back({o.name, "set_not_null",
-                     "made NOT NULL: events with NULL already exist downstream, and consumers "
-                     "built from the old schema reject the new constraint"});
-    }
-    if (o.type != n->type) {
-      if (o.key) {
-        out.push_back({o.name, "key_change",
-                       fmt::format("primary key column retyped {} -> {}: the Kafka key changes",
-                                   o.type, n->type)});
-      } else if (auto p = ColumnTypeChangeProblem(o.type, n->type)) {
-        out.push_back({o.name, "type_change", *p});
-      }
-    }
-    if (o.key != n->key) {
-      out.push_back({o.name, "key_change",
-                     o.key ? "no longer part of the primary key: the Kafka key changes"
-                           : "now part of the primary key: the Kafka key changes"});
-    }
-  }
-  for (const auto& n : after.columns) {
-    if (before.Find(n.name) != nullptr) continue;
-    if (std::find(renamed_to.begin(), renamed_to.end(), n.name) != renamed_to.end()) continue;
-    if (!n.optional && !n.has_default) {
-      out.push_back({n.name, "add_required_column",
-                     "added NOT NULL without DEFAULT: consumers of earlier events have no value "
-                     "for it"});
-    }
-    if (n.key) {
-      out.push_back({n.name, "key_change", "added to the primary key: the Kafka key changes"});
-    }
-  }
-  return out;
+  return cdc::CompareShapes(before, after, [](const ColumnShape& o, const ColumnShape& n) {
+    return ColumnTypeChangeProblem(o.type, n.type);
+  });
 }
 
 Json ConnectFieldSchema(const TypeRegistry& types, uint32_t type_oid, int32_t type_modifier) {
@@ -200,54 +136,22 @@ TableShape BuildShape(const TableSchema& table, const std::vector<std::string>& 
   return shape;
 }
 
-void SchemaStatus::Set(std::string problem) {
-  std::lock_guard lock(mu_);
-  problem_ = std::move(problem);
-}
-
-std::string SchemaStatus::Get() const {
-  std::lock_guard lock(mu_);
-  return problem_;
-}
-
-void SchemaStatus::SetStopped(std::vector<StoppedTable> stopped) {
-  std::lock_guard lock(mu_);
-  stopped_ = std::move(stopped);
-}
-
-std::vector<SchemaStatus::StoppedTable> SchemaStatus::Stopped() const {
-  std::lock_guard lock(mu_);
-  return stopped_;
-}
-
-void SchemaStatus::CountIncompatible(const std::string& table) {
-  std::lock_guard lock(mu_);
-  ++incompatible_[table];
-}
-
-std::map<std::string, uint64_t> SchemaStatus::IncompatibleChanges() const {
-  std::lock_guard lock(mu_);
-  return incompatible_;
-}
-
 SchemaGuard::SchemaGuard(SchemaGuardOptions options, SchemaHistory history, TypeRegistry& types,
                          ShapeCatalog& catalog, std::shared_ptr<SchemaStatus> status)
-    : options_(std::move(options)),
-      history_(std::move(history)),
+    : options_(options),
       types_(types),
       catalog_(catalog),
-      status_(std::move(status)) {
-  SetProblem();
-}
-
-void SchemaGuard::Use(const std::string& topic, const TableShape& shape, int version) {
-  TableState& st = tables_[topic];
-  if (st.schemas && st.version == version && version > 0) return;
-  st.version = version;
-  if (options_.connect_schemas) {
-    st.schemas = BuildConnectSchemas(topic, shape, version, PostgresSourceSchema());
-  }
-}
+      evolution_(cdc::SchemaEvolutionOptions{.history = options.history,
+                                             .connect_schemas = options.connect_schemas,
+                                             .connector = "postgres",
+                                             .position_name = "LSN",
+                                             .source_schema = PostgresSourceSchema(),
+                                             .type_change =
+                                                 [](const ColumnShape& o, const ColumnShape& n) {
+                                                   return ColumnTypeChangeProblem(o.type, n.type);
+                                                 },
+                                             .build_schemas = {}},
+                 std::move(history), std::move(status)) {}
 
 Result<std::vector<std::string>> SchemaGuard::TypeNames(const TableSchema& table) {
   std::vector<std::string> out;
@@ -264,36 +168,20 @@ Result<std::vector<std::string>> SchemaGuard::TypeNames(const TableSchema& table
   return out;
 }
 
-void SchemaGuard::SetProblem() {
-  std::string p;
-  std::vector<SchemaStatus::StoppedTable> stopped;
-  for (const auto& [topic, stop] : stopped_) {
-    if (!p.empty()) p += "; ";
-    p += stop.error;
-    stopped.push_back({stop.table, stop.rules});
-  }
-  status_->Set(std::move(p));
-  status_->SetStopped(std::move(stopped));
-}
-
 Result<SchemaGuard::Decision> SchemaGuard::Observe(const TableSchema& table, Lsn position) {
   const std::string topic =
       options_.topic_prefix + "." + table.name.schema + "." + table.name.table;
   const std::string name = table.name.Qualified();
-  Decision d;
-  if (stopped_.count(topic)) {
-    d.outcome = Outcome::kStopped;
-    d.error = stopped_[topic].error;
-    return d;
-  }
+  if (auto stopped = evolution_.IfStopped(topic)) return *stopped;
+  const SchemaHistory& history = evolution_.history();
   if (options_.history) {
     // Replay: a position the history already covers gets the version it had then.
-    const SchemaVersion* latest = history_.Latest(name);
+    const SchemaVersion* latest = history.Latest(name);
     if (latest != nullptr && position.value() <= latest->position_value) {
-      const SchemaVersion* at = history_.At(name, position.value());
+      const SchemaVersion* at = history.At(name, position.value());
       if (at != nullptr && SameColumns(table, at->shape)) {
-        Use(topic, at->shape, at->version);
-        return d;
+        evolution_.Use(topic, at->shape, at->version);
+        return Decision{};
       }
     }
   }
@@ -301,98 +189,10 @@ Result<SchemaGuard::Decision> SchemaGuard::Observe(const TableSchema& table, Lsn
   if (!facts.ok()) return facts.error();
   auto type_names = TypeNames(table);
   if (!type_names.ok()) return type_names.error();
-  const SchemaVersion* newest = options_.history ? history_.Latest(name) : nullptr;
+  const SchemaVersion* newest = options_.history ? history.Latest(name) : nullptr;
   TableShape shape =
       BuildShape(table, *type_names, *facts, types_, newest ? &newest->shape : nullptr);
-  if (!options_.history) {
-    Use(topic, shape, 0);
-    return d;
-  }
-  const SchemaVersion* latest = history_.Latest(name);
-  if (latest != nullptr && latest->shape == shape) {
-    Use(topic, latest->shape, latest->version);
-    return d;
-  }
-  SchemaVersion next;
-  next.table = name;
-  next.version = latest ? latest->version + 1 : 1;
-  next.position = position.ToString();
-  next.position_value = position.value();
-  next.shape = shape;
-  if (latest != nullptr) {
-    auto violations = CompareShapes(latest->shape, shape);
-    if (!violations.empty()) {
-      const SchemaPending* accepted = history_.Accepted(name);
-      if (accepted != nullptr && accepted->shape == shape) {
-        next.accepted = true;
-        RM_LOG_WARN(
-            "postgres capture: table {}: incompatible change at {} accepted by an operator "
-            "({}); version {} applies from there",
-            name, next.position, Describe(violations), next.version);
-      } else {
-        SchemaPending p;
-        p.table = name;
-        p.position = next.position;
-        p.position_value = next.position_value;
-        p.shape = shape;
-        p.error = fmt::format(
-            "table {} stopped at LSN {}: incompatible schema change (version {} -> new shape): "
-            "{}. Nothing of it is emitted after that position; after the consumers are ready, "
-            "run `regionmirror cdc postgres accept-schema --table {}`",
-            name, next.position, latest->version, Describe(violations), name);
-        std::set<std::string> rules;
-        for (const auto& v : violations) rules.insert(v.rule);
-        stopped_[topic] = Stop{name, shape, p.error, fmt::format("{}", fmt::join(rules, ","))};
-        // Counted once per change: a restart meeting the same pending shape at the same
-        // position (the history has it) does not count it again.
-        const SchemaPending* known = history_.Pending(name);
-        if (known == nullptr || !(known->shape == shape) ||
-            known->position_value != p.position_value) {
-          status_->CountIncompatible(name);
-        }
-        history_.SetPending(p);
-        auto [k, v] = EncodePendingRecord(p);
-        d.records.push_back({k, v});
-        d.outcome = Outcome::kStopped;
-        d.error = p.error;
-        SetProblem();
-        RM_LOG_ERROR("postgres capture: {}", p.error);
-        return d;
-      }
-    }
-  }
-  history_.Add(next);
-  auto [k, v] = EncodeVersionRecord(next);
-  d.records.push_back({k, v});
-  if (next.accepted || history_.Pending(name) != nullptr) {
-    history_.ClearPending(name);
-    d.records.push_back({PendingRecordKey(name), std::nullopt});
-  }
-  d.outcome = Outcome::kNewVersion;
-  Use(topic, shape, next.version);
-  RM_LOG_INFO("postgres capture: table {} schema version {} from LSN {}", name, next.version,
-              next.position);
-  return d;
-}
-
-bool SchemaGuard::Stopped(const std::string& topic) const { return stopped_.count(topic) > 0; }
-
-std::shared_ptr<const ConnectSchemas> SchemaGuard::Schemas(const std::string& topic) const {
-  auto it = tables_.find(topic);
-  return it == tables_.end() ? nullptr : it->second.schemas;
-}
-
-int SchemaGuard::Version(const std::string& topic) const {
-  auto it = tables_.find(topic);
-  return it == tables_.end() ? 0 : it->second.version;
-}
-
-bool SchemaGuard::Accepted(const SchemaHistory& fresh) const {
-  for (const auto& [topic, stop] : stopped_) {
-    const SchemaPending* a = fresh.Accepted(stop.table);
-    if (a != nullptr && a->shape == stop.shape) return true;
-  }
-  return false;
+  return evolution_.Observe(name, topic, shape, position.ToString(), position.value());
 }
 
 }  // namespace rm::cdc::postgres

@@ -7,7 +7,9 @@
 // from the catalog (ShapeCatalog). The position is the commit LSN of the transaction the
 // message belongs to (the snapshot's consistent point for the tables it reads): pgoutput gives
 // Relation messages no WAL position of their own, and commit LSNs are what the stream is
-// ordered by and resumes from. The guard then decides, against the table's history:
+// ordered by and resumes from. The guard then decides, against the table's history (replay is
+// this file's; the other outcomes and the rules are SchemaEvolution's, src-cdc/schema_evolution.h,
+// shared with the Cassandra capture):
 //
 //   replay      the position is within the known history (a restart re-reads WAL before the
 //               newest version): the version that applies there is used if the message
@@ -53,19 +55,16 @@
 #include "src-cdc/postgres/decoder.h"
 #include "src-cdc/postgres/lsn.h"
 #include "src-cdc/postgres/type_map.h"
+#include "src-cdc/schema_evolution.h"
 #include "src-cdc/schema_history.h"
 
 namespace rm::cdc::postgres {
 
-// One incompatibility between two shapes of a table.
-struct SchemaViolation {
-  std::string column;
-  std::string rule;  // drop_column, drop_key_column, rename_column, set_not_null,
-                     // add_required_column, key_change, type_change
-  std::string detail;
-};
+using cdc::SchemaStatus;
+using cdc::SchemaViolation;
 
-// The check-migration rules applied to two shapes (empty = compatible, backward).
+// The check-migration rules applied to two shapes (empty = compatible, backward): the shared
+// rules (src-cdc/schema_evolution.h) with Postgres's type rule (ColumnTypeChangeProblem).
 std::vector<SchemaViolation> CompareShapes(const TableShape& before, const TableShape& after);
 
 // Debezium's Kafka Connect field schema for a Postgres column (time.precision.mode=adaptive,
@@ -99,34 +98,6 @@ TableShape BuildShape(const TableSchema& table, const std::vector<std::string>& 
                       const std::vector<ColumnFacts>& facts, const TypeRegistry& types,
                       const TableShape* previous = nullptr);
 
-// What the guard reports to the CLI: the /healthz problem text, the stopped tables (metric
-// rm_cdc_table_stopped) and the incompatible changes found (thread-safe).
-class SchemaStatus {
- public:
-  struct StoppedTable {
-    std::string table;   // "public.t"
-    std::string reason;  // the rules broken, comma-separated ("drop_column,type_change")
-    bool operator==(const StoppedTable&) const = default;
-  };
-
-  void Set(std::string problem);
-  std::string Get() const;
-  // Replaces the stopped tables (a new guard, after an acceptance, starts with none).
-  void SetStopped(std::vector<StoppedTable> stopped);
-  std::vector<StoppedTable> Stopped() const;
-  // One more incompatible change of `table` found (a pending record written for the first
-  // time; a restart meeting the same pending shape again does not count).
-  void CountIncompatible(const std::string& table);
-  // Incompatible changes found per table since the process started.
-  std::map<std::string, uint64_t> IncompatibleChanges() const;
-
- private:
-  mutable std::mutex mu_;
-  std::string problem_;
-  std::vector<StoppedTable> stopped_;
-  std::map<std::string, uint64_t> incompatible_;
-};
-
 struct SchemaGuardOptions {
   // Keep a history and enforce compatibility. Default: false.
   bool history = false;
@@ -138,15 +109,9 @@ struct SchemaGuardOptions {
 
 class SchemaGuard {
  public:
-  // A history record the capture must produce (to options.history_topic) before going on.
-  using Record = std::pair<std::string, std::optional<std::string>>;
-
-  enum class Outcome { kUnchanged, kNewVersion, kStopped };
-  struct Decision {
-    Outcome outcome = Outcome::kUnchanged;
-    std::vector<Record> records;
-    std::string error;  // for kStopped
-  };
+  using Record = cdc::SchemaEvolution::Record;
+  using Outcome = cdc::SchemaEvolution::Outcome;
+  using Decision = cdc::SchemaEvolution::Decision;
 
   SchemaGuard(SchemaGuardOptions options, SchemaHistory history, TypeRegistry& types,
               ShapeCatalog& catalog, std::shared_ptr<SchemaStatus> status);
@@ -155,40 +120,26 @@ class SchemaGuard {
   common::Result<Decision> Observe(const TableSchema& table, Lsn position);
 
   // Events of `topic` must not be emitted.
-  bool Stopped(const std::string& topic) const;
+  bool Stopped(const std::string& topic) const { return evolution_.Stopped(topic); }
   // The schemas to attach to events of `topic` (null: plain envelope).
-  std::shared_ptr<const ConnectSchemas> Schemas(const std::string& topic) const;
+  std::shared_ptr<const ConnectSchemas> Schemas(const std::string& topic) const {
+    return evolution_.Schemas(topic);
+  }
   // The current version of `topic`'s table (0: none yet / no history).
-  int Version(const std::string& topic) const;
-  bool any_stopped() const { return !stopped_.empty(); }
+  int Version(const std::string& topic) const { return evolution_.Version(topic); }
+  bool any_stopped() const { return evolution_.any_stopped(); }
   // True when `fresh` (the history re-read) holds an acceptance of the shape a stopped table
   // waits for: the capture then restarts its stream from the held position.
-  bool Accepted(const SchemaHistory& fresh) const;
+  bool Accepted(const SchemaHistory& fresh) const { return evolution_.Accepted(fresh); }
 
  private:
-  struct TableState {
-    int version = 0;
-    std::shared_ptr<const ConnectSchemas> schemas;
-  };
-  void Use(const std::string& topic, const TableShape& shape, int version);
   common::Result<std::vector<std::string>> TypeNames(const TableSchema& table);
-  void SetProblem();
 
   SchemaGuardOptions options_;
-  SchemaHistory history_;
   TypeRegistry& types_;
   ShapeCatalog& catalog_;
-  std::shared_ptr<SchemaStatus> status_;
-  std::unordered_map<std::string, TableState> tables_;              // by topic
   std::map<std::pair<uint32_t, int32_t>, std::string> type_names_;  // format_type() cache
-  // Stopped tables by topic: (qualified table, the shape they wait to have accepted, error).
-  struct Stop {
-    std::string table;
-    TableShape shape;
-    std::string error;
-    std::string rules;  // comma-separated, for the metric
-  };
-  std::unordered_map<std::string, Stop> stopped_;
+  cdc::SchemaEvolution evolution_;  // versions, stops, schemas (shared with Cassandra)
 };
 
 }  // namespace rm::cdc::postgres
