@@ -4,6 +4,9 @@
 #include <gflags/gflags.h>
 
 #include <atomic>
+#include <iostream>
+#include <memory>
+#include <mutex>
 
 #include "apps/subcommands.h"
 #include "common/log.h"
@@ -13,11 +16,14 @@
 #include "src-cdc/cassandra/capture.h"
 #include "src-cdc/cassandra/capture_config.h"
 #include "src-cdc/kafka_event_sink.h"
+#include "src-cdc/schema_evolution.h"
+#include "src-cdc/schema_history.h"
 
 // Defined in apps/run_cmd.cc; shared by the subcommands that take a configuration file.
 DECLARE_string(config);
 DECLARE_int32(admin_port);
 DECLARE_bool(check);
+DECLARE_string(table);  // apps/cdc_postgres_cmd.cc
 
 namespace rm::apps {
 namespace {
@@ -43,22 +49,71 @@ int RunCassandraCdc(const std::vector<std::string>&) {
     throw common::ConfigError(fmt::format("{}: {}", FLAGS_config, keys.error().message));
   }
 
-  cdc::KafkaEventSink sink({config.kafka.Resolve(), 60s, "cassandra cdc sink"});
-  cdc::cassandra::CassandraCapture capture(config.capture, schema.value(), keys.value().get(), sink,
-                                           *common::MetricsRegistry());
+  const common::KafkaProperties props = config.kafka.Resolve();
+  cdc::KafkaEventSink sink({props, 60s, "cassandra cdc sink"});
+  // One capture per run; a new one after an operator accepted a stopped table's shape (it
+  // resumes from the position the stop held). Guarded for the admin server's health checks.
+  std::mutex mu;
+  std::unique_ptr<cdc::cassandra::CassandraCapture> capture;
+  const auto make_capture = [&] {
+    auto c = std::make_unique<cdc::cassandra::CassandraCapture>(
+        config.capture, schema.value(), keys.value().get(), sink, *common::MetricsRegistry());
+    if (config.capture.schema.history) {
+      c->SetSchemaHistoryReader([props, topic = config.capture.HistoryTopic()] {
+        return cdc::ReadSchemaHistory(props, topic, 30s);
+      });
+    }
+    std::lock_guard lock(mu);
+    capture = std::move(c);
+  };
+  make_capture();
   common::Status status;
-  const int rc = common::RunService({.name = "cdc cassandra",
-                                     .admin_bind = config.admin.bind,
-                                     .admin_port = config.admin.port,
-                                     .health = [&capture] { return capture.Health(); },
-                                     .tick_interval = 200ms,
-                                     .on_signal = "flushing, checkpointing and stopping"},
-                                    [&](const std::atomic<bool>& stop) {
-                                      status = capture.Run(stop);
-                                      return status.ok() ? 0 : 1;
-                                    });
+  const int rc = common::RunService(
+      {.name = "cdc cassandra",
+       .admin_bind = config.admin.bind,
+       .admin_port = config.admin.port,
+       .health =
+           [&] {
+             std::lock_guard lock(mu);
+             return capture->Health();
+           },
+       .tick_interval = 200ms,
+       .on_signal = "flushing, checkpointing and stopping"},
+      [&](const std::atomic<bool>& stop) {
+        for (;;) {
+          status = capture->Run(stop);
+          if (status.ok() || stop || status.error().code != "cassandra.schema_accepted") break;
+          RM_LOG_INFO("cassandra capture: {}", status.error().message);
+          make_capture();
+        }
+        return status.ok() ? 0 : 1;
+      });
   if (!status.ok()) RM_LOG_ERROR("cassandra capture failed: {}", status.error().message);
   return rc;
+}
+
+int AcceptCassandraSchema(const std::vector<std::string>&) {
+  if (FLAGS_config.empty()) throw common::ConfigError("--config is required");
+  if (FLAGS_table.empty()) throw common::ConfigError("--table is required");
+  cdc::cassandra::CassandraCdcConfig config = cdc::cassandra::LoadCassandraCdcConfig(FLAGS_config);
+  if (!config.capture.schema.history) {
+    throw common::ConfigError(fmt::format(
+        "{}: cassandra.schema.history: is off, so no table is ever stopped for its schema",
+        FLAGS_config));
+  }
+  auto schema = config.capture.BuildSchema();
+  bool captured = false;
+  if (schema.ok()) {
+    for (const auto* t : schema->Tables()) captured = captured || t->QualifiedName() == FLAGS_table;
+  }
+  if (!captured) {
+    throw common::ConfigError(
+        fmt::format("--table: '{}' is not one of the captured tables (keyspace.table) in {}",
+                    FLAGS_table, FLAGS_config));
+  }
+  return cdc::AcceptPendingSchema(config.kafka.Resolve(), config.capture.HistoryTopic(),
+                                  FLAGS_table, "commit log position",
+                                  config.capture.schema.accept_poll, std::cout);
 }
 
 }  // namespace
@@ -70,7 +125,14 @@ std::vector<common::Subcommand> CassandraCdcSubcommands() {
            "",
            {"config", "admin_port", "check"},
            RunCassandraCdc,
-           /*handles_signals=*/true}};
+           /*handles_signals=*/true},
+          {"cdc cassandra accept-schema",
+           "After a coordinated rollout, accept the incompatible shape a captured table stopped "
+           "at (schema.history): the capture records it as the next version and reads the "
+           "table again from where it stopped.",
+           "",
+           {"config", "table"},
+           AcceptCassandraSchema}};
 }
 
 }  // namespace rm::apps

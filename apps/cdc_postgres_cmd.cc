@@ -31,8 +31,8 @@ DECLARE_int32(admin_port);
 DEFINE_bool(dry_run, false,
             "cdc postgres provision: print what each step would do and change nothing.");
 DEFINE_string(table, "",
-              "cdc postgres accept-schema: the captured table (schema.table) whose new shape "
-              "the consumers are ready for.");
+              "cdc postgres|cassandra accept-schema: the captured table (schema.table, "
+              "keyspace.table) whose new shape the consumers are ready for.");
 
 namespace rm::apps {
 namespace {

@@ -53,6 +53,14 @@ CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
       tracker_(std::make_shared<AckTracker>()) {
   reader_options_.schema = &schema_;
   reader_options_.keys = keys_;
+  if (!config_.transforms.empty()) {
+    std::vector<transforms::CapturedTable> tables;
+    for (const TableSchema* t : schema_.Tables()) {
+      tables.push_back({t->QualifiedName(), TopicFor(config_.topic_prefix, *t)});
+    }
+    transforms_ =
+        std::make_unique<transforms::TransformPipeline>(config_.transforms, tables, registry);
+  }
 }
 
 CassandraCapture::~CassandraCapture() = default;
@@ -83,6 +91,9 @@ std::string CassandraCapture::Health() const {
     out =
         fmt::format("{} events waited {} s for an acknowledgement from Kafka", tracker_->InFlight(),
                     std::chrono::duration_cast<std::chrono::seconds>(stalled).count());
+  }
+  if (std::string schema = schema_status_->Get(); !schema.empty()) {
+    out += (out.empty() ? "" : "; ") + schema;
   }
   std::lock_guard lock(health_mu_);
   for (const auto& [key, why] : problems_) out += (out.empty() ? "" : "; ") + why;
@@ -155,7 +166,21 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
                          current_->files.log.filename().string(), NowMillis()};
   std::vector<EncodedRecord> records;
   try {
-    for (const ChangeEvent& e : BuildChangeEvents(m, ctx, &errors)) {
+    for (ChangeEvent& e : BuildChangeEvents(m, ctx, &errors)) {
+      if (guard_) {
+        if (guard_->Stopped(e.topic)) continue;  // nothing after the change, in no shape
+        e.schemas = guard_->Schemas(e.topic);
+      }
+      if (transforms_) {
+        auto outcome = transforms_->Apply(e);
+        if (!outcome.ok()) {
+          // Nothing of this mutation is produced and no boundary follows: the checkpoint stays
+          // before it, so a restart meets the event again.
+          stop_error_ = outcome.error();
+          return ReadControl::kStop;
+        }
+        if (*outcome == transforms::TransformPipeline::Outcome::kFiltered) continue;
+      }
       for (EncodedRecord& r : EncodeEventRecords(e, config_.tombstones_on_delete)) {
         records.push_back(std::move(r));
       }
@@ -172,24 +197,74 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
     probe_->AddError("event");
   }
   for (EncodedRecord& r : records) {
-    const uint64_t seq = tracker_->Register();
-    std::shared_ptr<AckTracker> tracker = tracker_;
-    std::shared_ptr<CaptureProbe> probe = probe_;
-    Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
-                             [tracker, probe, seq](Status st) {
-                               probe->AddAcked(st.ok());
-                               tracker->Ack(seq, st);
-                             });
-    if (!s.ok()) {
-      // The registered event is never acked: nothing from here on becomes safe.
-      sink_error_ = s.error();
-      return ReadControl::kStop;
-    }
-    probe_->AddProduced();
+    if (!Produce(std::move(r))) return ReadControl::kStop;
   }
   tracker_->AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
   if (tracker_->InFlight() >= config_.max_in_flight_events) return ReadControl::kStop;
   return ReadControl::kContinue;
+}
+
+bool CassandraCapture::Produce(EncodedRecord&& r) {
+  const uint64_t seq = tracker_->Register();
+  std::shared_ptr<AckTracker> tracker = tracker_;
+  std::shared_ptr<CaptureProbe> probe = probe_;
+  Status s = sink_.Produce(r.topic, std::move(r.key), std::move(r.value),
+                           [tracker, probe, seq](Status st) {
+                             probe->AddAcked(st.ok());
+                             tracker->Ack(seq, st);
+                           });
+  if (!s.ok()) {
+    // The registered event is never acked: nothing from here on becomes safe.
+    sink_error_ = s.error();
+    return false;
+  }
+  probe_->AddProduced();
+  return true;
+}
+
+bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
+  schema_observed_ = true;
+  const SchemaConfig& sc = config_.schema;
+  if (!sc.history && sc.envelope == EnvelopeFormat::kPlain) return true;
+  SchemaHistory history;
+  if (sc.history) {
+    if (!history_reader_) {
+      stop_error_ =
+          Error{"schema.history_read", "schema.history is on but no history reader is set"};
+      return false;
+    }
+    auto h = history_reader_();
+    if (!h.ok()) {
+      stop_error_ = h.error();
+      return false;
+    }
+    history = std::move(h).value();
+  }
+  guard_.emplace(SchemaGuardOptions{sc.history, sc.envelope == EnvelopeFormat::kJsonWithSchema,
+                                    config_.topic_prefix},
+                 std::move(history), schema_status_);
+  for (const TableSchema* t : schema_.Tables()) {
+    SchemaGuard::Decision d = guard_->Observe(*t, position);
+    for (auto& [key, value] : d.records) {
+      if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
+    }
+    // The checkpoint stays at `position` (where this run starts) until the shape is accepted.
+    if (d.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
+  }
+  return true;
+}
+
+bool CassandraCapture::SchemaAccepted() {
+  if (!guard_ || !guard_->any_stopped() || !history_reader_) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_poll_ < config_.schema.accept_poll) return false;
+  last_accept_poll_ = now;
+  auto fresh = history_reader_();
+  if (!fresh.ok()) {
+    RM_LOG_WARN("cassandra capture: reading the schema history: {}", fresh.error().message);
+    return false;
+  }
+  return guard_->Accepted(*fresh);
 }
 
 void CassandraCapture::FinishCurrent(bool bad) {
@@ -270,6 +345,10 @@ bool CassandraCapture::ReadCurrent() {
         state_dirty_ = true;
       }
     }
+    if (!schema_observed_ &&
+        !StartSchemaGuard(CommitLogPosition{cur.files.id, static_cast<uint32_t>(resume)})) {
+      return false;
+    }
     auto reader = SegmentReader::Open(cur.files.log, reader_options_, resume);
     if (!reader.ok()) {
       if (!completed) {
@@ -302,7 +381,7 @@ bool CassandraCapture::ReadCurrent() {
   const uint64_t read = cur.reader->position().offset;
   probe_->SetReadOffset(read);
   if (limit != SegmentReader::kNoLimit) probe_->SetLagBytes(limit > read ? limit - read : 0);
-  if (sink_error_) return false;
+  if (sink_error_ || stop_error_) return false;
   if (p->stop == StopReason::kStoppedByHandler) return true;  // in-flight cap: read on later
   if (completed) {
     // Complete and read as far as it can be: nothing more will appear in it.
@@ -420,14 +499,16 @@ bool CassandraCapture::SaveState() {
 }
 
 void CassandraCapture::Checkpoint() {
-  for (int64_t id : tracker_->TakeDoneSegments()) {
+  // A stopped table holds the position where this run started: nothing read since is
+  // checkpointed or cleaned up, so its changes are read again once its shape is accepted.
+  for (int64_t id : hold_ ? std::vector<int64_t>{} : tracker_->TakeDoneSegments()) {
     auto it = awaiting_.find(id);
     if (it == awaiting_.end()) continue;
     delivered_[it->second.files.identity.file] = it->second;
     awaiting_.erase(it);
     state_dirty_ = true;
   }
-  auto safe = tracker_->SafePosition();
+  auto safe = hold_ ? std::nullopt : tracker_->SafePosition();
   if (safe && (!saved_ || saved_->position != *safe)) {
     auto identity = IdentityOf(safe->segment_id);
     if (identity) {
@@ -511,8 +592,14 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
       result = *f;
       break;
     }
-    if (sink_error_) {
-      result = *sink_error_;
+    if (sink_error_ || stop_error_) {
+      result = sink_error_ ? *sink_error_ : *stop_error_;
+      break;
+    }
+    if (SchemaAccepted()) {
+      result = Error{"cassandra.schema_accepted",
+                     "an operator accepted a stopped table's schema: reading again from " +
+                         (saved_ ? saved_->position.ToString() : std::string("the start"))};
       break;
     }
     const bool progressed = Step(stop);
@@ -524,14 +611,16 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
     if (!progressed) SleepUnlessStopped(config_.poll_interval, stop);
   }
   // Stop: wait for the acks of what was produced, save the position they cover, clean up.
-  if (result.ok()) {
+  if (result.ok() || result.error().code == "cassandra.schema_accepted") {
     if (auto s = sink_.Flush(config_.shutdown_timeout); !s.ok()) {
       RM_LOG_WARN("cassandra capture: {} (they will be produced again after a restart)",
                   s.error().message);
     }
   } else {
     RM_LOG_ERROR("cassandra capture: stopping: {}", result.error().message);
-    probe_->AddError("sink");  // counted before Health() shows it
+    // Counted before Health() shows it.
+    const std::string& code = result.error().code;
+    probe_->AddError(stop_error_ && !sink_error_ ? code.substr(0, code.find('.')) : "sink");
     SetHealth("sink", result.error().message);
   }
   Checkpoint();

@@ -42,12 +42,30 @@
 // segment whose header cannot be read once it is complete is logged, counted and moved to
 // <state_dir>/bad-segments/ (kept for inspection, out of Cassandra's CDC space).
 //
+// Schema evolution (config `schema:`, schema_guard.h): with `history`, each captured table's
+// configured shape is versioned in the history topic (written through the same sink, before any
+// event of the run, and covered by the checkpoint like events) when the capture starts reading.
+// An incompatible change stops that table only: its events are not emitted, the checkpoint stays
+// at the position it applies from (no segment is cleaned up from there), the other tables go
+// on, Health() names table, columns, rules and position. Once an operator accepts the shape
+// (`regionmirror cdc cassandra accept-schema`), Run() returns "cassandra.schema_accepted" and
+// the caller runs a new capture, which records the version and reads again from the held
+// position. With `envelope: json_with_schema` events carry Connect schemas.
+//
+// Transforms (config `transforms:`, src-cdc/transforms/): each event runs its table's chain
+// before it is encoded. A filtered event writes nothing (its mutation's position passes like
+// any other); a failed one stops the capture before its mutation ("transform.failed", nothing of
+// that mutation produced, the checkpoint stays before it) or, with errors.tolerance: all, goes
+// untransformed to the dead-letter topic and counts as delivered once Kafka acked it.
+//
 // Threading: Run() is single-threaded; the sink's ack callbacks touch only the shared
 // AckTracker and the probe. Health() may be called from any thread (the admin server).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,7 +78,10 @@
 #include "src-cdc/cassandra/capture_probe.h"
 #include "src-cdc/cassandra/commit_log_reader.h"
 #include "src-cdc/cassandra/position_store.h"
+#include "src-cdc/cassandra/schema_guard.h"
 #include "src-cdc/event_sink.h"
+#include "src-cdc/schema_history.h"
+#include "src-cdc/transforms/pipeline.h"
 
 namespace rm::cdc::cassandra {
 
@@ -75,8 +96,17 @@ class CassandraCapture {
   CassandraCapture& operator=(const CassandraCapture&) = delete;
 
   // Error codes: "cassandra.cdc_raw" (missing or unreadable at start), "cassandra.state*",
-  // "sink.*" (an event was refused or failed).
+  // "sink.*" (an event was refused or failed), "transform.failed" (under errors.tolerance:
+  // none), "schema.history_read", and "cassandra.schema_accepted" (a stopped table's shape was
+  // accepted: run a new capture, which resumes from the held position).
   common::Status Run(const std::atomic<bool>& stop);
+
+  // Reads the schema history topic (required when config.schema.history is set; the CLI
+  // passes ReadSchemaHistory over the sink's cluster).
+  using HistoryReader = std::function<common::Result<SchemaHistory>()>;
+  void SetSchemaHistoryReader(HistoryReader reader) { history_reader_ = std::move(reader); }
+  // The tables' transform chains; nullptr when none are configured.
+  const transforms::TransformPipeline* transforms() const { return transforms_.get(); }
 
   CaptureProbe& probe() { return *probe_; }
   // Empty when healthy, else the reason (cdc_raw unreadable, checkpoint failing, sink failed).
@@ -123,6 +153,14 @@ class CassandraCapture {
   // segments already started never count, so a live segment is not finished early.
   bool NewerSegmentSynced(int64_t id) const;
   ReadControl HandleMutation(Mutation&& m);
+  // Produces one record, registered with the tracker first; false (sink_error_ set) when the
+  // sink refused it.
+  bool Produce(EncodedRecord&& r);
+  // Loads the history and observes each captured table's shape at `position` (the first
+  // position this run reads), producing the history records. False on an error (stop_error_).
+  bool StartSchemaGuard(const CommitLogPosition& position);
+  // While a table is stopped: true when an operator accepted its shape.
+  bool SchemaAccepted();
   void FinishCurrent(bool bad);
   // The identity of a segment started in this run (current, awaiting acks or delivered).
   std::optional<SegmentIdentity> IdentityOf(int64_t segment_id) const;
@@ -160,6 +198,16 @@ class CassandraCapture {
   std::map<SegmentIdentity, uint64_t> seen_;
   uint64_t next_seen_ = 0;
   std::optional<common::Error> sink_error_;
+  // A transform failed (errors.tolerance: none) or the schema history could not be loaded.
+  std::optional<common::Error> stop_error_;
+  std::unique_ptr<transforms::TransformPipeline> transforms_;  // uses config_.transforms
+  HistoryReader history_reader_;
+  const std::shared_ptr<SchemaStatus> schema_status_ = std::make_shared<SchemaStatus>();
+  std::optional<SchemaGuard> guard_;
+  bool schema_observed_ = false;
+  // A table is stopped: the checkpoint stays where the run started (see the class comment).
+  bool hold_ = false;
+  std::chrono::steady_clock::time_point last_accept_poll_{};
   std::optional<CaptureState::Resume> saved_;  // the position last saved
   bool state_dirty_ = false;                   // delivered_ changed since the last save
 

@@ -26,7 +26,8 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
   r.CheckKeys(node, p,
               {"cdc_raw_dir", "processed", "state_dir", "topic_prefix", "cluster", "tables",
                "encryption", "poll_interval_ms", "checkpoint_interval_ms", "max_in_flight_events",
-               "tombstones_on_delete", "shutdown_timeout_ms", "ack_stall_timeout_ms"});
+               "tombstones_on_delete", "shutdown_timeout_ms", "ack_stall_timeout_ms", "schema",
+               "transforms", "errors.tolerance", "errors.deadletterqueue.topic.name"});
   std::string s;
   r.Get(node, p, "cdc_raw_dir", s);
   c.cdc_raw_dir = s;
@@ -57,6 +58,7 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
   r.GetMillis(node, p, "shutdown_timeout_ms", c.shutdown_timeout);
   r.GetMillis(node, p, "ack_stall_timeout_ms", c.ack_stall_timeout);
   r.Get(node, p, "tombstones_on_delete", c.tombstones_on_delete);
+  ReadSchemaConfig(r, node["schema"], p + ".schema", c.schema);
 
   const YAML::Node tables = node["tables"];
   const std::string tp = p + ".tables";
@@ -273,8 +275,22 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     throw ConfigError(fmt::format("{}: expected a mapping at the top", source_name));
   r.CheckKeys(root, "", {"cassandra", "kafka", "admin"});
   const YAML::Node cass = root["cassandra"];
+  std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
   if (r.IsMap(cass, "cassandra")) {
     ReadCapture(r, cass, base_dir, cfg.capture);
+    std::vector<std::string> captured;
+    if (auto schema = cfg.capture.BuildSchema(); schema.ok()) {
+      for (const TableSchema* t : schema->Tables()) captured.push_back(t->QualifiedName());
+    }
+    cfg.capture.transforms =
+        transforms::ReadTransforms(cass, "cassandra", source_name, captured, validation);
+    if (!cfg.capture.transforms.empty() &&
+        cfg.capture.schema.envelope == EnvelopeFormat::kJsonWithSchema) {
+      // The schemas describe the captured row; a transformed event may have another shape.
+      r.Problem("cassandra.schema.envelope",
+                "json_with_schema cannot be combined with transforms yet (the schema would "
+                "describe the row before the transforms); use envelope: plain");
+    }
   } else if (!cass) {
     r.Problem("cassandra", "required section is missing");
   }
@@ -293,8 +309,8 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     r.Get(admin, "admin", "bind", cfg.admin.bind);
     r.Get(admin, "admin", "port", cfg.admin.port);
   }
-  common::ThrowIfProblems(source_name, std::move(problems), cfg.Validate(),
-                          common::YamlLines(root));
+  for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
+  common::ThrowIfProblems(source_name, std::move(problems), validation, common::YamlLines(root));
   return cfg;
 }
 

@@ -27,6 +27,14 @@
 //     tombstones_on_delete: true         # a null-value record after each row deletion
 //     shutdown_timeout_ms: 10000         # on stop, wait this long for acknowledgements
 //     ack_stall_timeout_ms: 30000        # /healthz fails while events wait longer for an ack
+//     transforms: []                     # per-table chains of SMTs: src-cdc/transforms/config.h
+//     errors.tolerance: none             # none | all (with errors.deadletterqueue.topic.name)
+//     schema:                            # event schemas and schema evolution (schema_guard.h)
+//       envelope: plain                  # plain | json_with_schema (Debezium JsonConverter)
+//       history: false                   # schema history topic + run-time compatibility check
+//       history_topic: ""                # default <topic_prefix>.schema-history
+//       accept_poll_ms: 2000             # while a table is stopped: how often to look for
+//                                        # `cdc cassandra accept-schema`
 //   kafka:
 //     bootstrap_servers: broker1:9092    # required
 //     properties: {}                     # librdkafka properties, checked by name; secrets in
@@ -52,6 +60,8 @@
 #include "common/secrets.h"
 #include "src-cdc/cassandra/key_provider.h"
 #include "src-cdc/cassandra/table_schema.h"
+#include "src-cdc/schema_evolution.h"
+#include "src-cdc/transforms/config.h"
 
 namespace rm::cdc::cassandra {
 
@@ -110,7 +120,15 @@ struct CaptureConfig {
   // Health() reports a problem while events have waited this long with no acknowledgement
   // (Kafka down or refusing). Default: 30000 ms.
   std::chrono::milliseconds ack_stall_timeout{30000};
+  // Per-table transforms (Kafka Connect / Debezium SMTs) and what happens to an event one fails
+  // on (src-cdc/transforms/). Default: none.
+  transforms::TransformsConfig transforms;
+  // Event schemas and schema evolution (schema_guard.h). Default: plain envelope, no history.
+  SchemaConfig schema;
 
+  std::string HistoryTopic() const {
+    return schema.history_topic.empty() ? topic_prefix + ".schema-history" : schema.history_topic;
+  }
   std::vector<std::string> Validate(const std::string& prefix) const;
   // The captured tables only (others are skipped whole by the reader). Errors name the table
   // or the CQL line at fault.

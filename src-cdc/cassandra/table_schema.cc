@@ -434,4 +434,10 @@ const TableSchema* Schema::FindTable(std::string_view keyspace, std::string_view
   return nullptr;
 }
 
+std::vector<const TableSchema*> Schema::Tables() const {
+  std::vector<const TableSchema*> out;
+  for (const auto& t : tables_) out.push_back(t.get());
+  return out;
+}
+
 }  // namespace rm::cdc::cassandra

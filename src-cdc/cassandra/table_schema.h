@@ -73,6 +73,8 @@ class Schema {
   const TableSchema* FindTable(const TableId& id) const;
   const TableSchema* FindTable(std::string_view keyspace, std::string_view table) const;
   size_t size() const { return tables_.size(); }
+  // Every table, in the order added.
+  std::vector<const TableSchema*> Tables() const;
 
  private:
   std::vector<std::unique_ptr<TableSchema>> tables_;

@@ -17,18 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::AdminAddress;
+using testing::Curl;
 using testing::WaitFor;
-
-std::string AdminAddress(const std::string& log_path) {
-  std::smatch m;
-  const std::string log = rm::testing::ReadFile(log_path);
-  static const std::regex re("admin API on http://([0-9.]+:[0-9]+)");
-  return std::regex_search(log, m, re) ? m[1].str() : "";
-}
-
-std::string Curl(const std::string& url) {
-  return rm::testing::RunCommand({"curl", "-s", "-w", "\n%{http_code}", url}, 10s).output;
-}
 
 TEST(CassandraCaptureProcess, TailedSegmentArrivesInKafkaAndSigtermExitsCleanly) {
   rm::testing::TempDir tmp;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -86,6 +87,20 @@ admin:
 )",
                      (tmp / "cdc_raw").string(), (tmp / "state").string(), processed, cql,
                      bootstrap, admin_port);
+}
+
+// The admin address `regionmirror` logged at start ("admin API on http://host:port"), or "".
+inline std::string AdminAddress(const std::string& log_path) {
+  std::smatch m;
+  const std::string log = rm::testing::ReadFile(log_path);
+  static const std::regex re("admin API on http://([0-9.]+:[0-9]+)");
+  return std::regex_search(log, m, re) ? m[1].str() : "";
+}
+
+// The body of a GET, then a line with the HTTP status code.
+inline std::string Curl(const std::string& url) {
+  using namespace std::chrono_literals;
+  return rm::testing::RunCommand({"curl", "-s", "-w", "\n%{http_code}", url}, 10s).output;
 }
 
 inline std::map<std::string, std::string> CaptureEnv() {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "src-cdc/cassandra/capture.h"
 #include "src-cdc/cassandra/position_store.h"
 #include "src-cdc/event_sink.h"
 #include "tests/src-cdc/cassandra_test_support.h"
@@ -37,6 +39,41 @@ using StoredRecord = rm::testing::SinkRecord;
 class MemorySink : public rm::testing::MemorySink {
  public:
   explicit MemorySink(Mode mode = Mode::kImmediate) : rm::testing::MemorySink(mode) {}
+};
+
+// Runs a capture on its own thread for as long as it lives (`history`: its schema history
+// reader, when the config asks for one).
+class RunningCapture {
+ public:
+  RunningCapture(CaptureConfig config, const Schema& schema, EventSink& sink,
+                 const KeyProvider* keys = nullptr,
+                 CassandraCapture::HistoryReader history = nullptr)
+      : registry_(std::make_shared<prometheus::Registry>()),
+        capture_(std::move(config), schema, keys, sink, *registry_) {
+    if (history) capture_.SetSchemaHistoryReader(std::move(history));
+    thread_ = std::thread([this] {
+      status_ = capture_.Run(stop_);
+      done_ = true;
+    });
+  }
+  ~RunningCapture() { Stop().PermitUnchecked(); }
+
+  common::Status Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+  // Run() returned (by itself, or after Stop()).
+  bool done() const { return done_; }
+  CassandraCapture& capture() { return capture_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  CassandraCapture capture_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  common::Status status_;
+  std::thread thread_;
 };
 
 using rm::testing::WaitFor;

@@ -24,36 +24,11 @@ using testing::CheckEvents;
 using testing::FixtureRoot;
 using testing::MemorySink;
 using testing::ReadHashFile;
+using testing::RunningCapture;
 using testing::WaitFor;
 
 constexpr char k40Dir[] = "4.0.11-encrypted";
 constexpr char k40File[] = "CommitLog-7-1699285478684.log";
-
-// Runs a capture on its own thread for as long as it lives.
-class RunningCapture {
- public:
-  RunningCapture(CaptureConfig config, const Schema& schema, EventSink& sink,
-                 const KeyProvider* keys = nullptr)
-      : registry_(std::make_shared<prometheus::Registry>()),
-        capture_(std::move(config), schema, keys, sink, *registry_) {
-    thread_ = std::thread([this] { status_ = capture_.Run(stop_); });
-  }
-  ~RunningCapture() { Stop().PermitUnchecked(); }
-
-  common::Status Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return status_;
-  }
-  CassandraCapture& capture() { return capture_; }
-
- private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  CassandraCapture capture_;
-  std::atomic<bool> stop_{false};
-  common::Status status_;
-  std::thread thread_;
-};
 
 class CassandraCaptureTest : public ::testing::Test {
  protected:
