@@ -199,7 +199,7 @@ TEST_F(CassandraCaptureSchemaTest, WritesEachTablesVersionBeforeItsEventsWhichCa
 TEST_F(CassandraCaptureSchemaTest, AVersionLostBeforeItsAckIsWrittenAgainWithTheSameBytes) {
   // Given a run whose records Kafka never acknowledged (a crash before the acks)
   const Schema schema = SchemaOf(Table("Standard1", k3029Dir, "blob"));
-  MemorySink lost(/*auto_ack=*/false);
+  MemorySink lost(MemorySink::Mode::kManual);
   Copy(k3029Dir, k3029File);
   {
     Running run(Config(), schema, lost);
@@ -318,7 +318,7 @@ transforms:
   - {name: tenant, type: InsertField, static.field: tenant_id, static.value: acme}
   - {name: pii, type: ReplaceField, exclude: [val0]}
 )");
-  MemorySink sink(/*auto_ack=*/false);
+  MemorySink sink(MemorySink::Mode::kManual);
   Copy(k3029Dir, k3029File);
   const auto expected = AllPositions(k3029Dir, k3029File, schema);
   Running run(config, schema, sink);
