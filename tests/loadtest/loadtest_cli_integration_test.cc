@@ -186,7 +186,7 @@ TEST(LoadtestCommand, BadArgumentsGetOneClearLine) {
   WriteFile(tmp.path() / "w.yaml", "topics: 1\nmessageSize: 8\n");
   r = Loadtest({"--workload", (tmp.path() / "w.yaml").string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("w.yaml: messageSize: 8 is below the 40 bytes"));
+  EXPECT_THAT(r.output, HasSubstr("w.yaml:2: messageSize: 8 is below the 40 bytes"));
 }
 
 }  // namespace

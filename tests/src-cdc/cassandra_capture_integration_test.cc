@@ -106,11 +106,11 @@ TEST(CassandraCaptureProcess, CheckAcceptsAGoodConfigAndBadOnesAreRefusedNamingT
   auto refused = rm::testing::RunCommand(
       {rm::testing::RegionmirrorPath(), "cdc", "cassandra", "run", "--config", bad}, 30s);
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
-  EXPECT_NE(refused.output.find("bad.yaml: cassandra.cdc_raw_dir"), std::string::npos)
+  EXPECT_NE(refused.output.find("bad.yaml:2: cassandra.cdc_raw_dir"), std::string::npos)
       << refused.output;
-  EXPECT_NE(refused.output.find("bad.yaml: cassandra.procesed: unknown field"), std::string::npos)
+  EXPECT_NE(refused.output.find("bad.yaml:5: cassandra.procesed: unknown field"), std::string::npos)
       << refused.output;
-  EXPECT_NE(refused.output.find("bad.yaml: cassandra.tables: required"), std::string::npos)
+  EXPECT_NE(refused.output.find("bad.yaml:1: cassandra.tables: required"), std::string::npos)
       << refused.output;
 }
 
