@@ -30,6 +30,22 @@ Status ToStatus(rd_kafka_error_t* error, std::string_view what) {
   return e;
 }
 
+// Errors after which the partition's leader (or its epoch) must be learned again.
+bool LeaderIsStale(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Error KafkaError(rd_kafka_resp_err_t err, std::string_view what) {
@@ -61,11 +77,43 @@ Result<ClusterMetadata> KafkaClient::Metadata(std::optional<std::string> topic,
   return out;
 }
 
+// librdkafka 2.0.2 answers ListOffsets from its metadata cache of leaders, and after
+// NOT_LEADER_FOR_PARTITION it refreshes only the topics the handle "knows" (has topic objects
+// for), which a handle that only asks watermarks does not: the stale leader then stays cached
+// for metadata.max.age.ms (15 minutes by default) and every query fails, as a flow's tail scan
+// did after a leader move in the fault schedule. Asking the topic's metadata explicitly
+// replaces the cached entry (later librdkafka versions drop it themselves).
+void KafkaClient::RelearnLeaders(const std::vector<std::string>& topics,
+                                 std::chrono::steady_clock::time_point deadline) const {
+  for (const auto& topic : topics) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds(0)) return;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr);
+    if (!rkt) continue;
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_.get(), 0, rkt, &md, TimeoutMs(left)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+  }
+}
+
 Result<Watermarks> KafkaClient::QueryWatermarks(const std::string& topic, int32_t partition,
                                                 std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   Watermarks w;
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition,
                                                              &w.low, &w.high, TimeoutMs(timeout));
+  if (LeaderIsStale(err)) {
+    RelearnLeaders({topic}, deadline);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left > std::chrono::milliseconds(0)) {
+      err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &w.low, &w.high,
+                                             TimeoutMs(left));
+    }
+  }
   if (err) {
     return KafkaError(err, fmt::format("{}: watermarks of {}[{}]", context_, topic, partition));
   }
@@ -88,6 +136,24 @@ Result<std::vector<Result<Watermarks>>> KafkaClient::QueryWatermarks(
         deadline - std::chrono::steady_clock::now());
     rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
         rk_.get(), list.get(), TimeoutMs(std::max(left, std::chrono::milliseconds(1))));
+    if (LeaderIsStale(err)) {
+      // One partition's moved leader fails the whole request: learn the leaders again (see
+      // RelearnLeaders) and ask once more within the same deadline.
+      std::vector<std::string> topics;
+      for (const auto& tp : partitions) topics.push_back(tp.topic);
+      std::sort(topics.begin(), topics.end());
+      topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+      RelearnLeaders(topics, deadline);
+      for (int i = 0; i < list->cnt; ++i) {
+        list->elems[i].offset = end;
+        list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+      }
+      left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left > std::chrono::milliseconds(0)) {
+        err = rd_kafka_offsets_for_times(rk_.get(), list.get(), TimeoutMs(left));
+      }
+    }
     if (err) {
       return KafkaError(
           err, fmt::format("{}: watermarks of {} partitions", context_, partitions.size()));

@@ -52,6 +52,9 @@ class KafkaClient {
 
  protected:
   explicit KafkaClient(std::string_view context) : context_(context) {}
+  // Replaces the cached leaders of these topics with the cluster's current ones (by deadline).
+  void RelearnLeaders(const std::vector<std::string>& topics,
+                      std::chrono::steady_clock::time_point deadline) const;
   RdKafkaPtr rk_;
   std::string context_;
 };

@@ -58,5 +58,35 @@ TEST_F(KafkaClientIntegration, BatchedWatermarksFailOnlyThePartitionThatDoesNotE
       << (*batch)[1].error().message;
 }
 
+// librdkafka 2.0.2 keeps a moved leader cached for a handle that only asks watermarks (it
+// refreshes only topics it has objects for), so without RelearnLeaders every query after a
+// leader move failed with NOT_LEADER_FOR_PARTITION for 15 minutes: a flow's tail scan stalled
+// that way in the fault schedule. Each query must answer right after the move.
+TEST_F(KafkaClientIntegration, WatermarksAnswerRightAfterTheLeaderMoved) {
+  tb().CreateTopic("us-east", "moving", 2);
+  ProduceWithOurClient(Bootstrap("us-east"), "moving",
+                       {{0, -1, "k", "v", {}, 0}, {1, -1, "k", "v", {}, 0}});
+  common::Consumer c({{"bootstrap.servers", Bootstrap("us-east")}, {"group.id", "wm-test"}},
+                     nullptr, "test");
+  std::vector<common::TopicPartition> tps = {{"moving", 0}, {"moving", 1}};
+  for (int32_t leader : {1, 2, 3, 1}) {
+    // Learn (cache) the current leaders first, then move both partitions.
+    auto before = c.QueryWatermarks(tps, 10s);
+    ASSERT_TRUE(before.ok()) << before.error().message;
+    for (const auto& tp : tps) {
+      ASSERT_TRUE(tb().testbed().SetPartitionLeader("us-east", "moving", tp.partition, leader).ok());
+    }
+    auto batch = c.QueryWatermarks(tps, 10s);
+    ASSERT_TRUE(batch.ok()) << "leader " << leader << ": " << batch.error().message;
+    for (const auto& one : *batch) {
+      ASSERT_TRUE(one.ok()) << "leader " << leader << ": " << one.error().message;
+      EXPECT_EQ(one->high, 1);
+    }
+    auto single = c.QueryWatermarks("moving", 1, 10s);
+    ASSERT_TRUE(single.ok()) << "leader " << leader << ": " << single.error().message;
+    EXPECT_EQ(single->high, 1);
+  }
+}
+
 }  // namespace
 }  // namespace rm::testing
