@@ -111,7 +111,7 @@ int RunMirror(const std::vector<std::string>&) {
   }
   std::unique_ptr<offsets::kafka::OffsetsRuntime> offsets;
   mirror::SinkFactory sinks;
-  mirror::RouteInstaller routes;
+  std::function<void(common::HttpServer&)> routes;
   if (!config.offsets.dir.empty()) {
     offsets = std::make_unique<offsets::kafka::OffsetsRuntime>(config, file);
     sinks = [&offsets](const replication::FlowConfig& fc) {
@@ -128,16 +128,23 @@ int RunMirror(const std::vector<std::string>&) {
   }
   mirror::HeartbeatEmitter heartbeats(config);
   mirror::TopicConfigSyncer topic_configs(config);
-  mirror::Mirror mirror(std::move(config), sinks, routes);
+  const auto admin = config.admin;
+  mirror::Mirror mirror(std::move(config), sinks);
   if (offsets) offsets->Start();
   if (placement) placement->Start();
   heartbeats.Start();
   topic_configs.Start();
-  // The mirror serves its own admin API (its health is per flow); the runner handles signals
-  // and the drain.
-  const int rc =
-      common::RunService({.name = "mirror", .on_signal = "draining in-flight records and stopping"},
-                         [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
+  // The runner serves the admin API (health per flow, the offsets and topology routes),
+  // handles signals and the drain. A taken admin port throws from it: the destructors above
+  // stop what was started, and the error reaches main.
+  const int rc = common::RunService(
+      {.name = "mirror",
+       .admin_bind = admin.bind,
+       .admin_port = admin.port,
+       .health = [&mirror] { return mirror.Health(); },
+       .routes = routes,
+       .on_signal = "draining in-flight records and stopping"},
+      [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
   topic_configs.Stop();
   heartbeats.Stop();
   if (offsets) offsets->Stop();

@@ -9,22 +9,10 @@ namespace rm::mirror {
 
 using namespace std::chrono_literals;
 
-Mirror::Mirror(replication::MirrorConfig config, SinkFactory sinks, RouteInstaller routes)
-    : config_(std::move(config)), sinks_(std::move(sinks)), routes_(std::move(routes)) {
+Mirror::Mirror(replication::MirrorConfig config, SinkFactory sinks)
+    : config_(std::move(config)), sinks_(std::move(sinks)) {
   for (const auto& w : config_.warnings) RM_LOG_WARN("{}", w);
-  if (config_.admin.port >= 0) {
-    admin_ = std::make_unique<common::HttpServer>(common::HttpServerOptions{
-        config_.admin.bind, static_cast<uint16_t>(config_.admin.port), 1 << 20});
-    common::AddAdminRoutes(*admin_, [this] { return Health(); });
-    if (routes_) routes_(*admin_);
-  }
 }
-
-Mirror::~Mirror() {
-  if (admin_) admin_->Stop();
-}
-
-std::string Mirror::admin_address() const { return admin_ ? admin_->address() : ""; }
 
 std::string Mirror::Health() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -90,10 +78,6 @@ int Mirror::Run(const std::atomic<bool>& stop) {
     std::lock_guard<std::mutex> lock(mu_);
     flows_.resize(n);
     flow_errors_.assign(n, "");
-  }
-  if (admin_) {
-    admin_->Start();
-    RM_LOG_INFO("admin API on http://{}", admin_->address());
   }
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) threads.emplace_back([this, i, &stop] { RunFlow(i, stop); });

@@ -1,5 +1,5 @@
-// The mirror process: every enabled flow of the configuration, each on its own thread, plus
-// the admin HTTP server (/healthz, /metrics). A flow that stops on an unrecoverable error
+// The mirror process: every enabled flow of the configuration, each on its own thread (the
+// admin HTTP server is the service runner's, common/service.h; Health() is its /healthz). A flow that stops on an unrecoverable error
 // (e.g. a fatal idempotent-producer error) is rebuilt after a backoff; since a flow resumes
 // from the target's tail, a rebuild neither loses nor duplicates.
 #pragma once
@@ -11,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/http_server.h"
 #include "mirror/flow.h"
 #include "offsets/delivery_sink.h"
 #include "offsets/flow_hooks.h"
@@ -29,29 +28,20 @@ struct FlowOffsets {
 // Builds the offsets attachments of a flow. Lets apps/ wire the offsets module in without
 // mirror/ owning the RocksDB store.
 using SinkFactory = std::function<FlowOffsets(const replication::FlowConfig&)>;
-// Extra admin routes (offsets queries) added by apps/.
-using RouteInstaller = std::function<void(common::HttpServer&)>;
-
 class Mirror {
  public:
-  Mirror(replication::MirrorConfig config, SinkFactory sinks = nullptr,
-         RouteInstaller routes = nullptr);
-  ~Mirror();
+  explicit Mirror(replication::MirrorConfig config, SinkFactory sinks = nullptr);
 
   // Runs until `stop` is set; then drains every flow. Returns 0 on a clean stop.
   int Run(const std::atomic<bool>& stop);
-  // Combined health of every flow ("" when healthy).
+  // Combined health of every flow ("" when healthy). Thread-safe.
   std::string Health() const;
-  // The admin server's address, once Run() started it ("" if disabled).
-  std::string admin_address() const;
 
  private:
   void RunFlow(size_t index, const std::atomic<bool>& stop);
 
   replication::MirrorConfig config_;
   SinkFactory sinks_;
-  RouteInstaller routes_;
-  std::unique_ptr<common::HttpServer> admin_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Flow>> flows_;  // guarded by mu_ when replaced
   std::vector<std::string> flow_errors_;
