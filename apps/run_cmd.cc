@@ -137,14 +137,14 @@ int RunMirror(const std::vector<std::string>&) {
   // The runner serves the admin API (health per flow, the offsets and topology routes),
   // handles signals and the drain. A taken admin port throws from it: the destructors above
   // stop what was started, and the error reaches main.
-  const int rc = common::RunService(
-      {.name = "mirror",
-       .admin_bind = admin.bind,
-       .admin_port = admin.port,
-       .health = [&mirror] { return mirror.Health(); },
-       .routes = routes,
-       .on_signal = "draining in-flight records and stopping"},
-      [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
+  const int rc =
+      common::RunService({.name = "mirror",
+                          .admin_bind = admin.bind,
+                          .admin_port = admin.port,
+                          .health = [&mirror] { return mirror.Health(); },
+                          .routes = routes,
+                          .on_signal = "draining in-flight records and stopping"},
+                         [&mirror](const std::atomic<bool>& stop) { return mirror.Run(stop); });
   topic_configs.Stop();
   heartbeats.Stop();
   if (offsets) offsets->Stop();

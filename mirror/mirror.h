@@ -1,7 +1,7 @@
 // The mirror process: every enabled flow of the configuration, each on its own thread (the
-// admin HTTP server is the service runner's, common/service.h; Health() is its /healthz). A flow that stops on an unrecoverable error
-// (e.g. a fatal idempotent-producer error) is rebuilt after a backoff; since a flow resumes
-// from the target's tail, a rebuild neither loses nor duplicates.
+// admin HTTP server is the service runner's, common/service.h; Health() is its /healthz). A flow
+// that stops on an unrecoverable error (e.g. a fatal idempotent-producer error) is rebuilt after a
+// backoff; since a flow resumes from the target's tail, a rebuild neither loses nor duplicates.
 #pragma once
 
 #include <atomic>

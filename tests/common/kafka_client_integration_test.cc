@@ -74,7 +74,8 @@ TEST_F(KafkaClientIntegration, WatermarksAnswerRightAfterTheLeaderMoved) {
     auto before = c.QueryWatermarks(tps, 10s);
     ASSERT_TRUE(before.ok()) << before.error().message;
     for (const auto& tp : tps) {
-      ASSERT_TRUE(tb().testbed().SetPartitionLeader("us-east", "moving", tp.partition, leader).ok());
+      ASSERT_TRUE(
+          tb().testbed().SetPartitionLeader("us-east", "moving", tp.partition, leader).ok());
     }
     auto batch = c.QueryWatermarks(tps, 10s);
     ASSERT_TRUE(batch.ok()) << "leader " << leader << ": " << batch.error().message;
