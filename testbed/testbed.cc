@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <set>
+#include <sstream>
+#include <thread>
 
+#include "common/asio.h"
 #include "common/log.h"
 
 namespace rm::testbed {
@@ -22,6 +26,24 @@ bool ValidRegionName(const std::string& n) {
   return std::all_of(n.begin(), n.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
   });
+}
+
+// False when `host_port` cannot be bound because another socket holds it, trying as the mock
+// binds its listeners (SO_REUSEADDR, so connections left in TIME_WAIT do not count).
+bool PortBindable(const std::string& host_port) {
+  namespace ip = boost::asio::ip;
+  const auto colon = host_port.rfind(':');
+  boost::system::error_code ec;
+  const auto address = ip::make_address(host_port.substr(0, colon), ec);
+  if (ec || colon == std::string::npos) return true;  // cannot tell: left to the mock
+  const ip::tcp::endpoint endpoint(address,
+                                   static_cast<uint16_t>(std::atoi(host_port.c_str() + colon + 1)));
+  boost::asio::io_context io;
+  ip::tcp::acceptor probe(io);
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  return ec != boost::asio::error::address_in_use;
 }
 
 Status MockStatus(rd_kafka_resp_err_t err, const std::string& what) {
@@ -141,6 +163,32 @@ Status Testbed::SetBrokerUp(const std::string& region, int32_t broker) {
   auto r = Find(region);
   if (!r.ok()) return r.error();
   if (auto st = CheckBroker(**r, broker); !st.ok()) return st;
+  // The mock binds the broker's port again, and librdkafka 2.0.2 aborts the whole process (an
+  // assert in its mock thread) when that fails. While the broker was down, any socket on the
+  // machine may have taken the port (an outgoing connection's ephemeral port, or a client
+  // reconnecting to the down broker that connected to itself): seen in the fault schedule
+  // tests. Such sockets are short-lived, so wait for the port rather than abort.
+  std::string address;
+  {
+    std::istringstream list((*r)->bootstrap_servers());  // in broker id order
+    for (int32_t id = 1; id <= broker && std::getline(list, address, ',');) ++id;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool waited = false;
+  while (!PortBindable(address)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Error{"testbed.port_busy",
+                   fmt::format("broker {} of '{}' up: its port {} is still taken by another "
+                               "socket after 10 s",
+                               broker, region, address)};
+    }
+    if (!waited) {
+      RM_LOG_WARN("testbed: broker {} of '{}': port {} taken by another socket; waiting", broker,
+                  region, address);
+    }
+    waited = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   return MockStatus(rd_kafka_mock_broker_set_up((*r)->cluster(), broker),
                     fmt::format("broker {} of '{}' up", broker, region));
 }

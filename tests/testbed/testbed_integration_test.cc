@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/asio.h"
 #include "common/kafka_client.h"
 #include "testbed/control_client.h"
 #include "tests/support/kafka_helpers.h"
@@ -164,6 +165,38 @@ TEST_F(TestbedIntegration, BrokerDownCausesErrorsThatClearWhenItComesBack) {
   ASSERT_TRUE(control.SetBrokerUp("us-east", 2).ok());
   auto written = ProduceWithOurClient(Bootstrap("us-east"), "down", MakeRecords(5, 1));
   EXPECT_EQ(ConsumeWithOurClient(Bootstrap("us-east"), "down", 5).size(), 5u);
+}
+
+// While a broker is down any socket may take its port (an outgoing connection's ephemeral
+// port); the mock binds the port again on up and, in librdkafka 2.0.2, aborts the process when
+// it cannot. SetBrokerUp waits until the port is free instead (this test aborted before).
+TEST_F(TestbedIntegration, BrokerUpWaitsForItsPortWhileAnotherSocketHoldsIt) {
+  tb().CreateTopic("us-east", "busy", 1);
+  ASSERT_TRUE(tb().testbed().SetPartitionLeader("us-east", "busy", 0, 2).ok());
+  ASSERT_TRUE(tb().testbed().SetBrokerDown("us-east", 2).ok());
+  const std::string bootstrap = Bootstrap("us-east");
+  const std::string second = bootstrap.substr(bootstrap.find(',') + 1);
+  const std::string address = second.substr(0, second.find(','));
+  namespace ip = boost::asio::ip;
+  boost::asio::io_context io;
+  ip::tcp::acceptor holder(io);
+  const ip::tcp::endpoint endpoint(ip::make_address(address.substr(0, address.rfind(':'))),
+                                   std::stoi(address.substr(address.rfind(':') + 1)));
+  holder.open(endpoint.protocol());
+  holder.set_option(ip::tcp::acceptor::reuse_address(true));
+  holder.bind(endpoint);
+  holder.listen();
+  std::atomic<bool> released{false};
+  std::thread release([&] {
+    std::this_thread::sleep_for(500ms);
+    released = true;
+    holder.close();
+  });
+  EXPECT_TRUE(tb().testbed().SetBrokerUp("us-east", 2).ok());
+  EXPECT_TRUE(released.load()) << "brought up while the port was taken";
+  release.join();
+  ProduceWithOurClient(bootstrap, "busy", MakeRecords(5, 1));
+  EXPECT_EQ(ConsumeWithOurClient(bootstrap, "busy", 5).size(), 5u);
 }
 
 TEST_F(TestbedIntegration, PushedRequestErrorsReachTheClient) {
