@@ -34,6 +34,7 @@
 #include "tests/support/kafka_helpers.h"
 #include "tests/support/mirror_helpers.h"
 #include "tests/support/testbed_fixture.h"
+#include "tests/util/fault_rounds.h"
 #include "tests/util/test_util.h"
 
 namespace rm::testing {
@@ -50,16 +51,6 @@ constexpr int64_t kScheduleMs = 20'000;
 constexpr int64_t kMaxStopMs = 3'000;
 const char* kSource = "load";
 const char* kTarget = "us-east.load";
-
-int Rounds() {
-  const char* env = std::getenv("RM_FAULT_ROUNDS");
-  return env ? std::max(1, std::atoi(env)) : 3;
-}
-
-uint64_t BaseSeed() {
-  const char* env = std::getenv("RM_FAULT_SEED");
-  return env ? std::stoull(env) : std::random_device{}();
-}
 
 // One fault: applied at `at_ms` after the schedule starts, undone `hold_ms` later (restart,
 // SIGCONT, broker up, RTT back to 0); leader moves and request errors are not undone (errors
@@ -340,8 +331,8 @@ class FaultSchedule : public TestbedTest {
 };
 
 TEST_F(FaultSchedule, EveryRecordIsCopiedExactlyOnceUnderRandomMixedFaults) {
-  const uint64_t seed = BaseSeed();
-  const int rounds = Rounds();
+  const uint64_t seed = FaultSeed();
+  const int rounds = FaultRounds(3);
   fmt::print("fault schedule: {} round(s), seed {} (RM_FAULT_SEED to replay)\n", rounds, seed);
   RecordProperty("seed", std::to_string(seed));
   for (int round = 0; round < rounds && !HasFailure(); ++round) {
