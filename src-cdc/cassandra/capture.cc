@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "src-cdc/cassandra/change_events.h"
+#include "src-cdc/cassandra/system_schema.h"
 
 namespace rm::cdc::cassandra {
 
@@ -47,11 +48,17 @@ CassandraCapture::CassandraCapture(CaptureConfig config, const Schema& schema,
                                    prometheus::Registry& registry)
     : config_(std::move(config)),
       schema_(schema),
+      reader_schema_(schema.Copy()),
       keys_(keys),
       sink_(sink),
       probe_(std::make_shared<CaptureProbe>(registry)),
       tracker_(std::make_shared<AckTracker>()) {
-  reader_options_.schema = &schema_;
+  if (Status s = AddSystemSchemaTables(&reader_schema_); !s.ok()) {
+    // Only when a configured table claims a system_schema table's id: schema mutations are then
+    // skipped as entries of unknown tables, and the configured CQL stays the shape.
+    RM_LOG_ERROR("cassandra capture: schema mutations will not be read: {}", s.error().message);
+  }
+  reader_options_.schema = &reader_schema_;
   reader_options_.keys = keys_;
   if (!config_.transforms.empty()) {
     std::vector<transforms::CapturedTable> tables;
@@ -161,6 +168,14 @@ CassandraCapture::ListSegments() {
 
 ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
   probe_->AddMutations(1);
+  if (IsSchemaMutation(m)) {
+    // No boundary, as for entries of tables not captured: the next write's boundary covers it
+    // and the history records produced for it. A restart before that reads it again, and the
+    // history then already holds its version (SchemaGuard::ObserveChange).
+    if (!ApplySchemaMutation(m)) return ReadControl::kStop;
+    return tracker_->InFlight() >= config_.max_in_flight_events ? ReadControl::kStop
+                                                                : ReadControl::kContinue;
+  }
   std::vector<Error> errors;
   EventSourceContext ctx{config_.topic_prefix, config_.cluster,
                          current_->files.log.filename().string(), NowMillis()};
@@ -204,6 +219,75 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
   return ReadControl::kContinue;
 }
 
+bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
+  const std::string at = m.position.ToString();
+  auto changes = DecodeSchemaChanges(m);
+  if (!changes.ok()) {
+    RM_LOG_WARN("cassandra capture: {}: skipped, the tables keep their columns",
+                changes.error().message);
+    probe_->AddError("schema");
+    return true;
+  }
+  for (const TableChange& change : changes.value()) {
+    const TableSchema* current = reader_schema_.FindTable(change.keyspace, change.table);
+    if (current == nullptr || IsSystemSchemaTable(*current)) continue;  // not captured
+    const std::string name = current->QualifiedName();
+    if (change.id && current->id && *change.id != *current->id) {
+      RM_LOG_WARN(
+          "cassandra capture: table {} has id {} in the schema mutation at {} but {} in the "
+          "configured CQL (re-created?): its mutations under the new id are skipped until the "
+          "CQL names it",
+          name, change.id->ToString(), at, current->id->ToString());
+      continue;
+    }
+    if (change.table_dropped) {
+      RM_LOG_WARN("cassandra capture: table {} dropped at {}", name, at);
+      continue;
+    }
+    if (change.defines_table()) {
+      // The table's CREATE (segments keep it from before the capture knew the table): the
+      // configured CQL stays its first shape; only ALTERs after it make versions.
+      auto defined = DefinedTable(*current, change);
+      if (!defined.ok()) {
+        RM_LOG_WARN("cassandra capture: definition at {}: {}", at, defined.error().message);
+      } else if (!ColumnChanges(*current, *defined).empty()) {
+        RM_LOG_WARN(
+            "cassandra capture: table {}: its CREATE at {} differs from the configured CQL ({}): "
+            "decoding with the CQL",
+            name, at, DescribeColumnChanges(*current, *defined));
+      }
+      continue;
+    }
+    auto next = ApplyTableChange(*current, change);
+    if (!next.ok()) {
+      RM_LOG_WARN(
+          "cassandra capture: schema mutation at {}: {}: skipped, the table keeps its "
+          "columns",
+          at, next.error().message);
+      probe_->AddError("schema");
+      continue;
+    }
+    if (!next->has_value()) continue;
+    TableSchema table = std::move(**next);
+    RM_LOG_INFO("cassandra capture: table {}: schema mutation at {}: {}", name, at,
+                DescribeColumnChanges(*current, table));
+    if (guard_) {
+      SchemaGuard::Decision d = guard_->ObserveChange(table, m.position);
+      for (auto& [key, value] : d.records) {
+        if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
+      }
+      // Nothing read from here on is checkpointed until the shape is accepted.
+      if (d.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
+    }
+    // The entries after this one decode with the new columns (the reader decodes the next
+    // entry only after this handler returned; `current` stays valid for earlier mutations).
+    if (Status s = reader_schema_.ReplaceTable(std::move(table)); !s.ok()) {
+      RM_LOG_ERROR("cassandra capture: {}", s.error().message);
+    }
+  }
+  return true;
+}
+
 bool CassandraCapture::Produce(EncodedRecord&& r) {
   const uint64_t seq = tracker_->Register();
   std::shared_ptr<AckTracker> tracker = tracker_;
@@ -244,12 +328,17 @@ bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
                                     config_.topic_prefix},
                  std::move(history), schema_status_);
   for (const TableSchema* t : schema_.Tables()) {
-    SchemaGuard::Decision d = guard_->Observe(*t, position);
-    for (auto& [key, value] : d.records) {
+    SchemaGuard::StartDecision start = guard_->Start(*t, position);
+    for (auto& [key, value] : start.decision.records) {
       if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
     }
     // The checkpoint stays at `position` (where this run starts) until the shape is accepted.
-    if (d.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
+    if (start.decision.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
+    if (start.table) {
+      if (Status s = reader_schema_.ReplaceTable(std::move(*start.table)); !s.ok()) {
+        RM_LOG_ERROR("cassandra capture: {}", s.error().message);
+      }
+    }
   }
   return true;
 }

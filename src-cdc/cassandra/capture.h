@@ -42,12 +42,18 @@
 // segment whose header cannot be read once it is complete is logged, counted and moved to
 // <state_dir>/bad-segments/ (kept for inspection, out of Cassandra's CDC space).
 //
+// Schema changes: the mutations Cassandra writes to system_schema for an ALTER TABLE are read
+// like any other (system_schema.h); a captured table they change is decoded with its new
+// columns from the entry after the schema mutation on.
+//
 // Schema evolution (config `schema:`, schema_guard.h): with `history`, each captured table's
 // configured shape is versioned in the history topic (written through the same sink, before any
-// event of the run, and covered by the checkpoint like events) when the capture starts reading.
-// An incompatible change stops that table only: its events are not emitted, the checkpoint stays
-// at the position it applies from (no segment is cleaned up from there), the other tables go
-// on, Health() names table, columns, rules and position. Once an operator accepts the shape
+// event of the run, and covered by the checkpoint like events) when the capture starts reading,
+// and every change a schema mutation makes is a version from that mutation's position (or
+// stops the table there). An incompatible change stops that table only: its events are not
+// emitted, the checkpoint stops advancing (it stays at or before the change's position; no
+// segment is cleaned up), the other tables go on, Health() names table, columns, rules and
+// position. Once an operator accepts the shape
 // (`regionmirror cdc cassandra accept-schema`), Run() returns "cassandra.schema_accepted" and
 // the caller runs a new capture, which records the version and reads again from the held
 // position. With `envelope: json_with_schema` events carry Connect schemas.
@@ -153,6 +159,10 @@ class CassandraCapture {
   // segments already started never count, so a live segment is not finished early.
   bool NewerSegmentSynced(int64_t id) const;
   ReadControl HandleMutation(Mutation&& m);
+  // A mutation of system_schema: the captured tables it changes get their new columns (the
+  // reader decodes the entries after it with them) and, with a guard, a new version at its
+  // position (or stop). False when the sink refused a history record (sink_error_ set).
+  bool ApplySchemaMutation(const Mutation& m);
   // Produces one record, registered with the tracker first; false (sink_error_ set) when the
   // sink refused it.
   bool Produce(EncodedRecord&& r);
@@ -178,6 +188,9 @@ class CassandraCapture {
 
   const CaptureConfig config_;
   const Schema& schema_;
+  // What the reader decodes with: the captured tables, changed by the schema mutations read
+  // (system_schema.h), and the system_schema tables.
+  Schema reader_schema_;
   const KeyProvider* keys_;
   EventSink& sink_;
   // Shared with the sink's ack callbacks, which may run after the capture is gone (a sink

@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdio>
+#include <limits>
 
+#include "common/log.h"
 #include "src-cdc/cassandra/change_events.h"
+#include "src-cdc/cassandra/system_schema.h"
 #include "src-cdc/connect_envelope.h"
 
 namespace rm::cdc::cassandra {
@@ -243,6 +248,65 @@ std::shared_ptr<const ConnectSchemas> BuildCassandraConnectSchemas(const std::st
   return out;
 }
 
+common::Result<TableSchema> TableFromShape(const TableSchema& base, const TableShape& shape) {
+  // The shape as a CREATE's columns rows, applied to the table without columns: the columns
+  // come out in the shape's order.
+  TableChange change;
+  for (const ColumnShape& c : shape.columns) {
+    ColumnDefinition def;
+    def.name = c.name;
+    def.type = BaseType(c.type);
+    def.kind = "regular";
+    def.clustering_order = "none";
+    const std::string role = RoleOf(c.type);
+    int index = 0;
+    char desc[8] = {0};
+    if (role == " (static)") {
+      def.kind = "static";
+    } else if (std::sscanf(role.c_str(), " (partition key %d)", &index) == 1) {
+      def.kind = "partition_key";
+      def.position = index - 1;
+    } else if (std::sscanf(role.c_str(), " (clustering %d, %4[a-z])", &index, desc) == 2 &&
+               std::string(desc) == "desc") {
+      def.kind = "clustering";
+      def.position = index - 1;
+      def.clustering_order = "desc";
+    } else if (std::sscanf(role.c_str(), " (clustering %d)", &index) == 1) {
+      def.kind = "clustering";
+      def.position = index - 1;
+      def.clustering_order = "asc";
+    } else if (!role.empty()) {
+      return common::Error{"cassandra.schema_change",
+                           fmt::format("table {}: column {}: unknown role '{}' in the history",
+                                       base.QualifiedName(), c.name, c.type)};
+    }
+    change.columns_written.push_back(std::move(def));
+  }
+  TableSchema empty = base;
+  empty.columns.clear();
+  empty.partition_key.clear();
+  empty.clustering.clear();
+  auto table = ApplyTableChange(empty, change);
+  if (!table.ok()) return table.error();
+  if (!table->has_value()) {
+    return common::Error{
+        "cassandra.schema_change",
+        fmt::format("table {}: the history's shape has no columns", base.QualifiedName())};
+  }
+  return std::move(**table);
+}
+
+std::optional<CommitLogPosition> ParsePositionText(const std::string& text) {
+  long long id = 0;
+  unsigned long offset = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%lld:%lu%c", &id, &offset, &tail) != 2 ||
+      offset > std::numeric_limits<uint32_t>::max()) {
+    return std::nullopt;
+  }
+  return CommitLogPosition{static_cast<int64_t>(id), static_cast<uint32_t>(offset)};
+}
+
 std::string PositionText(const CommitLogPosition& position) {
   return fmt::format("{}:{}", position.segment_id, position.offset);
 }
@@ -270,6 +334,65 @@ SchemaGuard::Decision SchemaGuard::Observe(const TableSchema& table,
                                            const CommitLogPosition& position) {
   return evolution_.Observe(table.QualifiedName(), TopicFor(options_.topic_prefix, table),
                             ShapeOf(table), PositionText(position), PositionValue(position));
+}
+
+}  // namespace rm::cdc::cassandra
+
+namespace rm::cdc::cassandra {
+
+SchemaGuard::StartDecision SchemaGuard::Start(const TableSchema& configured,
+                                              const CommitLogPosition& position) {
+  StartDecision out;
+  const std::string name = configured.QualifiedName();
+  const std::string topic = TopicFor(options_.topic_prefix, configured);
+  if (options_.history && !evolution_.IfStopped(topic)) {
+    const TableShape shape = ShapeOf(configured);
+    const auto& versions = evolution_.history().Versions(name);
+    const SchemaVersion* at = nullptr;  // the version that applies at `position`
+    for (const SchemaVersion& v : versions) {
+      auto p = ParsePositionText(v.position);
+      if (p && *p <= position) at = &v;
+    }
+    if (at != nullptr && at->shape == shape) {
+      evolution_.Use(topic, at->shape, at->version);
+      return out;
+    }
+    const auto known = std::find_if(versions.begin(), versions.end(),
+                                    [&](const SchemaVersion& v) { return v.shape == shape; });
+    if (at != nullptr && known != versions.end()) {
+      auto table = TableFromShape(configured, at->shape);
+      if (table.ok()) {
+        RM_LOG_WARN(
+            "cassandra capture: table {}: its CQL is version {} of the schema history, but "
+            "version {} (from {}) applies at {}: decoding with version {}'s columns{}",
+            name, known->version, at->version, at->position, PositionText(position), at->version,
+            known->version < at->version ? " (update the configured CQL)" : "");
+        evolution_.Use(topic, at->shape, at->version);
+        out.table = std::move(table).value();
+        return out;
+      }
+      RM_LOG_WARN("cassandra capture: {}: using the configured CQL", table.error().message);
+    }
+  }
+  out.decision = Observe(configured, position);
+  return out;
+}
+
+SchemaGuard::Decision SchemaGuard::ObserveChange(const TableSchema& table,
+                                                 const CommitLogPosition& position) {
+  const std::string topic = TopicFor(options_.topic_prefix, table);
+  if (auto d = evolution_.IfStopped(topic)) return *d;
+  if (options_.history) {
+    const TableShape shape = ShapeOf(table);
+    const std::string at = PositionText(position);
+    for (const SchemaVersion& v : evolution_.history().Versions(table.QualifiedName())) {
+      if (v.position == at && v.shape == shape) {
+        evolution_.Use(topic, v.shape, v.version);
+        return Decision{};
+      }
+    }
+  }
+  return Observe(table, position);
 }
 
 }  // namespace rm::cdc::cassandra

@@ -9,6 +9,17 @@
 // CQL was changed for an ALTER TABLE and the capture restarted) is a new version from that
 // position, or stops the table when the change is incompatible.
 //
+// Schema mutations (system_schema.h): an ALTER TABLE that Cassandra wrote into a segment the
+// capture reads is a new shape at the exact commit log position of that mutation
+// (ObserveChange); the events after it carry the new version.
+//
+// At start, the configured CQL is compared with the history version that applies at the start
+// position (by exact position order): equal, it is used as is; equal to another version of the
+// history (a CQL not updated after an ALTER the capture read from the commit log, or a replay
+// from before such an ALTER), the history's version at the start position is decoded with and
+// used, nothing is written; else it is observed as a new shape from the start position (the
+// fallback when the commit log showed no schema mutation for a change).
+//
 // Shape of a table (TableShape): its columns in declaration order, each with its CQL type and
 // role as `type` ("text", "int (partition key 1)", "timeuuid (clustering 1, desc)",
 // "int (static)"), `key` for partition key and clustering columns, `optional` for the others,
@@ -33,6 +44,7 @@
 #include <optional>
 #include <string>
 
+#include "common/result.h"
 #include "src-cdc/cassandra/mutation.h"
 #include "src-cdc/cassandra/table_schema.h"
 #include "src-cdc/change_event.h"
@@ -74,6 +86,13 @@ std::shared_ptr<const ConnectSchemas> BuildCassandraConnectSchemas(const std::st
                                                                    const TableShape& shape,
                                                                    int version);
 
+// `base` (keyspace, name, id, options) with the columns of `shape` (ShapeOf's form), in its
+// order. Errors for a type or role the shape text does not spell as ShapeOf writes it.
+common::Result<TableSchema> TableFromShape(const TableSchema& base, const TableShape& shape);
+
+// The position of a history version ("<segment id>:<offset>"), or nothing.
+std::optional<CommitLogPosition> ParsePositionText(const std::string& text);
+
 // "<segment id>:<offset>" (the history's position text) and its ordering value. Segment ids
 // are milliseconds of Cassandra's clock (41 bits), offsets below 2^31: the value is
 // id * 2^22 + offset / 2^10 for ordering only; versions are found by their text.
@@ -98,6 +117,19 @@ class SchemaGuard {
 
   // `table` has its configured shape from `position` on.
   Decision Observe(const TableSchema& table, const CommitLogPosition& position);
+
+  struct StartDecision {
+    Decision decision;
+    // Set when the table is to be decoded with the history's columns rather than the
+    // configured CQL's (see the file comment).
+    std::optional<TableSchema> table;
+  };
+  // The run starts reading at `position` with `configured` (the table's CQL).
+  StartDecision Start(const TableSchema& configured, const CommitLogPosition& position);
+  // A schema mutation at `position` gave `table` this shape. A version the history already
+  // holds at exactly that position with that shape (a replay after a restart) is used again
+  // and nothing is written.
+  Decision ObserveChange(const TableSchema& table, const CommitLogPosition& position);
 
   bool Stopped(const std::string& topic) const { return evolution_.Stopped(topic); }
   std::shared_ptr<const ConnectSchemas> Schemas(const std::string& topic) const {

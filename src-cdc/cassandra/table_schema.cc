@@ -422,6 +422,26 @@ common::Result<Schema> Schema::FromCql(std::string_view cql) {
   return schema;
 }
 
+common::Status Schema::ReplaceTable(TableSchema table) {
+  if (!table.id)
+    return common::Error{"cql.schema", "table " + table.QualifiedName() + " has no id"};
+  for (auto& t : tables_) {
+    if (t->id != table.id) continue;
+    auto owned = std::make_unique<TableSchema>(std::move(table));
+    by_id_[*owned->id] = owned.get();
+    replaced_.push_back(std::move(t));
+    t = std::move(owned);
+    return common::Status::Ok();
+  }
+  return common::Error{"cql.schema", "no table with id " + table.id->ToString()};
+}
+
+Schema Schema::Copy() const {
+  Schema out;
+  for (const auto& t : tables_) out.AddTable(*t).PermitUnchecked();  // ids are unique here
+  return out;
+}
+
 const TableSchema* Schema::FindTable(const TableId& id) const {
   const auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;

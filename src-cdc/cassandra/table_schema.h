@@ -69,6 +69,12 @@ class Schema {
   // Parses `cql` (ParseCreateTables) and adds every table, which must all carry `WITH ID`.
   common::Status AddCql(std::string_view cql);
   static common::Result<Schema> FromCql(std::string_view cql);
+  // Replaces the table with `table.id` (a schema change read from the commit log). The replaced
+  // TableSchema stays allocated until the Schema is destroyed, so mutations decoded before keep
+  // valid pointers. Fails when no table has that id.
+  common::Status ReplaceTable(TableSchema table);
+  // A copy of every table (same ids, same order).
+  Schema Copy() const;
 
   const TableSchema* FindTable(const TableId& id) const;
   const TableSchema* FindTable(std::string_view keyspace, std::string_view table) const;
@@ -78,6 +84,7 @@ class Schema {
 
  private:
   std::vector<std::unique_ptr<TableSchema>> tables_;
+  std::vector<std::unique_ptr<TableSchema>> replaced_;  // see ReplaceTable
   std::unordered_map<TableId, const TableSchema*, UuidHash> by_id_;
 };
 
