@@ -47,8 +47,10 @@ constexpr int kPartitions = 12;
 constexpr int kBrokers = 3;          // per region (ScopedTestbed's default), ids 1..3
 constexpr int kFaultsPerRound = 10;  // over kScheduleMs
 constexpr int64_t kScheduleMs = 20'000;
-// The mirror's session.timeout.ms in tests is 6000 (MirrorYaml); pauses stay well below it.
-constexpr int64_t kMaxStopMs = 3'000;
+// Pauses stay well below the tests' session timeout (MirrorYaml): stopped for at most half of it,
+// an instance has missed its heartbeats (every kTestHeartbeatIntervalMs) for at most
+// kMaxStopMs + one interval, a second short of eviction.
+constexpr int64_t kMaxStopMs = kTestSessionTimeoutMs / 2;
 const char* kSource = "load";
 const char* kTarget = "us-east.load";
 

@@ -98,7 +98,7 @@ TEST_F(MirrorRobustness, PausedInstanceThatLostItsPartitionsDuplicatesNothingWhe
   std::this_thread::sleep_for(2s);  // both copying, records in both producers
   const size_t assigned_before = Count(b.Log(), "partitions assigned");
   a.Signal(SIGSTOP);
-  // The group gives a's partitions to b once a's session (6 s here) expires.
+  // The group gives a's partitions to b once a's session (kTestSessionTimeoutMs) expires.
   deadline = std::chrono::steady_clock::now() + 60s;
   while (Count(b.Log(), "partitions assigned") == assigned_before &&
          std::chrono::steady_clock::now() < deadline) {

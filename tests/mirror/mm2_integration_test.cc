@@ -5,6 +5,7 @@
 // onward, never back), and the named group's checkpoints translate to exactly the next record.
 // Heartbeats and checkpoints are read and decoded with kafka-python (tests/tools/mm2_read.py),
 // not with our code. Also `run --check` on properties files.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -128,9 +129,12 @@ TEST_F(Mm2Integration, KafkasSampleFileRunsActiveActiveWithHeartbeatsAndExactChe
                                   "emit.checkpoints.interval.seconds = 1\n"
                                   "refresh.topics.interval.seconds = 1\n"
                                   "A.consumer.fetch.wait.max.ms = 10\n"
-                                  "B.consumer.fetch.wait.max.ms = 10\n"
-                                  "A.consumer.session.timeout.ms = 6000\n"
-                                  "B.consumer.session.timeout.ms = 6000\n"));
+                                  "B.consumer.fetch.wait.max.ms = 10\n" +
+                                  fmt::format("A.consumer.session.timeout.ms = {0}\n"
+                                              "B.consumer.session.timeout.ms = {0}\n"
+                                              "A.consumer.heartbeat.interval.ms = {1}\n"
+                                              "B.consumer.heartbeat.interval.ms = {1}\n",
+                                              kTestSessionTimeoutMs, kTestHeartbeatIntervalMs)));
   const std::string log = (tmp_.path() / "mirror.log").string();
   ChildProcess mirror({RegionmirrorPath(), "run", "--config", config, "--admin_port", "0"}, log);
 

@@ -50,14 +50,13 @@ inline std::string OffsetsMirrorYaml(const OffsetsMirrorSpec& s) {
       "  - source: us-east\n    target: eu-west\n    topics: {}\n    groups: {}\n"
       "mirror:\n  refresh_interval_ms: 1000\n  commit_interval_ms: 500\n"
       "  drain_timeout_ms: 20000\n"
-      "  consumer: {{session.timeout.ms: '6000', heartbeat.interval.ms: '1000', "
-      "fetch.wait.max.ms: '10'}}\n"
+      "  consumer: {}\n"
       "offsets:\n  dir: {}\n  checkpoint_interval_ms: {}\n  group_interval_ms: {}\n"
       "  sync_group_offsets: {}\n"
       "admin:\n  port: {}\n",
-      s.source_bootstrap, s.target_bootstrap, YamlList(s.topics), YamlList(s.groups), s.offsets_dir,
-      s.checkpoint_interval_ms, s.group_interval_ms, s.sync_group_offsets ? "true" : "false",
-      s.admin_port);
+      s.source_bootstrap, s.target_bootstrap, YamlList(s.topics), YamlList(s.groups),
+      TestConsumerYaml(), s.offsets_dir, s.checkpoint_interval_ms, s.group_interval_ms,
+      s.sync_group_offsets ? "true" : "false", s.admin_port);
 }
 
 // `regionmirror run` on a configuration written to <dir>/<name>.yaml; killed (SIGKILL) when

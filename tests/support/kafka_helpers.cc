@@ -13,6 +13,13 @@
 #include "tests/util/test_util.h"
 
 namespace rm::testing {
+
+std::string TestConsumerYaml() {
+  return fmt::format(
+      "{{session.timeout.ms: '{}', heartbeat.interval.ms: '{}', fetch.wait.max.ms: '10'}}",
+      kTestSessionTimeoutMs, kTestHeartbeatIntervalMs);
+}
+
 namespace {
 
 std::string Kclient() { return (SourceDir() / "tests" / "tools" / "kclient.py").string(); }

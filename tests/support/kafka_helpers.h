@@ -16,6 +16,18 @@
 
 namespace rm::testing {
 
+// The group timing of every consumer a test starts in a mirror (MirrorYaml, the offsets and
+// topology tests' configs). The mock cluster holds each rebalance round for
+// session.timeout.ms - 1 s and a cooperative-sticky membership change takes two rounds, so this
+// timeout is what most multi-instance tests wait for (3 s saves 6-9 s per change against 6 s).
+// Heartbeats every 500 ms: an instance on a loaded machine is evicted only after six missed ones.
+// A test that pauses an instance sizes the pause against kTestSessionTimeoutMs: below it to keep
+// the partitions, above it to lose them.
+inline constexpr int kTestSessionTimeoutMs = 3000;
+inline constexpr int kTestHeartbeatIntervalMs = 500;
+// Those two and a short fetch wait as a YAML flow map, for a `consumer:` key.
+std::string TestConsumerYaml();
+
 struct Record {
   int32_t partition = 0;
   int64_t offset = -1;

@@ -36,9 +36,8 @@ std::string MirrorYaml(const MirrorSpec& spec) {
   }
   y += fmt::format(
       "mirror:\n  refresh_interval_ms: {}\n  commit_interval_ms: 500\n  drain_timeout_ms: 20000\n"
-      "  consumer: {{session.timeout.ms: '6000', heartbeat.interval.ms: '1000', "
-      "fetch.wait.max.ms: '10'}}\n",
-      spec.refresh_interval_ms);
+      "  consumer: {}\n",
+      spec.refresh_interval_ms, TestConsumerYaml());
   y += spec.extra_mirror_yaml;
   if (!spec.offsets_dir.empty()) {
     y += fmt::format("offsets:\n  dir: {}\n  checkpoint_interval_ms: 200\n", spec.offsets_dir);

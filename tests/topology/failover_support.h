@@ -98,11 +98,10 @@ class FailoverScenario : public TestbedTest {
         "flows:\n{}"
         "mirror:\n  refresh_interval_ms: 1000\n  commit_interval_ms: 500\n"
         "  drain_timeout_ms: 20000\n"
-        "  consumer: {{session.timeout.ms: '6000', heartbeat.interval.ms: '1000', "
-        "fetch.wait.max.ms: '10'}}\n"
+        "  consumer: {}\n"
         "offsets:\n  dir: {}\n  checkpoint_interval_ms: 200\n  group_interval_ms: 300\n"
         "admin:\n  port: 0\n",
-        Bootstrap("us-east"), Bootstrap("eu-west"), flows, offsets_dir_);
+        Bootstrap("us-east"), Bootstrap("eu-west"), flows, TestConsumerYaml(), offsets_dir_);
   }
 
   void StartMirror() {

@@ -98,9 +98,9 @@ mirror:
   refresh_interval_ms: 1000
   commit_interval_ms: 300
   drain_timeout_ms: 20000
-  consumer: {{session.timeout.ms: '6000', heartbeat.interval.ms: '1000', fetch.wait.max.ms: '10'}}
+  consumer: {}
 )",
-                       Bootstrap("us-east"), Bootstrap("eu-west"));
+                       Bootstrap("us-east"), Bootstrap("eu-west"), TestConsumerYaml());
   }
   std::string Write(const std::string& name, const std::string& text) {
     std::string path = (tmp_ / name).string();
