@@ -1018,7 +1018,8 @@ void Flow::HandleMessage(SourceRecord msg) {
   // the cycle guard's (its position passes; a gap in the offset map).
   replication::RecordTransformResult edits;
   if (!flow_.transforms.empty()) {
-    edits = RunRecordTransforms(flow_.transforms, ps->topic, msg->payload == nullptr, hdrs);
+    edits = RunRecordTransforms(flow_.transforms, ps->topic, ps->target_topic,
+                                msg->payload == nullptr, hdrs);
     if (edits.dropped_by) {
       ps->tracker->Skip(SourceOffset(offset));
       probe_.AddTransformFiltered(ps->topic, *edits.dropped_by);

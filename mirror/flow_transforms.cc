@@ -3,9 +3,9 @@
 namespace rm::mirror {
 
 replication::RecordTransformResult RunRecordTransforms(
-    const replication::RecordTransforms& transforms, const std::string& topic, bool tombstone,
-    const rd_kafka_headers_t* hdrs) {
-  return transforms.Apply(topic, tombstone, [hdrs](std::string_view name) {
+    const replication::RecordTransforms& transforms, const std::string& topic,
+    std::string_view remote_topic, bool tombstone, const rd_kafka_headers_t* hdrs) {
+  return transforms.Apply(topic, remote_topic, tombstone, [hdrs](std::string_view name) {
     if (hdrs == nullptr) return false;
     const std::string n(name);
     const void* value = nullptr;

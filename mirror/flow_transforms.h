@@ -8,16 +8,17 @@
 #include <librdkafka/rdkafka.h>
 
 #include <string>
+#include <string_view>
 
 #include "replication/record_transforms.h"
 
 namespace rm::mirror {
 
-// Runs `transforms` on a record of source topic `topic` (`tombstone`: its value is null) whose
-// headers as consumed are `headers` (nullptr: none).
+// Runs `transforms` on a record of source topic `topic`, copied to `remote_topic` (`tombstone`:
+// its value is null), whose headers as consumed are `headers` (nullptr: none).
 replication::RecordTransformResult RunRecordTransforms(
-    const replication::RecordTransforms& transforms, const std::string& topic, bool tombstone,
-    const rd_kafka_headers_t* headers);
+    const replication::RecordTransforms& transforms, const std::string& topic,
+    std::string_view remote_topic, bool tombstone, const rd_kafka_headers_t* headers);
 
 // Applies the header edits of `result` to `headers` (the copy's headers, before the provenance
 // header is appended): removes every header named in result.remove, then appends result.add.

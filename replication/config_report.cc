@@ -44,6 +44,16 @@ std::string DescribeMirrorConfig(const MirrorConfig& config, const std::string& 
                        fl.replicate_heartbeats ? "; heartbeat topics always" : "");
     out += fmt::format("    remote topics: {}\n", policy->FormatRemoteTopic(fl.source, "<topic>"));
     out += fmt::format("    groups: {}; excluded: {}\n", Join(fl.groups), Join(fl.groups_exclude));
+    // What happens to each record, in the order the steps run.
+    if (fl.transforms.empty()) {
+      out += "    transforms: none (records are copied as read)\n";
+    } else {
+      out += "    transforms, in order:\n";
+      const auto& steps = fl.transforms.steps();
+      for (size_t i = 0; i < steps.size(); ++i) {
+        out += fmt::format("      {}. {}\n", i + 1, DescribeRecordTransformStep(steps[i]));
+      }
+    }
     if (config.offsets.dir.empty()) {
       out += "    offsets: not recorded (no offsets directory): no translation, no checkpoints\n";
     } else {

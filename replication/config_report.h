@@ -1,5 +1,6 @@
 // What `regionmirror run --check` prints: the clusters, the flows with their topic and group
-// regexes and remote topic names, offsets (directory, checkpoints, group sync), heartbeats, the
+// regexes, remote topic names and record transforms (each step in order, with its settings and
+// predicate), offsets (directory, checkpoints, group sync), heartbeats, the
 // MM2 defaults applied because the file does not set them, and the keys not applied.
 #pragma once
 

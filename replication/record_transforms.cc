@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "common/config_reader.h"
 #include "replication/provenance.h"
@@ -12,9 +13,13 @@ namespace rm::replication {
 
 namespace {
 
-bool Matches(const RecordPredicate& p, std::string_view topic, bool tombstone,
-             const std::function<bool(std::string_view)>& has_header) {
+bool Matches(const RecordPredicate& p, std::string_view topic, std::string_view remote_topic,
+             bool tombstone, const std::function<bool(std::string_view)>& has_header) {
   if (p.topic && !std::regex_match(topic.begin(), topic.end(), *p.topic)) return false;
+  if (p.remote_topic &&
+      !std::regex_match(remote_topic.begin(), remote_topic.end(), *p.remote_topic)) {
+    return false;
+  }
   if (p.tombstone && *p.tombstone != tombstone) return false;
   if (!p.header.empty() && !has_header(p.header)) return false;
   return true;
@@ -29,7 +34,8 @@ std::string ShortType(const std::string& type) {
 
 }  // namespace
 
-RecordTransformResult RecordTransforms::Apply(std::string_view topic, bool tombstone,
+RecordTransformResult RecordTransforms::Apply(std::string_view topic, std::string_view remote_topic,
+                                              bool tombstone,
                                               const HeaderLookup& has_header) const {
   RecordTransformResult r;
   // The headers as the earlier steps left them: a removed one is gone, an added one is there.
@@ -41,7 +47,9 @@ RecordTransformResult RecordTransforms::Apply(std::string_view topic, bool tombs
     return has_header(name);
   };
   for (const RecordTransformStep& s : steps_) {
-    if (s.predicate && Matches(*s.predicate, topic, tombstone, present) == s.negate) continue;
+    if (s.predicate && Matches(*s.predicate, topic, remote_topic, tombstone, present) == s.negate) {
+      continue;
+    }
     switch (s.kind) {
       case RecordTransformStep::Kind::kFilter:
         r.dropped_by = s.name;
@@ -60,6 +68,41 @@ RecordTransformResult RecordTransforms::Apply(std::string_view topic, bool tombs
     }
   }
   return r;
+}
+
+std::string DescribeRecordTransformStep(const RecordTransformStep& s) {
+  std::string what;
+  switch (s.kind) {
+    case RecordTransformStep::Kind::kFilter:
+      what = "Filter: drop the record";
+      break;
+    case RecordTransformStep::Kind::kInsertHeader:
+      what = fmt::format("InsertHeader: add header {} = \"{}\"", s.header, s.value);
+      break;
+    case RecordTransformStep::Kind::kDropHeaders: {
+      std::string list;
+      for (const auto& h : s.headers) list += (list.empty() ? "" : ", ") + h;
+      what = fmt::format("DropHeaders: remove header{} {}", s.headers.size() == 1 ? "" : "s", list);
+      break;
+    }
+  }
+  if (!s.predicate) {
+    return fmt::format("{}: {}{}", s.name, what,
+                       s.kind == RecordTransformStep::Kind::kFilter ? " (every record)" : "");
+  }
+  const RecordPredicate& p = *s.predicate;
+  std::vector<std::string> conditions;
+  if (!p.topic_text.empty()) {
+    conditions.push_back(fmt::format("the source topic matches '{}'", p.topic_text));
+  }
+  if (!p.remote_topic_text.empty()) {
+    conditions.push_back(fmt::format("the remote topic matches '{}'", p.remote_topic_text));
+  }
+  if (!p.header.empty()) conditions.push_back(fmt::format("it has a header {}", p.header));
+  if (p.tombstone) conditions.push_back(*p.tombstone ? "it is a tombstone" : "it is no tombstone");
+  std::string when;
+  for (const auto& c : conditions) when += (when.empty() ? "" : " and ") + c;
+  return fmt::format("{}: {}, {} {}", s.name, what, s.negate ? "unless" : "when", when);
 }
 
 RecordTransforms ReadRecordTransforms(const YAML::Node& node, const std::string& path,
@@ -165,31 +208,36 @@ RecordTransforms ReadRecordTransforms(const YAML::Node& node, const std::string&
         for (const auto& kv : p) {
           if (!r.IsScalarKey(kv.first, pat)) continue;
           const std::string key = kv.first.as<std::string>();
-          if (key != "topic" && key != "header" && key != "tombstone") {
+          if (key != "topic" && key != "remote_topic" && key != "header" && key != "tombstone") {
             problem("predicate." + key,
                     key == "op" || key == "field"
                         ? "not available on a mirror flow: it needs the value decoded (topic, "
-                          "header and tombstone are)"
-                        : "unknown condition (topic, header, tombstone)");
+                          "remote_topic, header and tombstone are)"
+                        : "unknown condition (topic, remote_topic, header, tombstone)");
           }
         }
         r.Get(p, pat, "topic", pred.topic_text);
+        r.Get(p, pat, "remote_topic", pred.remote_topic_text);
         r.Get(p, pat, "header", pred.header);
         bool tombstone = false;
         if (p["tombstone"]) {
           r.Get(p, pat, "tombstone", tombstone);
           pred.tombstone = tombstone;
         }
-        if (!pred.topic_text.empty()) {
+        for (auto [field, text, re] :
+             {std::tuple{"topic", &pred.topic_text, &pred.topic},
+              std::tuple{"remote_topic", &pred.remote_topic_text, &pred.remote_topic}}) {
+          if (text->empty()) continue;
           try {
-            pred.topic = std::regex(pred.topic_text);
+            *re = std::regex(*text);
           } catch (const std::regex_error& e) {
-            problem("predicate.topic",
-                    fmt::format("bad regex '{}': {}", pred.topic_text, e.what()));
+            problem(std::string("predicate.") + field,
+                    fmt::format("bad regex '{}': {}", *text, e.what()));
           }
         }
-        if (pred.topic_text.empty() && pred.header.empty() && !pred.tombstone) {
-          problem("predicate", "needs at least one of topic, header, tombstone");
+        if (pred.topic_text.empty() && pred.remote_topic_text.empty() && pred.header.empty() &&
+            !pred.tombstone) {
+          problem("predicate", "needs at least one of topic, remote_topic, header, tombstone");
         }
         s.predicate = std::move(pred);
       }

@@ -9,9 +9,12 @@
 //
 // and, on any step, a predicate written inline as in the capture's transforms
 // (src-cdc/transforms/), with Connect's three predicates as conditions (all that are set must
-// hold): `topic: regex` (TopicNameMatches, full match on the source topic), `header: name`
-// (HasHeaderKey, as the headers are at that step), `tombstone: true|false`
-// (RecordIsTombstone: a null value).
+// hold): `topic: regex` (TopicNameMatches on the source topic, full match), `remote_topic: regex`
+// (the same on the topic the copy is written to, which is what TopicNameMatches sees in
+// MirrorMaker 2: its records carry the remote topic name), `header: name` (HasHeaderKey, as the
+// headers are at that step), `tombstone: true|false` (RecordIsTombstone: a null value).
+// mm2.properties' Connect-style `transforms` / `predicates` keys map onto the same steps
+// (replication/mm2_transforms.h).
 //
 //   flows:
 //     - source: us-east
@@ -54,6 +57,8 @@ namespace rm::replication {
 struct RecordPredicate {
   std::optional<std::regex> topic;  // full match on the source topic
   std::string topic_text;
+  std::optional<std::regex> remote_topic;  // full match on the remote (target) topic
+  std::string remote_topic_text;
   std::string header;             // the record has a header of this name
   std::optional<bool> tombstone;  // the value is null (true) or not (false)
 };
@@ -90,8 +95,8 @@ class RecordTransforms {
 
   bool empty() const { return steps_.empty(); }
   const std::vector<RecordTransformStep>& steps() const { return steps_; }
-  // Runs the chain on a record of `topic`.
-  RecordTransformResult Apply(std::string_view topic, bool tombstone,
+  // Runs the chain on a record of source topic `topic`, copied to `remote_topic`.
+  RecordTransformResult Apply(std::string_view topic, std::string_view remote_topic, bool tombstone,
                               const HeaderLookup& has_header) const;
 
  private:
@@ -101,6 +106,11 @@ class RecordTransforms {
 // Reads a flow's `transforms:` list (`node`, at YAML path `path`, e.g. "flows[0].transforms")
 // of flow `flow_name` ("us-east->eu-west"). Problems are appended as
 // "<path>[i].<field> (<Type> '<name>') of flow <flow>: <reason>".
+// One line saying what a step does to a record, for `run --check`:
+//   "strip: DropHeaders: remove headers trace-id, baggage, when the source topic matches
+//    'public\..*'"
+std::string DescribeRecordTransformStep(const RecordTransformStep& step);
+
 RecordTransforms ReadRecordTransforms(const YAML::Node& node, const std::string& path,
                                       const std::string& flow_name,
                                       std::vector<std::string>& problems);

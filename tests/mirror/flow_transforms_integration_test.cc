@@ -1,9 +1,10 @@
 // A mirror flow's record transforms on the testbed: a Filter by header and by tombstone drops
 // records (counted), InsertHeader / DropHeaders edit the copies' headers and leave the
-// provenance header alone, the source group's position passes the filtered records (also when
-// the partition ends with them), and the offset map stays exact: every copied record maps to
-// its copy, and a position at a filtered record translates to the next copy, which is what a
-// consumer of the target reads next.
+// provenance header alone, a remote_topic condition matches the copy's topic, the source
+// group's position passes the filtered records (also when the partition ends with them), and
+// the offset map stays exact: every copied record maps to its copy, and a position at a
+// filtered record translates to the next copy, which is what a consumer of the target reads
+// next.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -57,6 +58,10 @@ TEST_F(FlowTransformsIntegration,
       - {name: no-tombstones, type: Filter, predicate: {tombstone: true}}
       - {name: origin, type: InsertHeader, header: origin, value.literal: us-east}
       - {name: strip, type: DropHeaders, headers: [trace-id]}
+      - {name: routed, type: InsertHeader, header: routed, value.literal: "yes",
+         predicate: {remote_topic: "us-east\\.orders"}}
+      - {name: not-source, type: InsertHeader, header: wrong, value.literal: "yes",
+         predicate: {remote_topic: orders}}
 )";
   spec.flows = {flow};
   spec.offsets_dir = (tmp_.path() / "offsets").string();
@@ -95,6 +100,9 @@ TEST_F(FlowTransformsIntegration,
     EXPECT_EQ(c.value, "v" + std::to_string(kept[i]));
     EXPECT_EQ(HeaderOf(c, "origin"), "us-east");
     EXPECT_EQ(HeaderOf(c, "trace-id"), std::nullopt);
+    // remote_topic conditions see the name the copy is written to, not the source topic's.
+    EXPECT_EQ(HeaderOf(c, "routed"), "yes");
+    EXPECT_EQ(HeaderOf(c, "wrong"), std::nullopt);
     ASSERT_FALSE(c.headers.empty());
     EXPECT_EQ(c.headers.back().key, "rmp");
     auto prov = ProvenanceOf(c);

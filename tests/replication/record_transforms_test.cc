@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "replication/config.h"
+#include "replication/config_report.h"
 
 namespace rm::replication {
 namespace {
@@ -49,11 +50,11 @@ TEST(RecordTransforms, AFilterDropsWhatItsPredicateMatchesOnTopicHeaderOrTombsto
 )y");
   const RecordTransforms& t = c.flows[0].transforms;
   ASSERT_EQ(t.steps().size(), 3u);
-  EXPECT_EQ(t.Apply("orders", false, Headers({"debug"})).dropped_by, "no-debug");
-  EXPECT_TRUE(t.Apply("orders", false, Headers({"trace"})).empty());
-  EXPECT_EQ(t.Apply("tmp.x", true, Headers({})).dropped_by, "no-tmp-tombstones");
-  EXPECT_TRUE(t.Apply("tmp.x", false, Headers({})).empty());
-  EXPECT_EQ(t.Apply("payments", false, Headers({})).dropped_by, "only-orders");
+  EXPECT_EQ(t.Apply("orders", "us-east.orders", false, Headers({"debug"})).dropped_by, "no-debug");
+  EXPECT_TRUE(t.Apply("orders", "us-east.orders", false, Headers({"trace"})).empty());
+  EXPECT_EQ(t.Apply("tmp.x", "us-east.tmp.x", true, Headers({})).dropped_by, "no-tmp-tombstones");
+  EXPECT_TRUE(t.Apply("tmp.x", "us-east.tmp.x", false, Headers({})).empty());
+  EXPECT_EQ(t.Apply("payments", "us-east.payments", false, Headers({})).dropped_by, "only-orders");
 }
 
 TEST(RecordTransforms, HeaderEditsRunInOrderAndLaterPredicatesSeeThem) {
@@ -65,13 +66,13 @@ TEST(RecordTransforms, HeaderEditsRunInOrderAndLaterPredicatesSeeThem) {
       - {name: no-origin-twice, type: DropHeaders, headers: [old-origin]}
 )y");
   const RecordTransforms& t = c.flows[0].transforms;
-  auto r = t.Apply("orders", false, Headers({"trace-id"}));
+  auto r = t.Apply("orders", "us-east.orders", false, Headers({"trace-id"}));
   EXPECT_FALSE(r.dropped_by);
   EXPECT_EQ(r.remove, (std::vector<std::string>{"trace-id", "baggage", "old-origin"}));
   EXPECT_EQ(r.add, (std::vector<std::pair<std::string, std::string>>{{"origin", "us-east"},
                                                                      {"stripped", "yes"}}));
   // Another topic keeps trace-id, so "mark" does not apply.
-  auto other = t.Apply("payments", false, Headers({"trace-id"}));
+  auto other = t.Apply("payments", "us-east.payments", false, Headers({"trace-id"}));
   EXPECT_EQ(other.remove, (std::vector<std::string>{"old-origin"}));
   EXPECT_EQ(other.add, (std::vector<std::pair<std::string, std::string>>{{"origin", "us-east"}}));
 
@@ -81,7 +82,7 @@ TEST(RecordTransforms, HeaderEditsRunInOrderAndLaterPredicatesSeeThem) {
       - {name: drop, type: DropHeaders, headers: [h]}
       - {name: seen, type: Filter, predicate: {header: h}}
 )y");
-  auto u = undo.flows[0].transforms.Apply("t", false, Headers({}));
+  auto u = undo.flows[0].transforms.Apply("t", "us-east.t", false, Headers({}));
   EXPECT_FALSE(u.dropped_by);
   EXPECT_TRUE(u.add.empty());
   EXPECT_EQ(u.remove, (std::vector<std::string>{"h"}));
@@ -123,9 +124,51 @@ TEST(RecordTransforms, ValueTransformsAndRoutingAreRefusedNamingFlowAndTransform
   EXPECT_NE(e.find("m.yaml"), std::string::npos) << e;
 }
 
+TEST(RecordTransforms, ARemoteTopicConditionMatchesTheNameTheCopyIsWrittenTo) {
+  MirrorConfig c = Load(R"y(
+      - {name: only-remote-orders, type: Filter, predicate: {remote_topic: "us-east\\.orders"},
+         negate: true}
+)y");
+  const RecordTransforms& t = c.flows[0].transforms;
+  EXPECT_TRUE(t.Apply("orders", "us-east.orders", false, Headers({})).empty());
+  EXPECT_EQ(t.Apply("orders", "orders", false, Headers({})).dropped_by, "only-remote-orders");
+  EXPECT_NE(ErrorOf("      - {name: r, type: Filter, predicate: {remote_topic: \"(\"}}\n")
+                .find("flows[0].transforms[0].predicate.remote_topic (Filter 'r') of flow "
+                      "us-east->eu-west: bad regex '('"),
+            std::string::npos);
+}
+
 TEST(RecordTransforms, AFlowWithoutTransformsHasNone) {
   MirrorConfig c = ParseMirrorConfigYaml(kClusters, "m.yaml");
   EXPECT_TRUE(c.flows[0].transforms.empty());
+  EXPECT_NE(DescribeMirrorConfig(c, "m.yaml")
+                .find("    transforms: none (records are copied as "
+                      "read)\n"),
+            std::string::npos);
+}
+
+TEST(RecordTransforms, TheCheckReportListsEachFlowsTransformsInOrderWithTheirSettings) {
+  MirrorConfig c = Load(R"y(
+      - {name: no-debug, type: Filter, predicate: {header: debug}}
+      - {name: no-tmp-tombstones, type: Filter, predicate: {topic: "tmp\\..*", tombstone: true}}
+      - {name: origin, type: InsertHeader, header: origin, value.literal: us-east}
+      - {name: strip, type: DropHeaders, headers: "trace-id, baggage",
+         predicate: {remote_topic: "us-east\\.public\\..*"}, negate: true}
+      - {name: one, type: DropHeaders, headers: [x], predicate: {tombstone: false}}
+)y");
+  const std::string r = DescribeMirrorConfig(c, "m.yaml");
+  EXPECT_NE(r.find("  us-east->eu-west\n"), std::string::npos) << r;
+  EXPECT_NE(
+      r.find("    transforms, in order:\n"
+             "      1. no-debug: Filter: drop the record, when it has a header debug\n"
+             "      2. no-tmp-tombstones: Filter: drop the record, when the source topic matches "
+             "'tmp\\..*' and it is a tombstone\n"
+             "      3. origin: InsertHeader: add header origin = \"us-east\"\n"
+             "      4. strip: DropHeaders: remove headers trace-id, baggage, unless the remote "
+             "topic matches 'us-east\\.public\\..*'\n"
+             "      5. one: DropHeaders: remove header x, when it is no tombstone\n"),
+      std::string::npos)
+      << r;
 }
 
 }  // namespace
