@@ -20,6 +20,7 @@
 #include "replication/java_properties.h"
 #include "replication/mm2_clients.h"
 #include "replication/mm2_keys.h"
+#include "replication/mm2_transforms.h"
 
 namespace rm::replication {
 
@@ -721,6 +722,12 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       const int heartbeat_rf = replication_factor("heartbeats.topic.replication.factor");
       if (heartbeats) cfg.heartbeats.push_back({src, dst, heartbeat_s * 1000, heartbeat_rf});
 
+      // Connect transforms and predicates (mm2_transforms.h); MM2's heartbeat connector runs
+      // them on a disabled flow too.
+      fl.transforms =
+          ReadMm2FlowTransforms(props, src, dst, enabled, heartbeats,
+                                enabled && *fl.emit_checkpoints, &used, &problems, &not_applied);
+
       for (const char* key : {"refresh.topics.interval.seconds", "emit.offset-syncs.enabled"}) {
         if (take(p + "." + key)) {
           not_applied.emplace_back(p + "." + key,
@@ -733,6 +740,8 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
       }
     }
   }
+
+  ExplainTopLevelMm2TransformKeys(props, &used, &not_applied);
 
   // Client overrides by prefix, then cluster-level client properties ("A.security.protocol =
   // SSL"), which pass through to librdkafka when it knows them; anything else is reported with

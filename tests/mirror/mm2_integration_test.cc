@@ -4,7 +4,7 @@
 // both ways exactly once without loops, MM2 heartbeats appear in both regions (and are copied
 // onward, never back), and the named group's checkpoints translate to exactly the next record.
 // Heartbeats and checkpoints are read and decoded with kafka-python (tests/tools/mm2_read.py),
-// not with our code. Also `run --check` on properties files.
+// not with our code. Also `run --check` on properties files (with Connect transforms).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -317,6 +317,50 @@ TEST(Mm2Check, ExitsNonZeroNamingTheProblem) {
                   (tmp.path() / "file" / "offsets").string()});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("is not a directory"), std::string::npos) << r.output;
+}
+
+TEST(Mm2Check, ListsEachFlowsTransformsInOrderAndRefusesOnesThatNeedTheValue) {
+  TempDir tmp;
+  const std::string head =
+      "clusters = A, B\nA.bootstrap.servers = a:1\nB.bootstrap.servers = b:1\n"
+      "A->B.enabled = true\nemit.heartbeats.enabled = false\nemit.checkpoints.enabled = false\n";
+  const std::string good = (tmp.path() / "good.properties").string();
+  WriteFile(good,
+            head +
+                "A->B.transforms = dropDebug, origin\n"
+                "A->B.transforms.dropDebug.type = org.apache.kafka.connect.transforms.Filter\n"
+                "A->B.transforms.dropDebug.predicate = isDebug\n"
+                "A->B.transforms.origin.type = "
+                "org.apache.kafka.connect.transforms.InsertHeader\n"
+                "A->B.transforms.origin.header = origin\n"
+                "A->B.transforms.origin.value.literal = A\n"
+                "A->B.predicates = isDebug\n"
+                "A->B.predicates.isDebug.type = "
+                "org.apache.kafka.connect.transforms.predicates.TopicNameMatches\n"
+                "A->B.predicates.isDebug.pattern = A\\\\.debug\\\\..*\n");
+  CommandResult r = RunCommand({RegionmirrorPath(), "run", "--check", "--config", good,
+                                "--offsets-dir", (tmp.path() / "offsets").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("    transforms, in order:\n"
+                          "      1. dropDebug: Filter: drop the record, when the remote topic "
+                          "matches 'A\\.debug\\..*'\n"
+                          "      2. origin: InsertHeader: add header origin = \"A\"\n"),
+            std::string::npos)
+      << r.output;
+
+  const std::string bad = (tmp.path() / "bad.properties").string();
+  WriteFile(bad,
+            head +
+                "A->B.transforms = pii\n"
+                "A->B.transforms.pii.type = org.apache.kafka.connect.transforms.MaskField$Value\n"
+                "A->B.transforms.pii.fields = ssn\n");
+  r = RunCommand({RegionmirrorPath(), "run", "--check", "--config", bad});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("A->B.transforms.pii.type: "
+                          "org.apache.kafka.connect.transforms.MaskField$Value reads or rewrites "
+                          "the record's key or value"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace
