@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Postgres drain comparison (issue 17, item 3): how fast `regionmirror cdc postgres run` drains a
 # WAL backlog into a testbed region, against `pg_recvlogical` (pgoutput, to /dev/null) on the
-# same backlog, with the capture's transforms off and on. Prints each rate and the ratio.
+# same backlog, in four configurations: plain envelope without transforms, with transforms, the
+# schema envelope (`envelope: json_with_schema` with the schema history and its run-time
+# compatibility check on), and schemas with transforms. Prints each rate and its ratio to
+# pg_recvlogical's.
 #
 # One Postgres 15 and one testbed region (one mock broker), both started here on loopback and
-# stopped on exit, whatever happens. Three logical slots are made before the backlog is written
-# (pg_recvlogical's, the plain capture's, the transforming capture's), so all three read the
-# same WAL. Then `transactions` transactions insert `inserts` rows in all; each reader drains
-# its slot up to the WAL end, one after the other, timed from its start until it confirmed the
-# end (pg_recvlogical: until it exits at --endpos).
-#
-# The schema envelope (issue 17, item 1) is not on main yet: only the plain envelope is measured.
+# stopped on exit, whatever happens. Five logical slots are made before the backlog is written
+# (pg_recvlogical's and one per capture configuration), so all read the same WAL. Then
+# `transactions` transactions insert `inserts` rows in all; each reader drains its slot up to the
+# WAL end, one after the other, timed from its start until it confirmed the end (pg_recvlogical:
+# until it exits at --endpos). The schema configurations use their own topic prefixes, so each
+# reads and writes its own schema history topic.
 #
 # Usage: bench/postgres_drain_bench.sh [inserts] [transactions]   (default 600000 300)
 # RM_BUILD_DIR picks the build directory (default build/). Each drain is bounded by
@@ -23,8 +25,10 @@ if [ "${1:-}" != "--inside" ]; then
   [ -x "$BIN" ] || scripts/setup.sh regionmirror >/dev/null
   # 16 partitions, lz4: the mock keeps 5 MiB per partition; the drain does not read back, so an
   # overflow would only drop the oldest batches, never slow or fail the produce path.
+  # The schema history topics have one partition, as provisioning would make them.
   exec "$BIN" testbed --log_level warn --regions us-east --brokers 1 \
-    --topics "us-east:pg.public.drain:16,us-east:acme.drain:16" \
+    --topics "us-east:pg.public.drain:16,us-east:acme.drain:16,us-east:pgs.public.drain:16,\
+us-east:acmes.drain:16,us-east:pgs.schema-history:1,us-east:pgst.schema-history:1" \
     -- bash "$0" --inside "${1:-600000}" "${2:-300}"
 fi
 INSERTS=$2
@@ -52,16 +56,16 @@ bench_pg_start "$work" 'max_wal_size = 8GB' 'shared_buffers = 256MB'
 psql -c "CREATE TABLE drain (id bigint PRIMARY KEY, customer text NOT NULL, amount text,
          note text, created_at timestamptz NOT NULL DEFAULT now())"
 
-# --- the capture's two configurations (their own slots), provisioned before the backlog
-write_config() {  # name slot transforms-yaml
+# --- the capture's four configurations (their own slots), provisioned before the backlog
+write_config() {  # name slot topic-prefix extra-postgres-yaml
   cat >"$work/$1.yaml" <<EOY
 postgres:
   connection: {host: 127.0.0.1, port: $PGPORT, dbname: postgres, user: postgres, sslmode: disable}
   tables: [drain]
-  topic_prefix: pg
+  topic_prefix: $3
   slot: $2
   snapshot_mode: never
-$3
+$4
 kafka:
   bootstrap_servers: "$KAFKA"
   properties: {compression.type: lz4, linger.ms: "5"}
@@ -69,14 +73,24 @@ kafka:
 admin: {port: -1}
 EOY
 }
-write_config plain cap_plain ""
-write_config transforms cap_transforms '  transforms:
+transforms() {  # topic-prefix route-target-prefix
+  cat <<EOT
+  transforms:
     - {name: unwrap, type: ExtractNewRecordState, add.fields: "op,lsn,source.ts_ms"}
     - {name: tenant, type: InsertField, static.field: tenant_id, static.value: acme}
     - {name: fields, type: ReplaceField, exclude: [note], renames: "customer:client"}
     - {name: amounts, type: Cast, spec: "amount:int64"}
-    - {name: route, type: RegexRouter, regex: "pg\\.public\\.(.*)", replacement: "acme.$1"}'
-for c in plain transforms; do
+    - {name: route, type: RegexRouter, regex: "$1\\\\.public\\\\.(.*)", replacement: "$2.\$1"}
+EOT
+}
+schemas='  schema: {envelope: json_with_schema, history: true}'
+write_config plain cap_plain pg ""
+write_config transforms cap_transforms pg "$(transforms pg acme)"
+write_config schemas cap_schemas pgs "$schemas"
+write_config schemas_transforms cap_schemas_transforms pgst "$(transforms pgst acmes)
+$schemas"
+configs="plain transforms schemas schemas_transforms"
+for c in $configs; do
   "$BIN" cdc postgres provision --config "$work/$c.yaml" >"$work/provision-$c.log" 2>&1 ||
     { cat "$work/provision-$c.log"; exit 1; }
 done
@@ -134,16 +148,24 @@ drain_capture() {  # config slot -> seconds on stdout
 }
 plain_s=$(drain_capture plain cap_plain)
 transforms_s=$(drain_capture transforms cap_transforms)
+schemas_s=$(drain_capture schemas cap_schemas)
+schemas_transforms_s=$(drain_capture schemas_transforms cap_schemas_transforms)
 
-$PY - "$rows" "$recv_s" "$plain_s" "$transforms_s" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOP'
+$PY - "$rows" "$recv_s" "$plain_s" "$transforms_s" "$schemas_s" "$schemas_transforms_s" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOP'
 import sys
 rows = int(sys.argv[1])
-recv, plain, transformed = (float(x) for x in sys.argv[2:5])
+recv = float(sys.argv[2])
 r = rows / recv
 print(f"pg_recvlogical (pgoutput -> /dev/null)   {rows / recv:9.0f} changes/s  ({recv:.2f} s)")
-for name, s in (("capture, no transforms", plain), ("capture, 5 transforms", transformed)):
+runs = (("capture, plain, no transforms", sys.argv[3]),
+        ("capture, plain, 5 transforms", sys.argv[4]),
+        ("capture, schemas, no transforms", sys.argv[5]),
+        ("capture, schemas, 5 transforms", sys.argv[6]))
+for name, s in runs:
+    s = float(s)
     print(f"{name:<40} {rows / s:9.0f} changes/s  ({s:.2f} s)  ratio to pg_recvlogical "
           f"{(rows / s) / r:.2f}")
-print("capture with the schema envelope        not measured: not on main yet")
-print(f"load average at the end                  {sys.argv[5]}")
+print("schemas: envelope json_with_schema, schema history and run-time compatibility on")
+print(f"load average at the end                  {sys.argv[7]}")
 EOP
