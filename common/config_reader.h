@@ -1,6 +1,7 @@
 // Pieces every configuration loader uses: read the file, read YAML fields collecting every
-// problem as "<path>: <why>" instead of stopping at the first, and throw them all at once (the
-// project's rule for configuration errors).
+// problem as "<path>: <why>" instead of stopping at the first, validate the values into problems
+// as data (ConfigProblem), and throw them all at once, each with its file and line (the
+// project's rule for configuration errors, docs/architecture.md "Configuration files").
 #pragma once
 
 #include <fmt/format.h>
@@ -32,6 +33,26 @@ inline std::string ReadConfigFile(const std::filesystem::path& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// One problem with a configuration's values, as data: the field (its path as written,
+// "flows[2].source"; empty for the configuration as a whole) and why. Validate() functions
+// return these; the loader adds the file and the field's line once (ThrowIfProblems below).
+struct ConfigProblem {
+  std::string field;
+  std::string why;
+
+  // "<field>: <why>", or the reason alone when there is no field.
+  std::string ToString() const { return field.empty() ? why : field + ": " + why; }
+  bool operator==(const ConfigProblem&) const = default;
+
+  // A message our own code wrote in the "<field>: <why>" form (YamlFieldReader::Problem, the
+  // secrets' errors) as data; a message without ": " is a reason without field.
+  static ConfigProblem FromFieldMessage(const std::string& message) {
+    const size_t colon = message.find(": ");
+    if (colon == std::string::npos) return {"", message};
+    return {message.substr(0, colon), message.substr(colon + 2)};
+  }
+};
 
 // ConfigError with the problems, when there are any: a single one as it is; several under a
 // first line that counts them, one an indented line ("3 problems in configuration:\n  ...").
@@ -66,13 +87,12 @@ class YamlLines {
   // True when `field` itself is written in the document.
   bool Has(const std::string& field) const { return lines_.count(field) > 0; }
 
-  // "<source>:<line>: <field>: <why>" for a problem "<field>: <why>" whose field has a line;
-  // "<source>: <problem>" otherwise.
-  std::string Locate(const std::string& source, const std::string& problem) const {
-    const size_t colon = problem.find(": ");
-    const int line = colon == std::string::npos ? 0 : LineOf(problem.substr(0, colon));
-    if (line == 0) return source + ": " + problem;
-    return fmt::format("{}:{}: {}", source, line, problem);
+  // "<source>:<line>: <field>: <why>" when the problem's field has a line;
+  // "<source>: <field>: <why>" otherwise.
+  std::string Locate(const std::string& source, const ConfigProblem& problem) const {
+    const int line = problem.field.empty() ? 0 : LineOf(problem.field);
+    if (line == 0) return source + ": " + problem.ToString();
+    return fmt::format("{}:{}: {}", source, line, problem.ToString());
   }
 
  private:
@@ -94,20 +114,22 @@ class YamlLines {
   std::map<std::string, int> lines_;
 };
 
-// The same at the end of a loader: the field problems first ("<field>: <why>"), then what
-// validation found in the values that did parse (its messages name their source themselves,
-// "<source>: <field>: <why>"; fields that failed to parse keep their defaults, so they add no
-// second report). Each gets the line of its field from `lines`, when given.
-inline void ThrowIfProblems(const std::string& source, std::vector<std::string> field_problems,
-                            const std::vector<std::string>& validation,
-                            const YamlLines& lines = YamlLines()) {
-  for (auto& p : field_problems) p = lines.Locate(source, p);
-  const std::string prefix = source + ": ";
-  for (const auto& v : validation) {
-    field_problems.push_back(v.rfind(prefix, 0) == 0 ? lines.Locate(source, v.substr(prefix.size()))
-                                                     : v);
+// The same at the end of a loader, each problem with `source` and the line of its field (from
+// `lines`, when given), in this order: the field problems the reader found ("<field>: <why>"),
+// problems already located by a nested reader ("<source>:<line>: ..."), then what validation
+// found in the values that did parse (fields that failed to parse keep their defaults, so they
+// add no second report).
+inline void ThrowIfProblems(const std::string& source, const std::vector<std::string>& field_problems,
+                            const std::vector<ConfigProblem>& validation,
+                            const YamlLines& lines = YamlLines(),
+                            const std::vector<std::string>& located = {}) {
+  std::vector<std::string> all;
+  for (const auto& p : field_problems) {
+    all.push_back(lines.Locate(source, ConfigProblem::FromFieldMessage(p)));
   }
-  ThrowIfProblems(field_problems);
+  all.insert(all.end(), located.begin(), located.end());
+  for (const auto& v : validation) all.push_back(lines.Locate(source, v));
+  ThrowIfProblems(all);
 }
 
 class YamlFieldReader {

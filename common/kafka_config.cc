@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/log.h"
 #include "common/result.h"
@@ -34,13 +35,14 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* facility, const ch
 
 }  // namespace
 
-RdKafkaConfPtr BuildKafkaConf(const KafkaProperties& props, std::string_view context) {
-  RdKafkaConfPtr conf(rd_kafka_conf_new());
+namespace {
+
+// Sets every property of `props` on `conf`; what librdkafka refused, one entry each.
+std::vector<std::string> SetProperties(rd_kafka_conf_t* conf, const KafkaProperties& props) {
   std::vector<std::string> problems;
   char errstr[512];
   for (const auto& [key, value] : props) {
-    rd_kafka_conf_res_t res =
-        rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof(errstr));
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr));
     if (res == RD_KAFKA_CONF_UNKNOWN) {
       problems.push_back(fmt::format("unknown property '{}'", key));
     } else if (res == RD_KAFKA_CONF_INVALID) {
@@ -48,13 +50,23 @@ RdKafkaConfPtr BuildKafkaConf(const KafkaProperties& props, std::string_view con
           fmt::format("invalid value '{}' for property '{}': {}", value, key, errstr));
     }
   }
-  if (!problems.empty()) {
-    std::string msg = fmt::format("{}: ", context);
-    for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];
-    throw ConfigError(msg);
+  return problems;
+}
+
+}  // namespace
+
+RdKafkaConfPtr BuildKafkaConf(const KafkaProperties& props, std::string_view context) {
+  RdKafkaConfPtr conf(rd_kafka_conf_new());
+  if (auto problems = SetProperties(conf.get(), props); !problems.empty()) {
+    throw ConfigError(fmt::format("{}: {}", context, fmt::join(problems, "; ")));
   }
   rd_kafka_conf_set_log_cb(conf.get(), LogCallback);
   return conf;
+}
+
+std::string KafkaPropertiesProblem(const KafkaProperties& props) {
+  RdKafkaConfPtr conf(rd_kafka_conf_new());
+  return fmt::format("{}", fmt::join(SetProperties(conf.get(), props), "; "));
 }
 
 RdKafkaPtr CreateKafkaHandle(rd_kafka_type_t type, RdKafkaConfPtr conf, std::string_view context) {

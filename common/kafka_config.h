@@ -40,6 +40,10 @@ using PartitionListPtr =
 // `context` says where the properties came from (e.g. "cluster us-east"). The returned conf
 // routes librdkafka's log lines to our logger (tagged with `context`).
 RdKafkaConfPtr BuildKafkaConf(const KafkaProperties& props, std::string_view context);
+// What BuildKafkaConf would refuse in `props` ("unknown property 'x'; invalid value ..."), for
+// configuration checks that report it as a problem of their own field; "" when librdkafka takes
+// every property.
+std::string KafkaPropertiesProblem(const KafkaProperties& props);
 
 // Creates a client handle of `type` from a conf (taking ownership of it). Throws ConfigError
 // naming `context` if librdkafka refuses (e.g. inconsistent settings).

@@ -184,10 +184,7 @@ std::string MirrorYamlFor(const LoadTestOptions& o, const std::string& source_bo
 
 RunResult RunLoadTest(const LoadTestOptions& o, const std::atomic<bool>& stop) {
   const Workload& w = o.workload;
-  if (auto problems = ValidateWorkload(w); !problems.empty()) {
-    for (auto& p : problems) p = "workload: " + p;
-    common::ThrowIfProblems(problems);
-  }
+  common::ThrowIfProblems("workload", {}, ValidateWorkload(w));
   if (o.source_bootstrap.empty() != o.target_bootstrap.empty() && !o.no_mirror) {
     throw ConfigError(
         "--source-bootstrap and --target-bootstrap go together (or neither: testbed)");

@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "common/config_reader.h"
+
 namespace rm::loadtest {
 
 enum class KeyDistributor { kNoKey, kKeyRoundRobin, kRandomNano };
@@ -90,8 +92,8 @@ Workload LoadWorkloadFile(const std::string& path);
 // The same from text; `source` names it in errors, `base_dir` resolves payloadFile.
 Workload ParseWorkload(const std::string& yaml, const std::string& source,
                        const std::string& base_dir);
-// Every problem of a workload's values (after flags overrode some), as "<field>: <why>".
-std::vector<std::string> ValidateWorkload(const Workload& w);
+// Every problem of a workload's values (after flags overrode some), as data (field, why).
+std::vector<common::ConfigProblem> ValidateWorkload(const Workload& w);
 
 const char* KeyDistributorName(KeyDistributor k);
 // NO_KEY, KEY_ROUND_ROBIN, RANDOM_NANO; nullopt for anything else.

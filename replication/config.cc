@@ -43,13 +43,13 @@ PolicyKind ParsePolicy(const std::string& s, bool* ok) {
 }
 
 void CheckRegexes(const std::vector<std::string>& res, const std::string& field,
-                  const std::string& file, std::vector<std::string>* problems) {
+                  std::vector<common::ConfigProblem>* problems) {
   for (size_t i = 0; i < res.size(); ++i) {
     try {
       std::regex re(res[i]);
     } catch (const std::regex_error& e) {
-      problems->push_back(
-          fmt::format("{}: {}[{}]: bad regex '{}': {}", file, field, i, res[i], e.what()));
+      problems->push_back({fmt::format("{}[{}]", field, i),
+                           fmt::format("bad regex '{}': {}", res[i], e.what())});
     }
   }
 }
@@ -235,10 +235,10 @@ const ClusterConfig* MirrorConfig::FindCluster(const std::string& alias) const {
   return nullptr;
 }
 
-std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
-  std::vector<std::string> problems;
+std::vector<common::ConfigProblem> MirrorConfig::Validate() const {
+  std::vector<common::ConfigProblem> problems;
   auto problem = [&](const std::string& field, const std::string& what) {
-    problems.push_back(fmt::format("{}: {}: {}", file, field, what));
+    problems.push_back({field, what});
   };
   if (clusters.empty()) problem("clusters", "at least one cluster is required");
   std::set<std::string> aliases;
@@ -252,10 +252,8 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
       problem(f + ".alias", fmt::format("alias '{}' is used twice", c.alias));
     }
     if (c.bootstrap_servers.empty()) problem(f + ".bootstrap_servers", "required");
-    try {
-      common::BuildKafkaConf(c.properties, f + ".properties");
-    } catch (const ConfigError& e) {
-      problems.push_back(fmt::format("{}: {}", file, e.what()));
+    if (auto why = common::KafkaPropertiesProblem(c.properties); !why.empty()) {
+      problem(f + ".properties", why);
     }
   }
   if (flows.empty()) problem("flows", "at least one flow is required");
@@ -274,17 +272,17 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
       problem(f, fmt::format("flow {} is defined twice", fl.name()));
     }
     if (fl.topics.empty()) problem(f + ".topics", "at least one regex is required");
-    CheckRegexes(fl.topics, f + ".topics", file, &problems);
-    CheckRegexes(fl.topics_exclude, f + ".topics_exclude", file, &problems);
-    CheckRegexes(fl.groups, f + ".groups", file, &problems);
-    CheckRegexes(fl.groups_exclude, f + ".groups_exclude", file, &problems);
+    CheckRegexes(fl.topics, f + ".topics", &problems);
+    CheckRegexes(fl.topics_exclude, f + ".topics_exclude", &problems);
+    CheckRegexes(fl.groups, f + ".groups", &problems);
+    CheckRegexes(fl.groups_exclude, f + ".groups_exclude", &problems);
     for (const auto& [key, rf] :
          {std::pair{"replication_factor", fl.replication_factor},
           std::pair{"offset_syncs_replication_factor", fl.offset_syncs_replication_factor},
           std::pair{"checkpoints_replication_factor", fl.checkpoints_replication_factor}}) {
       if (!IsReplicationFactor(rf)) problem(f + "." + key, NotAReplicationFactor(rf));
     }
-    CheckRegexes(fl.config_properties_exclude, f + ".config_properties_exclude", file, &problems);
+    CheckRegexes(fl.config_properties_exclude, f + ".config_properties_exclude", &problems);
     if (fl.sync_topic_configs_interval_ms < 1000) {
       problem(f + ".sync_topic_configs_interval_ms", "must be >= 1000");
     }
@@ -312,11 +310,7 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
   if (m.tail_scan_timeout_ms < 1000) problem("mirror.tail_scan_timeout_ms", "must be >= 1000");
   for (const auto& [name, props] :
        {std::pair{"mirror.consumer", &m.consumer}, std::pair{"mirror.producer", &m.producer}}) {
-    try {
-      common::BuildKafkaConf(*props, name);
-    } catch (const ConfigError& e) {
-      problems.push_back(fmt::format("{}: {}", file, e.what()));
-    }
+    if (auto why = common::KafkaPropertiesProblem(*props); !why.empty()) problem(name, why);
   }
   if (offsets.checkpoint_interval_ms < 10)
     problem("offsets.checkpoint_interval_ms", "must be >= 10");
@@ -336,23 +330,17 @@ std::vector<std::string> MirrorConfig::Validate(const std::string& file) const {
       break;
     }
   }
-  if (admin.port < -1 || admin.port > 65535) {
-    problem("admin.port", fmt::format("{} is not a port (or -1 to disable)", admin.port));
-  }
+  for (auto& p : admin.Validate("admin")) problems.push_back(std::move(p));
   return problems;
 }
 
-MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}: line {}: not valid YAML: {}", file, e.mark.line + 1, e.msg));
-  }
-  if (!root.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping at the top", file));
-  std::vector<std::string> problems;
+namespace {
+
+// Reads the fields of our YAML format into `cfg`; what the reader found ("<field>: <why>") into
+// `problems`.
+void ReadMirrorYamlFields(const YAML::Node& root, MirrorConfig& cfg,
+                          std::vector<std::string>& problems) {
   common::YamlFieldReader r(problems);
-  MirrorConfig cfg;
   r.CheckKeys(root, "", {"clusters", "flows", "mirror", "offsets", "admin", "heartbeats"});
 
   if (r.IsList(root["clusters"], "clusters")) {
@@ -479,12 +467,32 @@ MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& f
       for (auto& fl : cfg.flows) fl.replicate_heartbeats = true;
     }
   }
-  if (const YAML::Node a = root["admin"]; r.IsMap(a, "admin")) {
-    r.CheckKeys(a, "admin", {"bind", "port"});
-    r.Get(a, "admin", "bind", cfg.admin.bind);
-    r.Get(a, "admin", "port", cfg.admin.port);
+  cfg.admin.Read(r, root["admin"], "admin");
+}
+
+}  // namespace
+
+std::vector<common::ConfigProblem> ReadMirrorConfigYaml(const YAML::Node& root, MirrorConfig& out) {
+  std::vector<std::string> read;
+  ReadMirrorYamlFields(root, out, read);
+  std::vector<common::ConfigProblem> problems;
+  for (const auto& p : read) problems.push_back(common::ConfigProblem::FromFieldMessage(p));
+  for (auto& v : out.Validate()) problems.push_back(std::move(v));
+  return problems;
+}
+
+MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: line {}: not valid YAML: {}", file, e.mark.line + 1, e.msg));
   }
-  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file), common::YamlLines(root));
+  if (!root.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping at the top", file));
+  std::vector<std::string> problems;
+  MirrorConfig cfg;
+  ReadMirrorYamlFields(root, cfg, problems);
+  common::ThrowIfProblems(file, problems, cfg.Validate(), common::YamlLines(root));
   return cfg;
 }
 
@@ -763,7 +771,7 @@ MirrorConfig ParseMm2Properties(const std::string& text, const std::string& file
                                    [](const auto& kv) { return kv.second.empty(); }),
                     not_applied.end());
   if (!not_applied.empty()) cfg.warnings.push_back(NotAppliedBlock(file, not_applied));
-  common::ThrowIfProblems(file, std::move(problems), cfg.Validate(file));
+  common::ThrowIfProblems(file, problems, cfg.Validate());
   return cfg;
 }
 

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "common/admin_api_config.h"
+#include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "replication/placement.h"
 #include "replication/record_transforms.h"
@@ -196,19 +198,13 @@ struct HeartbeatPair {
 };
 inline constexpr const char* kHeartbeatsTopic = "heartbeats";
 
-struct AdminSettings {
-  // Address of /healthz and /metrics. Default: "127.0.0.1"
-  std::string bind = "127.0.0.1";
-  // Port; 0 picks a free one, -1 disables the admin server. Default: 9700
-  int port = 9700;
-};
-
 struct MirrorConfig {
   std::vector<ClusterConfig> clusters;
   std::vector<FlowConfig> flows;
   MirrorSettings mirror;
   OffsetsSettings offsets;
-  AdminSettings admin;
+  // /healthz and /metrics (common/admin_api_config.h). Default: 127.0.0.1:9700
+  common::AdminApiConfig admin{.port = 9700};
   // Heartbeats to emit; empty: none. From our YAML's `heartbeats:` section (every ordered pair
   // of clusters, default off) or MM2's rule in mm2.properties (every ordered pair, unless
   // emit.heartbeats.enabled is false for it).
@@ -223,13 +219,18 @@ struct MirrorConfig {
   const ClusterConfig* FindCluster(const std::string& alias) const;
   // The offsets: section with `flow`'s overrides applied.
   OffsetsSettings OffsetsFor(const FlowConfig& flow) const;
-  // Every problem, each naming `file` and the field. Empty when valid.
-  std::vector<std::string> Validate(const std::string& file) const;
+  // Every problem with the values, as data (field, why); the loader adds the file and line.
+  // Empty when valid.
+  std::vector<common::ConfigProblem> Validate() const;
 };
 
 // Loads our YAML format (README.md, section "The mirror"). Throws ConfigError.
 MirrorConfig LoadMirrorConfigYaml(const std::string& path);
 MirrorConfig ParseMirrorConfigYaml(const std::string& text, const std::string& file);
+// The same from a parsed document, for files that embed the mirror's sections (the topology's
+// `mirror:` and `offsets:`): fills `out` and returns every problem, the reader's and Validate()'s,
+// as data (field as written here, why; no file), throwing none of them.
+std::vector<common::ConfigProblem> ReadMirrorConfigYaml(const YAML::Node& root, MirrorConfig& out);
 // mm2.properties: the key of ours that sets offsets.dir, and its default. A properties file has
 // no other place for it, and MM2 users get checkpoints and translation by default.
 inline constexpr const char* kMm2OffsetsDirKey = "regionmirror.offsets.dir";

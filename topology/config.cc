@@ -225,17 +225,9 @@ LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
 
   // The reader's problems are "<field>: <why>"; give each its line.
   for (const auto& p : raw) {
-    auto colon = p.find(": ");
-    Problem problem;
-    problem.file = file;
-    if (colon == std::string::npos) {
-      problem.message = p;
-    } else {
-      problem.field = p.substr(0, colon);
-      problem.message = p.substr(colon + 2);
-      problem.line = cfg.LineOf(problem.field);
-    }
-    out.problems.push_back(std::move(problem));
+    auto [field, why] = common::ConfigProblem::FromFieldMessage(p);
+    const int line = field.empty() ? 0 : cfg.LineOf(field);
+    out.problems.push_back({file, line, std::move(field), std::move(why)});
   }
   return out;
 }

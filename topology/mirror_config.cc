@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <map>
-#include <sstream>
 
 #include "common/result.h"
 
@@ -83,31 +82,15 @@ std::vector<Problem> ValidateMirrorSections(const TopologyConfig& config) {
   for (const auto& r : config.regions) {
     for (const auto& c : r.clusters) clusters.push_back(ClusterNode(c));
   }
+  replication::MirrorConfig ignored;
+  const YAML::Node doc =
+      YAML::Load(MirrorYaml(config, clusters, YAML::Node(YAML::NodeType::Sequence)));
   std::vector<Problem> problems;
-  try {
-    replication::ParseMirrorConfigYaml(
-        MirrorYaml(config, clusters, YAML::Node(YAML::NodeType::Sequence)), config.file);
-  } catch (const common::ConfigError& e) {
-    // One problem a line: "<file>[:<line>]: <field>: <why>", under a count line when there are
-    // several. The line is one of the YAML generated above, not of the topology file: dropped.
-    std::istringstream lines(e.what());
-    std::string line;
-    const std::string prefix = config.file + ":";
-    while (std::getline(lines, line)) {
-      auto start = line.find_first_not_of(' ');
-      if (start == std::string::npos) continue;
-      line = line.substr(start);
-      if (line.rfind(prefix, 0) != 0) continue;
-      line = line.substr(prefix.size());
-      line = line.substr(std::min(line.size(), line.find_first_not_of("0123456789")));
-      if (line.rfind(": ", 0) != 0) continue;
-      line = line.substr(2);
-      auto colon = line.find(": ");
-      if (colon == std::string::npos) continue;
-      std::string field = line.substr(0, colon);
-      if (field.rfind("mirror", 0) != 0 && field.rfind("offsets", 0) != 0) continue;
-      problems.push_back({config.file, config.LineOf(field), field, line.substr(colon + 2)});
-    }
+  for (auto& p : replication::ReadMirrorConfigYaml(doc, ignored)) {
+    if (p.field.rfind("mirror", 0) != 0 && p.field.rfind("offsets", 0) != 0) continue;
+    // The field paths are the same in the topology file, which gives the line.
+    const int line = config.LineOf(p.field);
+    problems.push_back({config.file, line, std::move(p.field), std::move(p.why)});
   }
   return problems;
 }

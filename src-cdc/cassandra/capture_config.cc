@@ -115,20 +115,21 @@ common::KafkaProperties KafkaConfig::Resolve() const {
   return p;
 }
 
-std::vector<std::string> EncryptionConfig::Validate(const std::string& prefix) const {
-  std::vector<std::string> p;
+std::vector<common::ConfigProblem> EncryptionConfig::Validate(const std::string& prefix) const {
+  std::vector<common::ConfigProblem> p;
   if (!keystore.empty() && key_hex.given()) {
-    p.push_back(prefix + ".key_hex_env: give keystore or key_hex_env/key_hex_file, not both");
+    p.push_back({prefix + ".key_hex_env", "give keystore or key_hex_env/key_hex_file, not both"});
     return p;
   }
   if (!keystore.empty() && !keystore_password.given()) {
-    p.push_back(prefix +
-                ".keystore_password_env: required with keystore (or keystore_password_file)");
+    p.push_back(
+        {prefix + ".keystore_password_env", "required with keystore (or keystore_password_file)"});
     return p;
   }
   if (!enabled()) return p;
+  // BuildKeyProvider's errors are "<field>: <why>", the field being one of this block's.
   auto keys = BuildKeyProvider(prefix);
-  if (!keys.ok()) p.push_back(keys.error().message);
+  if (!keys.ok()) p.push_back(common::ConfigProblem::FromFieldMessage(keys.error().message));
   return p;
 }
 
@@ -192,69 +193,69 @@ common::Result<Schema> CaptureConfig::BuildSchema() const {
   return schema;
 }
 
-std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) const {
-  std::vector<std::string> p;
+std::vector<common::ConfigProblem> CaptureConfig::Validate(const std::string& prefix) const {
+  std::vector<common::ConfigProblem> p;
+  auto problem = [&](const std::string& key, std::string why) {
+    p.push_back({prefix + "." + key, std::move(why)});
+  };
   std::error_code ec;
   if (cdc_raw_dir.empty()) {
-    p.push_back(prefix + ".cdc_raw_dir: required");
+    problem("cdc_raw_dir", "required");
   } else if (!std::filesystem::is_directory(cdc_raw_dir, ec)) {
-    p.push_back(prefix + ".cdc_raw_dir: " + cdc_raw_dir.string() + " is not a directory" +
-                (ec ? " (" + ec.message() + ")" : ""));
+    problem("cdc_raw_dir", cdc_raw_dir.string() + " is not a directory" +
+                               (ec ? " (" + ec.message() + ")" : ""));
   }
-  if (state_dir.empty()) p.push_back(prefix + ".state_dir: required");
+  if (state_dir.empty()) problem("state_dir", "required");
   if (processed == ProcessedAction::kMove && !cdc_raw_dir.empty() &&
       std::filesystem::weakly_canonical(move_to, ec) ==
           std::filesystem::weakly_canonical(cdc_raw_dir, ec)) {
-    p.push_back(prefix + ".processed: the move directory must not be cdc_raw itself");
+    problem("processed", "the move directory must not be cdc_raw itself");
   }
   static const std::regex topic_re("[A-Za-z0-9._-]+");
   if (topic_prefix.empty()) {
-    p.push_back(prefix + ".topic_prefix: required");
+    problem("topic_prefix", "required");
   } else if (!std::regex_match(topic_prefix, topic_re)) {
-    p.push_back(prefix + ".topic_prefix: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
+    problem("topic_prefix", "only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
   }
   if (tables_cql.empty()) {
-    p.push_back(prefix + ".tables: required (cql or cql_file with CREATE TABLE ... WITH ID)");
+    problem("tables", "required (cql or cql_file with CREATE TABLE ... WITH ID)");
   } else if (auto s = BuildSchema(); !s.ok()) {
-    p.push_back(prefix + ".tables: " + s.error().message);
+    problem("tables", s.error().message);
   }
   auto e = encryption.Validate(prefix + ".encryption");
   p.insert(p.end(), e.begin(), e.end());
   if (poll_interval.count() < 1 || poll_interval.count() > 60000) {
-    p.push_back(prefix + ".poll_interval_ms: must be within 1..60000");
+    problem("poll_interval_ms", "must be within 1..60000");
   }
-  if (checkpoint_interval.count() < 1) {
-    p.push_back(prefix + ".checkpoint_interval_ms: must be at least 1");
-  }
-  if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
-  if (ack_stall_timeout.count() < 1) {
-    p.push_back(prefix + ".ack_stall_timeout_ms: must be at least 1");
-  }
+  if (checkpoint_interval.count() < 1) problem("checkpoint_interval_ms", "must be at least 1");
+  if (shutdown_timeout.count() < 0) problem("shutdown_timeout_ms", "must be >= 0");
+  if (ack_stall_timeout.count() < 1) problem("ack_stall_timeout_ms", "must be at least 1");
   return p;
 }
 
-std::vector<std::string> CassandraCdcConfig::Validate() const {
-  std::vector<std::string> p = capture.Validate("cassandra");
-  if (kafka.bootstrap_servers.empty()) p.push_back("kafka.bootstrap_servers: required");
+std::vector<common::ConfigProblem> CassandraCdcConfig::Validate() const {
+  std::vector<common::ConfigProblem> p = capture.Validate("cassandra");
+  if (kafka.bootstrap_servers.empty()) p.push_back({"kafka.bootstrap_servers", "required"});
   for (const auto& [key, value] : kafka.properties) {
     if (key == "bootstrap.servers") {
-      p.push_back("kafka.properties.bootstrap.servers: set kafka.bootstrap_servers instead");
+      p.push_back({"kafka.properties.bootstrap.servers", "set kafka.bootstrap_servers instead"});
     } else if (common::IsSecretProperty(key)) {
-      p.push_back("kafka.properties." + key +
-                  ": secrets are never written in the file: use kafka.properties_env or "
-                  "kafka.properties_file");
+      p.push_back({"kafka.properties." + key,
+                   "secrets are never written in the file: use kafka.properties_env or "
+                   "kafka.properties_file"});
     }
   }
-  try {
-    common::BuildKafkaConf(kafka.Resolve(), "kafka.properties");
-  } catch (const ConfigError& e) {
-    p.push_back(e.what());
+  // The secrets are read here already, so a variable that is unset fails at start-up.
+  common::KafkaProperties props = kafka.properties;
+  props["bootstrap.servers"] = kafka.bootstrap_servers;
+  std::vector<std::string> secrets;  // "kafka.properties_env.<key>: <why>"
+  common::ReadSecrets(kafka.secrets, "kafka.", props, secrets);
+  for (const auto& s : secrets) p.push_back(common::ConfigProblem::FromFieldMessage(s));
+  if (auto why = common::KafkaPropertiesProblem(props); !why.empty()) {
+    p.push_back({"kafka.properties", why});
   }
-  if (admin.bind.empty()) p.push_back("admin.bind: must not be empty");
-  if (admin.port < -1 || admin.port > 65535) {
-    p.push_back("admin.port: must be -1 (off), 0 (any free port) or a port up to 65535");
-  }
-  for (auto& s : p) s = source_file + ": " + s;
+  auto api = admin.Validate("admin");
+  p.insert(p.end(), api.begin(), api.end());
   return p;
 }
 
@@ -275,7 +276,7 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     throw ConfigError(fmt::format("{}: expected a mapping at the top", source_name));
   r.CheckKeys(root, "", {"cassandra", "kafka", "admin"});
   const YAML::Node cass = root["cassandra"];
-  std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
+  std::vector<std::string> located;  // "<file>:<line>: ..." from the transforms reader
   if (r.IsMap(cass, "cassandra")) {
     ReadCapture(r, cass, base_dir, cfg.capture);
     std::vector<std::string> captured;
@@ -283,7 +284,7 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
       for (const TableSchema* t : schema->Tables()) captured.push_back(t->QualifiedName());
     }
     cfg.capture.transforms =
-        transforms::ReadTransforms(cass, "cassandra", source_name, captured, validation);
+        transforms::ReadTransforms(cass, "cassandra", source_name, captured, located);
     if (!cfg.capture.transforms.empty() &&
         cfg.capture.schema.envelope == EnvelopeFormat::kJsonWithSchema) {
       // The schemas describe the captured row; a transformed event may have another shape.
@@ -303,14 +304,8 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
     r.GetProperties(kafka, "kafka", "properties_env", cfg.kafka.secrets.from_env);
     r.GetProperties(kafka, "kafka", "properties_file", cfg.kafka.secrets.from_file);
   }
-  const YAML::Node admin = root["admin"];
-  if (r.IsMap(admin, "admin")) {
-    r.CheckKeys(admin, "admin", {"bind", "port"});
-    r.Get(admin, "admin", "bind", cfg.admin.bind);
-    r.Get(admin, "admin", "port", cfg.admin.port);
-  }
-  for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
-  common::ThrowIfProblems(source_name, std::move(problems), validation, common::YamlLines(root));
+  cfg.admin.Read(r, root["admin"], "admin");
+  common::ThrowIfProblems(source_name, problems, cfg.Validate(), common::YamlLines(root), located);
   return cfg;
 }
 

@@ -1,6 +1,7 @@
 // Configuration of the Cassandra capture (`regionmirror cdc cassandra run`), read from YAML.
 // One struct per role: CaptureConfig (what to read, where to keep state, how to pace),
-// EncryptionConfig (keys of encrypted segments), KafkaConfig (where events go), AdminConfig.
+// EncryptionConfig (keys of encrypted segments), KafkaConfig (where events go), and the
+// `admin:` section (common::AdminApiConfig).
 // Every field says its default.
 //
 // Example (required fields marked; every other field shown with its default):
@@ -45,7 +46,7 @@
 //     port: 9702                         # /healthz and /metrics; 0 any free port, -1 off
 //
 // Errors are rm::common::ConfigError listing every problem, one per line, each as
-// "<file>: <field>: <reason>".
+// "<file>:<line>: <field>: <reason>".
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,8 @@
 #include <string>
 #include <vector>
 
+#include "common/admin_api_config.h"
+#include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "common/result.h"
 #include "common/secrets.h"
@@ -84,7 +87,7 @@ struct EncryptionConfig {
   common::SecretRef key_hex;
 
   bool enabled() const { return !keystore.empty() || key_hex.given(); }
-  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
   // The key provider; nullptr when encryption is not configured. Errors name the field.
   common::Result<std::unique_ptr<KeyProvider>> BuildKeyProvider(const std::string& prefix) const;
 };
@@ -129,7 +132,7 @@ struct CaptureConfig {
   std::string HistoryTopic() const {
     return schema.history_topic.empty() ? topic_prefix + ".schema-history" : schema.history_topic;
   }
-  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
   // The captured tables only (others are skipped whole by the reader). Errors name the table
   // or the CQL line at fault.
   common::Result<Schema> BuildSchema() const;
@@ -148,22 +151,15 @@ struct KafkaConfig {
   common::KafkaProperties Resolve() const;
 };
 
-struct AdminConfig {
-  // Default: 127.0.0.1.
-  std::string bind = "127.0.0.1";
-  // 0 picks a free port, -1 disables the admin server. Default: 9702 (the Postgres capture
-  // uses 9701, the mirror 9700: all three can run on one host).
-  int port = 9702;
-};
-
 struct CassandraCdcConfig {
   std::string source_file;  // for messages
   CaptureConfig capture;
   KafkaConfig kafka;
-  AdminConfig admin;
+  // /healthz and /metrics (common/admin_api_config.h). Default: 127.0.0.1:9702
+  common::AdminApiConfig admin{.port = 9702};
 
-  // Every problem, each "<file>: <field>: <reason>"; empty when valid.
-  std::vector<std::string> Validate() const;
+  // Every problem with the values, as data (the loader adds file and line); empty when valid.
+  std::vector<common::ConfigProblem> Validate() const;
 };
 
 // Parses and validates; throws ConfigError listing every problem.

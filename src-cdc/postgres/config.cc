@@ -67,14 +67,6 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
   r.Get(node, path, "create_topics", k.create_topics);
 }
 
-void ReadAdminApi(Reader& r, const YAML::Node& node, AdminApiConfig& a) {
-  const std::string path = "admin";
-  if (!r.IsMap(node, path)) return;
-  r.CheckKeys(node, path, {"bind", "port"});
-  r.Get(node, path, "bind", a.bind);
-  r.Get(node, path, "port", a.port);
-}
-
 }  // namespace
 
 std::string_view SnapshotModeName(SnapshotMode mode) {
@@ -106,28 +98,26 @@ std::optional<TableName> TableName::Parse(std::string_view text) {
   return t;
 }
 
-std::vector<std::string> ConnectionConfig::Validate(const std::string& prefix) const {
-  std::vector<std::string> p;
-  if (host.empty()) p.push_back(prefix + ".host: must not be empty");
-  if (port < 1 || port > 65535) p.push_back(prefix + ".port: must be within 1..65535");
-  if (dbname.empty()) p.push_back(prefix + ".dbname: required");
-  if (user.empty()) p.push_back(prefix + ".user: required");
+std::vector<common::ConfigProblem> ConnectionConfig::Validate(const std::string& prefix) const {
+  std::vector<common::ConfigProblem> p;
+  auto problem = [&](const std::string& key, std::string why) {
+    p.push_back({prefix + "." + key, std::move(why)});
+  };
+  if (host.empty()) problem("host", "must not be empty");
+  if (port < 1 || port > 65535) problem("port", "must be within 1..65535");
+  if (dbname.empty()) problem("dbname", "required");
+  if (user.empty()) problem("user", "required");
   static const std::set<std::string> kSslModes = {"disable", "allow",     "prefer",
                                                   "require", "verify-ca", "verify-full"};
   if (!kSslModes.count(sslmode)) {
-    p.push_back(prefix +
-                ".sslmode: must be one of disable, allow, prefer, require, verify-ca, "
-                "verify-full");
+    problem("sslmode", "must be one of disable, allow, prefer, require, verify-ca, verify-full");
   }
-  if (connect_timeout_s < 1) p.push_back(prefix + ".connect_timeout_s: must be at least 1");
-  if (statement_timeout_ms < 0) {
-    p.push_back(prefix + ".statement_timeout_ms: must be 0 (none) or positive");
-  }
+  if (connect_timeout_s < 1) problem("connect_timeout_s", "must be at least 1");
+  if (statement_timeout_ms < 0) problem("statement_timeout_ms", "must be 0 (none) or positive");
   for (auto [name, value] : {std::pair{"keepalives_idle_s", keepalives_idle_s},
                              std::pair{"keepalives_interval_s", keepalives_interval_s},
                              std::pair{"keepalives_count", keepalives_count}}) {
-    if (value < 0)
-      p.push_back(fmt::format("{}.{}: must be 0 (OS default) or positive", prefix, name));
+    if (value < 0) problem(name, "must be 0 (OS default) or positive");
   }
   return p;
 }
@@ -153,69 +143,63 @@ ConnectionParams ConnectionConfig::Resolve(const std::string& source_file,
   return params;
 }
 
-std::vector<std::string> CaptureConfig::Validate(const std::string& prefix) const {
-  std::vector<std::string> p = connection.Validate(prefix + ".connection");
-  if (!IsSimpleName(slot, 63)) {
-    p.push_back(prefix + ".slot: must be 1-63 characters of a-z, 0-9 and _");
-  }
+std::vector<common::ConfigProblem> CaptureConfig::Validate(const std::string& prefix) const {
+  std::vector<common::ConfigProblem> p = connection.Validate(prefix + ".connection");
+  auto problem = [&](const std::string& key, std::string why) {
+    p.push_back({prefix + "." + key, std::move(why)});
+  };
+  if (!IsSimpleName(slot, 63)) problem("slot", "must be 1-63 characters of a-z, 0-9 and _");
   if (!IsSimpleName(publication, 63)) {
-    p.push_back(prefix + ".publication: must be 1-63 characters of a-z, 0-9 and _");
+    problem("publication", "must be 1-63 characters of a-z, 0-9 and _");
   }
-  if (tables.empty()) p.push_back(prefix + ".tables: at least one table is required");
+  if (tables.empty()) problem("tables", "at least one table is required");
   std::set<std::string> seen;
   for (const auto& t : tables) {
-    if (!seen.insert(t.Qualified()).second) {
-      p.push_back(prefix + ".tables: " + t.Qualified() + " is listed twice");
-    }
-    if (t == heartbeat_table) {
-      p.push_back(prefix + ".tables: " + t.Qualified() + " is the heartbeat table");
-    }
+    if (!seen.insert(t.Qualified()).second) problem("tables", t.Qualified() + " is listed twice");
+    if (t == heartbeat_table) problem("tables", t.Qualified() + " is the heartbeat table");
   }
   static const std::regex topic_re("[A-Za-z0-9._-]+");
   if (topic_prefix.empty()) {
-    p.push_back(prefix + ".topic_prefix: required");
+    problem("topic_prefix", "required");
   } else if (!std::regex_match(topic_prefix, topic_re)) {
-    p.push_back(prefix + ".topic_prefix: only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
+    problem("topic_prefix", "only A-Z, a-z, 0-9, '.', '_' and '-' are allowed");
   }
-  if (snapshot_chunk_rows < 1) p.push_back(prefix + ".snapshot_chunk_rows: must be at least 1");
+  if (snapshot_chunk_rows < 1) problem("snapshot_chunk_rows", "must be at least 1");
   if (heartbeat_interval.count() < 0) {
-    p.push_back(prefix + ".heartbeat_interval_ms: must be 0 (off) or positive");
+    problem("heartbeat_interval_ms", "must be 0 (off) or positive");
   }
   if (status_interval.count() < 10 || status_interval.count() > 30000) {
-    p.push_back(prefix +
-                ".status_interval_ms: must be within 10..30000 (the server drops "
-                "replication connections silent for wal_sender_timeout, 60 s)");
+    problem("status_interval_ms",
+            "must be within 10..30000 (the server drops replication connections silent for "
+            "wal_sender_timeout, 60 s)");
   }
-  if (max_in_flight_events < 1) {
-    p.push_back(prefix + ".max_in_flight_events: must be at least 1");
-  }
-  if (shutdown_timeout.count() < 0) p.push_back(prefix + ".shutdown_timeout_ms: must be >= 0");
-  if (reconnect_timeout.count() < 0) p.push_back(prefix + ".reconnect_timeout_ms: must be >= 0");
-  if (snapshot_ack_timeout.count() < 1) {
-    p.push_back(prefix + ".snapshot_ack_timeout_ms: must be positive");
-  }
+  if (max_in_flight_events < 1) problem("max_in_flight_events", "must be at least 1");
+  if (shutdown_timeout.count() < 0) problem("shutdown_timeout_ms", "must be >= 0");
+  if (reconnect_timeout.count() < 0) problem("reconnect_timeout_ms", "must be >= 0");
+  if (snapshot_ack_timeout.count() < 1) problem("snapshot_ack_timeout_ms", "must be positive");
   if (slot_lag_check_interval.count() < 100) {
-    p.push_back(prefix + ".slot_lag_check_interval_ms: must be at least 100");
+    problem("slot_lag_check_interval_ms", "must be at least 100");
   }
   return p;
 }
 
-std::vector<std::string> KafkaSinkConfig::Validate(const std::string& prefix) const {
-  std::vector<std::string> p;
+std::vector<common::ConfigProblem> KafkaSinkConfig::Validate(const std::string& prefix) const {
+  std::vector<common::ConfigProblem> p;
   for (const auto& [key, value] : properties) {
     if (key == "bootstrap.servers") {
-      p.push_back(prefix + ".properties.bootstrap.servers: set " + prefix +
-                  ".bootstrap_servers instead");
+      p.push_back({prefix + ".properties.bootstrap.servers",
+                   "set " + prefix + ".bootstrap_servers instead"});
     } else if (common::IsSecretProperty(key)) {
-      p.push_back(prefix + ".properties." + key +
-                  ": secrets are never written in the config: use " + prefix +
-                  ".sasl_password_env, " + prefix + ".properties_env or " + prefix +
-                  ".properties_file");
+      p.push_back({prefix + ".properties." + key,
+                   "secrets are never written in the config: use " + prefix +
+                       ".sasl_password_env, " + prefix + ".properties_env or " + prefix +
+                       ".properties_file"});
     }
   }
-  if (topic_partitions < 1) p.push_back(prefix + ".topic_partitions: must be at least 1");
+  if (topic_partitions < 1) p.push_back({prefix + ".topic_partitions", "must be at least 1"});
   if (topic_replication_factor == 0 || topic_replication_factor < -1) {
-    p.push_back(prefix + ".topic_replication_factor: must be -1 (broker default) or positive");
+    p.push_back(
+        {prefix + ".topic_replication_factor", "must be -1 (broker default) or positive"});
   }
   return p;
 }
@@ -239,17 +223,14 @@ common::KafkaProperties KafkaSinkConfig::Resolve(const std::string& source_file)
   return props;
 }
 
-std::vector<std::string> PostgresCdcConfig::Validate() const {
-  std::vector<std::string> p = capture.Validate("postgres");
+std::vector<common::ConfigProblem> PostgresCdcConfig::Validate() const {
+  std::vector<common::ConfigProblem> p = capture.Validate("postgres");
   auto a = admin.Validate("postgres.admin");
   p.insert(p.end(), a.begin(), a.end());
   auto k = kafka.Validate("kafka");  // the defaults are valid: no section, no problem
   p.insert(p.end(), k.begin(), k.end());
-  if (admin_api.bind.empty()) p.push_back("admin.bind: must not be empty");
-  if (admin_api.port < -1 || admin_api.port > 65535) {
-    p.push_back("admin.port: must be -1 (off), 0 (any free port) or a port up to 65535");
-  }
-  for (auto& s : p) s = source_file + ": " + s;
+  auto api = admin_api.Validate("admin");
+  p.insert(p.end(), api.begin(), api.end());
   return p;
 }
 
@@ -270,7 +251,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   }
   r.CheckKeys(root, "", {"postgres", "kafka", "admin"});
   ReadKafka(r, root["kafka"], cfg.kafka);
-  ReadAdminApi(r, root["admin"], cfg.admin_api);
+  cfg.admin_api.Read(r, root["admin"], "admin");
   const std::string path = "postgres";
   r.CheckKeys(pg, path,
               {"connection",
@@ -355,10 +336,9 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
 
   std::vector<std::string> qualified;
   for (const auto& t : c.tables) qualified.push_back(t.Qualified());
-  std::vector<std::string> validation;  // "<file>:<line>: ..." from the transforms reader
-  c.transforms = transforms::ReadTransforms(pg, path, source_name, qualified, validation);
-  for (auto& v : cfg.Validate()) validation.push_back(std::move(v));
-  common::ThrowIfProblems(source_name, std::move(problems), validation, common::YamlLines(root));
+  std::vector<std::string> located;  // "<file>:<line>: ..." from the transforms reader
+  c.transforms = transforms::ReadTransforms(pg, path, source_name, qualified, located);
+  common::ThrowIfProblems(source_name, problems, cfg.Validate(), common::YamlLines(root), located);
   return cfg;
 }
 

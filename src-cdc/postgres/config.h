@@ -58,7 +58,7 @@
 //     port: 9701                     # 0 picks a free port, -1 disables
 //
 // Errors are rm::common::ConfigError listing every problem, one per line, each as
-// "<file>: <field>: <reason>".
+// "<file>:<line>: <field>: <reason>".
 #pragma once
 
 #include <chrono>
@@ -67,6 +67,8 @@
 #include <string>
 #include <vector>
 
+#include "common/admin_api_config.h"
+#include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "common/secrets.h"
 #include "src-cdc/postgres/replication.h"
@@ -104,7 +106,7 @@ struct ConnectionConfig {
   int keepalives_count = 3;
 
   // Problems with this block; `prefix` is the YAML path ("postgres.connection").
-  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
   // Connection parameters with the password read from its source. Throws ConfigError naming
   // `source_file` and the field when the variable is unset or the file unreadable.
   ConnectionParams Resolve(const std::string& source_file, const std::string& prefix) const;
@@ -182,7 +184,7 @@ struct CaptureConfig {
   transforms::TransformsConfig transforms;
   SchemaConfig schema;
 
-  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
   std::string HistoryTopic() const {
     return schema.history_topic.empty() ? topic_prefix + ".schema-history" : schema.history_topic;
   }
@@ -216,18 +218,10 @@ struct KafkaSinkConfig {
   bool create_topics = true;
 
   bool configured() const { return !bootstrap_servers.empty(); }
-  std::vector<std::string> Validate(const std::string& prefix) const;
+  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
   // Client properties: `properties` plus bootstrap.servers and the secrets. Throws ConfigError
   // naming `source_file` and the field when a variable is unset or a file unreadable.
   common::KafkaProperties Resolve(const std::string& source_file) const;
-};
-
-// The `admin:` section: the capture process's HTTP API (/healthz, /metrics).
-struct AdminApiConfig {
-  // Address to bind; loopback unless told otherwise. Default: 127.0.0.1.
-  std::string bind = "127.0.0.1";
-  // Port; 0 picks a free one, -1 disables the API. Default: 9701.
-  int port = 9701;
 };
 
 struct PostgresCdcConfig {
@@ -237,10 +231,12 @@ struct PostgresCdcConfig {
   // connection's. Default user: postgres.
   ConnectionConfig admin;
   KafkaSinkConfig kafka;
-  AdminApiConfig admin_api;
+  // The `admin:` section: the capture's HTTP API, /healthz and /metrics
+  // (common/admin_api_config.h). Default: 127.0.0.1:9701
+  common::AdminApiConfig admin_api{.port = 9701};
 
-  // Every problem, each "<file>: <field>: <reason>"; empty when valid.
-  std::vector<std::string> Validate() const;
+  // Every problem with the values, as data (the loader adds file and line); empty when valid.
+  std::vector<common::ConfigProblem> Validate() const;
 };
 
 // Parses and validates; throws ConfigError listing every problem.

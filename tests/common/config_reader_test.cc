@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/admin_api_config.h"
 #include "common/result.h"
 
 namespace rm::common {
@@ -98,12 +99,61 @@ TEST(ThrowIfProblems, SeveralAreCountedThenListedOneALine) {
 
 TEST(ThrowIfProblems, FieldProblemsGetTheSourceAndComeBeforeValidation) {
   try {
-    ThrowIfProblems("c.yaml", {"a: bad"}, {"c.yaml: b: worse"});
+    ThrowIfProblems("c.yaml", {"a: bad"}, {{"b", "worse"}});
     FAIL() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
               "2 problems in configuration:\n  c.yaml: a: bad\n  c.yaml: b: worse");
   }
+}
+
+TEST(ThrowIfProblems, EachProblemGetsTheLineOfItsFieldOnce) {
+  const YAML::Node root = YAML::Load("a: 1\nb:\n  c: 2\n");
+  try {
+    ThrowIfProblems("c.yaml", {"a: bad"}, {{"b.c", "worse"}, {"b.d", "absent"}, {"", "whole"}},
+                    YamlLines(root), {"t.yaml:9: x: located"});
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    // A field not written gets the line of its nearest enclosing one; no field, no line.
+    EXPECT_EQ(std::string(e.what()),
+              "5 problems in configuration:\n  c.yaml:1: a: bad\n  t.yaml:9: x: located\n"
+              "  c.yaml:3: b.c: worse\n  c.yaml:2: b.d: absent\n  c.yaml: whole");
+  }
+}
+
+TEST(ConfigProblem, AFieldMessageSplitsAtTheFirstColonSpace) {
+  EXPECT_EQ(ConfigProblem::FromFieldMessage("a.b[1]: bad: really"),
+            (ConfigProblem{"a.b[1]", "bad: really"}));
+  EXPECT_EQ(ConfigProblem::FromFieldMessage("no field"), (ConfigProblem{"", "no field"}));
+}
+
+TEST(AdminApiConfig, KeepsTheServicesDefaultPortUnlessTheSectionSetsOne) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  AdminApiConfig absent{.port = 9701};
+  absent.Read(r, YAML::Load("other: 1")["admin"], "admin");
+  EXPECT_EQ(absent.bind, "127.0.0.1");
+  EXPECT_EQ(absent.port, 9701);
+  AdminApiConfig given{.port = 9701};
+  given.Read(r, YAML::Load("admin: {bind: 0.0.0.0, port: 0}")["admin"], "admin");
+  EXPECT_EQ(given.bind, "0.0.0.0");
+  EXPECT_EQ(given.port, 0);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_TRUE(given.Validate("admin").empty());
+}
+
+TEST(AdminApiConfig, NamesUnknownKeysWrongTypesAndValuesOutOfRange) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  AdminApiConfig a{.port = 9700};
+  a.Read(r, YAML::Load("admin: {bind: '', port: x, prot: 1}")["admin"], "admin");
+  EXPECT_EQ(problems, (std::vector<std::string>{"admin.prot: unknown field (known here: bind, port)",
+                                                "admin.port: expected an integer"}));
+  a.port = 70000;
+  EXPECT_EQ(a.Validate("admin"),
+            (std::vector<ConfigProblem>{
+                {"admin.bind", "must not be empty"},
+                {"admin.port", "70000 is not -1 (off), 0 (any free port) or a port up to 65535"}}));
 }
 
 }  // namespace

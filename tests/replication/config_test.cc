@@ -237,7 +237,7 @@ clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "
 flows: [{source: a, target: b}]
 admin: {port: 70000}
 )");
-  EXPECT_EQ(one, "m.yaml:4: admin.port: 70000 is not a port (or -1 to disable)");
+  EXPECT_EQ(one, "m.yaml:4: admin.port: 70000 is not -1 (off), 0 (any free port) or a port up to 65535");
 }
 
 TEST(MirrorConfig, BrokenYamlNamesTheLine) {

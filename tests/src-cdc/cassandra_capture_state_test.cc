@@ -243,7 +243,7 @@ TEST_F(CassandraCaptureConfig, EveryProblemIsReportedAtOnceNamingFileAndField) {
           "cdc.yaml:1: cassandra.state_dir: required",
           "cdc.yaml:7: cassandra.tables:", "cdc.yaml:9: cassandra.encryption.keystore_password_env",
           "cdc.yaml:11: kafka.bootstrap_servers: required", "no.such.property",
-          "cdc.yaml:14: admin.port"}) {
+          "cdc.yaml:14: admin.port: 70000 is not -1 (off), 0 (any free port)"}) {
       EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
     }
   }
