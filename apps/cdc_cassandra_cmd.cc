@@ -49,7 +49,7 @@ int RunCassandraCdc(const std::vector<std::string>&) {
     throw common::ConfigError(fmt::format("{}: {}", FLAGS_config, keys.error().message));
   }
 
-  const common::KafkaProperties props = config.kafka.Resolve();
+  const common::KafkaProperties props = config.kafka.Resolve(FLAGS_config);
   cdc::KafkaEventSink sink({props, 60s, "cassandra cdc sink"});
   // One capture per run; a new one after an operator accepted a stopped table's shape (it
   // resumes from the position the stop held). Guarded for the admin server's health checks.
@@ -111,7 +111,7 @@ int AcceptCassandraSchema(const std::vector<std::string>&) {
         fmt::format("--table: '{}' is not one of the captured tables (keyspace.table) in {}",
                     FLAGS_table, FLAGS_config));
   }
-  return cdc::AcceptPendingSchema(config.kafka.Resolve(), config.capture.HistoryTopic(),
+  return cdc::AcceptPendingSchema(config.kafka.Resolve(FLAGS_config), config.capture.HistoryTopic(),
                                   FLAGS_table, "commit log position",
                                   config.capture.schema.accept_poll, std::cout);
 }

@@ -106,15 +106,6 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
 
 }  // namespace
 
-common::KafkaProperties KafkaConfig::Resolve() const {
-  common::KafkaProperties p = properties;
-  p["bootstrap.servers"] = bootstrap_servers;
-  std::vector<std::string> problems;
-  common::ReadSecrets(secrets, "kafka.", p, problems);
-  common::ThrowIfProblems(problems);
-  return p;
-}
-
 std::vector<common::ConfigProblem> EncryptionConfig::Validate(const std::string& prefix) const {
   std::vector<common::ConfigProblem> p;
   if (!keystore.empty() && key_hex.given()) {
@@ -235,25 +226,11 @@ std::vector<common::ConfigProblem> CaptureConfig::Validate(const std::string& pr
 
 std::vector<common::ConfigProblem> CassandraCdcConfig::Validate() const {
   std::vector<common::ConfigProblem> p = capture.Validate("cassandra");
-  if (kafka.bootstrap_servers.empty()) p.push_back({"kafka.bootstrap_servers", "required"});
-  for (const auto& [key, value] : kafka.properties) {
-    if (key == "bootstrap.servers") {
-      p.push_back({"kafka.properties.bootstrap.servers", "set kafka.bootstrap_servers instead"});
-    } else if (common::IsSecretProperty(key)) {
-      p.push_back({"kafka.properties." + key,
-                   "secrets are never written in the file: use kafka.properties_env or "
-                   "kafka.properties_file"});
-    }
-  }
+  auto k = kafka.Validate("kafka");
+  p.insert(p.end(), k.begin(), k.end());
   // The secrets are read here already, so a variable that is unset fails at start-up.
-  common::KafkaProperties props = kafka.properties;
-  props["bootstrap.servers"] = kafka.bootstrap_servers;
-  std::vector<std::string> secrets;  // "kafka.properties_env.<key>: <why>"
-  common::ReadSecrets(kafka.secrets, "kafka.", props, secrets);
-  for (const auto& s : secrets) p.push_back(common::ConfigProblem::FromFieldMessage(s));
-  if (auto why = common::KafkaPropertiesProblem(props); !why.empty()) {
-    p.push_back({"kafka.properties", why});
-  }
+  auto props = kafka.CheckClientProperties("kafka");
+  p.insert(p.end(), props.begin(), props.end());
   auto api = admin.Validate("admin");
   p.insert(p.end(), api.begin(), api.end());
   return p;
@@ -295,15 +272,8 @@ CassandraCdcConfig ParseCassandraCdcConfig(const std::string& yaml, const std::s
   } else if (!cass) {
     r.Problem("cassandra", "required section is missing");
   }
-  const YAML::Node kafka = root["kafka"];
-  if (r.IsMap(kafka, "kafka")) {
-    r.CheckKeys(kafka, "kafka",
-                {"bootstrap_servers", "properties", "properties_env", "properties_file"});
-    r.Get(kafka, "kafka", "bootstrap_servers", cfg.kafka.bootstrap_servers);
-    r.GetProperties(kafka, "kafka", "properties", cfg.kafka.properties);
-    r.GetProperties(kafka, "kafka", "properties_env", cfg.kafka.secrets.from_env);
-    r.GetProperties(kafka, "kafka", "properties_file", cfg.kafka.secrets.from_file);
-  }
+  if (!root["kafka"]) r.Problem("kafka", "required section is missing");
+  cfg.kafka.Read(r, root["kafka"], "kafka", /*topics_created=*/false);
   cfg.admin.Read(r, root["admin"], "admin");
   common::ThrowIfProblems(source_name, problems, cfg.Validate(), common::YamlLines(root), located);
   return cfg;

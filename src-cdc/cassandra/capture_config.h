@@ -1,7 +1,7 @@
 // Configuration of the Cassandra capture (`regionmirror cdc cassandra run`), read from YAML.
 // One struct per role: CaptureConfig (what to read, where to keep state, how to pace),
-// EncryptionConfig (keys of encrypted segments), KafkaConfig (where events go), and the
-// `admin:` section (common::AdminApiConfig).
+// EncryptionConfig (keys of encrypted segments), and the sections both captures share: `kafka:`
+// (cdc::KafkaSinkConfig, where events go) and `admin:` (common::AdminApiConfig).
 // Every field says its default.
 //
 // Example (required fields marked; every other field shown with its default):
@@ -39,7 +39,8 @@
 //   kafka:
 //     bootstrap_servers: broker1:9092    # required
 //     properties: {}                     # librdkafka properties, checked by name; secrets in
-//     properties_env: {}                 #   properties_env / properties_file, never inline
+//     sasl_password_env: ""              #   sasl_password_env, properties_env or
+//     properties_env: {}                 #   properties_file, never inline
 //     properties_file: {}
 //   admin:
 //     bind: 127.0.0.1
@@ -62,6 +63,7 @@
 #include "common/result.h"
 #include "common/secrets.h"
 #include "src-cdc/cassandra/key_provider.h"
+#include "src-cdc/kafka_sink_config.h"
 #include "src-cdc/cassandra/table_schema.h"
 #include "src-cdc/schema_evolution.h"
 #include "src-cdc/transforms/config.h"
@@ -138,23 +140,12 @@ struct CaptureConfig {
   common::Result<Schema> BuildSchema() const;
 };
 
-struct KafkaConfig {
-  // Required.
-  std::string bootstrap_servers;
-  // librdkafka properties. Default: none (the sink adds acks=all and idempotence).
-  common::KafkaProperties properties;
-  // Secret properties, from variables or files (common/secrets.h). Default: none.
-  common::SecretSources secrets;
-
-  // `properties` with bootstrap.servers and the secrets. Throws ConfigError naming the field
-  // when a secret cannot be read.
-  common::KafkaProperties Resolve() const;
-};
-
 struct CassandraCdcConfig {
   std::string source_file;  // for messages
   CaptureConfig capture;
-  KafkaConfig kafka;
+  // Where events go (src-cdc/kafka_sink_config.h). This capture creates no topics, so the
+  // section's topic keys are refused. Required.
+  KafkaSinkConfig kafka;
   // /healthz and /metrics (common/admin_api_config.h). Default: 127.0.0.1:9702
   common::AdminApiConfig admin{.port = 9702};
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cstdlib>
 #include <regex>
 #include <set>
 
@@ -45,26 +44,6 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   r.Get(node, path, "keepalives_idle_s", c.keepalives_idle_s);
   r.Get(node, path, "keepalives_interval_s", c.keepalives_interval_s);
   r.Get(node, path, "keepalives_count", c.keepalives_count);
-}
-
-void ReadKafka(Reader& r, const YAML::Node& node, KafkaSinkConfig& k) {
-  const std::string path = "kafka";
-  if (!r.IsMap(node, path)) return;
-  r.CheckKeys(node, path,
-              {"bootstrap_servers", "properties", "sasl_password_env", "properties_env",
-               "properties_file", "topic_partitions", "topic_replication_factor", "create_topics"});
-  r.Get(node, path, "bootstrap_servers", k.bootstrap_servers);
-  if (k.bootstrap_servers.empty()) r.Problem(path + ".bootstrap_servers", "required");
-  r.GetProperties(node, path, "properties", k.properties);
-  r.Get(node, path, "sasl_password_env", k.sasl_password_env);
-  r.GetProperties(node, path, "properties_env", k.secrets.from_env);
-  r.GetProperties(node, path, "properties_file", k.secrets.from_file);
-  if (!k.sasl_password_env.empty() && k.secrets.from_env.count("sasl.password") > 0) {
-    r.Problem(path + ".sasl_password_env", "also given as properties_env.sasl.password: keep one");
-  }
-  r.Get(node, path, "topic_partitions", k.topic_partitions);
-  r.Get(node, path, "topic_replication_factor", k.topic_replication_factor);
-  r.Get(node, path, "create_topics", k.create_topics);
 }
 
 }  // namespace
@@ -183,46 +162,6 @@ std::vector<common::ConfigProblem> CaptureConfig::Validate(const std::string& pr
   return p;
 }
 
-std::vector<common::ConfigProblem> KafkaSinkConfig::Validate(const std::string& prefix) const {
-  std::vector<common::ConfigProblem> p;
-  for (const auto& [key, value] : properties) {
-    if (key == "bootstrap.servers") {
-      p.push_back({prefix + ".properties.bootstrap.servers",
-                   "set " + prefix + ".bootstrap_servers instead"});
-    } else if (common::IsSecretProperty(key)) {
-      p.push_back({prefix + ".properties." + key,
-                   "secrets are never written in the config: use " + prefix +
-                       ".sasl_password_env, " + prefix + ".properties_env or " + prefix +
-                       ".properties_file"});
-    }
-  }
-  if (topic_partitions < 1) p.push_back({prefix + ".topic_partitions", "must be at least 1"});
-  if (topic_replication_factor == 0 || topic_replication_factor < -1) {
-    p.push_back(
-        {prefix + ".topic_replication_factor", "must be -1 (broker default) or positive"});
-  }
-  return p;
-}
-
-common::KafkaProperties KafkaSinkConfig::Resolve(const std::string& source_file) const {
-  common::KafkaProperties props = properties;
-  props["bootstrap.servers"] = bootstrap_servers;
-  if (!sasl_password_env.empty()) {
-    const char* v = std::getenv(sasl_password_env.c_str());
-    if (v == nullptr) {
-      throw ConfigError(
-          fmt::format("{}: kafka.sasl_password_env: environment variable {} is not set",
-                      source_file, sasl_password_env));
-    }
-    props["sasl.password"] = v;
-  }
-  std::vector<std::string> problems;
-  common::ReadSecrets(secrets, "kafka.", props, problems);
-  for (auto& p : problems) p = source_file + ": " + p;
-  common::ThrowIfProblems(problems);
-  return props;
-}
-
 std::vector<common::ConfigProblem> PostgresCdcConfig::Validate() const {
   std::vector<common::ConfigProblem> p = capture.Validate("postgres");
   auto a = admin.Validate("postgres.admin");
@@ -250,7 +189,7 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
     throw ConfigError(fmt::format("{}: postgres: required section is missing", source_name));
   }
   r.CheckKeys(root, "", {"postgres", "kafka", "admin"});
-  ReadKafka(r, root["kafka"], cfg.kafka);
+  cfg.kafka.Read(r, root["kafka"], "kafka", /*topics_created=*/true);
   cfg.admin_api.Read(r, root["admin"], "admin");
   const std::string path = "postgres";
   r.CheckKeys(pg, path,

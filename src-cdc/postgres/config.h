@@ -71,6 +71,7 @@
 #include "common/config_reader.h"
 #include "common/kafka_config.h"
 #include "common/secrets.h"
+#include "src-cdc/kafka_sink_config.h"
 #include "src-cdc/postgres/replication.h"
 #include "src-cdc/schema_evolution.h"
 #include "src-cdc/transforms/config.h"
@@ -193,36 +194,10 @@ struct CaptureConfig {
   }
 };
 
-// The `kafka:` section: the cluster events are produced to. Optional in the file (the
-// migration checker does not need it); `cdc postgres run` refuses to start without it, and
-// provisioning skips its topics step.
-struct KafkaSinkConfig {
-  // Bootstrap servers. Required when the section is present. Empty: no Kafka configured.
-  std::string bootstrap_servers;
-  // librdkafka properties for the producer and the provisioning admin client (TLS, SASL,
-  // compression.type, linger.ms, ...), validated by librdkafka when the client is created.
-  // Properties holding secrets (common::IsSecretProperty) are refused here. Default: none.
-  common::KafkaProperties properties;
-  // Name of an environment variable holding the SASL password (sasl.password); shorthand for
-  // properties_env: {sasl.password: VAR}. Default: none.
-  std::string sasl_password_env;
-  // Secret properties from variables or files (common/secrets.h). Default: none.
-  common::SecretSources secrets;
-  // Partitions of the topics provisioning creates. Default: 6.
-  int topic_partitions = 6;
-  // Replication factor of the topics provisioning creates; -1 = the brokers' default.
-  // Default: -1.
-  int topic_replication_factor = -1;
-  // Whether provisioning creates missing topics. false: topics are managed elsewhere and the
-  // topics step is skipped. Default: true.
-  bool create_topics = true;
-
-  bool configured() const { return !bootstrap_servers.empty(); }
-  std::vector<common::ConfigProblem> Validate(const std::string& prefix) const;
-  // Client properties: `properties` plus bootstrap.servers and the secrets. Throws ConfigError
-  // naming `source_file` and the field when a variable is unset or a file unreadable.
-  common::KafkaProperties Resolve(const std::string& source_file) const;
-};
+// The `kafka:` section: the cluster events are produced to (src-cdc/kafka_sink_config.h).
+// Optional in the file (the migration checker does not need it); `cdc postgres run` refuses to
+// start without it, and provisioning skips its topics step.
+using cdc::KafkaSinkConfig;
 
 struct PostgresCdcConfig {
   std::string source_file;  // for messages

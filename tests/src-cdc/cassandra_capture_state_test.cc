@@ -294,7 +294,7 @@ TEST_F(CassandraCaptureConfig, SecretsComeFromVariablesOrFilesNeverFromTheFile) 
   ASSERT_TRUE(keys.ok()) << keys.error().message;
   ASSERT_NE(keys.value(), nullptr);
   EXPECT_EQ(keys.value()->GetKey("any").value().size(), 16u);
-  EXPECT_EQ(c.kafka.Resolve().at("sasl.password"), "s3cret");
+  EXPECT_EQ(c.kafka.Resolve("cdc.yaml").at("sasl.password"), "s3cret");
 
   try {
     ParseCassandraCdcConfig(
@@ -308,7 +308,7 @@ TEST_F(CassandraCaptureConfig, SecretsComeFromVariablesOrFilesNeverFromTheFile) 
     for (const char* needle :
          {"cdc.yaml:11: cassandra.encryption.key_hex_file: give key_hex_env or key_hex_file, not "
           "both",
-          "cdc.yaml:14: kafka.properties.sasl.password: secrets are never written in the file",
+          "cdc.yaml:14: kafka.properties.sasl.password: secrets are never written in the config",
           "cdc.yaml:15: kafka.properties_file.ssl.key.password: cannot read /nonexistent/pass"}) {
       EXPECT_NE(msg.find(needle), std::string::npos) << "missing: " << needle << "\nin:\n" << msg;
     }
