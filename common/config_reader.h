@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -132,6 +133,21 @@ inline void ThrowIfProblems(const std::string& source, const std::vector<std::st
   ThrowIfProblems(all);
 }
 
+// One word of an enum in a configuration file and the value it stands for. An alias (Kafka's or
+// MM2's own spelling, "DefaultReplicationPolicy") is accepted but not listed in messages.
+template <typename E>
+struct EnumWord {
+  std::string_view word;
+  E value;
+  bool alias = false;
+};
+
+// The reason a value outside an enum's words is refused: "must be one of a, b, c (got "x")", for
+// checks of values that came from elsewhere than a YAML field (mm2.properties, flags).
+inline std::string MustBeOneOf(const std::vector<std::string_view>& words, std::string_view got) {
+  return fmt::format("must be one of {} (got \"{}\")", fmt::join(words, ", "), got);
+}
+
 class YamlFieldReader {
  public:
   // Problems are appended to `problems`, which must outlive the reader.
@@ -221,6 +237,35 @@ class YamlFieldReader {
       }
       out[name] = kv.second.as<std::string>();
     }
+  }
+
+  // Sets `out` from node[key], one of the enum's `words`; any other value is a problem that lists
+  // the words allowed there and names what was written: "<path>.<key>: must be one of a, b, c
+  // (got "x")". `out` then keeps its value (its default), so validation adds no second report.
+  // Called with the words in braces: r.GetEnum(node, path, "mode", {{"on", kOn}, {"off", kOff}},
+  // mode).
+  template <typename E>
+  void GetEnum(const YAML::Node& node, const std::string& path, const char* key,
+               const std::type_identity_t<std::vector<EnumWord<E>>>& words, E& out) {
+    if (!node || !node.IsMap() || !node[key]) return;
+    std::vector<std::string_view> listed;
+    for (const auto& w : words) {
+      if (!w.alias) listed.push_back(w.word);
+    }
+    const YAML::Node value = node[key];
+    if (!value.IsScalar()) {
+      const char* got = value.IsMap() ? "a map" : value.IsSequence() ? "a list" : "nothing";
+      Problem(Join(path, key),
+              fmt::format("must be one of {} (got {})", fmt::join(listed, ", "), got));
+      return;
+    }
+    for (const auto& w : words) {
+      if (w.word == value.Scalar()) {
+        out = w.value;
+        return;
+      }
+    }
+    Problem(Join(path, key), MustBeOneOf(listed, value.Scalar()));
   }
 
   void GetMillis(const YAML::Node& node, const std::string& path, const char* key,

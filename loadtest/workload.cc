@@ -134,14 +134,12 @@ Workload ParseWorkload(const std::string& yaml, const std::string& source,
   r.Get(root, "", "useRandomizedPayloads", w.use_randomized_payloads);
   r.Get(root, "", "randomBytesRatio", w.random_bytes_ratio);
   r.Get(root, "", "randomizedPayloadPoolSize", w.randomized_payload_pool_size);
-  std::string keys = KeyDistributorName(w.key_distributor);
-  r.Get(root, "", "keyDistributor", keys);
-  if (auto k = ParseKeyDistributor(keys)) {
-    w.key_distributor = *k;
-  } else {
-    r.Problem("keyDistributor",
-              fmt::format("'{}' is not NO_KEY, KEY_ROUND_ROBIN or RANDOM_NANO", keys));
+  std::vector<common::EnumWord<KeyDistributor>> distributors;
+  for (auto k :
+       {KeyDistributor::kNoKey, KeyDistributor::kKeyRoundRobin, KeyDistributor::kRandomNano}) {
+    distributors.push_back({KeyDistributorName(k), k});
   }
+  r.GetEnum(root, "", "keyDistributor", distributors, w.key_distributor);
   r.Get(root, "", "producersPerTopic", w.producers_per_topic);
   r.Get(root, "", "producerRate", w.producer_rate);
   r.Get(root, "", "consumerBacklogSizeGB", w.consumer_backlog_size_gb);

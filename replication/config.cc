@@ -26,17 +26,26 @@ namespace rm::replication {
 
 using common::ConfigError;
 
+const std::vector<common::EnumWord<PolicyKind>>& PolicyWords() {
+  static const std::vector<common::EnumWord<PolicyKind>> words = {
+      {"default", PolicyKind::kDefault},
+      {"identity", PolicyKind::kIdentity},
+      {"DefaultReplicationPolicy", PolicyKind::kDefault, true},
+      {"org.apache.kafka.connect.mirror.DefaultReplicationPolicy", PolicyKind::kDefault, true},
+      {"IdentityReplicationPolicy", PolicyKind::kIdentity, true},
+      {"org.apache.kafka.connect.mirror.IdentityReplicationPolicy", PolicyKind::kIdentity, true},
+  };
+  return words;
+}
+
 namespace {
 
 PolicyKind ParsePolicy(const std::string& s, bool* ok) {
-  *ok = true;
-  if (s == "default" || s == "DefaultReplicationPolicy" ||
-      s == "org.apache.kafka.connect.mirror.DefaultReplicationPolicy") {
-    return PolicyKind::kDefault;
-  }
-  if (s == "identity" || s == "IdentityReplicationPolicy" ||
-      s == "org.apache.kafka.connect.mirror.IdentityReplicationPolicy") {
-    return PolicyKind::kIdentity;
+  for (const auto& w : PolicyWords()) {
+    if (w.word == s) {
+      *ok = true;
+      return w.value;
+    }
   }
   *ok = false;
   return PolicyKind::kDefault;
@@ -301,7 +310,7 @@ std::vector<common::ConfigProblem> MirrorConfig::Validate() const {
   }
   if (m.max_inflight_bytes < (1 << 20)) problem("mirror.max_inflight_bytes", "must be >= 1 MiB");
   if (m.start_from != "earliest" && m.start_from != "latest") {
-    problem("mirror.start_from", fmt::format("'{}' is not earliest or latest", m.start_from));
+    problem("mirror.start_from", common::MustBeOneOf({"earliest", "latest"}, m.start_from));
   }
   if (m.group_prefix.empty()) problem("mirror.group_prefix", "must not be empty");
   if (m.takeover_wait_ms < 0) problem("mirror.takeover_wait_ms", "must be >= 0");
@@ -401,14 +410,7 @@ void ReadMirrorYamlFields(const YAML::Node& root, MirrorConfig& cfg,
         fl.transforms =
             ReadRecordTransforms(fs[i]["transforms"], f + ".transforms", fl.name(), problems);
       }
-      std::string policy = "default";
-      r.Get(fs[i], f, "replication_policy", policy);
-      bool ok = false;
-      fl.policy = ParsePolicy(policy, &ok);
-      if (!ok) {
-        r.Problem(f + ".replication_policy",
-                  fmt::format("unknown policy '{}' (default or identity)", policy));
-      }
+      r.GetEnum(fs[i], f, "replication_policy", PolicyWords(), fl.policy);
       cfg.flows.push_back(std::move(fl));
     }
   }
@@ -425,7 +427,8 @@ void ReadMirrorYamlFields(const YAML::Node& root, MirrorConfig& cfg,
     r.Get(m, "mirror", "max_inflight_total", s.max_inflight_total);
     r.Get(m, "mirror", "max_inflight_bytes", s.max_inflight_bytes);
     r.Get(m, "mirror", "group_prefix", s.group_prefix);
-    r.Get(m, "mirror", "start_from", s.start_from);
+    r.GetEnum(m, "mirror", "start_from", {{"earliest", "earliest"}, {"latest", "latest"}},
+              s.start_from);
     r.Get(m, "mirror", "drain_timeout_ms", s.drain_timeout_ms);
     r.Get(m, "mirror", "takeover_wait_ms", s.takeover_wait_ms);
     r.Get(m, "mirror", "flow_lease_ms", s.flow_lease_ms);

@@ -39,6 +39,10 @@ struct ClusterConfig {
 };
 
 enum class PolicyKind { kDefault, kIdentity };
+// The words of `replication_policy` (default, identity), with Kafka's class names
+// (DefaultReplicationPolicy, org.apache.kafka.connect.mirror.DefaultReplicationPolicy, ...)
+// accepted as aliases: for every file that names a replication policy.
+const std::vector<common::EnumWord<PolicyKind>>& PolicyWords();
 
 struct FlowConfig {
   std::string source;  // cluster alias. Required.

@@ -17,15 +17,9 @@ void ReadSchemaConfig(common::YamlFieldReader& r, const YAML::Node& node, const 
   if (!node) return;
   if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path, {"envelope", "history", "history_topic", "accept_poll_ms"});
-  std::string envelope = "plain";
-  r.Get(node, path, "envelope", envelope);
-  if (envelope == "plain") {
-    s.envelope = EnvelopeFormat::kPlain;
-  } else if (envelope == "json_with_schema") {
-    s.envelope = EnvelopeFormat::kJsonWithSchema;
-  } else {
-    r.Problem(path + ".envelope", fmt::format("'{}': must be plain or json_with_schema", envelope));
-  }
+  r.GetEnum(node, path, "envelope",
+            {{"plain", EnvelopeFormat::kPlain}, {"json_with_schema", EnvelopeFormat::kJsonWithSchema}},
+            s.envelope);
   r.Get(node, path, "history", s.history);
   r.Get(node, path, "history_topic", s.history_topic);
   r.GetMillis(node, path, "accept_poll_ms", s.accept_poll);

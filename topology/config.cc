@@ -43,13 +43,6 @@ void ReadCluster(Reader& r, const YAML::Node& node, const std::string& path, int
   }
 }
 
-ReadPolicy ParseReadPolicy(Reader& r, const std::string& field, const std::string& s) {
-  if (s == "local_first") return ReadPolicy::kLocalFirst;
-  if (s == "home_only") return ReadPolicy::kHomeOnly;
-  r.Problem(field, fmt::format("unknown read policy '{}' (local_first or home_only)", s));
-  return ReadPolicy::kLocalFirst;
-}
-
 }  // namespace
 
 std::string Problem::ToString() const {
@@ -169,9 +162,9 @@ LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
       if (rule.home.empty()) r.Problem(f + ".home", "required: the region where it is written");
       GetNames(r, ts[i], f, "replicate_to", rule.replicate_to);
       GetNames(r, ts[i], f, "allowed_regions", rule.allowed_regions);
-      std::string read = "local_first";
-      r.Get(ts[i], f, "read", read);
-      rule.read = ParseReadPolicy(r, f + ".read", read);
+      r.GetEnum(ts[i], f, "read",
+                {{"local_first", ReadPolicy::kLocalFirst}, {"home_only", ReadPolicy::kHomeOnly}},
+                rule.read);
       cfg.topics.push_back(std::move(rule));
     }
   }
@@ -197,16 +190,7 @@ LoadedTopology ReadTopology(const YAML::Node& root, const std::string& file) {
     }
   }
 
-  std::string policy = "default";
-  r.Get(root, "", "replication_policy", policy);
-  if (policy == "default" || policy == "DefaultReplicationPolicy") {
-    cfg.policy = replication::PolicyKind::kDefault;
-  } else if (policy == "identity" || policy == "IdentityReplicationPolicy") {
-    cfg.policy = replication::PolicyKind::kIdentity;
-  } else {
-    r.Problem("replication_policy",
-              fmt::format("unknown policy '{}' (default or identity)", policy));
-  }
+  r.GetEnum(root, "", "replication_policy", replication::PolicyWords(), cfg.policy);
   r.Get(root, "", "separator", cfg.separator);
   if (cfg.policy == replication::PolicyKind::kDefault && cfg.separator.empty()) {
     r.Problem("separator", "must not be empty");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -14,6 +15,10 @@ namespace rm::cdc::postgres {
 namespace {
 
 using common::ConfigError;
+
+// libpq's sslmode values.
+constexpr std::string_view kSslModes[] = {"disable", "allow",     "prefer",
+                                          "require", "verify-ca", "verify-full"};
 
 bool IsSimpleName(const std::string& s, size_t max_len) {
   static const std::regex re("[a-z_][a-z0-9_]*");
@@ -38,7 +43,9 @@ void ReadConnection(Reader& r, const YAML::Node& node, const std::string& path,
   r.Get(node, path, "dbname", c.dbname);
   r.Get(node, path, "user", c.user);
   common::GetSecretRef(r, node, path, "password", c.password);
-  r.Get(node, path, "sslmode", c.sslmode);
+  std::vector<common::EnumWord<std::string>> ssl_modes;
+  for (std::string_view m : kSslModes) ssl_modes.push_back({m, std::string(m)});
+  r.GetEnum(node, path, "sslmode", ssl_modes, c.sslmode);
   r.Get(node, path, "connect_timeout_s", c.connect_timeout_s);
   r.Get(node, path, "statement_timeout_ms", c.statement_timeout_ms);
   r.Get(node, path, "keepalives_idle_s", c.keepalives_idle_s);
@@ -86,10 +93,10 @@ std::vector<common::ConfigProblem> ConnectionConfig::Validate(const std::string&
   if (port < 1 || port > 65535) problem("port", "must be within 1..65535");
   if (dbname.empty()) problem("dbname", "required");
   if (user.empty()) problem("user", "required");
-  static const std::set<std::string> kSslModes = {"disable", "allow",     "prefer",
-                                                  "require", "verify-ca", "verify-full"};
-  if (!kSslModes.count(sslmode)) {
-    problem("sslmode", "must be one of disable, allow, prefer, require, verify-ca, verify-full");
+  if (std::find(std::begin(kSslModes), std::end(kSslModes), sslmode) == std::end(kSslModes)) {
+    problem("sslmode", common::MustBeOneOf(
+                           std::vector<std::string_view>(std::begin(kSslModes), std::end(kSslModes)),
+                           sslmode));
   }
   if (connect_timeout_s < 1) problem("connect_timeout_s", "must be at least 1");
   if (statement_timeout_ms < 0) problem("statement_timeout_ms", "must be 0 (none) or positive");
@@ -243,17 +250,11 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
       }
     }
   }
-  std::string mode(SnapshotModeName(c.snapshot_mode));
-  r.Get(pg, path, "snapshot_mode", mode);
-  if (mode == "initial") {
-    c.snapshot_mode = SnapshotMode::kInitial;
-  } else if (mode == "never") {
-    c.snapshot_mode = SnapshotMode::kNever;
-  } else if (mode == "initial_only") {
-    c.snapshot_mode = SnapshotMode::kInitialOnly;
-  } else {
-    r.Problem(path + ".snapshot_mode", "must be initial, never or initial_only");
-  }
+  r.GetEnum(pg, path, "snapshot_mode",
+            {{"initial", SnapshotMode::kInitial},
+             {"never", SnapshotMode::kNever},
+             {"initial_only", SnapshotMode::kInitialOnly}},
+            c.snapshot_mode);
   r.Get(pg, path, "snapshot_chunk_rows", c.snapshot_chunk_rows);
   r.Get(pg, path, "tombstones_on_delete", c.tombstones_on_delete);
   r.GetMillis(pg, path, "heartbeat_interval_ms", c.heartbeat_interval);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/config_reader.h"
 #include "src-cdc/transforms/builtin.h"
 
 namespace rm::cdc::transforms {
@@ -274,7 +275,8 @@ std::shared_ptr<const Transform> BuildTransform(Reader& r, const YAML::Node& nod
         o.deletes = DeleteHandling::kRewriteWithTombstone;
       } else if (mode) {
         r.Problem(opt("delete.tombstone.handling.mode"), path("delete.tombstone.handling.mode"),
-                  "must be drop, tombstone, rewrite or rewrite-with-tombstone");
+                  common::MustBeOneOf({"drop", "tombstone", "rewrite", "rewrite-with-tombstone"},
+                                      *mode));
         ok = false;
       }
     } else if (opt("delete.handling.mode") || opt("drop.tombstones")) {
@@ -296,7 +298,7 @@ std::shared_ptr<const Transform> BuildTransform(Reader& r, const YAML::Node& nod
         o.deletes = drop_tombstones ? DeleteHandling::kTombstone : DeleteHandling::kNullValue;
       } else {
         r.Problem(opt("delete.handling.mode"), path("delete.handling.mode"),
-                  "must be drop, rewrite or none");
+                  common::MustBeOneOf({"drop", "rewrite", "none"}, mode));
         ok = false;
       }
     }
@@ -432,7 +434,7 @@ TransformsConfig ReadTransforms(const YAML::Node& parent, const std::string& pat
     } else if (v == "all") {
       cfg.tolerance = ErrorTolerance::kAll;
     } else if (v) {
-      r.Problem(t, prefix + "errors.tolerance", "must be none or all");
+      r.Problem(t, prefix + "errors.tolerance", common::MustBeOneOf({"none", "all"}, *v));
     }
   }
   if (const YAML::Node d = parent["errors.deadletterqueue.topic.name"]) {

@@ -127,6 +127,36 @@ TEST(ConfigProblem, AFieldMessageSplitsAtTheFirstColonSpace) {
   EXPECT_EQ(ConfigProblem::FromFieldMessage("no field"), (ConfigProblem{"", "no field"}));
 }
 
+enum class Mode { kOn, kOff };
+
+TEST(YamlFieldReader, GetEnumTakesAWordOrAnAliasAndListsTheWordsOtherwise) {
+  std::vector<std::string> problems;
+  YamlFieldReader r(problems);
+  const YAML::Node node =
+      YAML::Load("a: off\nb: OffMode\nc: maybe\nd: [on]\ne: {x: 1}\nf:\n");
+  const std::vector<EnumWord<Mode>> words = {
+      {"on", Mode::kOn}, {"off", Mode::kOff}, {"OffMode", Mode::kOff, /*alias=*/true}};
+  Mode a = Mode::kOn, b = Mode::kOn, c = Mode::kOn, d = Mode::kOn, e = Mode::kOn, f = Mode::kOn,
+       absent = Mode::kOff;
+  r.GetEnum(node, "m", "a", words, a);
+  r.GetEnum(node, "m", "b", words, b);
+  r.GetEnum(node, "m", "c", words, c);
+  r.GetEnum(node, "m", "d", words, d);
+  r.GetEnum(node, "m", "e", words, e);
+  r.GetEnum(node, "m", "f", words, f);
+  r.GetEnum(node, "m", "g", words, absent);
+  EXPECT_EQ(a, Mode::kOff);
+  EXPECT_EQ(b, Mode::kOff);
+  EXPECT_EQ(c, Mode::kOn) << "a wrong word keeps the default";
+  EXPECT_EQ(absent, Mode::kOff);
+  EXPECT_EQ(problems, (std::vector<std::string>{"m.c: must be one of on, off (got \"maybe\")",
+                                                "m.d: must be one of on, off (got a list)",
+                                                "m.e: must be one of on, off (got a map)",
+                                                "m.f: must be one of on, off (got nothing)"}));
+  EXPECT_EQ(MustBeOneOf({"earliest", "latest"}, "newest"),
+            "must be one of earliest, latest (got \"newest\")");
+}
+
 TEST(AdminApiConfig, KeepsTheServicesDefaultPortUnlessTheSectionSetsOne) {
   std::vector<std::string> problems;
   YamlFieldReader r(problems);

@@ -105,8 +105,8 @@ TEST(Workload, BadValuesAreErrorsNamingFileAndField) {
   EXPECT_THAT(ErrorOf("partitionsPerTopic: 0\n"),
               HasSubstr("w.yaml:1: partitionsPerTopic: 0 is not a positive count"));
   EXPECT_THAT(ErrorOf("keyDistributor: HASH\n"),
-              HasSubstr("w.yaml:1: keyDistributor: 'HASH' is not NO_KEY, KEY_ROUND_ROBIN or "
-                        "RANDOM_NANO"));
+              HasSubstr("w.yaml:1: keyDistributor: must be one of NO_KEY, KEY_ROUND_ROBIN, "
+                        "RANDOM_NANO (got \"HASH\")"));
   EXPECT_THAT(ErrorOf("messageSize: 10\n"), HasSubstr("messageSize: 10 is below the 40 bytes"));
   EXPECT_THAT(ErrorOf("consumerBacklogSizeGB: -1\n"),
               HasSubstr("consumerBacklogSizeGB: -1 is negative"));

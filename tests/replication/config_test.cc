@@ -110,7 +110,10 @@ mirror:
   EXPECT_NE(err.find("clusters[1].alias: alias 'us-east' is used twice"), std::string::npos) << err;
   EXPECT_NE(err.find("flows[0].target: unknown cluster 'mars'"), std::string::npos) << err;
   EXPECT_NE(err.find("flows[0].topics[0]: bad regex '(unclosed'"), std::string::npos) << err;
-  EXPECT_NE(err.find("mirror.start_from: 'middle'"), std::string::npos) << err;
+  EXPECT_NE(
+      err.find("m.yaml:14: mirror.start_from: must be one of earliest, latest (got \"middle\")"),
+      std::string::npos)
+      << err;
 }
 
 // The project's one rule for secrets (as Postgres' password_env/password_file): never inline.
@@ -237,7 +240,36 @@ clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "
 flows: [{source: a, target: b}]
 admin: {port: 70000}
 )");
-  EXPECT_EQ(one, "m.yaml:4: admin.port: 70000 is not -1 (off), 0 (any free port) or a port up to 65535");
+  EXPECT_EQ(one,
+            "m.yaml:4: admin.port: 70000 is not -1 (off), 0 (any free port) or a port up to 65535");
+}
+
+TEST(MirrorConfig, AWrongEnumWordListsTheWordsAllowedAndKafkasClassNamesAreAccepted) {
+  const std::string err = ErrorOf(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, replication_policy: mirror}]
+mirror: {start_from: newest}
+)");
+  EXPECT_NE(err.find("m.yaml:3: flows[0].replication_policy: must be one of default, identity "
+                     "(got \"mirror\")"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("m.yaml:4: mirror.start_from: must be one of earliest, latest (got "
+                     "\"newest\")"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.rfind("2 problems in configuration:\n", 0), 0u)
+      << "one report each, no second from validation:\n"
+      << err;
+
+  auto c = ParseMirrorConfigYaml(R"(
+clusters: [{alias: a, bootstrap_servers: "x:1"}, {alias: b, bootstrap_servers: "y:1"}]
+flows: [{source: a, target: b, replication_policy: IdentityReplicationPolicy}]
+mirror: {start_from: latest}
+)",
+                                 "m.yaml");
+  EXPECT_EQ(c.flows[0].policy, PolicyKind::kIdentity);
+  EXPECT_EQ(c.mirror.start_from, "latest");
 }
 
 TEST(MirrorConfig, BrokenYamlNamesTheLine) {

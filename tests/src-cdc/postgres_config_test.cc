@@ -49,6 +49,7 @@ postgres:
     password: hunter2
     password_env: A
     password_file: /b
+    sslmode: strict
   slot: Bad-Slot
   tables: []
   snapshot_mode: sometimes
@@ -65,7 +66,11 @@ postgres:
          {"cdc.yaml:4: postgres.connection.port", "postgres.connection.dbname",
           "postgres.connection.user",
           "postgres.connection.password:", "postgres.connection.password_file", "postgres.slot",
-          "postgres.tables", "postgres.topic_prefix", "postgres.snapshot_mode",
+          "postgres.tables", "postgres.topic_prefix",
+          "cdc.yaml:8: postgres.connection.sslmode: must be one of disable, allow, prefer, "
+          "require, verify-ca, verify-full (got \"strict\")",
+          "cdc.yaml:11: postgres.snapshot_mode: must be one of initial, never, initial_only (got "
+          "\"sometimes\")",
           "postgres.snapshot_chunk_rows", "postgres.status_interval_ms",
           "postgres.snaphot_mode: unknown field (known here: connection, admin, slot, "
           "publication, tables, topic_prefix, snapshot_mode, snapshot_chunk_rows,"}) {

@@ -83,6 +83,7 @@ offsets:
   EXPECT_EQ(problems[0].message, "must be >= 10");
   EXPECT_EQ(problems[1].field, "mirror.start_from");
   EXPECT_EQ(problems[1].line, 18);
+  EXPECT_EQ(problems[1].message, "must be one of earliest, latest (got \"middle\")");
   EXPECT_EQ(problems[2].field, "offsets.bogus");
   EXPECT_EQ(problems[2].line, 20);
   EXPECT_THAT(problems[2].message, HasSubstr("unknown field"));

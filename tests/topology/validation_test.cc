@@ -210,6 +210,7 @@ topics:
   auto read = At(problems, "topics[0].read");
   ASSERT_EQ(read.size(), 1u) << Joined(problems);
   EXPECT_EQ(read[0].line, 20);
+  EXPECT_EQ(read[0].message, "must be one of local_first, home_only (got \"nearest\")");
   auto typo = At(problems, "topics[0].replicat_to");
   ASSERT_EQ(typo.size(), 1u) << Joined(problems);
   EXPECT_EQ(typo[0].line, 21);
