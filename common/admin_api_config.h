@@ -38,8 +38,9 @@ struct AdminApiConfig {
     std::vector<ConfigProblem> p;
     if (bind.empty()) p.push_back({path + ".bind", "must not be empty"});
     if (port < -1 || port > 65535) {
-      p.push_back({path + ".port",
-                   fmt::format("{} is not -1 (off), 0 (any free port) or a port up to 65535", port)});
+      p.push_back(
+          {path + ".port",
+           fmt::format("{} is not -1 (off), 0 (any free port) or a port up to 65535", port)});
     }
     return p;
   }

@@ -120,7 +120,8 @@ class YamlLines {
 // problems already located by a nested reader ("<source>:<line>: ..."), then what validation
 // found in the values that did parse (fields that failed to parse keep their defaults, so they
 // add no second report).
-inline void ThrowIfProblems(const std::string& source, const std::vector<std::string>& field_problems,
+inline void ThrowIfProblems(const std::string& source,
+                            const std::vector<std::string>& field_problems,
                             const std::vector<ConfigProblem>& validation,
                             const YamlLines& lines = YamlLines(),
                             const std::vector<std::string>& located = {}) {

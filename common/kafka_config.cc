@@ -42,7 +42,8 @@ std::vector<std::string> SetProperties(rd_kafka_conf_t* conf, const KafkaPropert
   std::vector<std::string> problems;
   char errstr[512];
   for (const auto& [key, value] : props) {
-    rd_kafka_conf_res_t res = rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr));
+    rd_kafka_conf_res_t res =
+        rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr));
     if (res == RD_KAFKA_CONF_UNKNOWN) {
       problems.push_back(fmt::format("unknown property '{}'", key));
     } else if (res == RD_KAFKA_CONF_INVALID) {

@@ -67,45 +67,55 @@ std::vector<common::ConfigProblem> ValidateWorkload(const Workload& w) {
   std::vector<common::ConfigProblem> p;
   if (w.topics < 1) p.push_back({"topics", fmt::format("{} is not a positive count", w.topics)});
   if (w.partitions_per_topic < 1) {
-    p.push_back({"partitionsPerTopic", fmt::format("{} is not a positive count", w.partitions_per_topic)});
+    p.push_back(
+        {"partitionsPerTopic", fmt::format("{} is not a positive count", w.partitions_per_topic)});
   }
   if (w.payload_file.empty() && w.message_size < static_cast<int>(kRecordHeaderSize)) {
     p.push_back({"messageSize", fmt::format("{} is below the {} bytes each record's stamp needs",
-                            w.message_size, kRecordHeaderSize)});
+                                            w.message_size, kRecordHeaderSize)});
   }
   if (w.message_size > (8 << 20)) {
     p.push_back({"messageSize", fmt::format("{} is above 8 MiB", w.message_size)});
   }
   if (w.random_bytes_ratio < 0 || w.random_bytes_ratio > 1) {
-    p.push_back({"randomBytesRatio", fmt::format("{} is not between 0 and 1", w.random_bytes_ratio)});
+    p.push_back(
+        {"randomBytesRatio", fmt::format("{} is not between 0 and 1", w.random_bytes_ratio)});
   }
   if (w.randomized_payload_pool_size < 0) {
-    p.push_back({"randomizedPayloadPoolSize", fmt::format("{} is negative", w.randomized_payload_pool_size)});
+    p.push_back({"randomizedPayloadPoolSize",
+                 fmt::format("{} is negative", w.randomized_payload_pool_size)});
   }
   if (w.producers_per_topic < 1) {
-    p.push_back({"producersPerTopic", fmt::format("{} is not a positive count", w.producers_per_topic)});
+    p.push_back(
+        {"producersPerTopic", fmt::format("{} is not a positive count", w.producers_per_topic)});
   }
   if (w.producer_rate < 0) {
     p.push_back({"producerRate", fmt::format("{} is negative", w.producer_rate)});
   }
   if (w.consumer_backlog_size_gb < 0) {
-    p.push_back({"consumerBacklogSizeGB", fmt::format("{} is negative", w.consumer_backlog_size_gb)});
+    p.push_back(
+        {"consumerBacklogSizeGB", fmt::format("{} is negative", w.consumer_backlog_size_gb)});
   }
   if (w.backlog_drain_ratio < 0 || w.backlog_drain_ratio > 1) {
-    p.push_back({"backlogDrainRatio", fmt::format("{} is not between 0 and 1", w.backlog_drain_ratio)});
+    p.push_back(
+        {"backlogDrainRatio", fmt::format("{} is not between 0 and 1", w.backlog_drain_ratio)});
   }
   if (w.consumer_backlog_size_gb > 0 && w.producer_rate == 0) {
-    p.push_back({"consumerBacklogSizeGB", "a backlog needs a producerRate (0 searches for the maximum, "
-        "which a paused consumer cannot show)"});
+    p.push_back({"consumerBacklogSizeGB",
+                 "a backlog needs a producerRate (0 searches for the maximum, "
+                 "which a paused consumer cannot show)"});
   }
   if (!(w.test_duration_minutes > 0)) {
-    p.push_back({"testDurationMinutes", fmt::format("{} is not positive", w.test_duration_minutes)});
+    p.push_back(
+        {"testDurationMinutes", fmt::format("{} is not positive", w.test_duration_minutes)});
   }
   if (w.warmup_duration_minutes < 0) {
-    p.push_back({"warmupDurationMinutes", fmt::format("{} is negative", w.warmup_duration_minutes)});
+    p.push_back(
+        {"warmupDurationMinutes", fmt::format("{} is negative", w.warmup_duration_minutes)});
   }
   if (w.replication.rtt_ms < 0 || w.replication.rtt_ms > 10000) {
-    p.push_back({"replication.rttMs", fmt::format("{} is not between 0 and 10000", w.replication.rtt_ms)});
+    p.push_back(
+        {"replication.rttMs", fmt::format("{} is not between 0 and 10000", w.replication.rtt_ms)});
   }
   return p;
 }

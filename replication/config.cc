@@ -57,8 +57,8 @@ void CheckRegexes(const std::vector<std::string>& res, const std::string& field,
     try {
       std::regex re(res[i]);
     } catch (const std::regex_error& e) {
-      problems->push_back({fmt::format("{}[{}]", field, i),
-                           fmt::format("bad regex '{}': {}", res[i], e.what())});
+      problems->push_back(
+          {fmt::format("{}[{}]", field, i), fmt::format("bad regex '{}': {}", res[i], e.what())});
     }
   }
 }

@@ -43,16 +43,15 @@ std::vector<common::ConfigProblem> KafkaSinkConfig::Validate(const std::string& 
       p.push_back({prefix + ".properties.bootstrap.servers",
                    "set " + prefix + ".bootstrap_servers instead"});
     } else if (common::IsSecretProperty(key)) {
-      p.push_back({prefix + ".properties." + key,
-                   "secrets are never written in the config: use " + prefix +
-                       ".sasl_password_env, " + prefix + ".properties_env or " + prefix +
-                       ".properties_file"});
+      p.push_back({prefix + ".properties." + key, "secrets are never written in the config: use " +
+                                                      prefix + ".sasl_password_env, " + prefix +
+                                                      ".properties_env or " + prefix +
+                                                      ".properties_file"});
     }
   }
   if (topic_partitions < 1) p.push_back({prefix + ".topic_partitions", "must be at least 1"});
   if (topic_replication_factor == 0 || topic_replication_factor < -1) {
-    p.push_back(
-        {prefix + ".topic_replication_factor", "must be -1 (broker default) or positive"});
+    p.push_back({prefix + ".topic_replication_factor", "must be -1 (broker default) or positive"});
   }
   return p;
 }

@@ -17,9 +17,10 @@ void ReadSchemaConfig(common::YamlFieldReader& r, const YAML::Node& node, const 
   if (!node) return;
   if (!r.IsMap(node, path)) return;
   r.CheckKeys(node, path, {"envelope", "history", "history_topic", "accept_poll_ms"});
-  r.GetEnum(node, path, "envelope",
-            {{"plain", EnvelopeFormat::kPlain}, {"json_with_schema", EnvelopeFormat::kJsonWithSchema}},
-            s.envelope);
+  r.GetEnum(
+      node, path, "envelope",
+      {{"plain", EnvelopeFormat::kPlain}, {"json_with_schema", EnvelopeFormat::kJsonWithSchema}},
+      s.envelope);
   r.Get(node, path, "history", s.history);
   r.Get(node, path, "history_topic", s.history_topic);
   r.GetMillis(node, path, "accept_poll_ms", s.accept_poll);

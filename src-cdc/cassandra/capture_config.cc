@@ -193,8 +193,8 @@ std::vector<common::ConfigProblem> CaptureConfig::Validate(const std::string& pr
   if (cdc_raw_dir.empty()) {
     problem("cdc_raw_dir", "required");
   } else if (!std::filesystem::is_directory(cdc_raw_dir, ec)) {
-    problem("cdc_raw_dir", cdc_raw_dir.string() + " is not a directory" +
-                               (ec ? " (" + ec.message() + ")" : ""));
+    problem("cdc_raw_dir",
+            cdc_raw_dir.string() + " is not a directory" + (ec ? " (" + ec.message() + ")" : ""));
   }
   if (state_dir.empty()) problem("state_dir", "required");
   if (processed == ProcessedAction::kMove && !cdc_raw_dir.empty() &&

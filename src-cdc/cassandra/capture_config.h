@@ -63,8 +63,8 @@
 #include "common/result.h"
 #include "common/secrets.h"
 #include "src-cdc/cassandra/key_provider.h"
-#include "src-cdc/kafka_sink_config.h"
 #include "src-cdc/cassandra/table_schema.h"
+#include "src-cdc/kafka_sink_config.h"
 #include "src-cdc/schema_evolution.h"
 #include "src-cdc/transforms/config.h"
 

@@ -94,9 +94,9 @@ std::vector<common::ConfigProblem> ConnectionConfig::Validate(const std::string&
   if (dbname.empty()) problem("dbname", "required");
   if (user.empty()) problem("user", "required");
   if (std::find(std::begin(kSslModes), std::end(kSslModes), sslmode) == std::end(kSslModes)) {
-    problem("sslmode", common::MustBeOneOf(
-                           std::vector<std::string_view>(std::begin(kSslModes), std::end(kSslModes)),
-                           sslmode));
+    problem("sslmode", common::MustBeOneOf(std::vector<std::string_view>(std::begin(kSslModes),
+                                                                         std::end(kSslModes)),
+                                           sslmode));
   }
   if (connect_timeout_s < 1) problem("connect_timeout_s", "must be at least 1");
   if (statement_timeout_ms < 0) problem("statement_timeout_ms", "must be 0 (none) or positive");

@@ -274,9 +274,9 @@ std::shared_ptr<const Transform> BuildTransform(Reader& r, const YAML::Node& nod
       } else if (mode == "rewrite-with-tombstone") {
         o.deletes = DeleteHandling::kRewriteWithTombstone;
       } else if (mode) {
-        r.Problem(opt("delete.tombstone.handling.mode"), path("delete.tombstone.handling.mode"),
-                  common::MustBeOneOf({"drop", "tombstone", "rewrite", "rewrite-with-tombstone"},
-                                      *mode));
+        r.Problem(
+            opt("delete.tombstone.handling.mode"), path("delete.tombstone.handling.mode"),
+            common::MustBeOneOf({"drop", "tombstone", "rewrite", "rewrite-with-tombstone"}, *mode));
         ok = false;
       }
     } else if (opt("delete.handling.mode") || opt("drop.tombstones")) {

@@ -132,8 +132,7 @@ enum class Mode { kOn, kOff };
 TEST(YamlFieldReader, GetEnumTakesAWordOrAnAliasAndListsTheWordsOtherwise) {
   std::vector<std::string> problems;
   YamlFieldReader r(problems);
-  const YAML::Node node =
-      YAML::Load("a: off\nb: OffMode\nc: maybe\nd: [on]\ne: {x: 1}\nf:\n");
+  const YAML::Node node = YAML::Load("a: off\nb: OffMode\nc: maybe\nd: [on]\ne: {x: 1}\nf:\n");
   const std::vector<EnumWord<Mode>> words = {
       {"on", Mode::kOn}, {"off", Mode::kOff}, {"OffMode", Mode::kOff, /*alias=*/true}};
   Mode a = Mode::kOn, b = Mode::kOn, c = Mode::kOn, d = Mode::kOn, e = Mode::kOn, f = Mode::kOn,
@@ -177,8 +176,9 @@ TEST(AdminApiConfig, NamesUnknownKeysWrongTypesAndValuesOutOfRange) {
   YamlFieldReader r(problems);
   AdminApiConfig a{.port = 9700};
   a.Read(r, YAML::Load("admin: {bind: '', port: x, prot: 1}")["admin"], "admin");
-  EXPECT_EQ(problems, (std::vector<std::string>{"admin.prot: unknown field (known here: bind, port)",
-                                                "admin.port: expected an integer"}));
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{"admin.prot: unknown field (known here: bind, port)",
+                                      "admin.port: expected an integer"}));
   a.port = 70000;
   EXPECT_EQ(a.Validate("admin"),
             (std::vector<ConfigProblem>{

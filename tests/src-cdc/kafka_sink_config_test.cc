@@ -112,10 +112,11 @@ TEST_F(CassandraKafkaSection, TopicKeysAndAMissingSectionAreRefusedWithTheirLine
         Yaml("kafka:\n  bootstrap_servers: b1:9092\n  topic_partitions: 3\n"), "cdc.yaml");
     FAIL() << "expected a ConfigError";
   } catch (const common::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("cdc.yaml:9: kafka.topic_partitions: this capture creates "
-                                          "no topics",
-                                          0),
-              0u)
+    EXPECT_EQ(
+        std::string(e.what()).rfind("cdc.yaml:9: kafka.topic_partitions: this capture creates "
+                                    "no topics",
+                                    0),
+        0u)
         << e.what();
   }
   try {

@@ -203,7 +203,8 @@ mirror: {}
           "cdc.yaml:11: kafka.properties.bootstrap.servers: set kafka.bootstrap_servers",
           "cdc.yaml:12: kafka.topic_partitions: must be at least 1",
           "cdc.yaml:13: kafka.topic_replication_factor: must be -1",
-          "cdc.yaml:14: kafka.partitions: unknown field", "cdc.yaml:16: admin.port: 70000 is not -1 (off), 0 (any free port)",
+          "cdc.yaml:14: kafka.partitions: unknown field",
+          "cdc.yaml:16: admin.port: 70000 is not -1 (off), 0 (any free port)",
           "cdc.yaml:17: mirror: unknown field (known here: postgres, kafka, admin)"}) {
       EXPECT_NE(msg.find(expected), std::string::npos) << "missing '" << expected << "' in\n"
                                                        << msg;
