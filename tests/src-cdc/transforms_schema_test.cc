@@ -10,6 +10,7 @@
 #include "src-cdc/transforms/config.h"
 #include "src-cdc/transforms/pipeline.h"
 #include "tests/src-cdc/connect_schema_support.h"
+#include "tests/support/cdc_events.h"
 
 namespace rm::cdc::transforms {
 namespace {
@@ -45,23 +46,7 @@ std::shared_ptr<const ConnectSchemas> Captured() {
 }
 
 ChangeEvent Event(Operation op, std::optional<Json> before, std::optional<Json> after) {
-  ChangeEvent e;
-  e.topic = "pg1.public.orders";
-  e.op = op;
-  e.before = std::move(before);
-  e.after = std::move(after);
-  e.ts_ms = 1700000000123;
-  e.source.connector = "postgresql";
-  e.source.name = "pg1";
-  e.source.ts_ms = 1700000000000;
-  e.source.db = "app";
-  e.source.fields["sequence"] = nullptr;
-  e.source.fields["schema"] = "public";
-  e.source.fields["table"] = "orders";
-  e.source.fields["txId"] = 771;
-  e.source.fields["lsn"] = uint64_t{0x16B3748};
-  e.source.fields["xmin"] = nullptr;
-  e.key = Json::object({{"id", 7}});
+  ChangeEvent e = rm::testing::PostgresOrdersEvent(op, std::move(before), std::move(after));
   e.schemas = Captured();
   return e;
 }

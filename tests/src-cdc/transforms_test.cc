@@ -7,28 +7,12 @@
 #include "src-cdc/transforms/builtin.h"
 #include "src-cdc/transforms/config.h"
 #include "src-cdc/transforms/pipeline.h"
+#include "tests/support/cdc_events.h"
 
 namespace rm::cdc::transforms {
 namespace {
 
-ChangeEvent PgEvent(Operation op, std::optional<Json> before, std::optional<Json> after) {
-  ChangeEvent e;
-  e.topic = "pg1.public.orders";
-  e.op = op;
-  e.before = std::move(before);
-  e.after = std::move(after);
-  e.ts_ms = 1700000000123;
-  e.source.connector = "postgresql";
-  e.source.name = "pg1";
-  e.source.ts_ms = 1700000000000;
-  e.source.db = "app";
-  e.source.fields["schema"] = "public";
-  e.source.fields["table"] = "orders";
-  e.source.fields["txId"] = 771;
-  e.source.fields["lsn"] = uint64_t{0x16B3748};
-  e.key = Json::object({{"id", 7}});
-  return e;
-}
+using rm::testing::PostgresOrdersEvent;
 
 Json Row(std::initializer_list<std::pair<const std::string, Json>> fields) {
   Json j = Json::object();
@@ -37,13 +21,15 @@ Json Row(std::initializer_list<std::pair<const std::string, Json>> fields) {
 }
 
 ChangeEvent Insert() {
-  return PgEvent(Operation::kCreate, std::nullopt,
-                 Row({{"id", 7}, {"customer", "acme"}, {"amount", "12"}, {"note", "x"}}));
+  return PostgresOrdersEvent(
+      Operation::kCreate, std::nullopt,
+      Row({{"id", 7}, {"customer", "acme"}, {"amount", "12"}, {"note", "x"}}));
 }
 ChangeEvent Delete() {
-  return PgEvent(Operation::kDelete,
-                 Row({{"id", 7}, {"customer", nullptr}, {"amount", nullptr}, {"note", nullptr}}),
-                 std::nullopt);
+  return PostgresOrdersEvent(
+      Operation::kDelete,
+      Row({{"id", 7}, {"customer", nullptr}, {"amount", nullptr}, {"note", nullptr}}),
+      std::nullopt);
 }
 
 // The value and key the serializer writes (first record), and how many records.
@@ -91,7 +77,7 @@ TEST(ExtractNewRecordState, DropModeDropsDeletesAndTruncates) {
   ExtractNewRecordState t({.deletes = DeleteHandling::kDrop});
   ChangeEvent d = Delete();
   EXPECT_EQ(*t.Apply(d), Verdict::kDrop);
-  ChangeEvent tr = PgEvent(Operation::kTruncate, std::nullopt, std::nullopt);
+  ChangeEvent tr = PostgresOrdersEvent(Operation::kTruncate, std::nullopt, std::nullopt);
   EXPECT_EQ(*t.Apply(tr), Verdict::kDrop);
   ChangeEvent i = Insert();
   EXPECT_EQ(*t.Apply(i), Verdict::kKeep);
@@ -147,7 +133,8 @@ TEST(ExtractNewRecordState, RouteByFieldNamesTheTopicAndFailsWhenTheFieldIsMissi
 
 TEST(ReplaceField, ExcludesAndRenamesInBothEnvelopeImagesKeepingTheOrder) {
   ReplaceField t({.exclude = {"note"}, .renames = {{"customer", "tenant"}}});
-  ChangeEvent e = PgEvent(Operation::kUpdate, Row({{"id", 7}, {"customer", "a"}, {"note", "x"}}),
+  ChangeEvent e =
+      PostgresOrdersEvent(Operation::kUpdate, Row({{"id", 7}, {"customer", "a"}, {"note", "x"}}),
                           Row({{"id", 7}, {"customer", "b"}, {"note", "y"}}));
   ASSERT_EQ(*t.Apply(e), Verdict::kKeep);
   EXPECT_EQ(e.before->dump(), R"({"id":7,"tenant":"a"})");
@@ -197,13 +184,13 @@ TEST(Cast, ConvertsEachTypeAndLeavesNullsAlone) {
                    {"flag", CastType::kBoolean},
                    {"small", CastType::kInt8},
                    {"gone", CastType::kInt64}}});
-  ChangeEvent e = PgEvent(Operation::kCreate, std::nullopt,
-                          Row({{"id", 7},
-                               {"amount", "12"},
-                               {"ratio", "0.25"},
-                               {"flag", "true"},
-                               {"small", 12.9},
-                               {"gone", nullptr}}));
+  ChangeEvent e = PostgresOrdersEvent(Operation::kCreate, std::nullopt,
+                                      Row({{"id", 7},
+                                           {"amount", "12"},
+                                           {"ratio", "0.25"},
+                                           {"flag", "true"},
+                                           {"small", 12.9},
+                                           {"gone", nullptr}}));
   ASSERT_EQ(*t.Apply(e), Verdict::kKeep);
   EXPECT_EQ(e.after->dump(),
             R"({"id":"7","amount":12,"ratio":0.25,"flag":true,"small":12,"gone":null})");
@@ -211,11 +198,11 @@ TEST(Cast, ConvertsEachTypeAndLeavesNullsAlone) {
 
 TEST(Cast, AValueThatDoesNotFitIsAnErrorNamingFieldValueAndType) {
   Cast t({.spec = {{"amount", CastType::kInt8}}});
-  ChangeEvent e = PgEvent(Operation::kCreate, std::nullopt, Row({{"amount", 300}}));
+  ChangeEvent e = PostgresOrdersEvent(Operation::kCreate, std::nullopt, Row({{"amount", 300}}));
   auto r = t.Apply(e);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "field 'amount': 300 cannot be cast to int8");
-  ChangeEvent s = PgEvent(Operation::kCreate, std::nullopt, Row({{"amount", "12abc"}}));
+  ChangeEvent s = PostgresOrdersEvent(Operation::kCreate, std::nullopt, Row({{"amount", "12abc"}}));
   auto r2 = Cast({.spec = {{"amount", CastType::kInt64}}}).Apply(s);
   ASSERT_FALSE(r2.ok());
   EXPECT_NE(r2.error().message.find("\"12abc\""), std::string::npos);
@@ -465,7 +452,7 @@ postgres:
   ChangeEvent other = Insert();
   (*other.after)["customer"] = "globex";
   EXPECT_EQ(*f.pipeline->Apply(other), TransformPipeline::Outcome::kFiltered);
-  ChangeEvent truncate = PgEvent(Operation::kTruncate, std::nullopt, std::nullopt);
+  ChangeEvent truncate = PostgresOrdersEvent(Operation::kTruncate, std::nullopt, std::nullopt);
   EXPECT_EQ(*f.pipeline->Apply(truncate), TransformPipeline::Outcome::kFiltered);
   EXPECT_EQ(f.pipeline->CountsFor("public.orders", "only-acme").filtered, 2u)
       << "the truncate has no customer either";
