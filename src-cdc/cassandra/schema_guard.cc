@@ -282,18 +282,8 @@ common::Result<TableSchema> TableFromShape(const TableSchema& base, const TableS
     }
     change.columns_written.push_back(std::move(def));
   }
-  TableSchema empty = base;
-  empty.columns.clear();
-  empty.partition_key.clear();
-  empty.clustering.clear();
-  auto table = ApplyTableChange(empty, change);
-  if (!table.ok()) return table.error();
-  if (!table->has_value()) {
-    return common::Error{
-        "cassandra.schema_change",
-        fmt::format("table {}: the history's shape has no columns", base.QualifiedName())};
-  }
-  return std::move(**table);
+  // The history keeps every column, so the shape is defined from nothing, as a CREATE is.
+  return DefinedTable(base, change);
 }
 
 std::optional<CommitLogPosition> ParsePositionText(const std::string& text) {
