@@ -138,13 +138,7 @@ class CassandraCaptureSchemaMutationTest : public ::testing::Test {
   }
 
   CaptureConfig Config() {
-    CaptureConfig c;
-    c.cdc_raw_dir = cdc_raw_;
-    c.state_dir = tmp_ / "state";
-    c.topic_prefix = "cass";
-    c.poll_interval = 10ms;
-    c.checkpoint_interval = 20ms;
-    c.shutdown_timeout = 200ms;
+    CaptureConfig c = testing::FastCaptureConfig(cdc_raw_, tmp_ / "state");
     c.schema.history = true;
     c.schema.envelope = EnvelopeFormat::kJsonWithSchema;
     c.schema.accept_poll = 20ms;

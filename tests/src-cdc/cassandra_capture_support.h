@@ -33,6 +33,22 @@
 
 namespace rm::cdc::cassandra::testing {
 
+// A capture configuration for in-process tests: segments read from `cdc_raw`, state in
+// `state_dir`, topics "cass.<keyspace>.<table>", and intervals short enough that a test waits
+// milliseconds, not seconds.
+inline CaptureConfig FastCaptureConfig(const std::filesystem::path& cdc_raw,
+                                       const std::filesystem::path& state_dir) {
+  using namespace std::chrono_literals;
+  CaptureConfig c;
+  c.cdc_raw_dir = cdc_raw;
+  c.state_dir = state_dir;
+  c.topic_prefix = "cass";
+  c.poll_interval = 10ms;
+  c.checkpoint_interval = 20ms;
+  c.shutdown_timeout = 200ms;
+  return c;
+}
+
 using StoredRecord = rm::testing::SinkRecord;
 
 // The shared memory sink (tests/util/memory_sink.h), acking inside Produce() unless told.

@@ -38,14 +38,8 @@ class CassandraCaptureTest : public ::testing::Test {
   }
 
   CaptureConfig Config() {
-    CaptureConfig c;
-    c.cdc_raw_dir = cdc_raw_;
-    c.state_dir = tmp_ / "state";
-    c.topic_prefix = "cass";
+    CaptureConfig c = testing::FastCaptureConfig(cdc_raw_, tmp_ / "state");
     c.cluster = "Test Cluster";
-    c.poll_interval = 10ms;
-    c.checkpoint_interval = 20ms;
-    c.shutdown_timeout = 200ms;
     return c;
   }
 
