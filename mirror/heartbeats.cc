@@ -103,9 +103,9 @@ void HeartbeatEmitter::Loop() {
             offsets::mm2::Encode(offsets::mm2::Heartbeat{p.pair.source, p.pair.target, ms});
         // Aliases are short (validated), so encoding cannot fail; a full queue (target down for
         // long) skips this beat: the next one says the same, later.
-        if (record.ok() && p.target->writer->Write(replication::kHeartbeatsTopic,
-                                                   offsets::kafka::kInternalTopicPartition,
-                                                   record->key, record->value)) {
+        if (record.ok() &&
+            p.target->writer->Write(replication::kHeartbeatsTopic,
+                                    offsets::kafka::kInternalTopicPartition, *record)) {
           emitted_.fetch_add(1);
           p.emitted->Increment();
           p.last_emitted->Set(static_cast<double>(ms) / 1000.0);

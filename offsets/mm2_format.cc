@@ -81,6 +81,10 @@ common::Result<KafkaRecord> Encode(const OffsetSync& sync) {
   detail::PutU32(&record.key, static_cast<uint32_t>(sync.partition));
   detail::PutU64(&record.value, static_cast<uint64_t>(sync.upstream_offset.value()));
   detail::PutU64(&record.value, static_cast<uint64_t>(sync.downstream_offset.value()));
+  if (sync.mark != SyncMark::kUnmarked) {
+    record.headers.emplace_back(std::string(kSyncMarkHeader),
+                                sync.mark == SyncMark::kClosesRun ? "close" : "run");
+  }
   return record;
 }
 
@@ -115,8 +119,19 @@ common::Result<KafkaRecord> Encode(const Heartbeat& heartbeat) {
   return record;
 }
 
-common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value) {
+common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value,
+                                            std::optional<std::string_view> mark_header) {
   OffsetSync sync;
+  if (mark_header) {
+    if (*mark_header == "run") {
+      sync.mark = SyncMark::kRun;
+    } else if (*mark_header == "close") {
+      sync.mark = SyncMark::kClosesRun;
+    } else {
+      return DecodeError("OffsetSync header " + std::string(kSyncMarkHeader),
+                         "expected \"run\" or \"close\"");
+    }
+  }
   std::string why;
   detail::Reader k(key);
   if (!GetTopicPartition(k, &sync.topic, &sync.partition, &why)) {
@@ -134,6 +149,14 @@ common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_vi
   sync.upstream_offset = common::SourceOffset(upstream);
   sync.downstream_offset = common::TargetOffset(downstream);
   return sync;
+}
+
+common::Result<OffsetSync> DecodeOffsetSync(const KafkaRecord& record) {
+  std::optional<std::string_view> mark;
+  for (const auto& [name, value] : record.headers) {
+    if (name == kSyncMarkHeader) mark = value;  // the last one wins, as in Kafka's Headers
+  }
+  return DecodeOffsetSync(record.key, record.value, mark);
 }
 
 common::Result<Checkpoint> DecodeCheckpoint(std::string_view key, std::string_view value) {

@@ -19,21 +19,38 @@
 //
 // Decoding is strict: short input, negative string lengths, an unknown checkpoint version or
 // trailing bytes give an "offsets.mm2_decode" error (never a crash or an exception).
+//
+// Our own addition, outside MM2's schema: every OffsetSync we write carries a record header
+// kSyncMarkHeader ("rm-sync") saying whether it closes the run it ends ("close") or not ("run")
+// (offset_sync_emitter.h explains why a rebuild needs to know). MM2's readers ignore headers.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/offset_types.h"
 #include "common/result.h"
 
 namespace rm::offsets::mm2 {
 
-// A record key and value as bytes.
+// A record key, value and headers as bytes.
 struct KafkaRecord {
   std::string key;
   std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+inline constexpr std::string_view kSyncMarkHeader = "rm-sync";
+
+// What a sync says about the run it belongs to (the kSyncMarkHeader header).
+enum class SyncMark : uint8_t {
+  kUnmarked,   // no header: written by MM2 or by a regionmirror before the header existed
+  kRun,        // "run": an ordinary sync
+  kClosesRun,  // "close": nothing follows this record in its run (emitter rule 3)
 };
 
 // "Record upstream_offset of topic/partition on the source is at downstream_offset on the
@@ -43,6 +60,7 @@ struct OffsetSync {
   int32_t partition = 0;
   common::SourceOffset upstream_offset;
   common::TargetOffset downstream_offset;
+  SyncMark mark = SyncMark::kUnmarked;  // ours, in a header; not part of MM2's schema
 
   bool operator==(const OffsetSync&) const = default;
 };
@@ -78,7 +96,12 @@ common::Result<KafkaRecord> Encode(const OffsetSync& sync);
 common::Result<KafkaRecord> Encode(const Checkpoint& checkpoint);
 common::Result<KafkaRecord> Encode(const Heartbeat& heartbeat);
 
-common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value);
+// `mark_header`: the value of the record's kSyncMarkHeader header, nullopt when it has none.
+// An unknown value is an error, like a malformed key or value.
+common::Result<OffsetSync> DecodeOffsetSync(std::string_view key, std::string_view value,
+                                            std::optional<std::string_view> mark_header = {});
+// The same, from a whole record (its kSyncMarkHeader header, if any, gives the mark).
+common::Result<OffsetSync> DecodeOffsetSync(const KafkaRecord& record);
 common::Result<Checkpoint> DecodeCheckpoint(std::string_view key, std::string_view value);
 common::Result<Heartbeat> DecodeHeartbeat(std::string_view key, std::string_view value);
 

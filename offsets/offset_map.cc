@@ -219,8 +219,16 @@ Status OffsetMap::Checkpoint() {
   std::vector<PendingRun> entries;  // what the batch holds, to put back if the write fails
   uint64_t rejected = 0;
   std::string rejection;
+  std::unordered_map<std::string, SourceOffset> synced;
   {
     std::lock_guard lock(mu_);
+    synced.swap(synced_through_);
+    for (const auto& [prefix, source] : synced) {
+      std::string value;
+      detail::PutU64(&value, static_cast<uint64_t>(source.value()));
+      batch.Put(store_.rocks().state, detail::SyncedThroughKey(prefix), value)
+          .PermitUncheckedError();
+    }
     entries.swap(closed_);
     for (auto* ps : dirty_) {
       ps->dirty = false;
@@ -249,6 +257,10 @@ Status OffsetMap::Checkpoint() {
       // meanwhile is queued after them and, for the same key, is newer and wins.
       std::lock_guard lock(mu_);
       closed_.insert(closed_.begin(), entries.begin(), entries.end());
+      for (const auto& [prefix, source] : synced) {
+        auto& noted = synced_through_[prefix];
+        noted = std::max(noted, source);
+      }
       if (rejected_since_checkpoint_ == 0) first_rejection_ = rejection;
       rejected_since_checkpoint_ += rejected;
       return detail::RocksError("write offset map checkpoint", s);
@@ -256,7 +268,7 @@ Status OffsetMap::Checkpoint() {
   }
   {
     std::lock_guard lock(mu_);
-    stats_.run_entries_written += batch.Count();
+    stats_.run_entries_written += batch.Count() - static_cast<uint32_t>(synced.size());
     ++stats_.checkpoints;
   }
   if (rejected > 0) {
@@ -308,9 +320,48 @@ Result<std::optional<TargetOffset>> OffsetMap::FreshStartFloor(const PartitionKe
   return std::optional<TargetOffset>(TargetOffset(static_cast<int64_t>(floor)));
 }
 
-Result<std::optional<Run>> OffsetMap::LastDurableRun(const PartitionKey& p) const {
+Result<std::vector<Run>> OffsetMap::DurableRunsFrom(const PartitionKey& p,
+                                                    std::optional<SourceOffset> from) const {
   if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
-  return ReadLastRun(detail::PartitionPrefix(p));
+  const std::string prefix = detail::PartitionPrefix(p);
+  PrefixIterator it(store_.rocks().db(), store_.rocks().runs, prefix);
+  if (from) {
+    it->SeekForPrev(detail::RunKey(prefix, *from));  // the run holding `from`, if any
+    if (!it->Valid()) it->Seek(detail::RunKey(prefix, *from));
+  } else {
+    it->SeekToFirst();
+  }
+  std::vector<Run> runs;
+  for (; it->Valid(); it->Next()) {
+    auto run = RunAt(*it);
+    if (!run.ok()) return run.error();
+    runs.push_back(*run);
+  }
+  if (!it->status().ok()) return detail::RocksError("read durable runs", it->status());
+  return runs;
+}
+
+void OffsetMap::NoteSyncedThrough(const PartitionKey& p, SourceOffset source) {
+  if (!detail::ValidatePartitionKey(p).ok() || !source.valid()) return;
+  std::lock_guard lock(mu_);
+  auto& noted = synced_through_[detail::PartitionPrefix(p)];
+  noted = std::max(noted, source);
+}
+
+Result<std::optional<SourceOffset>> OffsetMap::SyncedThrough(const PartitionKey& p) const {
+  if (auto s = detail::ValidatePartitionKey(p); !s.ok()) return s.error();
+  std::string value;
+  auto s = store_.rocks().db()->Get(rocksdb::ReadOptions(), store_.rocks().state,
+                                    detail::SyncedThroughKey(detail::PartitionPrefix(p)), &value);
+  if (s.IsNotFound()) return std::optional<SourceOffset>();
+  if (!s.ok()) return detail::RocksError("read synced-through offset", s);
+  detail::Reader r(value);
+  uint64_t source = 0;
+  if (!r.GetU64(&source) || !r.empty() ||
+      source > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return detail::Corruption("malformed synced-through offset for " + Describe(p));
+  }
+  return std::optional<SourceOffset>(SourceOffset(static_cast<int64_t>(source)));
 }
 
 Result<std::optional<DeliveredPosition>> OffsetMap::LastReported(const PartitionKey& p) {

@@ -150,8 +150,18 @@ class OffsetMap final : public DeliverySink {
   // rules as OnDelivered, but a violation is returned here instead of at Checkpoint().
   common::Status AppendRun(const PartitionKey& p, const Run& run);
 
-  // The last durable run of p (nullopt: none). Lets a restarted publisher re-describe it.
-  common::Result<std::optional<Run>> LastDurableRun(const PartitionKey& p) const;
+  // The durable runs of p from the last one that starts at or before source offset `from` (the
+  // first run when none does) to the last, in order; every run when `from` is nullopt. Lets a
+  // restarted publisher re-describe what its predecessor may not have published.
+  common::Result<std::vector<Run>> DurableRunsFrom(const PartitionKey& p,
+                                                   std::optional<common::SourceOffset> from) const;
+
+  // "The offset-syncs topic holds every sync of p up to the one for source offset `source`"
+  // (OffsetSyncPublisher, from the topic's acknowledgements). Kept in memory and made durable
+  // by the next Checkpoint(), so it may lag behind the topic but is never ahead of it.
+  void NoteSyncedThrough(const PartitionKey& p, common::SourceOffset source);
+  // The durable value of NoteSyncedThrough (nullopt: none recorded).
+  common::Result<std::optional<common::SourceOffset>> SyncedThrough(const PartitionKey& p) const;
 
   // The last record reported for p, durable or not (nullopt: none).
   common::Result<std::optional<DeliveredPosition>> LastReported(const PartitionKey& p);
@@ -202,6 +212,8 @@ class OffsetMap final : public DeliverySink {
   std::unordered_map<PartitionKey, PartitionState> partitions_;
   std::vector<PendingRun> closed_;      // runs closed since the last checkpoint batch
   std::vector<PartitionState*> dirty_;  // partitions whose open run changed
+  // NoteSyncedThrough values for the next checkpoint batch, by partition prefix.
+  std::unordered_map<std::string, common::SourceOffset> synced_through_;
   uint64_t rejected_since_checkpoint_ = 0;
   std::string first_rejection_;
   OffsetMapStats stats_;

@@ -7,9 +7,18 @@ namespace rm::offsets {
 using common::SourceOffset;
 using common::TargetOffset;
 
+namespace {
+
+bool SameDelta(const Run& a, const Run& b) {
+  return a.target_start.value() - a.source_start.value() ==
+         b.target_start.value() - b.source_start.value();
+}
+
+}  // namespace
+
 void OffsetSyncEmitter::Emit(const PartitionKey& p, PartitionState& ps, DeliveredPosition position,
-                             std::vector<mm2::OffsetSync>* out) {
-  out->push_back(mm2::OffsetSync{p.topic, p.partition, position.source, position.target});
+                             mm2::SyncMark mark, std::vector<mm2::OffsetSync>* out) {
+  out->push_back(mm2::OffsetSync{p.topic, p.partition, position.source, position.target, mark});
   ps.last_emitted = position;
 }
 
@@ -20,7 +29,7 @@ void OffsetSyncEmitter::OnDelivered(const PartitionKey& p, SourceOffset source, 
   if (found == partitions_.end()) {
     auto& ps = partitions_[p];
     ps.run = Run{source, target, 1};
-    Emit(p, ps, {source, target}, out);  // rule 1
+    Emit(p, ps, {source, target}, mm2::SyncMark::kRun, out);  // rule 1
     return;
   }
   PartitionState& ps = found->second;
@@ -31,19 +40,42 @@ void OffsetSyncEmitter::OnDelivered(const PartitionKey& p, SourceOffset source, 
     return;
   }
   const DeliveredPosition end{run.source_end() - 1, run.target_end() - 1};
-  if (ps.last_emitted != end) Emit(p, ps, end, out);  // rule 2
-  const bool same_delta =
-      target.value() - source.value() == run.target_start.value() - run.source_start.value();
-  if (same_delta) Emit(p, ps, end, out);  // rule 3: a repeat closes the run
-  run = Run{source, target, 1};
-  Emit(p, ps, {source, target}, out);  // rule 1
+  const Run next{source, target, 1};
+  if (SameDelta(run, next)) {
+    Emit(p, ps, end, mm2::SyncMark::kClosesRun, out);  // rule 3
+  } else if (ps.last_emitted != end) {
+    Emit(p, ps, end, mm2::SyncMark::kRun, out);  // rule 2
+  }
+  run = next;
+  Emit(p, ps, {source, target}, mm2::SyncMark::kRun, out);  // rule 1
 }
 
 void OffsetSyncEmitter::FlushTail(std::vector<mm2::OffsetSync>* out) {
   for (auto& [p, ps] : partitions_) {
     const DeliveredPosition end{ps.run.source_end() - 1, ps.run.target_end() - 1};
-    if (ps.last_emitted != end) Emit(p, ps, end, out);  // rule 4
+    if (ps.last_emitted != end) Emit(p, ps, end, mm2::SyncMark::kRun, out);  // rule 4
   }
+}
+
+void OffsetSyncEmitter::Resume(const PartitionKey& p, std::span<const Run> runs,
+                               std::vector<mm2::OffsetSync>* out) {
+  if (runs.empty() || partitions_.count(p)) return;
+  PartitionState& ps = partitions_[p];
+  // What rules 1 to 3 would have published for these runs: each run's start and end, the end
+  // marked "close" when the next run has the same delta.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Run& run = runs[i];
+    const auto end_mark = i + 1 < runs.size() && SameDelta(run, runs[i + 1])
+                              ? mm2::SyncMark::kClosesRun
+                              : mm2::SyncMark::kRun;
+    if (run.count == 1) {
+      Emit(p, ps, {run.source_start, run.target_start}, end_mark, out);
+    } else {
+      Emit(p, ps, {run.source_start, run.target_start}, mm2::SyncMark::kRun, out);
+      Emit(p, ps, {run.source_end() - 1, run.target_end() - 1}, end_mark, out);
+    }
+  }
+  ps.run = runs.back();
 }
 
 common::Status OffsetSyncRebuilder::AppendRange(const PartitionKey& p, PartitionState& ps,
@@ -87,8 +119,10 @@ common::Status OffsetSyncRebuilder::Apply(const mm2::OffsetSync& sync) {
   PartitionState& ps = found->second;
   const DeliveredPosition position{sync.upstream_offset, sync.downstream_offset};
 
-  if (ps.last_sync == position) {  // a repeated sync closes the run (emitter rule 3)
-    ps.closed = true;
+  if (ps.last_sync == position) {
+    // A restatement (a restarted emitter re-describing its runs), unless marked "close"; syncs
+    // without our header follow the rule from before the mark: a repeat closes the run.
+    if (sync.mark != mm2::SyncMark::kRun) ps.closed = true;
     return common::Status::Ok();
   }
   if (ps.last_sync && position.source <= ps.last_sync->source) {
@@ -102,7 +136,7 @@ common::Status OffsetSyncRebuilder::Apply(const mm2::OffsetSync& sync) {
       extends ? DeliveredPosition{ps.last_sync->source + 1, ps.last_sync->target + 1} : position;
   const int64_t count = position.source - from.source + 1;
   ps.last_sync = position;
-  ps.closed = false;
+  ps.closed = sync.mark == mm2::SyncMark::kClosesRun;
   return AppendRange(p, ps, from, count);
 }
 

@@ -186,6 +186,12 @@ std::string FreshStartKey(std::string_view partition_prefix) {
   return out;
 }
 
+std::string SyncedThroughKey(std::string_view partition_prefix) {
+  std::string out = "synced";
+  out.append(partition_prefix);
+  return out;
+}
+
 std::string PrefixSuccessor(std::string_view prefix) {
   std::string out(prefix);
   while (!out.empty()) {

@@ -75,6 +75,9 @@ bool DecodeRunValue(std::string_view value, common::TargetOffset* target_start, 
 std::string PruneKey(std::string_view partition_prefix);
 // `state` key of a partition's fresh-start floor (DeliverySink::MarkFreshStart).
 std::string FreshStartKey(std::string_view partition_prefix);
+// `state` key of the source offset through which a partition's syncs are in the offset-syncs
+// topic (OffsetMap::NoteSyncedThrough).
+std::string SyncedThroughKey(std::string_view partition_prefix);
 
 // The smallest string greater than every string that starts with `prefix` (an exclusive
 // upper bound for iteration); empty when no such string exists (prefix all 0xff).

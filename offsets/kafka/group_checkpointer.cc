@@ -265,7 +265,7 @@ void GroupCheckpointer::EmitCheckpoints(const std::vector<offsets::GroupCheckpoi
     }
     // The queue is only full when the target has been unreachable for long; the next round
     // writes the newest position again (the map entry is only updated on success).
-    if (!writer_->Write(topic, kInternalTopicPartition, record->key, record->value)) break;
+    if (!writer_->Write(topic, kInternalTopicPartition, *record)) break;
     emitted_[key] = value;
     ++emitted;
   }

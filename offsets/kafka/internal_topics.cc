@@ -32,7 +32,17 @@ KafkaRecordWriter::KafkaRecordWriter(const common::KafkaProperties& props,
       [this](const rd_kafka_message_t& m) {
         if (m.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           delivered_.fetch_add(1);
+          std::lock_guard lock(acknowledged_mu_);
+          auto& acknowledged = acknowledged_[rd_kafka_topic_name(m.rkt)];
+          // After a failed record, later acknowledgements no longer mean "every record before
+          // it is in the topic": the count stops there (see Acknowledged()).
+          if (acknowledged.second) return;
+          ++acknowledged.first;
           return;
+        }
+        {
+          std::lock_guard lock(acknowledged_mu_);
+          acknowledged_[rd_kafka_topic_name(m.rkt)].second = true;
         }
         // Only the first failure and every 1000th are logged: a broken target fails in bulk.
         if (failed_.fetch_add(1) % 1000 == 0) {
@@ -43,17 +53,22 @@ KafkaRecordWriter::KafkaRecordWriter(const common::KafkaProperties& props,
       context);
 }
 
-bool KafkaRecordWriter::Write(const std::string& topic, int32_t partition, const std::string& key,
-                              const std::string& value) {
+bool KafkaRecordWriter::Write(const std::string& topic, int32_t partition,
+                              const offsets::mm2::KafkaRecord& record) {
   common::ProduceRecord r;
   r.topic = topic;
   r.partition = partition;
-  r.key = key;
-  r.value = value;
+  r.key = record.key;
+  r.value = record.value;
+  for (const auto& [name, value] : record.headers) r.headers.push_back({name, value});
   rd_kafka_resp_err_t err = producer_->Produce(r, nullptr);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
   if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     // Not retriable by waiting (e.g. a key too large for the producer): count it as failed.
+    {
+      std::lock_guard lock(acknowledged_mu_);
+      acknowledged_[topic].second = true;
+    }
     if (failed_.fetch_add(1) % 1000 == 0) {
       RM_LOG_ERROR("{}: cannot write to {}: {}", context_, topic, rd_kafka_err2str(err));
     }
@@ -63,6 +78,12 @@ bool KafkaRecordWriter::Write(const std::string& topic, int32_t partition, const
 }
 
 void KafkaRecordWriter::Poll() { producer_->Poll(0ms); }
+
+uint64_t KafkaRecordWriter::Acknowledged(const std::string& topic) const {
+  std::lock_guard lock(acknowledged_mu_);
+  auto it = acknowledged_.find(topic);
+  return it == acknowledged_.end() ? 0 : it->second.first;
+}
 
 common::Status KafkaRecordWriter::Flush(std::chrono::milliseconds timeout) {
   return producer_->Flush(timeout);

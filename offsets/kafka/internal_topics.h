@@ -20,12 +20,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/kafka_admin.h"
 #include "common/kafka_client.h"
 #include "common/result.h"
+#include "offsets/mm2_format.h"
 
 namespace rm::offsets::kafka {
 
@@ -39,10 +42,14 @@ class RecordWriter {
  public:
   virtual ~RecordWriter() = default;
   // Enqueues a record without blocking; false when the local queue is full (retry later).
-  virtual bool Write(const std::string& topic, int32_t partition, const std::string& key,
-                     const std::string& value) = 0;
+  virtual bool Write(const std::string& topic, int32_t partition,
+                     const offsets::mm2::KafkaRecord& record) = 0;
   // Serves delivery reports without waiting.
   virtual void Poll() = 0;
+  // How many records written to `topic` the cluster has acknowledged so far (as of the last
+  // Poll or Flush). Records of one topic partition are acknowledged in the order written (an
+  // idempotent producer), so this many of the first records written are in the topic.
+  virtual uint64_t Acknowledged(const std::string& topic) const = 0;
   // Waits until everything written is acknowledged or failed, up to `timeout`.
   virtual common::Status Flush(std::chrono::milliseconds timeout) = 0;
 };
@@ -56,10 +63,11 @@ class KafkaRecordWriter final : public RecordWriter {
   // ConfigError for bad properties.
   KafkaRecordWriter(const common::KafkaProperties& props, const std::string& context);
 
-  bool Write(const std::string& topic, int32_t partition, const std::string& key,
-             const std::string& value) override;
+  bool Write(const std::string& topic, int32_t partition,
+             const offsets::mm2::KafkaRecord& record) override;
   void Poll() override;
   common::Status Flush(std::chrono::milliseconds timeout) override;
+  uint64_t Acknowledged(const std::string& topic) const override;
 
   uint64_t delivered() const { return delivered_.load(); }
   uint64_t failed() const { return failed_.load(); }
@@ -68,6 +76,9 @@ class KafkaRecordWriter final : public RecordWriter {
   std::string context_;
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
+  mutable std::mutex acknowledged_mu_;
+  // Per topic: records acknowledged in order, and whether one failed (the count stops there).
+  std::map<std::string, std::pair<uint64_t, bool>, std::less<>> acknowledged_;
   std::unique_ptr<common::Producer> producer_;
 };
 

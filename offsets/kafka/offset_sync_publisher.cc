@@ -11,7 +11,8 @@ OffsetSyncPublisher::OffsetSyncPublisher(offsets::OffsetMap& map, std::string fl
       flow_(std::move(flow)),
       topic_(std::move(syncs_topic)),
       writer_(writer),
-      probe_(probe) {}
+      probe_(probe),
+      acknowledged_base_(writer ? writer->Acknowledged(topic_) : 0) {}
 
 void OffsetSyncPublisher::OnDelivered(const offsets::PartitionKey& p, common::SourceOffset source,
                                       common::TargetOffset target) {
@@ -34,6 +35,17 @@ void OffsetSyncPublisher::OnDelivered(const offsets::PartitionKey& p, common::So
 }
 
 common::Status OffsetSyncPublisher::Checkpoint() {
+  if (writer_ != nullptr) {
+    // The syncs the topic acknowledged become durable with this checkpoint, so a restart
+    // re-describes only what came after them (OffsetSyncEmitter::Resume).
+    writer_->Poll();
+    const uint64_t acknowledged = writer_->Acknowledged(topic_) - acknowledged_base_;
+    while (!unacknowledged_.empty() && written_ - unacknowledged_.size() < acknowledged) {
+      const auto& [p, source] = unacknowledged_.front();
+      map_.NoteSyncedThrough(p, source);
+      unacknowledged_.pop_front();
+    }
+  }
   common::Status st = map_.Checkpoint();
   // "offsets.rejected_report" still persisted every valid report: publish those.
   if (writer_ != nullptr && (st.ok() || st.error().code == "offsets.rejected_report")) {
@@ -47,17 +59,13 @@ common::Result<std::optional<offsets::DeliveredPosition>> OffsetSyncPublisher::L
     const offsets::PartitionKey& p) {
   auto durable = map_.LastDurable(p);
   if (writer_ == nullptr || !durable.ok() || !*durable || resumed_.count(p)) return durable;
-  auto run = map_.LastDurableRun(p);
-  if (!run.ok()) return run.error();
+  auto synced = map_.SyncedThrough(p);
+  if (!synced.ok()) return synced.error();
+  auto runs = map_.DurableRunsFrom(p, *synced);
+  if (!runs.ok()) return runs.error();
   resumed_.insert(p);
-  if (*run) {
-    const offsets::Run& r = **run;
-    pending_.push_back({p.topic, p.partition, r.source_start, r.target_start});
-    if (r.count > 1) {
-      pending_.push_back({p.topic, p.partition, r.source_end() - 1, r.target_end() - 1});
-    }
-    pending_count_.store(pending_.size());
-  }
+  emitter_.Resume(p, *runs, &pending_);
+  pending_count_.store(pending_.size());
   return durable;
 }
 
@@ -75,7 +83,11 @@ void OffsetSyncPublisher::Publish() {
       RM_LOG_ERROR("flow {}: offset sync not published: {}", flow_, record.error().message);
       continue;
     }
-    if (!writer_->Write(topic_, kInternalTopicPartition, record->key, record->value)) break;
+    if (!writer_->Write(topic_, kInternalTopicPartition, *record)) break;
+    ++written_;
+    const auto& sync = pending_[written];
+    unacknowledged_.push_back(
+        {offsets::PartitionKey{flow_, sync.topic, sync.partition}, sync.upstream_offset});
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(written));
   published_.fetch_add(written);

@@ -16,10 +16,10 @@
 //
 // Resume syncs: a kill -9 loses the syncs still in the producer's queue (the map has their
 // runs: they were durable before they were written). So the first time this process resumes
-// a partition that has durable runs (the flow's LastDurable() call on assignment), the last
-// durable run is described again, (s0, t0) and its last record, before anything new. A
-// rebuild skips what it already has and so recovers at least the start and end of the run the
-// previous process was extending, which is where its unsent syncs were.
+// a partition that has durable runs (the flow's LastDurable() call on assignment), the emitter
+// re-describes the newest two durable runs before anything new (OffsetSyncEmitter::Resume). A
+// rebuild skips what it already has and takes a repeated sync as a restatement, so it recovers
+// the runs the previous process was extending, which is where its unsent syncs were.
 //
 // It also collects the source log start offsets the flow reports (OffsetsFlowHooks), for the
 // group checkpointer's thread to prune the map with (TakeLogStarts): pruning is an fsync'd
@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -105,6 +106,11 @@ class OffsetSyncPublisher final : public offsets::DeliverySink, public OffsetsFl
   // a successful checkpoint (the flow reports and checkpoints on one thread).
   std::vector<offsets::mm2::OffsetSync> pending_;
   std::unordered_set<offsets::PartitionKey> resumed_;  // resume syncs emitted for these
+  // Syncs written and not yet acknowledged, in writing order (the topic acknowledges them in
+  // that order), and how many were written in all.
+  uint64_t acknowledged_base_ = 0;  // the writer's count for the topic before this publisher
+  uint64_t written_ = 0;
+  std::deque<std::pair<offsets::PartitionKey, common::SourceOffset>> unacknowledged_;
   std::atomic<bool> topic_ready_{false};
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> pending_count_{0};

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
+#include <string_view>
 
 #include "common/kafka_client.h"
 #include "offsets/kafka/internal_topics.h"
@@ -11,6 +13,24 @@
 namespace rm::offsets::kafka {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+// The value of a sync record's mark header (mm2_format.h), nullopt when it has none.
+std::optional<std::string_view> SyncMarkHeader(rd_kafka_message_t* msg) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(msg, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const void* value = nullptr;
+  size_t size = 0;
+  const std::string name(mm2::kSyncMarkHeader);
+  if (rd_kafka_header_get_last(headers, name.c_str(), &value, &size) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  return std::string_view(static_cast<const char*>(value), value ? size : 0);
+}
+
+}  // namespace
 
 common::Result<RebuildReport> RebuildFromSyncTopic(const replication::MirrorConfig& config,
                                                    const replication::FlowConfig& flow,
@@ -60,7 +80,8 @@ common::Result<RebuildReport> RebuildFromSyncTopic(const replication::MirrorConf
       next = msg->offset + 1;
       auto sync = mm2::DecodeOffsetSync(
           std::string_view(static_cast<const char*>(msg->key), msg->key ? msg->key_len : 0),
-          std::string_view(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0));
+          std::string_view(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0),
+          SyncMarkHeader(msg.get()));
       if (!sync.ok()) {
         ++report.undecodable;
         continue;

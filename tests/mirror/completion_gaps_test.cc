@@ -46,24 +46,30 @@ const std::string kSyncTopic = "mm2-offset-syncs.us-east.internal";
 // does, to check that syncs are retried in order.
 class FakeWriter : public RecordWriter {
  public:
-  explicit FakeWriter(std::mt19937* rng, int refuse_percent) : rng_(rng), refuse_(refuse_percent) {}
-  bool Write(const std::string& topic, int32_t partition, const std::string& key,
-             const std::string& value) override {
+  // The newest `unacknowledged` records are never acknowledged: a kill may drop them.
+  FakeWriter(std::mt19937* rng, int refuse_percent, size_t unacknowledged)
+      : rng_(rng), refuse_(refuse_percent), unacknowledged_(unacknowledged) {}
+  bool Write(const std::string& topic, int32_t partition,
+             const offsets::mm2::KafkaRecord& record) override {
     if (static_cast<int>((*rng_)() % 100) < refuse_) return false;
     EXPECT_EQ(topic, kSyncTopic);
     EXPECT_EQ(partition, kInternalTopicPartition);
-    records_.push_back({key, value});
+    records_.push_back(record);
     return true;
   }
   // kill -9: what was still in the producer's queue never reaches the topic.
   void DropLast(size_t n) { records_.resize(records_.size() - std::min(n, records_.size())); }
   void Poll() override {}
+  uint64_t Acknowledged(const std::string&) const override {
+    return records_.size() - std::min(unacknowledged_, records_.size());
+  }
   common::Status Flush(std::chrono::milliseconds) override { return common::Status::Ok(); }
   const std::vector<offsets::mm2::KafkaRecord>& records() const { return records_; }
 
  private:
   std::mt19937* rng_;
   int refuse_;
+  size_t unacknowledged_;
   std::vector<offsets::mm2::KafkaRecord> records_;
 };
 
@@ -94,7 +100,7 @@ struct Partition {
 class Simulation {
  public:
   Simulation(const std::filesystem::path& dir, const SimOptions& o)
-      : dir_(dir), o_(o), rng_(o.seed), writer_(&rng_, o.refuse_percent) {
+      : dir_(dir), o_(o), rng_(o.seed), writer_(&rng_, o.refuse_percent, o.lost_syncs_per_crash) {
     for (int p = 0; p < o.partitions; ++p) {
       Partition part;
       part.key = {kFlow, "orders", p};
@@ -198,7 +204,7 @@ class Simulation {
   void ExpectRebuildEqualsMap(const std::filesystem::path& rebuild_dir) {
     std::vector<offsets::mm2::OffsetSync> syncs;
     for (const auto& r : writer_.records()) {
-      auto sync = offsets::mm2::DecodeOffsetSync(r.key, r.value);
+      auto sync = offsets::mm2::DecodeOffsetSync(r);
       ASSERT_TRUE(sync.ok()) << sync.error().message;
       syncs.push_back(*sync);
     }
@@ -221,7 +227,7 @@ class Simulation {
   void ExpectRebuildWithinMap(const std::filesystem::path& rebuild_dir) {
     std::vector<offsets::mm2::OffsetSync> syncs;
     for (const auto& r : writer_.records()) {
-      auto sync = offsets::mm2::DecodeOffsetSync(r.key, r.value);
+      auto sync = offsets::mm2::DecodeOffsetSync(r);
       ASSERT_TRUE(sync.ok()) << sync.error().message;
       syncs.push_back(*sync);
     }

@@ -33,6 +33,33 @@ TEST(Mm2Format, OffsetSyncMatchesHandComputedBytes) {
   EXPECT_EQ(record->value, Bytes({0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0, 0, 0x03, 0xde}));
 }
 
+TEST(Mm2Format, OffsetSyncMarkTravelsInAHeaderOutsideMm2sBytes) {
+  for (auto mark : {SyncMark::kRun, SyncMark::kClosesRun}) {
+    OffsetSync sync{"orders", 3, SourceOffset(1000), TargetOffset(990), mark};
+    auto record = Encode(sync);
+    ASSERT_TRUE(record.ok());
+    // Key and value are MM2's bytes whatever the mark.
+    EXPECT_EQ(record->value.size(), 16u);
+    ASSERT_EQ(record->headers.size(), 1u);
+    EXPECT_EQ(record->headers[0].first, kSyncMarkHeader);
+    EXPECT_EQ(record->headers[0].second, mark == SyncMark::kRun ? "run" : "close");
+    auto back = DecodeOffsetSync(*record);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, sync);
+  }
+  // MM2's own syncs have no header.
+  auto plain = Encode(OffsetSync{"orders", 3, SourceOffset(1), TargetOffset(1)});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->headers.empty());
+  auto back = DecodeOffsetSync(*plain);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->mark, SyncMark::kUnmarked);
+  // Anything else in our header is refused, naming it.
+  auto bad = DecodeOffsetSync(plain->key, plain->value, "closed");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("rm-sync"), std::string::npos) << bad.error().message;
+}
+
 TEST(Mm2Format, CheckpointMatchesHandComputedBytes) {
   auto record =
       Encode(Checkpoint{"g1", "us-east.orders", 2, SourceOffset(300), TargetOffset(295), "m"});

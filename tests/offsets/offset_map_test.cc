@@ -234,6 +234,48 @@ TEST(OffsetMap, ContinuesLastDurableRunAfterReopen) {
   EXPECT_EQ(map.stats().runs_started, 0u);
 }
 
+TEST(OffsetMap, SyncedThroughBecomesDurableWithTheNextCheckpointAndOnlyGrows) {
+  rm::testing::TempDir dir;
+  {
+    auto store = OpenStore(dir / "db");
+    OffsetMap map(*store);
+    Deliver(map, kP, 0, 100, 10);
+    map.NoteSyncedThrough(kP, S(4));
+    auto before = map.SyncedThrough(kP);
+    ASSERT_TRUE(before.ok());
+    EXPECT_FALSE(*before);            // not durable before a checkpoint
+    map.NoteSyncedThrough(kP, S(2));  // an older acknowledgement does not move it back
+    ASSERT_TRUE(map.Checkpoint().ok());
+    map.NoteSyncedThrough(kP, S(9));  // lost with the process: never checkpointed
+  }
+  auto store = OpenStore(dir / "db");
+  OffsetMap map(*store);
+  auto synced = map.SyncedThrough(kP);
+  ASSERT_TRUE(synced.ok());
+  ASSERT_TRUE(*synced);
+  EXPECT_EQ(**synced, S(4));
+}
+
+TEST(OffsetMap, DurableRunsFromStartsAtTheRunHoldingTheOffset) {
+  rm::testing::TempDir dir;
+  auto store = OpenStore(dir / "db");
+  OffsetMap map(*store);
+  Deliver(map, kP, 0, 100, 10);  // 0..9
+  Deliver(map, kP, 20, 110, 5);  // 20..24
+  Deliver(map, kP, 30, 120, 5);  // 30..34
+  ASSERT_TRUE(map.Checkpoint().ok());
+  auto from = [&](std::optional<int64_t> s) {
+    auto runs = map.DurableRunsFrom(kP, s ? std::optional(S(*s)) : std::nullopt);
+    EXPECT_TRUE(runs.ok());
+    return runs.ok() ? *runs : Runs{};
+  };
+  EXPECT_EQ(from(std::nullopt).size(), 3u);
+  EXPECT_EQ(from(22), (Runs{{S(20), T(110), 5}, {S(30), T(120), 5}}));
+  EXPECT_EQ(from(15), (Runs{{S(0), T(100), 10}, {S(20), T(110), 5}, {S(30), T(120), 5}}));
+  EXPECT_EQ(from(34), (Runs{{S(30), T(120), 5}}));
+  EXPECT_EQ(from(99), (Runs{{S(30), T(120), 5}}));
+}
+
 TEST(OffsetMap, RejectsReportsThatBreakTheOrderContract) {
   rm::testing::TempDir dir;
   auto store = OpenStore(dir / "db");

@@ -19,9 +19,12 @@ using testing::S;
 using testing::T;
 using Runs = std::vector<Run>;
 
-mm2::OffsetSync Sync(const std::string& topic, int32_t partition, int64_t u, int64_t d) {
-  return mm2::OffsetSync{topic, partition, S(u), T(d)};
+mm2::OffsetSync Sync(const std::string& topic, int32_t partition, int64_t u, int64_t d,
+                     mm2::SyncMark mark = mm2::SyncMark::kRun) {
+  return mm2::OffsetSync{topic, partition, S(u), T(d), mark};
 }
+constexpr auto kClose = mm2::SyncMark::kClosesRun;
+constexpr auto kUnmarked = mm2::SyncMark::kUnmarked;
 
 std::vector<std::pair<PartitionKey, Run>> AllRuns(const OffsetMap& map) {
   std::vector<std::pair<PartitionKey, Run>> out;
@@ -53,7 +56,7 @@ TEST(OffsetSyncEmitter, EmitsRunStartsRunEndsAndTail) {
   EXPECT_TRUE(syncs.empty());
 }
 
-TEST(OffsetSyncEmitter, RepeatsRunEndWhenNextRunHasSameDelta) {
+TEST(OffsetSyncEmitter, MarksTheRunEndClosedWhenTheNextRunHasTheSameDelta) {
   const PartitionKey p{"f", "t", 0};
   OffsetSyncEmitter emitter;
   std::vector<mm2::OffsetSync> syncs;
@@ -61,9 +64,32 @@ TEST(OffsetSyncEmitter, RepeatsRunEndWhenNextRunHasSameDelta) {
   emitter.OnDelivered(p, S(1), T(1), &syncs);
   emitter.OnDelivered(p, S(5), T(5), &syncs);  // source gap 2..4 and target hole 2..4
   emitter.OnDelivered(p, S(9), T(9), &syncs);  // again, after a run of one record
-  EXPECT_EQ(syncs, (std::vector<mm2::OffsetSync>{Sync("t", 0, 0, 0), Sync("t", 0, 1, 1),
-                                                 Sync("t", 0, 1, 1), Sync("t", 0, 5, 5),
-                                                 Sync("t", 0, 5, 5), Sync("t", 0, 9, 9)}));
+  // The close mark goes on the run's last record: new for 0..1, a repeat of the run start for
+  // the run of one record at 5.
+  EXPECT_EQ(syncs, (std::vector<mm2::OffsetSync>{Sync("t", 0, 0, 0), Sync("t", 0, 1, 1, kClose),
+                                                 Sync("t", 0, 5, 5), Sync("t", 0, 5, 5, kClose),
+                                                 Sync("t", 0, 9, 9)}));
+}
+
+TEST(OffsetSyncEmitter, ResumeDescribesTheGivenRunsAsTheRulesWouldAndContinuesTheLast) {
+  const PartitionKey p{"f", "t", 0};
+  OffsetSyncEmitter emitter;
+  std::vector<mm2::OffsetSync> syncs;
+  // Two durable runs of the same delta apart (source gap 10..11 matched by a target hole).
+  const std::vector<offsets::Run> durable = {{S(0), T(0), 10}, {S(12), T(12), 5}};
+  emitter.Resume(p, durable, &syncs);
+  EXPECT_EQ(syncs, (std::vector<mm2::OffsetSync>{Sync("t", 0, 0, 0), Sync("t", 0, 9, 9, kClose),
+                                                 Sync("t", 0, 12, 12), Sync("t", 0, 16, 16)}));
+  // Re-reports of what the map holds add nothing; the next record continues the last run.
+  syncs.clear();
+  emitter.OnDelivered(p, S(16), T(16), &syncs);
+  emitter.OnDelivered(p, S(17), T(17), &syncs);
+  emitter.FlushTail(&syncs);
+  EXPECT_EQ(syncs, (std::vector<mm2::OffsetSync>{Sync("t", 0, 17, 17)}));
+  // A partition the emitter already follows is not resumed again.
+  syncs.clear();
+  emitter.Resume(p, durable, &syncs);
+  EXPECT_TRUE(syncs.empty());
 }
 
 TEST(OffsetSyncEmitter, IgnoresReportsTheMapRejects) {
@@ -91,12 +117,12 @@ TEST(OffsetSyncRebuilder, RebuildsThePictureExactly) {
   EXPECT_EQ(runs, (Runs{{S(100), T(50), 4}, {S(106), T(54), 3}, {S(109), T(60), 3}}));
 }
 
-TEST(OffsetSyncRebuilder, RepeatedSyncKeepsSameDeltaRunsApart) {
+TEST(OffsetSyncRebuilder, CloseMarkKeepsSameDeltaRunsApart) {
   rm::testing::TempDir dir;
   auto store = OpenStore(dir / "db");
   OffsetMap map(*store);
-  const std::vector<mm2::OffsetSync> syncs = {Sync("t", 0, 0, 0), Sync("t", 0, 1, 1),
-                                              Sync("t", 0, 1, 1), Sync("t", 0, 5, 5)};
+  const std::vector<mm2::OffsetSync> syncs = {Sync("t", 0, 0, 0), Sync("t", 0, 1, 1, kClose),
+                                              Sync("t", 0, 5, 5)};
   ASSERT_TRUE(RebuildFromOffsetSyncs(map, "f", syncs).ok());
   Runs runs;
   for (auto& [p, run] : AllRuns(map)) runs.push_back(run);
@@ -104,6 +130,35 @@ TEST(OffsetSyncRebuilder, RepeatedSyncKeepsSameDeltaRunsApart) {
   auto in_gap = map.Translate({"f", "t", 0}, S(3));
   ASSERT_TRUE(in_gap.ok());
   EXPECT_EQ(in_gap->kind, TranslationKind::kGap);
+}
+
+TEST(OffsetSyncRebuilder, AnUnmarkedRepeatClosesTheRunAsBeforeTheMarkExisted) {
+  rm::testing::TempDir dir;
+  auto store = OpenStore(dir / "db");
+  OffsetMap map(*store);
+  const std::vector<mm2::OffsetSync> syncs = {
+      Sync("t", 0, 0, 0, kUnmarked), Sync("t", 0, 1, 1, kUnmarked), Sync("t", 0, 1, 1, kUnmarked),
+      Sync("t", 0, 5, 5, kUnmarked)};
+  ASSERT_TRUE(RebuildFromOffsetSyncs(map, "f", syncs).ok());
+  Runs runs;
+  for (auto& [p, run] : AllRuns(map)) runs.push_back(run);
+  EXPECT_EQ(runs, (Runs{{S(0), T(0), 2}, {S(5), T(5), 1}}));
+}
+
+TEST(OffsetSyncRebuilder, AMarkedRepeatOnlyRestatesTheSync) {
+  // A restarted emitter re-describes the run the topic already ends with: the run goes on.
+  rm::testing::TempDir dir;
+  auto store = OpenStore(dir / "db");
+  OffsetMap map(*store);
+  const std::vector<mm2::OffsetSync> syncs = {Sync("t", 0, 0, 0), Sync("t", 0, 1, 1),
+                                              Sync("t", 0, 0, 0), Sync("t", 0, 1, 1),
+                                              Sync("t", 0, 5, 5)};
+  auto stats = RebuildFromOffsetSyncs(map, "f", syncs);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->stale_syncs, 1u);
+  Runs runs;
+  for (auto& [p, run] : AllRuns(map)) runs.push_back(run);
+  EXPECT_EQ(runs, (Runs{{S(0), T(0), 6}}));
 }
 
 TEST(OffsetSyncRebuilder, SkipsWhatTheMapAlreadyHoldsSoARebuildCanResume) {

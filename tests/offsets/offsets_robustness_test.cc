@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "offsets/mm2_format.h"
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
 #include "tests/offsets/offsets_kafka_support.h"
@@ -82,6 +83,34 @@ class OffsetsRobustness : public TestbedTest {
       auto prov = ProvenanceOf(r);
       EXPECT_EQ(prov.size(), 1u);
       if (prov.size() == 1) out[prov[0].partition][prov[0].offset] = r.offset;
+    }
+    return out;
+  }
+
+  // The offset-syncs topic's records for one source partition, in topic order.
+  std::string DescribeSyncs(int32_t partition) {
+    const std::string topic = "mm2-offset-syncs.us-east.internal";
+    std::string out;
+    int64_t total = TotalHighWatermark(Bootstrap("eu-west"), topic);
+    for (const auto& r : ConsumeWithOurClient(
+             Bootstrap("eu-west"), topic, static_cast<size_t>(std::max<int64_t>(0, total)), 2s)) {
+      auto sync = offsets::mm2::DecodeOffsetSync(r.key.value_or(""), r.value.value_or(""));
+      if (!sync.ok()) {
+        out += fmt::format("  @{} undecodable: {}\n", r.offset, sync.error().message);
+      } else if (sync->partition == partition) {
+        out += fmt::format("  @{} ({}, {})\n", r.offset, sync->upstream_offset.value(),
+                           sync->downstream_offset.value());
+      }
+    }
+    return out;
+  }
+
+  static std::string DescribeRuns(
+      const std::vector<std::pair<offsets::PartitionKey, offsets::Run>>& runs) {
+    std::string out;
+    for (const auto& [p, r] : runs) {
+      out += fmt::format("  {}[{}] source {} -> target {}, {} records\n", p.topic, p.partition,
+                         r.source_start.value(), r.target_start.value(), r.count);
     }
     return out;
   }
@@ -194,7 +223,10 @@ TEST_F(OffsetsRobustness, KillNineDuringCheckpointsLeavesAnExactMapAndARebuildab
   ASSERT_TRUE(original_store.ok() && rebuilt_store.ok());
   offsets::OffsetMap original(**original_store), rebuilt(**rebuilt_store);
   auto a = Runs(original), b = Runs(rebuilt);
-  ASSERT_EQ(a.size(), b.size()) << rebuild.output;
+  ASSERT_EQ(a.size(), b.size()) << rebuild.output << "original:\n"
+                                << DescribeRuns(a) << "rebuilt:\n"
+                                << DescribeRuns(b) << "offset syncs of partition 0:\n"
+                                << DescribeSyncs(0);
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].first, b[i].first);
     EXPECT_EQ(a[i].second, b[i].second) << a[i].first.topic << "[" << a[i].first.partition << "]";
