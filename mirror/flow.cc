@@ -810,6 +810,11 @@ void Flow::OnPartitionsAssigned(std::vector<TopicPartition>& partitions) {
     }
     partitions_[{tp.topic, tp.partition}] = ps;
   }
+  // A partition starts unpaused (its new state says so), but librdkafka keeps an application
+  // pause on the partition across assignments: one paused when it was revoked or lost (at its
+  // in-flight cap, or failed and awaiting a resync) would be assigned back paused and copy
+  // nothing, ever. Those that cannot start yet are paused again by ApplyBackpressure.
+  if (!partitions.empty()) consumer_->Resume(partitions).PermitUnchecked();
   by_handle_.clear();
   in_rebalance_ = false;
   // Carried refusals are for the first assignment after a rebuild only: a partition that

@@ -388,6 +388,43 @@ TEST_F(FlowTest, APartitionWhoseOwnerMarkTheGroupRefusesCopiesNothingPastIt) {
   EXPECT_EQ(Copied(0), Range(0, 3));
 }
 
+// FaultSchedule seed 822064751 at session.timeout.ms 3000: the owner marks were refused
+// (ILLEGAL_GENERATION), the partitions paused for a resync, then were lost and assigned back to
+// the same member, which found their resume positions and copied nothing more: the consumer
+// keeps a partition paused across assignments (librdkafka's application pause flag).
+TEST_F(FlowTest, APartitionPausedForAResyncWhenItWasLostCopiesAgainWhenAssignedBack) {
+  kafka_.source.Append(kTopic, 0, 3);
+  Build();
+  kafka_.consumer->commit_error = common::Error{"ILLEGAL_GENERATION", "member fenced"};
+  Assign({0});
+  Step(2);
+  ASSERT_TRUE(Paused(0));
+  kafka_.consumer->Revoke({{kTopic, 0}}, /*lost=*/true);
+  kafka_.consumer->commit_error.reset();
+  Assign({0});
+  kafka_.source.Append(kTopic, 0, 2);
+  Step(3);
+  EXPECT_FALSE(Paused(0));
+  EXPECT_EQ(Copied(0), Range(0, 5));
+}
+
+TEST_F(FlowTest, APartitionRevokedWhilePausedAtItsInFlightCapCopiesAgainWhenAssignedBack) {
+  config_.mirror.max_inflight_per_partition = 4;
+  kafka_.source.Append(kTopic, 0, 10);
+  Build();
+  kafka_.producer->auto_ack = false;
+  Assign({0});
+  Step();
+  ASSERT_TRUE(Paused(0));
+  kafka_.producer->auto_ack = true;  // the revocation lets them land
+  kafka_.consumer->Revoke({{kTopic, 0}}, /*lost=*/false);
+  Assign({0});
+  kafka_.source.Append(kTopic, 0, 5);
+  Step(3);
+  EXPECT_FALSE(Paused(0));
+  EXPECT_EQ(Copied(0), Range(0, 15));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Out of range on the source
 

@@ -6,7 +6,11 @@
 // What the fakes do as librdkafka does, because the flow relies on it:
 // - the consumer serves queued rebalances inside PollBatch(), before any record; an assignment
 //   starts each partition at the offset the listener set (RD_KAFKA_OFFSET_END: the end);
-// - a paused partition returns nothing; a position outside [low, high] returns one
+// - a paused partition returns nothing, and stays paused when it is revoked (also lost) and
+//   assigned again until Resume(): librdkafka 2.0.2 keeps the application's pause flag on the
+//   partition object, which outlives assignments (rdkafka_assignment.c resets only its own
+//   pause flag on assignment);
+// - a position outside [low, high] returns one
 //   RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET event (auto.offset.reset=error) and nothing more until
 //   the next Seek();
 // - the producer reports each record once, from Poll(), in the order the test decides
@@ -24,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -179,7 +184,6 @@ class FakeSourceConsumer : public SourceConsumer {
  public:
   struct Assigned {
     int64_t position = 0;
-    bool paused = false;
     bool reset_reported = false;  // an out-of-range event was returned since the last seek
   };
 
@@ -193,13 +197,15 @@ class FakeSourceConsumer : public SourceConsumer {
   }
 
   std::map<std::pair<std::string, int32_t>, Assigned> assigned;
+  // Paused by Pause() and not resumed since, assigned or not (see the header comment).
+  std::set<std::pair<std::string, int32_t>> app_paused;
   std::map<std::pair<std::string, int32_t>, common::TopicPartition> committed;
   std::vector<std::string> subscribed;
   std::vector<common::TopicPartition> seeks;  // every Seek(), in order
   std::optional<common::Error> commit_error;  // set: every Commit() fails with it
 
   bool paused(const std::string& topic, int32_t partition) const {
-    return assigned.at({topic, partition}).paused;
+    return app_paused.contains({topic, partition});
   }
 
   common::Result<common::ClusterMetadata> Metadata(std::chrono::milliseconds) override {
@@ -222,7 +228,7 @@ class FakeSourceConsumer : public SourceConsumer {
     ServeRebalances();
     size_t n = 0;
     for (auto& [tp, a] : assigned) {
-      if (a.paused) continue;
+      if (app_paused.contains(tp)) continue;
       FakePartition& p = cluster_.at(tp.first, tp.second);
       if (a.position < p.low || a.position > p.high()) {
         if (a.reset_reported || n >= max) continue;
@@ -253,19 +259,11 @@ class FakeSourceConsumer : public SourceConsumer {
     return n;
   }
   common::Status Pause(const std::vector<common::TopicPartition>& tps) override {
-    for (const auto& tp : tps) {
-      if (auto it = assigned.find({tp.topic, tp.partition}); it != assigned.end()) {
-        it->second.paused = true;
-      }
-    }
+    for (const auto& tp : tps) app_paused.insert({tp.topic, tp.partition});
     return common::Status::Ok();
   }
   common::Status Resume(const std::vector<common::TopicPartition>& tps) override {
-    for (const auto& tp : tps) {
-      if (auto it = assigned.find({tp.topic, tp.partition}); it != assigned.end()) {
-        it->second.paused = false;
-      }
-    }
+    for (const auto& tp : tps) app_paused.erase({tp.topic, tp.partition});
     return common::Status::Ok();
   }
   common::Status Seek(const common::TopicPartition& tp, std::chrono::milliseconds) override {
