@@ -102,10 +102,8 @@ struct Flow::PartitionState {
   // accepted a commit carrying it as our owner mark (-1: nothing yet). Never exceeded, so the
   // next owner knows from the last mark how far our records may still arrive.
   int64_t reserved = -1;
-  bool releasing = false;  // being released: the last commit says so if nothing is in flight
-  // Taking over from an owner that did not release the partition: when we stop waiting for
-  // the records it reserved (unset: not waiting).
-  std::optional<Clock::time_point> takeover_deadline;
+  bool releasing = false;         // being released: the last commit says so if nothing is in flight
+  bool takeover_waiting = false;  // waiting for the previous owner's records (Flow::takeovers_)
   // The source partition was first seen ending below what was copied from it.
   std::optional<Clock::time_point> source_behind_since;
   Clock::time_point retry_at{};
@@ -633,34 +631,44 @@ std::vector<Result<SourceOffset>> Flow::ResumePositions(const std::vector<Partit
         have < SourceOffset(mark->reserved) && !ps.residency_refused &&
         config_.mirror.takeover_wait_ms > 0) {
       const auto now = now_();
-      if (!ps.takeover_deadline) {
-        ps.takeover_deadline = now + std::chrono::milliseconds(config_.mirror.takeover_wait_ms);
-        std::string what = fmt::format(
-            "{}[{}]: the previous owner {} did not release it and may still deliver source "
-            "offsets up to {} (the target holds up to {}); waiting up to {} ms for them",
-            ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
-            config_.mirror.takeover_wait_ms);
+      // One wait per mark: a resync or a new assignment while that mark is still the group's
+      // (our own commits were refused meanwhile, e.g. during a rebalance) does not wait again.
+      TakeoverWait& w = takeovers_[{ps.topic, ps.partition}];
+      const std::string what = fmt::format(
+          "{}[{}]: the previous owner {} did not release it and may still deliver source "
+          "offsets up to {} (the target holds up to {}); waiting up to {} ms for them",
+          ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
+          config_.mirror.takeover_wait_ms);
+      if (w.instance != mark->instance || w.reserved != mark->reserved) {
+        w = {mark->instance, mark->reserved,
+             now + std::chrono::milliseconds(config_.mirror.takeover_wait_ms), false};
         RM_LOG_WARN("flow {}: {}", name_, what);
-        SetHealth(TakeoverKey(ps.topic, ps.partition), what);
         probe_.AddError("takeover_wait");
       }
-      if (now < *ps.takeover_deadline) {
+      if (now < w.deadline) {
+        SetHealth(TakeoverKey(ps.topic, ps.partition), what);
+        ps.takeover_waiting = true;
         out[i] = Error{"mirror.takeover",
                        fmt::format("waiting for the records the previous owner {} reserved up to "
                                    "source offset {} (target holds up to {})",
                                    mark->instance, mark->reserved, have.value())};
         continue;
       }
-      RM_LOG_ERROR(
-          "flow {}: {}[{}]: the previous owner {} reserved source offsets up to {} but the "
-          "target holds only up to {} after {} ms; taking over. If that instance is alive and "
-          "delivers them later, up to {} records are duplicated",
-          name_, ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
-          config_.mirror.takeover_wait_ms, mark->reserved - have.value());
-      probe_.AddError("takeover_timeout");
+      if (!w.timed_out) {
+        w.timed_out = true;
+        RM_LOG_ERROR(
+            "flow {}: {}[{}]: the previous owner {} reserved source offsets up to {} but the "
+            "target holds only up to {} after {} ms; taking over. If that instance is alive and "
+            "delivers them later, up to {} records are duplicated",
+            name_, ps.topic, ps.partition, mark->instance, mark->reserved, have.value(),
+            config_.mirror.takeover_wait_ms, mark->reserved - have.value());
+        probe_.AddError("takeover_timeout");
+      }
+    } else {
+      takeovers_.erase({ps.topic, ps.partition});  // released, reached, or our own mark
     }
-    if (ps.takeover_deadline) {
-      ps.takeover_deadline.reset();
+    if (ps.takeover_waiting) {
+      ps.takeover_waiting = false;
       SetHealth(TakeoverKey(ps.topic, ps.partition), "");
     }
     SourceOffset resume;
@@ -855,7 +863,7 @@ void Flow::ReleasePartitions(const std::vector<TopicPartition>& partitions, bool
     }
     if (ps->refusal_reported) SetHealth(RefusalKey(ps->topic, ps->partition), "");
     SetHealth(ScanKey(ps->topic, ps->partition), "");
-    if (ps->takeover_deadline) SetHealth(TakeoverKey(ps->topic, ps->partition), "");
+    if (ps->takeover_waiting) SetHealth(TakeoverKey(ps->topic, ps->partition), "");
     ps->released = true;
     if (ps->inflight > 0) lost_inflight_[{ps->topic, ps->partition}] = ps;
     probe_.RemoveLag(ps->topic, ps->partition);

@@ -172,6 +172,16 @@ class Flow : public common::RebalanceListener {
   // Partitions lost with records still in flight: assigned again, they wait until those
   // landed or failed, or the tail would be read before them.
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionState>> lost_inflight_;
+  // Per partition taken over from an owner that did not release it: the owner mark waited for,
+  // and when the wait ends. Kept while that mark is the group's (across resyncs, losses and
+  // assignments), so one mark costs at most one mirror.takeover_wait_ms.
+  struct TakeoverWait {
+    std::string instance;
+    int64_t reserved = -1;
+    std::chrono::steady_clock::time_point deadline;
+    bool timed_out = false;  // said so once
+  };
+  std::map<std::pair<std::string, int32_t>, TakeoverWait> takeovers_;
   // Fast path: librdkafka topic handle + partition -> state.
   struct HandleKey {
     const rd_kafka_topic_t* rkt;

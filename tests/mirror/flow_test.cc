@@ -408,6 +408,34 @@ TEST_F(FlowTest, APartitionPausedForAResyncWhenItWasLostCopiesAgainWhenAssignedB
   EXPECT_EQ(Copied(0), Range(0, 5));
 }
 
+// A rebalance that refuses the new owner's marks after its takeover wait ended must not start
+// another wait for the same mark (FaultSchedule: three 10 s waits in a row for one killed owner).
+TEST_F(FlowTest, ATakeoverWaitForAnOwnerMarkIsNotRepeatedAfterTheNewOwnersMarksAreRefused) {
+  config_.mirror.takeover_wait_ms = 10'000;
+  kafka_.source.Append(kTopic, 0, 3);
+  Build();
+  kafka_.consumer->committed[{kTopic, 0}] = {kTopic, 0, 0,
+                                             EncodeOwnerMark({"killed-instance", false, 100})};
+  Assign({0});
+  Step(2);
+  EXPECT_TRUE(Paused(0));
+  EXPECT_NE(flow_->Health().find("killed-instance"), std::string::npos) << flow_->Health();
+  kafka_.clock.Advance(10s);
+  Step();  // the wait is over: resumes from the target's tail
+  EXPECT_EQ(flow_->Health(), "");
+  kafka_.consumer->commit_error = common::Error{"ILLEGAL_GENERATION", "rebalance under way"};
+  Step(2);
+  ASSERT_EQ(Errors("reserve"), 1);
+  ASSERT_TRUE(Copied(0).empty());
+
+  kafka_.consumer->commit_error.reset();
+  kafka_.clock.Advance(1s);
+  Step(3);
+  EXPECT_EQ(Copied(0), Range(0, 3));
+  EXPECT_EQ(Errors("takeover_wait"), 1);
+  EXPECT_EQ(Errors("takeover_timeout"), 1);
+}
+
 TEST_F(FlowTest, APartitionRevokedWhilePausedAtItsInFlightCapCopiesAgainWhenAssignedBack) {
   config_.mirror.max_inflight_per_partition = 4;
   kafka_.source.Append(kTopic, 0, 10);
