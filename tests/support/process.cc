@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +18,12 @@ namespace {
 
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv,
                             const std::map<std::string, std::string>& env) {
+  // Only stdin, stdout and stderr go to the child. The test process hosts the testbed's mock
+  // brokers, whose listening and accepted sockets are not close-on-exec: a child holding copies
+  // kept a "down" broker accepting connections into its listen backlog, and kept connections
+  // the broker closed open (no FIN reached the client), so requests to them hung until the
+  // client's 60 s socket timeout (FaultSchedule rounds waited for that after a broker down).
+  close_range(3, ~0U, 0);
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -130,12 +137,21 @@ bool ChildProcess::running() {
 }
 
 bool BlocksSignal(pid_t pid, int sig) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("SigBlk:", 0) != 0) continue;
-    const uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
-    return (mask >> (sig - 1)) & 1;
+  // Every thread's mask, not only the main thread's: a service's main thread waits for the
+  // signal in sigtimedwait(), which unblocks it in that thread's mask for the wait (so the main
+  // thread's SigBlk lacks it nearly all the time), while the threads started after main()
+  // blocked it keep it blocked.
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
+      if ((mask >> (sig - 1)) & 1) return true;
+      break;
+    }
   }
   return false;
 }

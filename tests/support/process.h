@@ -52,7 +52,7 @@ class ChildProcess {
 // The regionmirror binary under test.
 std::string RegionmirrorPath();
 
-// True if the process `pid` blocks `sig` (its main thread's mask, /proc/<pid>/status SigBlk).
+// True if a thread of the process `pid` blocks `sig` (/proc/<pid>/task/*/status SigBlk).
 bool BlocksSignal(pid_t pid, int sig);
 
 // True if `pid` has no live process (zombies count as gone).
