@@ -12,6 +12,8 @@
 #
 # Defaults: 20 rounds, a random seed (printed). Round r uses seed S + r: a failing round is
 # replayed alone with --rounds 1 --seed <its seed, printed with the round>.
+# RM_FAULT_KEEP_LOGS=<dir> keeps every mirror instance's full log of every round there (a failed
+# round's logs are kept in the temp directory anyway; its summary, the last lines, says where).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=20

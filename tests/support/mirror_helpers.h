@@ -56,6 +56,9 @@ class MirrorProcess {
 // Sum of high watermarks over the topic's partitions (-1 if the topic cannot be read), through
 // one client kept for the cluster across calls.
 int64_t TotalHighWatermark(const std::string& bootstrap, const std::string& topic);
+// The high watermark of each partition, by partition id (empty if the topic cannot be read),
+// through the same client.
+std::map<int32_t, int64_t> HighWatermarks(const std::string& bootstrap, const std::string& topic);
 // Destroys that client; ScopedTestbed calls it before its clusters stop.
 void ReleaseWatermarkClient();
 
@@ -73,6 +76,8 @@ struct CopyCheck {
   size_t misplaced = 0;      // copy in another partition or out of order
   size_t mismatched = 0;     // key, value, headers or timestamp differ
   std::string first_problem;
+  // lost and duplicated by source partition (only partitions with some)
+  std::map<int32_t, size_t> lost_by_partition, duplicated_by_partition;
 };
 
 // Which client reads both topics for CheckExactCopy.
