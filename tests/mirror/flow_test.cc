@@ -85,6 +85,14 @@ class FlowTest : public ::testing::Test {
     kafka_.consumer->Assign(tps);
   }
 
+  // Partition 0 is revoked (lost or not) and assigned back, `more` records arrive, three turns.
+  void RevokeAndAssignBack(bool lost, int more) {
+    kafka_.consumer->Revoke({{kTopic, 0}}, lost);
+    Assign({0});
+    kafka_.source.Append(kTopic, 0, more);
+    Step(3);
+  }
+
   bool Paused(int32_t partition) const { return kafka_.consumer->paused(kTopic, partition); }
 
   std::vector<int64_t> Copied(int32_t partition) {
@@ -399,13 +407,24 @@ TEST_F(FlowTest, APartitionPausedForAResyncWhenItWasLostCopiesAgainWhenAssignedB
   Assign({0});
   Step(2);
   ASSERT_TRUE(Paused(0));
-  kafka_.consumer->Revoke({{kTopic, 0}}, /*lost=*/true);
   kafka_.consumer->commit_error.reset();
-  Assign({0});
-  kafka_.source.Append(kTopic, 0, 2);
-  Step(3);
+  RevokeAndAssignBack(/*lost=*/true, 2);
   EXPECT_FALSE(Paused(0));
   EXPECT_EQ(Copied(0), Range(0, 5));
+}
+
+TEST_F(FlowTest, APartitionRevokedWhilePausedAtItsInFlightCapCopiesAgainWhenAssignedBack) {
+  config_.mirror.max_inflight_per_partition = 4;
+  kafka_.source.Append(kTopic, 0, 10);
+  Build();
+  kafka_.producer->auto_ack = false;
+  Assign({0});
+  Step();
+  ASSERT_TRUE(Paused(0));
+  kafka_.producer->auto_ack = true;  // the revocation lets them land
+  RevokeAndAssignBack(/*lost=*/false, 5);
+  EXPECT_FALSE(Paused(0));
+  EXPECT_EQ(Copied(0), Range(0, 15));
 }
 
 // A rebalance that refuses the new owner's marks after its takeover wait ended must not start
@@ -434,23 +453,6 @@ TEST_F(FlowTest, ATakeoverWaitForAnOwnerMarkIsNotRepeatedAfterTheNewOwnersMarksA
   EXPECT_EQ(Copied(0), Range(0, 3));
   EXPECT_EQ(Errors("takeover_wait"), 1);
   EXPECT_EQ(Errors("takeover_timeout"), 1);
-}
-
-TEST_F(FlowTest, APartitionRevokedWhilePausedAtItsInFlightCapCopiesAgainWhenAssignedBack) {
-  config_.mirror.max_inflight_per_partition = 4;
-  kafka_.source.Append(kTopic, 0, 10);
-  Build();
-  kafka_.producer->auto_ack = false;
-  Assign({0});
-  Step();
-  ASSERT_TRUE(Paused(0));
-  kafka_.producer->auto_ack = true;  // the revocation lets them land
-  kafka_.consumer->Revoke({{kTopic, 0}}, /*lost=*/false);
-  Assign({0});
-  kafka_.source.Append(kTopic, 0, 5);
-  Step(3);
-  EXPECT_FALSE(Paused(0));
-  EXPECT_EQ(Copied(0), Range(0, 15));
 }
 
 // ---------------------------------------------------------------------------------------------
