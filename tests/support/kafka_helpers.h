@@ -19,11 +19,11 @@ namespace rm::testing {
 // The group timing of every consumer a test starts in a mirror (MirrorYaml, the offsets and
 // topology tests' configs). The mock cluster holds each rebalance round for
 // session.timeout.ms - 1 s and a cooperative-sticky membership change takes two rounds, so this
-// timeout is what most multi-instance tests wait for. 3000/500 would save 6-9 s per change, but
-// at 3000/500 FaultSchedule seed 822064751 leaves one instance's six partitions copying nothing
-// after an owner-mark resync (8,900 records missing after 180 s, every replay), while 6000/1000
-// passes the same schedule: a real defect under short session timeouts, open in issue 15, so the
-// tests stay at 6000 until it is fixed.
+// timeout is what most multi-instance tests wait for. 3000/500 would save 6-9 s per change. At
+// 3000/500 FaultSchedule seed 822064751 once left one instance's partitions copying nothing (a
+// partition paused when it was lost stayed paused when assigned back; fixed in Flow, FlowTest
+// *AssignedBack); the tests stay at 6000 until the multi-instance suites (FaultSchedule, mirror,
+// topology, offsets) have been run at 3000/500.
 // A test that pauses an instance sizes the pause against kTestSessionTimeoutMs: below it to keep
 // the partitions, above it to lose them.
 inline constexpr int kTestSessionTimeoutMs = 6000;
