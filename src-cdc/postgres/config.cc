@@ -191,6 +191,11 @@ PostgresCdcConfig ParsePostgresCdcConfig(const std::string& yaml, const std::str
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: not valid YAML: {}", source_name, e.what()));
   }
+  // A scalar or list document has no sections; indexing it would throw yaml-cpp's BadSubscript,
+  // not a ConfigError naming the file (found by the cdc_config fuzz target).
+  if (!root.IsMap()) {
+    throw ConfigError(fmt::format("{}: expected a mapping at the top", source_name));
+  }
   YAML::Node pg = root["postgres"];
   if (!pg || !pg.IsMap()) {
     throw ConfigError(fmt::format("{}: postgres: required section is missing", source_name));

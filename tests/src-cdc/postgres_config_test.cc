@@ -114,6 +114,21 @@ TEST(PostgresConfig, LoadsFromFileAndNamesItInErrors) {
   EXPECT_THROW(LoadPostgresCdcConfig(dir / "broken.yaml"), common::ConfigError);
 }
 
+// Found by the cdc_config fuzz target: a document that is not a mapping made yaml-cpp throw
+// BadSubscript out of the loader, which ended the process instead of naming the file.
+TEST(PostgresConfig, RefusesADocumentThatIsNotAMappingWithTheFileName) {
+  for (const char* text : {"postgres", "- postgres\n- kafka\n", "'['"}) {
+    try {
+      ParsePostgresCdcConfig(text, "cdc.yaml");
+      FAIL() << "expected ConfigError for: " << text;
+    } catch (const common::ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("cdc.yaml: expected a mapping at the top"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(PostgresConfig, KafkaAndAdminSectionsAreOptionalWithDocumentedDefaults) {
   auto cfg = ParsePostgresCdcConfig(kMinimal, "cdc.yaml");
   EXPECT_FALSE(cfg.kafka.configured());
