@@ -2,20 +2,23 @@
 # The sanitizer run. Full (the default): an AddressSanitizer + UndefinedBehaviorSanitizer build
 # in build-asan/ (gcc, -O1 -g1, no jemalloc, every finding fatal), the unit and robustness tests
 # on it (the robustness tests start the sanitized regionmirror binary), then every libFuzzer
-# target (clang, ASan + UBSan, parser sources only) for a bounded time from its smoke run's
-# seeds. --fuzz-only builds and runs only the fuzzers (seeds from the normal build in build/):
-# the candidate for CI after scripts/test.sh (the full run does not fit CI's budget, README
-# "Development"; not in .ci/run until measured there). Installs what is missing first (scripts/setup.sh). Exits non-zero on a
-# failed test, a fuzzer finding, or a sanitizer report from any process, including child
-# processes a test killed or whose exit status it does not check.
+# target for a bounded time from its seeds. The fuzzers come from a clang build of their own,
+# build-fuzz/ (-DRM_FUZZ=ON: every module library they link compiled with coverage and
+# ASan+UBSan instrumentation, cmake/fuzz.cmake); the list of targets and their seed writers is
+# that build's fuzzers.tsv, so a new rm_add_fuzz_target() is run here without editing this file.
+# --fuzz-only builds and runs only the fuzzers (CI's fuzz stage, .ci/run). Installs what is
+# missing first (scripts/setup.sh). Exits non-zero on a failed test, a fuzzer finding, or a
+# sanitizer report from any process, including child processes a test killed or whose exit
+# status it does not check.
 #
 #   scripts/sanitize.sh [--labels REGEX] [--fuzz-seconds N] [--no-fuzz] [ctest args...]
 #   scripts/sanitize.sh --fuzz-only [--fuzz-seconds N]
 #
 # Defaults: --labels 'unit|robustness', --fuzz-seconds 30 per target. Extra arguments go to
 # ctest, e.g. `scripts/sanitize.sh --no-fuzz -R FaultSchedule`. CTEST_JOBS (default 2) as in
-# scripts/test.sh. A fuzzer's crashing input is kept in build-asan/fuzz/<target>/artifacts/;
-# `build-asan/<dir>/<target> <input>` replays it.
+# scripts/test.sh; FUZZ_JOBS (default 2) fuzzers run at a time; FUZZ_CMAKE_ARGS are added to
+# the fuzz build's configure arguments (e.g. -DRM_DEBUG_LEVEL=0). A fuzzer's finding is kept in
+# build-fuzz/fuzz-runs/<name>/artifacts/; the message names the command that replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 labels='unit|robustness'
@@ -34,57 +37,41 @@ done
 root=$PWD
 asan_dir=build-asan
 build=$root/$asan_dir
-# The corpus writers (the fuzz smoke drivers): sanitized in a full run, else the normal build's.
-seeds_dir=$asan_dir
-if ((fuzz_only)); then seeds_dir=build; fi
+fuzz_build=$root/build-fuzz
 
 # Warnings stay errors in the normal build; here instrumentation makes gcc's flow analysis
-# warn falsely (-Wmaybe-uninitialized, -Wstringop-overflow), so they are only printed.
+# warn falsely (-Wmaybe-uninitialized, -Wstringop-overflow), so they are only printed. The same
+# in the clang build: the normal build's compiler decides what is an error.
 sanitize_build() {
   BUILD_DIR="$asan_dir" BUILD_TYPE=Sanitize \
-    CMAKE_ARGS="-DRM_SANITIZE=address,undefined -DRM_FUZZ=ON -DRM_WERROR=OFF" \
+    CMAKE_ARGS="-DRM_SANITIZE=address,undefined -DRM_FUZZ=OFF -DRM_WERROR=OFF" \
+    scripts/setup.sh "$@"
+}
+fuzz_build() {
+  BUILD_DIR=build-fuzz BUILD_TYPE=Sanitize \
+    CMAKE_ARGS="-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DRM_FUZZ=ON \
+-DRM_SANITIZE=address,undefined -DRM_WERROR=OFF ${FUZZ_CMAKE_ARGS:-}" \
     scripts/setup.sh "$@"
 }
 
-# The libFuzzer targets (RM_FUZZ=ON), by build subfolder, and how each gets its seed corpus.
-fuzzers=(common/fuzz/http_request_fuzzer offsets/fuzz/offsets_mm2_format_fuzzer
-         replication/fuzz/replication_java_properties_fuzzer src-cdc/fuzz/cassandra_segment_fuzzer
-         src-cdc/fuzz/pgoutput_fuzzer topology/fuzz/topology_loader_fuzzer)
-smoke_drivers=(http_request_fuzz_smoke offsets_mm2_format_fuzz_smoke
-               replication_java_properties_fuzz_smoke cassandra_segment_fuzz_smoke
-               pgoutput_fuzz_smoke)
-fixtures=${RM_FIXTURES_DIR:-$root/../shared/fixtures}
-write_corpus() {  # <fuzzer name> <dir>
-  local s=$root/$seeds_dir
-  case "$1" in
-    http_request_fuzzer) "$s/common/fuzz/http_request_fuzz_smoke" --write-corpus "$2" ;;
-    offsets_mm2_format_fuzzer)
-      "$s/offsets/fuzz/offsets_mm2_format_fuzz_smoke" --write-corpus "$2" ;;
-    replication_java_properties_fuzzer)
-      "$s/replication/fuzz/replication_java_properties_fuzz_smoke" --write-corpus "$2" ;;
-    cassandra_segment_fuzzer)
-      "$s/src-cdc/fuzz/cassandra_segment_fuzz_smoke" "$fixtures" --write-corpus "$2" ;;
-    pgoutput_fuzzer) "$s/src-cdc/fuzz/pgoutput_fuzz_smoke" --write-corpus "$2" ;;
-    topology_loader_fuzzer) mkdir -p "$2" && cp "$root"/tests/topology/testdata/*.yaml "$2"/ ;;
-  esac
-}
-
-if ((fuzz_only)); then
-  BUILD_DIR=build scripts/setup.sh "${smoke_drivers[@]}"
-  sanitize_build rm_fuzzers
-else
+if ((!fuzz_only)); then
   # Configure and build the binary the robustness tests start, then the test binaries of the
-  # chosen labels, the smoke drivers (robustness tests, corpus writers) and the fuzzers.
+  # chosen labels and the smoke drivers (robustness tests).
   sanitize_build regionmirror
   mapfile -t targets < <(cmake --build "$build" --target help |
     grep -oE "[a-z0-9_]+_(${labels})_tests\$|[a-z0-9_]+_fuzz_smoke\$" | sort -u)
   sanitize_build "${targets[@]}"
-  if ((fuzz_seconds > 0)); then sanitize_build rm_fuzzers; fi
+fi
+if ((fuzz_seconds > 0)); then
+  start=$SECONDS
+  fuzz_build rm_fuzzers
+  echo "sanitize: fuzz build took $((SECONDS - start)) s"
 fi
 
 # Every sanitizer report also goes to a file per process, so a finding in a child process (a
 # mirror the test killed, a subcommand whose exit status it does not check) fails the run too.
 reports=$build/sanitizer-reports
+if ((fuzz_only)); then reports=$fuzz_build/sanitizer-reports; fi
 rm -rf "$reports"
 mkdir -p "$reports"
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:log_path=$reports/asan:log_exe_name=1"
@@ -99,25 +86,65 @@ if ((!fuzz_only)); then
   echo "sanitize: tests (${labels}) took $((SECONDS - start)) s"
 fi
 
+# One fuzzer: seeds from its writer, then libFuzzer for fuzz_seconds in its own directory (the
+# config loaders resolve relative paths). Its reports go to its log (what a finding prints), not
+# to $reports. libFuzzer's exit status is kept in <dir>/status: non-zero on a finding.
+run_fuzzer() {  # <name> <fuzzer> <seed writer> [writer args...]
+  local name=$1 fuzzer=$2 writer=$3
+  shift 3
+  local dir=$fuzz_build/fuzz-runs/$name
+  rm -rf "$dir"
+  mkdir -p "$dir/corpus" "$dir/artifacts"
+  if ! "$writer" "$@" --write-corpus "$dir/seeds" >"$dir/fuzz.log" 2>&1; then
+    echo "the seed writer failed: $writer $* --write-corpus $dir/seeds" >>"$dir/fuzz.log"
+    echo 1 >"$dir/status"
+    return
+  fi
+  # New inputs go to corpus/, the seeds stay as they are; a finding is kept in artifacts/.
+  local rc=0
+  (cd "$dir" &&
+    ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1" \
+    UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1" \
+    "$fuzzer" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$dir/artifacts/" corpus seeds >>fuzz.log 2>&1) ||
+    rc=$?
+  echo "$rc" >"$dir/status"
+}
+
 if ((fuzz_seconds > 0)); then
-  for f in "${fuzzers[@]}"; do
-    name=${f##*/}
-    dir=$build/fuzz/$name
-    rm -rf "$dir"
-    mkdir -p "$dir/corpus" "$dir/artifacts"
-    write_corpus "$name" "$dir/seeds" >/dev/null
-    # New inputs go to corpus/, the seeds stay as they are; a finding is kept in artifacts/.
-    if "$build/$f" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" "$dir/seeds" \
-        >"$dir/fuzz.log" 2>&1; then
-      runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/fuzz.log" | grep -o '[0-9]*$')
-      echo "sanitize: $name: ${fuzz_seconds} s, ${runs:-?} inputs, no finding"
+  start=$SECONDS
+  declare -A fuzzer_of=()
+  names=()
+  while IFS=$'\t' read -r -a line; do
+    ((${#line[@]} >= 3)) || continue
+    names+=("${line[0]}")
+    fuzzer_of[${line[0]}]=${line[1]}
+    while (($(jobs -rp | wc -l) >= ${FUZZ_JOBS:-2})); do wait -n || true; done
+    run_fuzzer "${line[@]}" </dev/null &
+  done <"$fuzz_build/fuzzers.tsv"
+  wait
+  for name in "${names[@]}"; do
+    dir=$fuzz_build/fuzz-runs/$name
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/fuzz.log" | grep -o '[0-9]*$' ||
+      true)
+    if [[ "$(cat "$dir/status")" == 0 ]]; then
+      cov=$(grep -oE 'cov: [0-9]+' "$dir/fuzz.log" | tail -1 || true)
+      echo "sanitize: fuzz $name: ${fuzz_seconds} s, ${runs:-?} inputs, ${cov:-cov: ?}, no finding"
     else
-      echo "sanitize: $name found a problem (input kept in $dir/artifacts/):"
+      finding=$(find "$dir/artifacts" -type f | head -1)
+      echo "sanitize: FUZZ FINDING in $name after ${runs:-?} inputs (log: $dir/fuzz.log)"
+      if [[ -n "$finding" ]]; then
+        echo "sanitize:   input kept in $finding; replay: ${fuzzer_of[$name]} $finding"
+      fi
       tail -60 "$dir/fuzz.log"
       status=1
     fi
   done
+  echo "sanitize: ${#names[@]} fuzz targets, $((SECONDS - start)) s"
+  if ((${#names[@]} == 0)); then
+    echo "sanitize: no fuzz target in $fuzz_build/fuzzers.tsv"
+    status=1
+  fi
 fi
 
 if compgen -G "$reports/*" >/dev/null; then

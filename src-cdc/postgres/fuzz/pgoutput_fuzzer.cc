@@ -1,9 +1,10 @@
 // libFuzzer target for every parser that reads bytes from the server or from users: the
 // streaming replication wrapper, pgoutput messages, text values of every built-in type, and
-// the migration SQL splitter/checker. Built by src-cdc/fuzz/CMakeLists.txt: with -DRM_FUZZ=ON
-// as build/src-cdc/fuzz/pgoutput_fuzzer (clang, ASan+UBSan); always as pgoutput_fuzz_smoke, a
-// deterministic run over seeded mutations in ctest. A seed corpus:
-//   pgoutput_fuzz_smoke --write-corpus corpus && pgoutput_fuzzer corpus
+// the migration SQL splitter/checker. Built by src-cdc/fuzz/CMakeLists.txt (cmake/fuzz.cmake):
+// in the fuzz build (-DRM_FUZZ=ON, clang, ASan+UBSan; scripts/sanitize.sh makes it in
+// build-fuzz/) as src-cdc/fuzz/pgoutput_fuzzer; always as pgoutput_fuzz_smoke, a deterministic
+// run over seeded mutations in ctest. A seed corpus:
+//   pgoutput_fuzz_smoke --write-corpus seeds && pgoutput_fuzzer corpus seeds
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
