@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -112,5 +113,24 @@ inline int WriteFuzzCorpus(const std::vector<std::string>& seeds, const std::str
   std::printf("wrote %zu seeds to %s\n", seeds.size(), dir.c_str());
   return 0;
 }
+
+// The main() of a smoke driver whose seeds are code: `<driver> [iterations]` runs RunFuzzSmoke
+// (`default_iterations` without an argument) and prints "<name>: N mutated inputs, no crash";
+// `<driver> --write-corpus DIR` writes the seeds instead (WriteFuzzCorpus). Returns the exit code.
+inline int FuzzSmokeMain(int argc, char** argv, const char* name, FuzzTarget target,
+                         const std::vector<std::string>& seeds, std::string_view special,
+                         long default_iterations, uint64_t rng_seed) {
+  if (argc > 2 && std::string_view(argv[1]) == "--write-corpus") {
+    return WriteFuzzCorpus(seeds, argv[2]);
+  }
+  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : default_iterations;
+  RunFuzzSmoke(target, seeds, special, iterations, rng_seed);
+  std::printf("%s: %ld mutated inputs, no crash\n", name, iterations);
+  return 0;
+}
+
+// YAML's punctuation and the characters our config values treat specially (regexes, lists,
+// `${...}` references, `key=value`): the special bytes of the YAML loaders' smoke runs.
+inline constexpr std::string_view kYamlSpecialBytes(":-[]{}*\n '\"&!|>#.\\=,$()\0", 24);
 
 }  // namespace rm::common

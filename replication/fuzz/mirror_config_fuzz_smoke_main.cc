@@ -1,13 +1,11 @@
 // Deterministic smoke run of mirror_config_fuzzer.cc for ctest and for builds without
 // libFuzzer: the README's configurations as seeds, then seeded mutations (common/fuzz_smoke.h,
-// with YAML's and .properties' punctuation as the special bytes). A crash, an exception other
+// with YAML's punctuation as the special bytes). A crash, an exception other
 // than ConfigError or a sanitizer report fails the test.
 //
 // Usage: mirror_config_fuzz_smoke [iterations]   (default 20000)
 //        mirror_config_fuzz_smoke --write-corpus DIR   (the seeds, as a libFuzzer corpus)
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -85,14 +83,6 @@ admin:
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 2 && std::string(argv[1]) == "--write-corpus") {
-    return rm::common::WriteFuzzCorpus(Seeds(), argv[2]);
-  }
-  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20000;
-  static const char kSpecial[] = {':', '-', '[', ']', '{', '}', '*',  '\n', ' ', '\'', '"',
-                                  '&', '!', '|', '>', '#', '.', '\\', '=',  ',', '$',  '\0'};
-  rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, Seeds(),
-                           std::string_view(kSpecial, sizeof(kSpecial)), iterations, 20261206);
-  std::printf("mirror_config_fuzz_smoke: %ld mutated inputs, no crash\n", iterations);
-  return 0;
+  return rm::common::FuzzSmokeMain(argc, argv, "mirror_config_fuzz_smoke", LLVMFuzzerTestOneInput,
+                                   Seeds(), rm::common::kYamlSpecialBytes, 20000, 20261206);
 }

@@ -6,8 +6,6 @@
 // Usage: cdc_config_fuzz_smoke [iterations]   (default 20000)
 //        cdc_config_fuzz_smoke --write-corpus DIR   (the seeds, as a libFuzzer corpus)
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -79,14 +77,6 @@ admin:
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 2 && std::string(argv[1]) == "--write-corpus") {
-    return rm::common::WriteFuzzCorpus(Seeds(), argv[2]);
-  }
-  const long iterations = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20000;
-  static const char kSpecial[] = {':', '-', '[', ']', '{', '}', '*',  '\n', ' ', '\'', '"',
-                                  '&', '!', '|', '>', '#', '.', '\\', ',',  '(', ')',  '\0'};
-  rm::common::RunFuzzSmoke(LLVMFuzzerTestOneInput, Seeds(),
-                           std::string_view(kSpecial, sizeof(kSpecial)), iterations, 20261206);
-  std::printf("cdc_config_fuzz_smoke: %ld mutated inputs, no crash\n", iterations);
-  return 0;
+  return rm::common::FuzzSmokeMain(argc, argv, "cdc_config_fuzz_smoke", LLVMFuzzerTestOneInput,
+                                   Seeds(), rm::common::kYamlSpecialBytes, 20000, 20261206);
 }
