@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "tests/support/kafka_helpers.h"
+#include "tests/support/process.h"
 #include "tests/support/testbed_fixture.h"
 
 namespace rm::cdc {
@@ -62,6 +63,17 @@ TEST_F(KafkaEventSinkTest, FlushTimesOutWhileTheClusterIsDownAndAcksNothingAsSto
     EXPECT_EQ(st.error().code, "sink.flush_timeout");
   }
   EXPECT_EQ(ok.load(), 0);
+}
+
+// The sink compresses in librdkafka's broker thread, which allocates a 68 KiB LZ4F context per
+// lz4 batch: the binary's jemalloc must keep such blocks in its thread cache, or every batch
+// pays an madvise and a page fault per page (apps/malloc_conf.cc). Checked in the binary the
+// captures run in, as jemalloc reports its options at exit.
+TEST(KafkaEventSinkBinaryTest, RegionmirrorsAllocatorCachesLz4ContextsPerThread) {
+  auto r = testing::RunCommand({testing::RegionmirrorPath(), "version"}, 30s,
+                               {{"MALLOC_CONF", "stats_print:true,stats_print_opts:mdablxe"}});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("opt.tcache_max: 131072"), std::string::npos) << r.output;
 }
 
 }  // namespace
