@@ -545,13 +545,19 @@ class PostgresCapture::Impl {
     return Status::Ok();
   }
 
+  // The highest position that may be confirmed now.
+  Lsn Confirmable() const {
+    Lsn flush = owner_.tracker_->SafeLsn();
+    // A stopped table's first unemitted change must be read again after a restart.
+    if (hold_ && *hold_ < flush) flush = *hold_;
+    return flush;
+  }
+
   Status MaybeSendStatus(bool force) {
     auto now = Clock::now();
     if (!force && now - last_status_ < cfg_.status_interval) return Status::Ok();
     last_status_ = now;
-    Lsn flush = owner_.tracker_->SafeLsn();
-    // A stopped table's first unemitted change must be read again after a restart.
-    if (hold_ && *hold_ < flush) flush = *hold_;
+    Lsn flush = Confirmable();
     if (owner_.confirmed_ < flush) owner_.confirmed_ = flush;
     Lsn write = std::max(received_, owner_.confirmed_);
     owner_.probe_->set_confirmed_flush_lsn(owner_.confirmed_.value());
@@ -666,7 +672,12 @@ class PostgresCapture::Impl {
           break;
         }
       }
-      if (auto st = MaybeSendStatus(false); !st.ok()) {
+      // Nothing arrived within the read timeout: the capture has caught up (or the server is
+      // idle). A position that became safe is confirmed now rather than at the next status
+      // interval, so a drained backlog's WAL is released and the slot shows it at once; while
+      // messages flow, the interval paces the updates.
+      const bool idle_with_news = !*data && owner_.confirmed_ < Confirmable();
+      if (auto st = MaybeSendStatus(idle_with_news); !st.ok()) {
         result = st;
         break;
       }

@@ -156,8 +156,9 @@ struct CaptureConfig {
   // Heartbeat and capture state table (one row per slot; also records snapshot completion).
   // Default: public.regionmirror_heartbeat.
   TableName heartbeat_table{"public", "regionmirror_heartbeat"};
-  // How often the confirmed flush position is reported to the server; must stay well under
-  // the server's wal_sender_timeout. Default: 1000 ms.
+  // How often the confirmed flush position is reported to the server while changes stream;
+  // must stay well under the server's wal_sender_timeout. Once caught up (nothing arrived for a
+  // read timeout of 20 ms), a newly acked position is reported at once. Default: 1000 ms.
   std::chrono::milliseconds status_interval{1000};
   // Events produced but not yet acknowledged before reading pauses. Default: 100000.
   size_t max_in_flight_events = 100000;

@@ -95,5 +95,27 @@ TEST(PostgresFlush, FailedAckStopsTheCaptureWithoutConfirmingIt) {
   EXPECT_LE(SlotLsn(pg), LsnOf(records[1]));
 }
 
+// Once caught up, the capture confirms what was acked at once instead of at its next status
+// update: a drained backlog's WAL is released, and the slot shows the position, without waiting
+// out status_interval_ms.
+TEST(PostgresFlush, ACaughtUpCaptureConfirmsAckedChangesBeforeItsNextStatusUpdate) {
+  PostgresServer pg;
+  pg.Exec("CREATE TABLE t (id int PRIMARY KEY)");
+  auto cfg = TestConfig(pg, {"t"});
+  cfg.capture.snapshot_mode = SnapshotMode::kNever;
+  cfg.capture.status_interval = std::chrono::seconds(30);         // the longest a config may set
+  cfg.capture.heartbeat_interval = std::chrono::milliseconds(0);  // no transactions of its own
+  ASSERT_TRUE(ProvisionFor(pg, cfg).ok());
+  MemorySink sink;  // acks after Produce() returned, from another thread, as Kafka's do
+  CaptureRunner run(cfg.capture, ParamsFor(pg), sink);
+  ASSERT_TRUE(WaitFor([&] { return run.probe().streaming(); }));
+  // The interval's first update went out as streaming started: the next is 30 s away (and so is
+  // the server's own request for one, at half its 60 s wal_sender_timeout).
+  for (int i = 1; i <= 3; ++i) pg.Exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+  EXPECT_TRUE(WaitCaughtUp(pg, std::chrono::seconds(10)));
+  EXPECT_EQ(sink.acked_count(), 3u);
+  EXPECT_TRUE(run.Stop().ok());
+}
+
 }  // namespace
 }  // namespace rm::cdc::postgres::test
