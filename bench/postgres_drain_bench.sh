@@ -14,6 +14,11 @@
 # until it exits at --endpos). The schema configurations use their own topic prefixes, so each
 # reads and writes its own schema history topic.
 #
+# Next to each capture's rate, the CPU seconds its drain took: the capture process (all threads,
+# librdkafka's included), the walsender serving it, and the testbed (the mock broker). These do not
+# move with the machine's load the way the rates do: on 2 cores the drain cannot be faster than
+# (capture + walsender + testbed) / 2, nor than the busiest single thread.
+#
 # Usage: bench/postgres_drain_bench.sh [inserts] [transactions]   (default 600000 300)
 # RM_BUILD_DIR picks the build directory (default build/). Each drain is bounded by
 # RM_DRAIN_TIMEOUT_S (default 600). The machine is shared: figures move with its load.
@@ -118,6 +123,8 @@ wal=$(psql -c "SELECT pg_size_pretty(pg_wal_lsn_diff('$end_lsn', confirmed_flush
 rows=$(psql -c "SELECT count(*) FROM drain")
 echo "backlog written in $($PY -c "print(f'{$(now) - $t0:.1f}')") s: $rows rows, $wal of WAL up to $end_lsn"
 elapsed() { $PY -c "print(f'{$(now) - $1:.3f}')"; }
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime + stime
 
 # --- pg_recvlogical (pgoutput, the same publication the capture reads)
 t0=$(now)
@@ -130,8 +137,9 @@ recv_pid=""
 recv_s=$(elapsed "$t0")
 
 # --- the capture, into the testbed, until its slot confirmed the WAL end (all acked by Kafka)
-drain_capture() {  # config slot -> seconds on stdout
-  local t0 deadline
+drain_capture() {  # config slot -> seconds on stdout; CPU ticks to $work/cpu-<config>
+  local t0 deadline walsender="" testbed0
+  testbed0=$(cpu_ticks $PPID)  # the testbed runs this script
   t0=$(now)
   "$BIN" cdc postgres run --config "$work/$1.yaml" --log_level warn >"$work/capture-$1.log" 2>&1 &
   capture_pid=$!
@@ -139,9 +147,13 @@ drain_capture() {  # config slot -> seconds on stdout
   until [ "$(psql -c "SELECT confirmed_flush_lsn >= '$end_lsn' FROM pg_replication_slots WHERE slot_name = '$2'")" = "t" ]; do
     kill -0 "$capture_pid" 2>/dev/null || { echo "capture $1 exited:" >&2; cat "$work/capture-$1.log" >&2; exit 1; }
     [ "$(date +%s)" -lt "$deadline" ] || { echo "capture $1 did not drain in $TIMEOUT_S s" >&2; exit 1; }
+    [ -n "$walsender" ] || walsender=$(psql -c "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$2' AND active")
     sleep 0.02
   done
   elapsed "$t0"
+  # A new walsender serves each connection, so its whole CPU time is this drain's.
+  echo "$(cpu_ticks "$capture_pid") $(cpu_ticks "$walsender") $(( $(cpu_ticks $PPID) - testbed0 ))" \
+    >"$work/cpu-$1"
   kill -TERM "$capture_pid"
   wait "$capture_pid" || { echo "capture $1 exited non-zero" >&2; tail -5 "$work/capture-$1.log" >&2; }
   capture_pid=""
@@ -152,20 +164,24 @@ schemas_s=$(drain_capture schemas cap_schemas)
 schemas_transforms_s=$(drain_capture schemas_transforms cap_schemas_transforms)
 
 $PY - "$rows" "$recv_s" "$plain_s" "$transforms_s" "$schemas_s" "$schemas_transforms_s" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOP'
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$HZ" "$work" <<'EOP'
 import sys
 rows = int(sys.argv[1])
+hz = int(sys.argv[8])
+def cpu(config):  # capture, walsender, testbed CPU seconds
+    return [int(t) / hz for t in open(f"{sys.argv[9]}/cpu-{config}").read().split()]
 recv = float(sys.argv[2])
 r = rows / recv
 print(f"pg_recvlogical (pgoutput -> /dev/null)   {rows / recv:9.0f} changes/s  ({recv:.2f} s)")
-runs = (("capture, plain, no transforms", sys.argv[3]),
-        ("capture, plain, 5 transforms", sys.argv[4]),
-        ("capture, schemas, no transforms", sys.argv[5]),
-        ("capture, schemas, 5 transforms", sys.argv[6]))
-for name, s in runs:
+runs = (("capture, plain, no transforms", sys.argv[3], "plain"),
+        ("capture, plain, 5 transforms", sys.argv[4], "transforms"),
+        ("capture, schemas, no transforms", sys.argv[5], "schemas"),
+        ("capture, schemas, 5 transforms", sys.argv[6], "schemas_transforms"))
+for name, s, config in runs:
     s = float(s)
+    c, w, t = cpu(config)
     print(f"{name:<40} {rows / s:9.0f} changes/s  ({s:.2f} s)  ratio to pg_recvlogical "
-          f"{(rows / s) / r:.2f}")
+          f"{(rows / s) / r:.2f}  CPU s: capture {c:.2f}, walsender {w:.2f}, testbed {t:.2f}")
 print("schemas: envelope json_with_schema, schema history and run-time compatibility on")
 print(f"load average at the end                  {sys.argv[7]}")
 EOP
