@@ -14,6 +14,7 @@
 namespace rm::offsets {
 namespace {
 
+using testing::AllRuns;
 using testing::OpenStore;
 using testing::S;
 using testing::T;
@@ -25,17 +26,6 @@ mm2::OffsetSync Sync(const std::string& topic, int32_t partition, int64_t u, int
 }
 constexpr auto kClose = mm2::SyncMark::kClosesRun;
 constexpr auto kUnmarked = mm2::SyncMark::kUnmarked;
-
-std::vector<std::pair<PartitionKey, Run>> AllRuns(const OffsetMap& map) {
-  std::vector<std::pair<PartitionKey, Run>> out;
-  EXPECT_TRUE(map.ForEachRun({},
-                             [&](const PartitionKey& p, const Run& run) {
-                               out.push_back({p, run});
-                               return true;
-                             })
-                  .ok());
-  return out;
-}
 
 TEST(OffsetSyncEmitter, EmitsRunStartsRunEndsAndTail) {
   // The picture of offset_sync_emitter.h.

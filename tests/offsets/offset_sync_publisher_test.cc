@@ -22,6 +22,7 @@
 namespace rm::offsets {
 namespace {
 
+using testing::AllRuns;
 using testing::OpenStore;
 using testing::S;
 using testing::T;
@@ -59,17 +60,6 @@ class FakeSyncTopic final : public kafka::RecordWriter {
 struct Copy {
   int64_t source, target;
 };
-
-std::vector<std::pair<PartitionKey, Run>> AllRuns(const OffsetMap& map) {
-  std::vector<std::pair<PartitionKey, Run>> out;
-  EXPECT_TRUE(map.ForEachRun({},
-                             [&](const PartitionKey& p, const Run& run) {
-                               out.push_back({p, run});
-                               return true;
-                             })
-                  .ok());
-  return out;
-}
 
 // Stories per test: RM_KILL_STORIES (default 12; each reopens RocksDB a few times).
 unsigned Stories() {

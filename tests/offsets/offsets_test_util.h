@@ -9,6 +9,8 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
@@ -21,6 +23,18 @@ using common::TargetOffset;
 
 inline SourceOffset S(int64_t v) { return SourceOffset(v); }
 inline TargetOffset T(int64_t v) { return TargetOffset(v); }
+
+// Every durable run of the map, in key order.
+inline std::vector<std::pair<PartitionKey, Run>> AllRuns(const OffsetMap& map) {
+  std::vector<std::pair<PartitionKey, Run>> out;
+  EXPECT_TRUE(map.ForEachRun({},
+                             [&](const PartitionKey& p, const Run& run) {
+                               out.push_back({p, run});
+                               return true;
+                             })
+                  .ok());
+  return out;
+}
 
 inline std::unique_ptr<OffsetStore> OpenStore(const std::filesystem::path& dir) {
   auto store = OffsetStore::Open(dir);

@@ -90,23 +90,8 @@ TEST(CassandraCaptureKill, EveryEventIsInKafkaAfterKillNineRoundsWhileSegmentsAr
 
   // The last run delivers the rest, cleans up every segment and stops cleanly on SIGTERM
   // (once it is up: a signal before it installed its handling would just end it).
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        const std::string text = rm::testing::ReadFile(log);
-        int runs = 0;
-        for (size_t at = text.find("following "); at != std::string::npos;
-             at = text.find("following ", at + 1)) {
-          ++runs;
-        }
-        return runs > kills;
-      },
-      30s));
-  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw); }, 60s)) << "segments left in cdc_raw:\n"
-                                                                   << rm::testing::ReadFile(log);
-  capture->Signal(SIGTERM);
-  auto rc = capture->Wait(30s);
-  ASSERT_TRUE(rc.has_value()) << "no exit within 30 s of SIGTERM";
-  EXPECT_EQ(*rc, 0) << rm::testing::ReadFile(log);
+  testing::StopTheLastRunOnceDrained(*capture, log, cdc_raw, kills);
+  if (HasFatalFailure()) return;
   EXPECT_FALSE(fs::exists(tmp / "state" / "bad-segments"));
 
   size_t total = 0, duplicates = 0;

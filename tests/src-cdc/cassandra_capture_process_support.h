@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -176,6 +178,34 @@ inline std::vector<StoredRecord> Distinct(const std::vector<StoredRecord>& recor
     }
   }
   return out;
+}
+
+// The last run of a kill test: waits until it is up (its log says "following " once more than
+// `kills` times: a signal before it installed its handling would just end it) and has
+// delivered and cleaned up every segment of `cdc_raw`, then stops it with SIGTERM and expects
+// a clean exit.
+inline void StopTheLastRunOnceDrained(rm::testing::ChildProcess& capture,
+                                      const std::filesystem::path& log,
+                                      const std::filesystem::path& cdc_raw, int kills) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(rm::testing::WaitFor(
+      [&] {
+        const std::string text = rm::testing::ReadFile(log);
+        int runs = 0;
+        for (size_t at = text.find("following "); at != std::string::npos;
+             at = text.find("following ", at + 1)) {
+          ++runs;
+        }
+        return runs > kills;
+      },
+      30s));
+  ASSERT_TRUE(rm::testing::WaitFor([&] { return std::filesystem::is_empty(cdc_raw); }, 60s))
+      << "segments left in cdc_raw:\n"
+      << rm::testing::ReadFile(log);
+  capture.Signal(SIGTERM);
+  auto rc = capture.Wait(30s);
+  ASSERT_TRUE(rc.has_value()) << "no exit within 30 s of SIGTERM";
+  EXPECT_EQ(*rc, 0) << rm::testing::ReadFile(log);
 }
 
 }  // namespace rm::cdc::cassandra::testing

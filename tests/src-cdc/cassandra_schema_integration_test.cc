@@ -121,7 +121,10 @@ TEST(CassandraSchemaProcess, IncompatibleCqlChangeStopsOneTableUntilAcceptSchema
   const auto expected40 = testing::ExpectedPositions(t40);
   ASSERT_TRUE(WaitFor(
       [&] { return testing::ReadTopic(bootstrap, topic40, 2).size() >= 2 * expected40.size(); },
-      30s));
+      30s))
+      << testing::ReadTopic(bootstrap, topic40, 2).size() << " of " << 2 * expected40.size()
+      << " events of Standard1; the capture's log:\n"
+      << rm::testing::ReadFile(log);
   EXPECT_TRUE(testing::ReadTopic(bootstrap, topic3029, 2).empty());
   EXPECT_TRUE(fs::exists(cdc_raw / t3029.files.front()));  // held: not cleaned up
   ASSERT_NE(history().Pending("Keyspace1.Standard1_3029"), nullptr);
