@@ -6,7 +6,7 @@
 # build-fuzz/ (-DRM_FUZZ=ON: every module library they link compiled with coverage and
 # ASan+UBSan instrumentation, cmake/fuzz.cmake); the list of targets and their seed writers is
 # that build's fuzzers.tsv, so a new rm_add_fuzz_target() is run here without editing this file.
-# --fuzz-only builds and runs only the fuzzers (CI's fuzz stage once it fits the budget, README
+# --fuzz-only builds and runs only the fuzzers (CI's fuzz stage, .ci/run; README
 # "Development"). Installs what is missing first (scripts/setup.sh). Exits non-zero on a failed
 # test, a fuzzer finding, or a sanitizer report from any process, including child processes a
 # test killed or whose exit status it does not check.
