@@ -40,10 +40,7 @@ KafkaRecordWriter::KafkaRecordWriter(const common::KafkaProperties& props,
           ++acknowledged.first;
           return;
         }
-        {
-          std::lock_guard lock(acknowledged_mu_);
-          acknowledged_[rd_kafka_topic_name(m.rkt)].second = true;
-        }
+        MarkFailed(rd_kafka_topic_name(m.rkt));
         // Only the first failure and every 1000th are logged: a broken target fails in bulk.
         if (failed_.fetch_add(1) % 1000 == 0) {
           RM_LOG_ERROR("{}: writing to {} failed: {} ({} failures so far)", context_,
@@ -65,10 +62,7 @@ bool KafkaRecordWriter::Write(const std::string& topic, int32_t partition,
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
   if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     // Not retriable by waiting (e.g. a key too large for the producer): count it as failed.
-    {
-      std::lock_guard lock(acknowledged_mu_);
-      acknowledged_[topic].second = true;
-    }
+    MarkFailed(topic);
     if (failed_.fetch_add(1) % 1000 == 0) {
       RM_LOG_ERROR("{}: cannot write to {}: {}", context_, topic, rd_kafka_err2str(err));
     }
@@ -78,6 +72,11 @@ bool KafkaRecordWriter::Write(const std::string& topic, int32_t partition,
 }
 
 void KafkaRecordWriter::Poll() { producer_->Poll(0ms); }
+
+void KafkaRecordWriter::MarkFailed(const std::string& topic) {
+  std::lock_guard lock(acknowledged_mu_);
+  acknowledged_[topic].second = true;
+}
 
 uint64_t KafkaRecordWriter::Acknowledged(const std::string& topic) const {
   std::lock_guard lock(acknowledged_mu_);

@@ -73,6 +73,9 @@ class KafkaRecordWriter final : public RecordWriter {
   uint64_t failed() const { return failed_.load(); }
 
  private:
+  // A record of `topic` failed for good: Acknowledged(topic) stops counting.
+  void MarkFailed(const std::string& topic);
+
   std::string context_;
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};

@@ -17,9 +17,10 @@
 // Resume syncs: a kill -9 loses the syncs still in the producer's queue (the map has their
 // runs: they were durable before they were written). So the first time this process resumes
 // a partition that has durable runs (the flow's LastDurable() call on assignment), the emitter
-// re-describes the newest two durable runs before anything new (OffsetSyncEmitter::Resume). A
-// rebuild skips what it already has and takes a repeated sync as a restatement, so it recovers
-// the runs the previous process was extending, which is where its unsent syncs were.
+// re-describes every durable run from the last sync the topic is known to hold (the map's
+// SyncedThrough, which Checkpoint() advances from the writer's acknowledgements) before
+// anything new (OffsetSyncEmitter::Resume). A rebuild skips what it already has and takes a
+// repeated sync as a restatement, so it recovers every sync the previous process lost.
 //
 // It also collects the source log start offsets the flow reports (OffsetsFlowHooks), for the
 // group checkpointer's thread to prune the map with (TakeLogStarts): pruning is an fsync'd
