@@ -155,8 +155,31 @@ Status Testbed::SetBrokerDown(const std::string& region, int32_t broker) {
   auto r = Find(region);
   if (!r.ok()) return r.error();
   if (auto st = CheckBroker(**r, broker); !st.ok()) return st;
-  return MockStatus(rd_kafka_mock_broker_set_down((*r)->cluster(), broker),
-                    fmt::format("broker {} of '{}' down", broker, region));
+  Region& reg = **r;
+  std::lock_guard lock(reg.fault_mutex());
+  const int rtt_ms = reg.rtt_ms(broker);
+  // The mock's Produce handler appends at once and queues the response, which waits out the
+  // RTT (or just the next turn of the mock's poll loop); set down drops whatever is queued.
+  // The client then retries with the same sequence numbers, and the mock, which checks them
+  // only for transactional producers (rdkafka_mock.c, rd_kafka_mock_validate_records in
+  // 2.0.2), appends the records again. Setting the RTT makes the mock write out every queued
+  // response that is due under the new RTT (rd_kafka_mock_broker_connections_write_out), so
+  // with 0 all of them go before the close. A produce read between the two commands can still
+  // lose its response (microseconds; documented in docs/architecture.md).
+  if (auto st = MockStatus(rd_kafka_mock_broker_set_rtt(reg.cluster(), broker, 0),
+                           fmt::format("broker {} of '{}' down: flush", broker, region));
+      !st.ok()) {
+    return st;
+  }
+  auto down = MockStatus(rd_kafka_mock_broker_set_down(reg.cluster(), broker),
+                         fmt::format("broker {} of '{}' down", broker, region));
+  if (rtt_ms > 0) {
+    // The RTT fault outlives the outage, as it would on a real link.
+    auto restored = MockStatus(rd_kafka_mock_broker_set_rtt(reg.cluster(), broker, rtt_ms),
+                               fmt::format("rtt of broker {} of '{}'", broker, region));
+    if (down.ok()) return restored;
+  }
+  return down;
 }
 
 Status Testbed::SetBrokerUp(const std::string& region, int32_t broker) {
@@ -200,8 +223,12 @@ Status Testbed::SetBrokerRtt(const std::string& region, int32_t broker, int rtt_
   if (rtt_ms < 0 || rtt_ms > 60000) {
     return Error{"testbed.bad_rtt", fmt::format("rtt_ms must be 0..60000, got {}", rtt_ms)};
   }
-  return MockStatus(rd_kafka_mock_broker_set_rtt((*r)->cluster(), broker, rtt_ms),
-                    fmt::format("rtt of broker {} of '{}'", broker, region));
+  Region& reg = **r;
+  std::lock_guard lock(reg.fault_mutex());
+  auto st = MockStatus(rd_kafka_mock_broker_set_rtt(reg.cluster(), broker, rtt_ms),
+                       fmt::format("rtt of broker {} of '{}'", broker, region));
+  if (st.ok()) reg.rtt_ms(broker) = rtt_ms;
+  return st;
 }
 
 Status Testbed::PushRequestErrors(const std::string& region, int16_t api_key,

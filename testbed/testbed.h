@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,12 +43,20 @@ class Region {
   int broker_count() const { return brokers_; }
   rd_kafka_mock_cluster_t* cluster() const { return cluster_; }
 
+  // Faults that change a broker's RTT or take it down hold this, so that SetBrokerDown's
+  // flush-then-close sequence sees the RTT it has to restore.
+  std::mutex& fault_mutex() { return fault_mu_; }
+  // The RTT last set on `broker` (0 when never set). Callers hold fault_mutex().
+  int& rtt_ms(int32_t broker) { return rtt_ms_[broker]; }
+
  private:
   std::string name_;
   int brokers_;
   rd_kafka_t* host_ = nullptr;  // The client handle that hosts the mock cluster.
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
   std::string bootstrap_;
+  std::mutex fault_mu_;
+  std::map<int32_t, int> rtt_ms_;
 };
 
 class Testbed {
@@ -63,7 +72,10 @@ class Testbed {
   // so tests create theirs up front). replication_factor <= brokers.
   common::Status CreateTopic(const std::string& region, const std::string& topic, int partitions,
                              int replication_factor = 1);
-  // Closes the broker's connections and refuses new ones; leadership does not move.
+  // Closes the broker's connections and refuses new ones; leadership does not move. First it
+  // sends the responses the broker owes (held back by its RTT): the mock does not deduplicate
+  // an idempotent producer's retry of a produce it appended, so a dropped response would become
+  // duplicates a real broker never writes (docs/architecture.md, "The testbed's mock cluster").
   common::Status SetBrokerDown(const std::string& region, int32_t broker);
   common::Status SetBrokerUp(const std::string& region, int32_t broker);
   // Adds `rtt_ms` to every response of the broker (0 clears it).

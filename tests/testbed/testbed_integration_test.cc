@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -197,6 +198,105 @@ TEST_F(TestbedIntegration, BrokerUpWaitsForItsPortWhileAnotherSocketHoldsIt) {
   release.join();
   ProduceWithOurClient(bootstrap, "busy", MakeRecords(5, 1));
   EXPECT_EQ(ConsumeWithOurClient(bootstrap, "busy", 5).size(), 5u);
+}
+
+// The mock checks an idempotent producer's sequence numbers only when the producer is
+// transactional (librdkafka 2.0.2, rdkafka_mock.c rd_kafka_mock_validate_records), so a produce
+// it appended but whose response it never sent is appended again when the client retries it:
+// duplicates a real broker would refuse. Setting a broker down dropped every response still
+// waiting out the broker's RTT; the testbed now sends them before it closes the connections.
+TEST_F(TestbedIntegration, BrokerDownFirstSendsTheResponsesItOwesSoRetriesDoNotDuplicate) {
+  tb().CreateTopic("us-east", "owed", 1);
+  ASSERT_TRUE(tb().testbed().SetPartitionLeader("us-east", "owed", 0, 1).ok());
+  testbed::ControlClient control(tb().ControlAddress());
+  std::atomic<int> delivered{0};
+  std::atomic<int> failed{0};
+  common::Producer p(
+      {{"bootstrap.servers", Bootstrap("us-east")},
+       {"enable.idempotence", "true"},
+       {"linger.ms", "2"}},
+      [&](const rd_kafka_message_t& m) {
+        if (m.err) ++failed;
+        ++delivered;
+      },
+      "owed");
+  constexpr int kRecords = 3000;
+  std::vector<std::string> values;
+  for (int i = 0; i < kRecords; ++i) values.push_back(fmt::format("v{}", i));
+  auto produce = [&](int i) {
+    common::ProduceRecord r{"owed", 0, std::string_view("k"), std::string_view(values[i]), 0, {}};
+    while (p.Produce(r, nullptr) == RD_KAFKA_RESP_ERR__QUEUE_FULL) p.Poll(10ms);
+  };
+  produce(0);  // connected before the RTT slows every request down
+  ASSERT_TRUE(p.Flush(10s).ok());
+  ASSERT_TRUE(control.SetBrokerRtt("us-east", 1, 400).ok());
+  bool went_down = false;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 1; i < kRecords; ++i) {
+    std::this_thread::sleep_until(start + i * 1ms);  // 1,000 records a second
+    produce(i);
+    p.Poll(0ms);
+    if (!went_down && delivered >= 500) {
+      // Every produce sent in the last 400 ms is appended and its response not yet sent.
+      ASSERT_GT(p.OutstandingCount(), 0);
+      ASSERT_TRUE(control.SetBrokerDown("us-east", 1).ok());
+      std::this_thread::sleep_for(300ms);
+      ASSERT_TRUE(control.SetBrokerUp("us-east", 1).ok());
+      ASSERT_TRUE(control.SetBrokerRtt("us-east", 1, 0).ok());
+      went_down = true;
+    }
+  }
+  ASSERT_TRUE(p.Flush(60s).ok());
+  ASSERT_TRUE(went_down);
+  EXPECT_EQ(failed.load(), 0);
+  const auto got = ConsumeWholeTopic(Bootstrap("us-east"), "owed", 1);
+  std::map<std::string, int> seen;
+  for (const auto& r : got) ++seen[r.value.value_or("")];
+  int duplicated = 0;
+  for (const auto& [value, n] : seen) duplicated += n - 1;
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(duplicated, 0) << got.size() << " records read for " << kRecords << " produced";
+}
+
+// What keeps the mirror from fencing an instance paused longer than session.timeout.ms +
+// takeover_wait_ms (mirror/README.md, "Fencing a paused instance"): against Kafka, a second
+// producer with the same transactional.id bumps the epoch and the first one's commit fails as
+// fenced. The mock (librdkafka 2.0.2) gives the second one a new producer id instead, so both
+// commit. If this test fails, the testbed's librdkafka fences, and the mirror's transactional
+// fence can be built and tested.
+TEST_F(TestbedIntegration, TheMockDoesNotFenceAnOlderProducerWithTheSameTransactionalId) {
+  tb().CreateTopic("us-east", "fence", 1);
+  auto make = [&](const char* name) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (auto [k, v] : {std::pair{"bootstrap.servers", Bootstrap("us-east")},
+                        std::pair{"transactional.id", std::string("same-id")}}) {
+      EXPECT_EQ(rd_kafka_conf_set(conf, k, v.c_str(), err, sizeof(err)), RD_KAFKA_CONF_OK) << err;
+    }
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    EXPECT_NE(rk, nullptr) << name << ": " << err;
+    return std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>(rk, &rd_kafka_destroy);
+  };
+  auto ok = [](rd_kafka_error_t* e) {
+    std::string what = e ? rd_kafka_error_string(e) : "";
+    if (e) rd_kafka_error_destroy(e);
+    return what;
+  };
+  auto old_producer = make("old");
+  ASSERT_EQ(ok(rd_kafka_init_transactions(old_producer.get(), 30000)), "");
+  ASSERT_EQ(ok(rd_kafka_begin_transaction(old_producer.get())), "");
+  auto new_producer = make("new");  // the instance that took over, same transactional.id
+  ASSERT_EQ(ok(rd_kafka_init_transactions(new_producer.get(), 30000)), "");
+  ASSERT_EQ(ok(rd_kafka_begin_transaction(new_producer.get())), "");
+  for (auto* rk : {old_producer.get(), new_producer.get()}) {
+    ASSERT_EQ(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("fence"), RD_KAFKA_V_PARTITION(0),
+                                RD_KAFKA_V_VALUE(const_cast<char*>("v"), 1), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  // Kafka: "Producer fenced by newer instance". The mock: committed.
+  EXPECT_EQ(ok(rd_kafka_commit_transaction(old_producer.get(), 30000)), "");
+  EXPECT_EQ(ok(rd_kafka_commit_transaction(new_producer.get(), 30000)), "");
+  EXPECT_EQ(ConsumeWholeTopic(Bootstrap("us-east"), "fence", 1).size(), 2u);
 }
 
 TEST_F(TestbedIntegration, PushedRequestErrorsReachTheClient) {
