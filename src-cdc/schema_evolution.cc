@@ -179,7 +179,7 @@ SchemaEvolution::Decision SchemaEvolution::Observe(const std::string& name,
     return d;
   }
   const SchemaVersion* latest = history_.Latest(name);
-  if (latest != nullptr && latest->shape == shape) {
+  if (latest != nullptr && latest->shape == shape && !latest->dropped) {
     Use(topic, latest->shape, latest->version);
     return d;
   }
@@ -189,7 +189,7 @@ SchemaEvolution::Decision SchemaEvolution::Observe(const std::string& name,
   next.position = position;
   next.position_value = position_value;
   next.shape = shape;
-  if (latest != nullptr) {
+  if (latest != nullptr && !latest->dropped) {
     auto violations = CompareShapes(latest->shape, shape, options_.type_change);
     if (!violations.empty()) {
       const SchemaPending* accepted = history_.Accepted(name);
@@ -243,6 +243,31 @@ SchemaEvolution::Decision SchemaEvolution::Observe(const std::string& name,
   Use(topic, shape, next.version);
   RM_LOG_INFO("{} capture: table {} schema version {} from {} {}", options_.connector, name,
               next.version, options_.position_name, next.position);
+  return d;
+}
+
+SchemaEvolution::Decision SchemaEvolution::Drop(const std::string& name, const std::string& topic,
+                                                const std::string& position,
+                                                uint64_t position_value) {
+  if (auto d = IfStopped(topic)) return *d;
+  Decision d;
+  tables_.erase(topic);
+  if (!options_.history) return d;
+  const SchemaVersion* latest = history_.Latest(name);
+  if (latest != nullptr && latest->dropped && latest->position == position) return d;
+  SchemaVersion closed;
+  closed.table = name;
+  closed.version = latest ? latest->version + 1 : 1;
+  closed.position = position;
+  closed.position_value = position_value;
+  closed.dropped = true;
+  if (latest != nullptr) closed.shape = latest->shape;
+  history_.Add(closed);
+  auto [k, v] = EncodeVersionRecord(closed);
+  d.records.push_back({k, v});
+  d.outcome = Outcome::kNewVersion;
+  RM_LOG_WARN("{} capture: table {} dropped at {} {}: its schema history is closed (version {})",
+              options_.connector, name, options_.position_name, position, closed.version);
   return d;
 }
 

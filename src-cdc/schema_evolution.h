@@ -161,6 +161,12 @@ class SchemaEvolution {
   // events go to `topic`.
   Decision Observe(const std::string& table, const std::string& topic, const TableShape& shape,
                    const std::string& position, uint64_t position_value);
+  // `table` was dropped at `position`: with a history, a last version with "dropped" closes it
+  // there (nothing when the history already holds exactly that version: a replay). A stopped
+  // table stays stopped (the drop is read again once its shape is accepted). A table whose
+  // newest version is dropped starts again, uncompared, when a shape is observed.
+  Decision Drop(const std::string& table, const std::string& topic, const std::string& position,
+                uint64_t position_value);
   // The decision for a table already stopped (nothing else is looked at), or nothing.
   std::optional<Decision> IfStopped(const std::string& topic) const;
   // Events of `topic` carry `version` of `shape` from now on (a replayed version).

@@ -103,6 +103,7 @@ std::pair<std::string, std::string> EncodeVersionRecord(const SchemaVersion& v) 
   value["position"] = v.position;
   value["position_value"] = v.position_value;
   value["accepted"] = v.accepted;
+  if (v.dropped) value["dropped"] = true;  // absent otherwise: earlier records stay byte-equal
   value["shape"] = v.shape.ToJson();
   return {Dump(key), Dump(value)};
 }
@@ -138,6 +139,7 @@ Status SchemaHistory::Apply(std::string_view key_text, std::optional<std::string
       ver.position = v.at("position").get<std::string>();
       ver.position_value = v.at("position_value").get<uint64_t>();
       ver.accepted = v.value("accepted", false);
+      ver.dropped = v.value("dropped", false);
       auto shape = TableShape::FromJson(v.at("shape"));
       if (!shape.ok()) return shape.error();
       ver.shape = std::move(*shape);

@@ -12,6 +12,7 @@
 //          "accepted":false,"shape":{"columns":[{"name":"id","type":"integer",...},...]}}
 //       A version. Written once; writing it again (a replay after kill -9) writes the same
 //       bytes: the value holds no wall-clock time, and version numbers follow from the history.
+//       "dropped":true (present only then) closes the table's history: dropped at "position".
 //
 //   key {"table":"public.t","pending":true}
 //   value {"table":...,"position":...,"position_value":...,"shape":{...},"error":"..."}
@@ -78,6 +79,10 @@ struct SchemaVersion {
   uint64_t position_value;  // the same, as a number (ordering)
   bool accepted = false;    // recorded after an operator accepted an incompatible change
   TableShape shape;
+  // The table was dropped at `position` (Cassandra: DROP TABLE read from the commit log): the
+  // history is closed there, `shape` is the last one it had. A table created again under the
+  // same name starts a new version without comparison (it is a new table).
+  bool dropped = false;
 };
 
 // A table stopped at an incompatible shape, or an operator's acceptance of one.

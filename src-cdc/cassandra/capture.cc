@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -39,6 +40,15 @@ void SleepUnlessStopped(std::chrono::milliseconds d, const std::atomic<bool>& st
   while (!stop.load() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, 20ms));
   }
+}
+
+// The same columns (names, types with their roles), whatever the rest: shapes saved in the state
+// went through JSON, which need not give back every Connect schema detail identically.
+bool SameColumns(const TableShape& a, const TableShape& b) {
+  return std::equal(a.columns.begin(), a.columns.end(), b.columns.begin(), b.columns.end(),
+                    [](const ColumnShape& x, const ColumnShape& y) {
+                      return x.name == y.name && x.type == y.type && x.key == y.key;
+                    });
 }
 
 }  // namespace
@@ -241,7 +251,17 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
       continue;
     }
     if (change.table_dropped) {
-      RM_LOG_WARN("cassandra capture: table {} dropped at {}", name, at);
+      RM_LOG_WARN("cassandra capture: table {} dropped at {}: its later entries are not decoded",
+                  name, at);
+      if (guard_) {
+        SchemaGuard::Decision d = guard_->ObserveDrop(*current, m.position);
+        for (auto& [key, value] : d.records) {
+          if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
+        }
+      }
+      probe_->AddError("table_dropped");
+      Learn(*current, nullptr, m.position);
+      MarkDropped(*current, m.position);  // `current` stays allocated (Schema::RemoveTable)
       continue;
     }
     if (change.defines_table()) {
@@ -281,6 +301,7 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
     }
     // The entries after this one decode with the new columns (the reader decodes the next
     // entry only after this handler returned; `current` stays valid for earlier mutations).
+    Learn(*current, &table, m.position);
     if (Status s = reader_schema_.ReplaceTable(std::move(table)); !s.ok()) {
       RM_LOG_ERROR("cassandra capture: {}", s.error().message);
     }
@@ -306,6 +327,124 @@ bool CassandraCapture::Produce(EncodedRecord&& r) {
   return true;
 }
 
+void CassandraCapture::Learn(const TableSchema& before, const TableSchema* after,
+                             const CommitLogPosition& at) {
+  auto [it, fresh] = learned_.try_emplace(before.QualifiedName());
+  CaptureState::LearnedTable& learned = it->second;
+  if (fresh) {
+    const TableSchema* configured = before.id ? schema_.FindTable(*before.id) : nullptr;
+    learned.id = before.id ? before.id->ToString() : "";
+    learned.configured = ShapeOf(configured != nullptr ? *configured : before);
+    learned.before = ShapeOf(before);
+  }
+  // Read again (a segment read twice in one run cannot happen; kept for safety): one change
+  // per position.
+  std::erase_if(learned.changes, [&](const auto& c) { return c.position == at; });
+  learned.changes.push_back(CaptureState::TableChange{
+      at, after != nullptr ? ShapeOf(*after) : TableShape{}, after == nullptr});
+  state_dirty_ = true;
+}
+
+void CassandraCapture::MarkDropped(const TableSchema& table, const CommitLogPosition& at) {
+  const std::string name = table.QualifiedName();
+  if (table.id) reader_schema_.RemoveTable(*table.id);
+  SetHealth("dropped " + name,
+            fmt::format("table {} was dropped at commit log position {}: its changes are no "
+                        "longer captured (remove it from the configured tables, or configure "
+                        "the table created again with its new id)",
+                        name, at.ToString()));
+}
+
+void CassandraCapture::ApplyLearned() {
+  if (!resume_) {
+    // Nothing was checkpointed: every segment is read from its start, every change again.
+    if (!learned_.empty()) state_dirty_ = true;
+    learned_.clear();
+    return;
+  }
+  const CommitLogPosition position = resume_->position;
+  // The segments this run reads (again): in cdc_raw and not delivered. The position can stay
+  // at a schema mutation when nothing captured follows it in a segment that was delivered.
+  std::set<int64_t> unread;
+  std::error_code ec;
+  for (fs::directory_iterator d(config_.cdc_raw_dir, ec); !ec && d != fs::directory_iterator();
+       d.increment(ec)) {
+    const std::string file = d->path().filename().string();
+    auto id = SegmentIdFromFileName(file);
+    if (id && file.ends_with(".log") && !delivered_.count(file)) unread.insert(*id);
+  }
+  for (auto it = learned_.begin(); it != learned_.end();) {
+    const std::string& name = it->first;
+    CaptureState::LearnedTable& learned = it->second;
+    // The changes at or after `position` in segments read again are read again.
+    const size_t had = learned.changes.size();
+    std::erase_if(learned.changes, [&](const auto& c) {
+      return !(c.position < position) && unread.count(c.position.segment_id) > 0;
+    });
+    if (learned.changes.size() != had) state_dirty_ = true;
+    const TableSchema* configured = nullptr;
+    for (const TableSchema* t : schema_.Tables()) {
+      if (t->QualifiedName() == name) configured = t;
+    }
+    // Why the learned changes no longer apply (empty: they do, or there is nothing to apply).
+    std::string why;
+    bool forget = false;
+    TableShape shape;
+    if (configured == nullptr) {
+      why = "it is no longer configured";
+    } else if (!configured->id || configured->id->ToString() != learned.id) {
+      why = "its configured CQL names another table id";
+    } else {
+      shape = ShapeOf(*configured);
+      const bool known =
+          SameColumns(shape, learned.configured) || SameColumns(shape, learned.before) ||
+          std::any_of(learned.changes.begin(), learned.changes.end(),
+                      [&](const auto& c) { return !c.dropped && SameColumns(c.shape, shape); });
+      if (!known) {
+        why = "its configured CQL was changed to columns no schema mutation read gave it";
+      } else {
+        forget = learned.changes.empty() && SameColumns(learned.before, shape);
+      }
+    }
+    if (forget || !why.empty()) {
+      if (!why.empty()) {
+        RM_LOG_INFO(
+            "cassandra capture: table {}: the columns learned from the commit log no longer "
+            "apply, {}: decoding with the configured CQL",
+            name, why);
+      }
+      it = learned_.erase(it);
+      state_dirty_ = true;
+      continue;
+    }
+    if (!learned.changes.empty() && learned.changes.back().dropped) {
+      MarkDropped(*configured, learned.changes.back().position);
+    } else {
+      const TableShape& target =
+          learned.changes.empty() ? learned.before : learned.changes.back().shape;
+      if (!SameColumns(target, shape)) {
+        auto table = TableFromShape(*configured, target);
+        if (!table.ok()) {
+          RM_LOG_ERROR("cassandra capture: {}: decoding with the configured CQL",
+                       table.error().message);
+        } else if (Status s = reader_schema_.ReplaceTable(std::move(table).value()); !s.ok()) {
+          RM_LOG_ERROR("cassandra capture: {}", s.error().message);
+        } else {
+          RM_LOG_INFO(
+              "cassandra capture: table {}: decoding from {} with the columns {} (saved with "
+              "the position)",
+              name, position.ToString(),
+              learned.changes.empty()
+                  ? std::string("it had before the schema mutations read after that position")
+                  : "the schema mutation at " + learned.changes.back().position.ToString() +
+                        " gave it");
+        }
+      }
+    }
+    ++it;
+  }
+}
+
 bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
   schema_observed_ = true;
   const SchemaConfig& sc = config_.schema;
@@ -327,7 +466,10 @@ bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
   guard_.emplace(SchemaGuardOptions{sc.history, sc.envelope == EnvelopeFormat::kJsonWithSchema,
                                     config_.topic_prefix},
                  std::move(history), schema_status_);
-  for (const TableSchema* t : schema_.Tables()) {
+  for (const TableSchema* configured : schema_.Tables()) {
+    // The columns the reader starts with (ApplyLearned); none for a dropped table.
+    const TableSchema* t = reader_schema_.FindTable(*configured->id);
+    if (t == nullptr) continue;
     SchemaGuard::StartDecision start = guard_->Start(*t, position);
     for (auto& [key, value] : start.decision.records) {
       if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
@@ -576,6 +718,7 @@ bool CassandraCapture::CleanUp(const SegmentFiles& files, bool bad) {
 bool CassandraCapture::SaveState() {
   CaptureState state;
   state.resume = saved_;
+  state.tables = learned_;
   for (const auto& [name, d] : delivered_) state.delivered.push_back({d.files.identity, d.bad});
   Status s = store_->Save(state);
   if (!s.ok()) {
@@ -603,6 +746,16 @@ void CassandraCapture::Checkpoint() {
     if (identity) {
       saved_ = CaptureState::Resume{*identity, *safe};
       state_dirty_ = true;
+      // Only the change that applies at the saved position and those after it can matter to
+      // a restart.
+      for (auto& [name, learned] : learned_) {
+        auto& changes = learned.changes;
+        size_t applies = 0;
+        for (size_t i = 0; i < changes.size(); ++i) {
+          if (changes[i].position < safe.value()) applies = i;
+        }
+        changes.erase(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(applies));
+      }
     } else {
       // Not expected: a boundary's segment stays known until it is cleaned up, which needs a
       // saved state first. The position is not saved rather than saved under a wrong name.
@@ -647,6 +800,7 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
   if (!loaded.ok()) return loaded.error();
   resume_ = loaded->resume;
   legacy_resume_ = loaded->legacy;
+  learned_ = loaded->tables;
   saved_ = resume_;
   for (const CaptureState::Delivered& d : loaded->delivered) {
     SegmentFiles files;
@@ -660,6 +814,7 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
     }
     delivered_[d.segment.file] = Delivered{std::move(files), d.bad};
   }
+  ApplyLearned();
   if (legacy_resume_) {
     RM_LOG_WARN(
         "cassandra capture: state in {} has the old format (position {} only): resuming that "

@@ -44,7 +44,15 @@
 //
 // Schema changes: the mutations Cassandra writes to system_schema for an ALTER TABLE are read
 // like any other (system_schema.h); a captured table they change is decoded with its new
-// columns from the entry after the schema mutation on.
+// columns from the entry after the schema mutation on. The columns learned so are saved with
+// the position (with or without a schema history), so a restart decodes exactly as an
+// uninterrupted run would: the segment holding the ALTER may be deleted by then. A DROP TABLE
+// of a captured table: its later entries (writes racing with the drop) are not decoded, its
+// history is closed at that position (schema_guard.h), Health() says it was dropped (until the
+// configuration no longer lists it under that id), errors_total{kind="table_dropped"} counts
+// it; the other tables go on. This is what Debezium's Cassandra connector does (its schema
+// listener removes the table, later entries of it are skipped), plus the health state and the
+// closed history.
 //
 // Schema evolution (config `schema:`, schema_guard.h): with `history`, each captured table's
 // configured shape is versioned in the history topic (written through the same sink, before any
@@ -166,6 +174,16 @@ class CassandraCapture {
   // Produces one record, registered with the tracker first; false (sink_error_ set) when the
   // sink refused it.
   bool Produce(EncodedRecord&& r);
+  // Gives the reader the columns the saved state learned from schema mutations before the
+  // checkpoint (those at or after it are read again), unless the configured CQL changed to a
+  // shape the commit log never showed (then the CQL applies). Positions are compared as
+  // numbers: a backlog spanning a clock step back (see Order) may apply a change early.
+  void ApplyLearned();
+  // Records that a schema mutation at `at` gave `before` the columns of `after` (nullptr: the
+  // table was dropped), for the state.
+  void Learn(const TableSchema& before, const TableSchema* after, const CommitLogPosition& at);
+  // `table` was dropped at `at`: its entries are no longer decoded and Health() says so.
+  void MarkDropped(const TableSchema& table, const CommitLogPosition& at);
   // Loads the history and observes each captured table's shape at `position` (the first
   // position this run reads), producing the history records. False on an error (stop_error_).
   bool StartSchemaGuard(const CommitLogPosition& position);
@@ -222,7 +240,10 @@ class CassandraCapture {
   bool hold_ = false;
   std::chrono::steady_clock::time_point last_accept_poll_{};
   std::optional<CaptureState::Resume> saved_;  // the position last saved
-  bool state_dirty_ = false;                   // delivered_ changed since the last save
+  // What schema mutations changed, kept in the state (position_store.h); pruned to the change
+  // that applies at the saved position and those after it.
+  std::map<std::string, CaptureState::LearnedTable> learned_;
+  bool state_dirty_ = false;  // delivered_ changed since the last save
 
   mutable std::mutex health_mu_;
   std::map<std::string, std::string> problems_;

@@ -115,6 +115,29 @@ common::Result<CaptureState> PositionStore::Load() const {
     for (const auto& d : j.at("delivered")) {
       state.delivered.push_back({IdentityFromJson(d), d.at("bad").get<bool>()});
     }
+    if (j.contains("tables")) {
+      for (const auto& [name, t] : j.at("tables").items()) {
+        CaptureState::LearnedTable learned;
+        learned.id = t.at("id").get<std::string>();
+        auto configured = TableShape::FromJson(t.at("configured"));
+        if (!configured.ok()) return unreadable(configured.error().message);
+        learned.configured = std::move(configured).value();
+        auto before = TableShape::FromJson(t.at("before"));
+        if (!before.ok()) return unreadable(before.error().message);
+        learned.before = std::move(before).value();
+        for (const auto& c : t.at("changes")) {
+          CaptureState::TableChange change;
+          change.position =
+              CommitLogPosition{c.at("segment_id").get<int64_t>(), c.at("offset").get<uint32_t>()};
+          change.dropped = c.at("dropped").get<bool>();
+          auto shape = TableShape::FromJson(c.at("shape"));
+          if (!shape.ok()) return unreadable(shape.error().message);
+          change.shape = std::move(shape).value();
+          learned.changes.push_back(std::move(change));
+        }
+        state.tables[name] = std::move(learned);
+      }
+    }
     return state;
   } catch (const nlohmann::json::exception& e) {
     return unreadable(e.what());
@@ -133,6 +156,23 @@ common::Status PositionStore::Save(const CaptureState& state) {
     nlohmann::json e = ToJson(d.segment);
     e["bad"] = d.bad;
     j["delivered"].push_back(std::move(e));
+  }
+  if (!state.tables.empty()) {
+    nlohmann::json tables = nlohmann::json::object();
+    for (const auto& [name, t] : state.tables) {
+      nlohmann::json changes = nlohmann::json::array();
+      for (const auto& c : t.changes) {
+        changes.push_back({{"segment_id", c.position.segment_id},
+                           {"offset", c.position.offset},
+                           {"dropped", c.dropped},
+                           {"shape", c.shape.ToJson()}});
+      }
+      tables[name] = {{"id", t.id},
+                      {"configured", t.configured.ToJson()},
+                      {"before", t.before.ToJson()},
+                      {"changes", std::move(changes)}};
+    }
+    j["tables"] = std::move(tables);
   }
   rocksdb::WriteOptions w;
   w.sync = true;

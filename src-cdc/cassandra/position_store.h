@@ -14,7 +14,13 @@
 //     of the last acknowledged mutation);
 //   - delivered: segments whose events were all acknowledged and that are still to be deleted
 //     or moved (a crash can come between the save and the cleanup). A record is dropped once
-//     its files are gone.
+//     its files are gone;
+//   - tables: the captured tables' columns as the schema mutations read from the commit log
+//     changed them (ALTER, DROP), each change with its position. The segments holding those
+//     mutations are deleted once delivered, and the capture has no other source of them (it
+//     reads cdc_raw only, not Cassandra's schema tables), so a restart could not learn them
+//     again: kept in the same atomic write as the position they go with. Absent in states
+//     saved by earlier versions (nothing learned).
 // The format before this one was the bare "<segment id>:<offset>"; Load() reads it as a
 // `legacy` state (resume by id only, nothing known to be delivered).
 //
@@ -26,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +41,7 @@
 
 #include "common/result.h"
 #include "src-cdc/cassandra/mutation.h"
+#include "src-cdc/schema_history.h"
 
 namespace rocksdb {
 class DB;
@@ -71,8 +79,27 @@ struct CaptureState {
 
     friend bool operator==(const Delivered&, const Delivered&) = default;
   };
+  // One change a schema mutation made to a captured table: from the entry after `position`,
+  // the table has `shape` (schema_guard.h ShapeOf), or is gone (`dropped`, shape empty).
+  struct TableChange {
+    CommitLogPosition position;
+    TableShape shape;
+    bool dropped = false;
+
+    friend bool operator==(const TableChange&, const TableChange&) = default;
+  };
+  // What the capture learned of one captured table from the commit log.
+  struct LearnedTable {
+    std::string id;                    // the table id the changes were read for
+    TableShape configured;             // the configured CQL's shape when they were read
+    TableShape before;                 // the columns the reader had before the first change
+    std::vector<TableChange> changes;  // in read order
+
+    friend bool operator==(const LearnedTable&, const LearnedTable&) = default;
+  };
   std::optional<Resume> resume;
   std::vector<Delivered> delivered;
+  std::map<std::string, LearnedTable> tables;  // by "keyspace.table"
   // Loaded from the old "<id>:<offset>" value: `resume` names the segment by id only.
   bool legacy = false;
 };

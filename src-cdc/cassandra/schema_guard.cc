@@ -343,6 +343,7 @@ SchemaGuard::StartDecision SchemaGuard::Start(const TableSchema& configured,
       auto p = ParsePositionText(v.position);
       if (p && *p <= position) at = &v;
     }
+    if (at != nullptr && at->dropped) at = nullptr;  // a new table of that name: observed anew
     if (at != nullptr && at->shape == shape) {
       evolution_.Use(topic, at->shape, at->version);
       return out;
@@ -383,6 +384,12 @@ SchemaGuard::Decision SchemaGuard::ObserveChange(const TableSchema& table,
     }
   }
   return Observe(table, position);
+}
+
+SchemaGuard::Decision SchemaGuard::ObserveDrop(const TableSchema& table,
+                                               const CommitLogPosition& position) {
+  return evolution_.Drop(table.QualifiedName(), TopicFor(options_.topic_prefix, table),
+                         PositionText(position), PositionValue(position));
 }
 
 }  // namespace rm::cdc::cassandra

@@ -11,7 +11,8 @@
 //
 // Schema mutations (system_schema.h): an ALTER TABLE that Cassandra wrote into a segment the
 // capture reads is a new shape at the exact commit log position of that mutation
-// (ObserveChange); the events after it carry the new version.
+// (ObserveChange); the events after it carry the new version. A DROP TABLE closes the table's
+// history at its position (ObserveDrop: a last version marked "dropped").
 //
 // At start, the configured CQL is compared with the history version that applies at the start
 // position (by exact position order): equal, it is used as is; equal to another version of the
@@ -130,6 +131,9 @@ class SchemaGuard {
   // holds at exactly that position with that shape (a replay after a restart) is used again
   // and nothing is written.
   Decision ObserveChange(const TableSchema& table, const CommitLogPosition& position);
+  // A schema mutation at `position` dropped `table`: its history is closed there
+  // (SchemaEvolution::Drop).
+  Decision ObserveDrop(const TableSchema& table, const CommitLogPosition& position);
 
   bool Stopped(const std::string& topic) const { return evolution_.Stopped(topic); }
   std::shared_ptr<const ConnectSchemas> Schemas(const std::string& topic) const {

@@ -436,6 +436,17 @@ common::Status Schema::ReplaceTable(TableSchema table) {
   return common::Error{"cql.schema", "no table with id " + table.id->ToString()};
 }
 
+bool Schema::RemoveTable(const TableId& id) {
+  for (auto it = tables_.begin(); it != tables_.end(); ++it) {
+    if ((*it)->id != id) continue;
+    by_id_.erase(id);
+    replaced_.push_back(std::move(*it));
+    tables_.erase(it);
+    return true;
+  }
+  return false;
+}
+
 Schema Schema::Copy() const {
   Schema out;
   for (const auto& t : tables_) out.AddTable(*t).PermitUnchecked();  // ids are unique here

@@ -73,6 +73,9 @@ class Schema {
   // TableSchema stays allocated until the Schema is destroyed, so mutations decoded before keep
   // valid pointers. Fails when no table has that id.
   common::Status ReplaceTable(TableSchema table);
+  // Removes the table with `id` (dropped: its entries are skipped as those of tables not in the
+  // Schema); it stays allocated as ReplaceTable's replaced ones. False when none has that id.
+  bool RemoveTable(const TableId& id);
   // A copy of every table (same ids, same order).
   Schema Copy() const;
 

@@ -47,6 +47,23 @@ std::string ExtraWrite(int32_t value) {
       Standard1Id(), "k-extra", "name0", {{"extra", testing::Int32(value), /*fixed=*/true}})}));
 }
 
+// A write of Standard1 that sets only val (a column the CQL declares).
+std::string ValWrite(const std::string& key) {
+  return testing::Entry(testing::MutationOf(
+      {testing::DataUpdate(Standard1Id(), key, "name0", {{"val", "late", /*fixed=*/false}})}));
+}
+
+// DROP TABLE "Keyspace1"."Standard1": its tables row and every columns row deleted.
+std::string DropEntry() {
+  std::vector<ColumnRow> columns;
+  for (const char* c : {"key", "col", "val", "val0"}) {
+    columns.push_back({.name = c, .deleted = true});
+  }
+  return testing::Entry(
+      testing::MutationOf({testing::TablesRowDeletion("Keyspace1", "Standard1"),
+                           testing::ColumnsUpdate("Keyspace1", "Standard1", columns)}));
+}
+
 std::string AlterEntry(const std::vector<ColumnRow>& rows) {
   return testing::Entry(
       testing::MutationOf({testing::ColumnsUpdate("Keyspace1", "Standard1", rows)}));
@@ -353,6 +370,118 @@ TEST_F(CassandraCaptureSchemaMutationTest, WithoutHistoryTheAddedColumnIsDecoded
     }
   }
   EXPECT_EQ(with_value, 1u);
+}
+
+TEST_F(CassandraCaptureSchemaMutationTest,
+       WithoutHistoryARestartedCaptureDecodesExactlyAsAnUninterruptedOne) {
+  // Given the ALTER mid-way in a first segment, and a second segment writing the new column
+  CaptureConfig config = Config();
+  config.schema.history = false;
+  config.schema.envelope = EnvelopeFormat::kPlain;
+  const Schema schema = Standard1();  // the CQL knows nothing of extra
+  const fs::path second = cdc_raw_ / fmt::format("CommitLog-6-{}.log", kId + 1);
+  const std::string second_bytes = testing::BuildSegment(6, kId + 1, {ExtraWrite(7)});
+  const auto events_by_position = [](const std::vector<StoredRecord>& records) {
+    std::map<std::pair<int64_t, int64_t>, nlohmann::json> out;
+    for (const Event& e : EventsOf(records)) out[{e.segment, e.pos}] = e.after;
+    return out;
+  };
+
+  // When one capture reads both
+  WriteSpliced(cdc_raw_, {AlterEntry({{.name = "extra", .type = "int"}}), ExtraWrite(42)});
+  rm::testing::WriteFile(second, second_bytes);
+  MemorySink uninterrupted;
+  {
+    Running run(config, schema, uninterrupted);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  // And another reads the first, stops (its segment, holding the ALTER, is deleted), and is
+  // restarted when the second arrives
+  config.state_dir = tmp_ / "state-restarted";
+  WriteSpliced(cdc_raw_, {AlterEntry({{.name = "extra", .type = "int"}}), ExtraWrite(42)});
+  MemorySink restarted;
+  {
+    Running run(config, schema, restarted);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  rm::testing::WriteFile(second, second_bytes);
+  {
+    Running run(config, schema, restarted);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_EQ(run.capture().probe().errors("segment"), 0u);
+    EXPECT_EQ(run.capture().probe().errors("event"), 0u);
+  }
+
+  // Then both produced the same events, the restarted one's write of extra with its value
+  const auto expected = events_by_position(uninterrupted.records());
+  const auto got = events_by_position(restarted.records());
+  EXPECT_EQ(got, expected);
+  bool found = false;
+  for (const auto& [at, after] : got) {
+    if (at.first != kId + 1) continue;
+    found = true;
+    ASSERT_TRUE(after.contains("extra")) << after.dump();
+    EXPECT_EQ(after.at("extra").at("value"), 7);
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(CassandraCaptureSchemaMutationTest, ADroppedTableIsClosedAtItsDropAndNothingLaterIsDecoded) {
+  // Given DROP TABLE mid-way, then a write racing with it (same table id, after the drop)
+  std::string segment;
+  const uint32_t at = WriteSpliced(cdc_raw_, {DropEntry(), ValWrite("k-late")}, &segment);
+  std::set<int64_t> expected;
+  for (int64_t p : WritePositions(segment)) {
+    if (p < at) expected.insert(p);
+  }
+  ASSERT_FALSE(expected.empty());
+  ASSERT_GT(WritePositions(segment).size(), expected.size() + 1);  // writes after the drop
+  const Schema schema = Standard1();
+  MemorySink sink;
+  const std::string dropped =
+      fmt::format("table Keyspace1.Standard1 was dropped at commit log position {}:{}", kId, at);
+  {
+    Running run(Config(), schema, sink);
+    // Then the capture goes on: the segment is read to its end and delivered
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    // And Health() says it was dropped, where, and it is counted
+    EXPECT_NE(run.capture().Health().find(dropped), std::string::npos) << run.capture().Health();
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_EQ(run.capture().probe().errors("table_dropped"), 1u);
+    EXPECT_EQ(run.capture().probe().errors("segment"), 0u);
+    EXPECT_EQ(run.capture().probe().errors("schema"), 0u);
+  }
+  // And only the writes before the drop are events, none in a stale shape after it
+  std::set<int64_t> positions;
+  for (const Event& e : EventsOf(sink.records())) positions.insert(e.pos);
+  EXPECT_EQ(positions, expected);
+  // And the history is closed at exactly the drop's position
+  const SchemaHistory h = HistoryIn(sink.records());
+  const auto& versions = h.Versions(kTable);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_FALSE(versions[0].dropped);
+  EXPECT_TRUE(versions[1].dropped);
+  EXPECT_EQ(versions[1].position, fmt::format("{}:{}", kId, at));
+  EXPECT_EQ(versions[1].shape, versions[0].shape);
+
+  // When the capture restarts (the segment with the drop is gone) and the table's id writes
+  // again
+  rm::testing::WriteFile(cdc_raw_ / fmt::format("CommitLog-6-{}.log", kId + 1),
+                         testing::BuildSegment(6, kId + 1, {ValWrite("k-later")}));
+  const size_t from = sink.size();
+  {
+    Running run(Config(), schema, sink);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    // Then it still knows the table dropped: no event, no new history record, same health
+    EXPECT_NE(run.capture().Health().find(dropped), std::string::npos) << run.capture().Health();
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_EQ(run.capture().probe().errors("segment"), 0u);
+  }
+  EXPECT_TRUE(EventsOf(sink.records(), from).empty());
+  EXPECT_EQ(HistoryRecords(sink.records(), from), 0u);
 }
 
 }  // namespace

@@ -92,6 +92,20 @@ TEST(CassandraPositionStore, SavedStateSurvivesReopening) {
       CaptureState::Resume{{"CommitLog-7-1699285478684.log", 2049, 131074}, {1699285478684, 4242}};
   state.delivered = {{{"CommitLog-7-1699285478690.log", 2049, 131080}, false},
                      {{"CommitLog-6-12.log", 2049, 7}, true}};
+  // Columns learned from schema mutations: an ALTER, then a DROP.
+  TableShape before;
+  before.columns.push_back({.name = "k",
+                            .type = "text (partition key 1)",
+                            .optional = false,
+                            .key = true,
+                            .connect = {{"type", "string"}}});
+  TableShape altered = before;
+  altered.columns.push_back({.name = "extra", .type = "int"});
+  state.tables["ks.t"] = CaptureState::LearnedTable{
+      .id = "5a1c395e-b41f-11e5-9f22-ba0be0483c18",
+      .configured = before,
+      .before = before,
+      .changes = {{{1699285478684, 100}, altered, false}, {{1699285478690, 7}, {}, true}}};
   {
     auto store = PositionStore::Open(tmp / "state");
     ASSERT_TRUE(store.ok()) << store.error().message;
@@ -109,6 +123,7 @@ TEST(CassandraPositionStore, SavedStateSurvivesReopening) {
   EXPECT_EQ(loaded->resume->segment, state.resume->segment);
   EXPECT_EQ(loaded->resume->position, (CommitLogPosition{1699285478684, 4242}));
   EXPECT_EQ(loaded->delivered, state.delivered);
+  EXPECT_EQ(loaded->tables, state.tables);
   EXPECT_FALSE(loaded->legacy);
 }
 

@@ -64,6 +64,24 @@ inline std::string ColumnsUpdate(const std::string& keyspace, const std::string&
   return w.bytes;
 }
 
+// The partition update of system_schema.tables for `keyspace` deleting `table`'s row, as
+// SchemaKeyspace.makeDropTableMutation writes it for a DROP TABLE (with the deletion of every
+// columns row: ColumnsUpdate with deleted rows).
+inline std::string TablesRowDeletion(const std::string& keyspace, const std::string& table) {
+  ByteWriter w;
+  w.Raw(IdBytes(SystemTableId(kSystemSchemaKeyspace, "tables")));
+  w.VIntBytes(keyspace);
+  w.U8(0);                       // partition flags: none
+  w.UVInt(0).UVInt(0).UVInt(0);  // encoding stats
+  w.UVInt(1).VIntBytes("id");    // the columns the update names
+  w.U8(0x10);                    // has deletion, a subset of the columns
+  w.UVInt(0).VIntBytes(table);
+  w.UVInt(1).UVInt(0);  // deletion time (deltas)
+  w.UVInt(1);           // the one column missing
+  w.U8(0x01);           // end of partition
+  return w.bytes;
+}
+
 // One cell of a data row: the column and its value as stored (`fixed`: no length prefix).
 struct DataCell {
   std::string column;
