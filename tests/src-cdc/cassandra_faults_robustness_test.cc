@@ -87,31 +87,6 @@ std::vector<SegmentTemplate> Templates() {
 
 std::string TopicOf(const testing::FixtureTable& t) { return "cass.Keyspace1." + t.table; }
 
-void StoreU32(std::string& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (24 - 8 * i));
-}
-
-// `bytes` (a plain or compressed segment) as segment `id`: the id in the header, and the CRCs
-// that cover it (the header's and every sync marker's), redone.
-std::string WithSegmentId(std::string bytes, int64_t id) {
-  const auto lo = static_cast<uint32_t>(id), hi = static_cast<uint32_t>(id >> 32);
-  StoreU32(bytes, 4, hi);
-  StoreU32(bytes, 8, lo);
-  const uint32_t version = testing::LoadU32(bytes, 0);
-  const size_t params_length =
-      (static_cast<uint8_t>(bytes[12]) << 8) | static_cast<uint8_t>(bytes[13]);
-  StoreU32(bytes, 14 + params_length,
-           testing::Crc32Ints({version, lo, hi, static_cast<uint32_t>(params_length)},
-                              std::string_view(bytes).substr(14, params_length)));
-  for (size_t pos = testing::FirstSyncMarker(bytes); pos + 8 <= bytes.size();) {
-    const uint32_t next = testing::LoadU32(bytes, pos);
-    if (next == 0 || next <= pos || next > bytes.size()) break;
-    StoreU32(bytes, pos + 4, testing::Crc32Ints({lo, hi, static_cast<uint32_t>(pos)}));
-    pos = next;
-  }
-  return bytes;
-}
-
 // One segment of the round's feed.
 struct FedSegment {
   int kind = 0;  // index into Templates()
@@ -145,7 +120,7 @@ std::vector<FedSegment> MakeFeed(uint64_t seed, int round) {
     const SegmentTemplate& t = templates[s.kind];
     s.id = kFirstSegmentId + round * 1000 + i;
     s.name = fmt::format("CommitLog-{}-{}.log", t.live ? 7 : 6, s.id);
-    s.bytes = WithSegmentId(sources[s.kind], s.id);
+    s.bytes = testing::WithSegmentId(sources[s.kind], s.id);
     const Schema schema = testing::Standard1Schema(t.table.dir);
     ReaderOptions options;
     options.schema = &schema;

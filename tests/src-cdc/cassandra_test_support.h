@@ -117,6 +117,33 @@ inline size_t FirstSyncMarker(const std::string& file) {
   return 18 + ((static_cast<uint8_t>(file[12]) << 8) | static_cast<uint8_t>(file[13]));
 }
 
+// Stores a big-endian uint32 at `at` of a segment's bytes.
+inline void StoreU32(std::string& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (24 - 8 * i));
+}
+
+// `bytes` (a plain or compressed segment) as segment `id`: the id in the header, and the CRCs
+// that cover it (the header's and every sync marker's), redone. Name it
+// CommitLog-<version>-<id>.log: a new segment, as Cassandra would write it.
+inline std::string WithSegmentId(std::string bytes, int64_t id) {
+  const auto lo = static_cast<uint32_t>(id), hi = static_cast<uint32_t>(id >> 32);
+  StoreU32(bytes, 4, hi);
+  StoreU32(bytes, 8, lo);
+  const uint32_t version = LoadU32(bytes, 0);
+  const size_t params_length =
+      (static_cast<uint8_t>(bytes[12]) << 8) | static_cast<uint8_t>(bytes[13]);
+  StoreU32(bytes, 14 + params_length,
+           Crc32Ints({version, lo, hi, static_cast<uint32_t>(params_length)},
+                     std::string_view(bytes).substr(14, params_length)));
+  for (size_t pos = FirstSyncMarker(bytes); pos + 8 <= bytes.size();) {
+    const uint32_t next = LoadU32(bytes, pos);
+    if (next == 0 || next <= pos || next > bytes.size()) break;
+    StoreU32(bytes, pos + 4, Crc32Ints({lo, hi, static_cast<uint32_t>(pos)}));
+    pos = next;
+  }
+  return bytes;
+}
+
 // The raw contents (entries, possibly followed by zero padding) of each sync section of a
 // plain segment, in order.
 inline std::vector<std::string> PlainSections(const std::string& file) {
