@@ -652,6 +652,14 @@ bool CassandraCapture::Step(const std::atomic<bool>& stop) {
         ++it;
       }
     }
+    // The checkpointed segment's file is gone, or another file took its name: no file is that
+    // segment any more (a crash came between its cleanup and the save that records this).
+    if (saved_ && !saved_->segment.file.empty() && !legacy_resume_) {
+      auto listed = segments->find(saved_->segment.file);
+      if (listed == segments->end() || listed->second.identity != saved_->segment) {
+        ForgetCheckpointedFile(saved_->segment);
+      }
+    }
     // Unread segments by first sight, then id (see the class comment on order).
     std::map<int64_t, const SegmentFiles*> fresh;
     std::map<SegmentIdentity, uint64_t> seen;
@@ -730,6 +738,17 @@ bool CassandraCapture::SaveState() {
   return true;
 }
 
+void CassandraCapture::ForgetCheckpointedFile(const SegmentIdentity& gone) {
+  if (gone.inode == 0) return;
+  for (auto* resume : {&resume_, &saved_}) {
+    if (*resume && (*resume)->segment == gone) {
+      (*resume)->segment.device = 0;
+      (*resume)->segment.inode = 0;
+      state_dirty_ = true;
+    }
+  }
+}
+
 void CassandraCapture::Checkpoint() {
   // A stopped table holds the position where this run started: nothing read since is
   // checkpointed or cleaned up, so its changes are read again once its shape is accepted.
@@ -772,6 +791,7 @@ void CassandraCapture::Checkpoint() {
   bool cleaned = false;
   for (auto it = delivered_.begin(); it != delivered_.end();) {
     if (CleanUp(it->second.files, it->second.bad)) {
+      ForgetCheckpointedFile(it->second.files.identity);
       it = delivered_.erase(it);
       cleaned = true;
     } else {

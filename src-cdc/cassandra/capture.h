@@ -194,6 +194,11 @@ class CassandraCapture {
   std::optional<SegmentIdentity> IdentityOf(int64_t segment_id) const;
   // Durably saves the position and the delivered set; false (reported) when it could not.
   bool SaveState();
+  // `gone` (deleted, moved, or replaced by another file of its name) is no file in cdc_raw any
+  // more: when the position names it, it keeps the name but no device and inode, so a file
+  // created later under that name is read in full even when the file system hands it the
+  // freed inode (ext4 does at once). Saved with the next checkpoint.
+  void ForgetCheckpointedFile(const SegmentIdentity& gone);
   // Saves the safe position and the delivered segments, then cleans those up.
   void Checkpoint();
   // True when the files are gone (deleted or moved).

@@ -50,10 +50,12 @@ class DB;
 namespace rm::cdc::cassandra {
 
 // One segment file in cdc_raw. The name alone is not enough (a clock stepped back can bring a
-// segment id, hence a name, again); device and inode tell two files apart while they exist,
-// and a record is dropped as soon as its file is gone, so an inode reused later by another
-// file is never mistaken for it (except across a crash in the instant between the cleanup and
-// the next save, when a new segment would also have to get the same name).
+// segment id, hence a name, again); device and inode tell two files apart while they exist.
+// A delivered record is dropped as soon as its file is gone, and the resume position then
+// keeps the name with device and inode 0 (no file), so an inode reused later by another file
+// (ext4 hands out a freed inode at once) is never mistaken for it (except across a crash in the
+// instant between the cleanup and the next save, when a new segment would also have to get
+// the same name).
 struct SegmentIdentity {
   std::string file;  // "CommitLog-<version>-<id>.log"
   uint64_t device = 0;
@@ -70,7 +72,8 @@ common::Result<SegmentIdentity> IdentifySegment(const std::filesystem::path& pat
 
 struct CaptureState {
   struct Resume {
-    SegmentIdentity segment;     // legacy: file empty, device and inode 0
+    // Legacy: file empty, device and inode 0; file alone: the segment's file is gone.
+    SegmentIdentity segment;
     CommitLogPosition position;  // position.segment_id: the id read from the segment
   };
   struct Delivered {

@@ -493,6 +493,36 @@ TEST_F(CassandraCaptureTest, NewFileUnderTheNameOfADeliveredSegmentIsReadNotSkip
   EXPECT_EQ(CheckEvents(sink.records()).positions, AllPositions(k30Dir, k30Old, schema));
 }
 
+TEST_F(CassandraCaptureTest, FileRecreatedUnderTheCheckpointedSegmentsNameIsReadInFull) {
+  // Given the checkpointed segment delivered and deleted
+  const Schema schema = testing::Standard1Schema(k30Dir);
+  CopyFixture(k30Dir, k30Old);
+  {
+    MemorySink sink;
+    RunningCapture run(Config(), schema, sink);
+    ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+
+  // Then the state keeps the position in it but no inode: no later file is that segment
+  auto loaded = testing::LoadState(tmp_ / "state");
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_TRUE(loaded->resume.has_value());
+  EXPECT_EQ(loaded->resume->position.segment_id, k30OldId);
+  EXPECT_EQ(loaded->resume->segment.file, k30Old);
+  EXPECT_EQ(loaded->resume->segment.inode, 0u);
+
+  // When a file of that name appears again (ext4 gives it the freed inode at once)
+  CopyFixture(k30Dir, k30Old);
+  MemorySink sink;
+  RunningCapture run(Config(), schema, sink);
+
+  // Then it is read from its start
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw_); }));
+  ASSERT_TRUE(run.Stop().ok());
+  EXPECT_EQ(CheckEvents(sink.records()).positions, AllPositions(k30Dir, k30Old, schema));
+}
+
 TEST_F(CassandraCaptureTest, OldFormatStateResumesItsSegmentAndReadsOlderOnesAgain) {
   // Given the state of an older version, "157:100", and 156 still in cdc_raw: delivered before
   // a crash, or written after a clock step back; the old format cannot tell

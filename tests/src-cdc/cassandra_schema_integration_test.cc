@@ -62,10 +62,10 @@ TEST(CassandraSchemaProcess, IncompatibleCqlChangeStopsOneTableUntilAcceptSchema
   std::string log = (tmp / "capture1.log").string();
   const std::string file40 = t40.files.front();
   const std::string bytes40 = rm::testing::ReadFile(testing::FixtureRoot() / t40.dir / file40);
-  // Standard1's second segment: the fixture as the next segment id. Not the fixture again under
-  // its own name: once the first was delivered and deleted, the file system may give the new
-  // file the old one's inode (ext4 does at once), and the capture then rightly takes it for the
-  // delivered segment (SegmentIdentity); Cassandra never writes two segments with one id.
+  // Standard1's second segment: the fixture as the next segment id, as Cassandra would write
+  // it (it never writes two segments with one id; a file re-created under a delivered
+  // segment's name, which may get its freed inode, is CassandraCaptureTest's
+  // FileRecreatedUnderTheCheckpointedSegmentsNameIsReadInFull).
   const int64_t id40 = SegmentIdFromFileName(file40).value();
   const std::string next40 = fmt::format("CommitLog-7-{}.log", id40 + 1);
   const std::string next_bytes40 = testing::WithSegmentId(bytes40, id40 + 1);
