@@ -12,6 +12,21 @@
 
 namespace rm::cdc {
 
+namespace {
+
+// The version after `latest` (nullptr: the table's first), from `position` on; no shape yet.
+SchemaVersion NextVersion(const std::string& table, const SchemaVersion* latest,
+                          const std::string& position, uint64_t position_value) {
+  SchemaVersion next;
+  next.table = table;
+  next.version = latest ? latest->version + 1 : 1;
+  next.position = position;
+  next.position_value = position_value;
+  return next;
+}
+
+}  // namespace
+
 void ReadSchemaConfig(common::YamlFieldReader& r, const YAML::Node& node, const std::string& path,
                       SchemaConfig& s) {
   if (!node) return;
@@ -183,11 +198,7 @@ SchemaEvolution::Decision SchemaEvolution::Observe(const std::string& name,
     Use(topic, latest->shape, latest->version);
     return d;
   }
-  SchemaVersion next;
-  next.table = name;
-  next.version = latest ? latest->version + 1 : 1;
-  next.position = position;
-  next.position_value = position_value;
+  SchemaVersion next = NextVersion(name, latest, position, position_value);
   next.shape = shape;
   if (latest != nullptr && !latest->dropped) {
     auto violations = CompareShapes(latest->shape, shape, options_.type_change);
@@ -255,11 +266,7 @@ SchemaEvolution::Decision SchemaEvolution::Drop(const std::string& name, const s
   if (!options_.history) return d;
   const SchemaVersion* latest = history_.Latest(name);
   if (latest != nullptr && latest->dropped && latest->position == position) return d;
-  SchemaVersion closed;
-  closed.table = name;
-  closed.version = latest ? latest->version + 1 : 1;
-  closed.position = position;
-  closed.position_value = position_value;
+  SchemaVersion closed = NextVersion(name, latest, position, position_value);
   closed.dropped = true;
   if (latest != nullptr) closed.shape = latest->shape;
   history_.Add(closed);
