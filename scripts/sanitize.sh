@@ -11,23 +11,31 @@
 # test, a fuzzer finding, or a sanitizer report from any process, including child processes a
 # test killed or whose exit status it does not check.
 #
-#   scripts/sanitize.sh [--labels REGEX] [--fuzz-seconds N] [--no-fuzz] [ctest args...]
+#   scripts/sanitize.sh [--labels REGEX] [--modules REGEX] [--fuzz-seconds N] [--no-fuzz]
+#                       [ctest args...]
 #   scripts/sanitize.sh --fuzz-only [--fuzz-seconds N]
 #
-# Defaults: --labels 'unit|robustness', --fuzz-seconds 30 per target. Extra arguments go to
-# ctest, e.g. `scripts/sanitize.sh --no-fuzz -R FaultSchedule`. CTEST_JOBS (default 2) as in
-# scripts/test.sh; FUZZ_JOBS (default 2) fuzzers run at a time; FUZZ_CMAKE_ARGS are added to
-# the fuzz build's configure arguments (e.g. -DRM_DEBUG_LEVEL=0). A fuzzer's finding is kept in
+# Defaults: --labels 'unit|robustness', every module, --fuzz-seconds 30 per target. --modules
+# takes module folders (common, replication, offsets, topology, mirror, src-cdc, testbed,
+# loadtest) and builds and runs only their tests, so a slow machine can go one module at a
+# time, e.g. `scripts/sanitize.sh --no-fuzz --labels unit --modules 'common|replication'`.
+# regionmirror and the smoke drivers are only built when robustness tests are chosen. Extra
+# arguments go to ctest, e.g. `scripts/sanitize.sh --no-fuzz -R FaultSchedule` (an -R of one's
+# own replaces the module filter). CTEST_JOBS (default 2) as in scripts/test.sh; FUZZ_JOBS
+# (default 2) fuzzers run at a time; FUZZ_CMAKE_ARGS are added to the fuzz build's configure
+# arguments (e.g. -DRM_DEBUG_LEVEL=0). A fuzzer's finding is kept in
 # build-fuzz/fuzz-runs/<name>/artifacts/; the message names the command that replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 labels='unit|robustness'
+modules=''
 fuzz_seconds=30
 fuzz_only=0
 ctest_args=()
 while (($#)); do
   case "$1" in
     --labels) labels="$2"; shift 2 ;;
+    --modules) modules="$2"; shift 2 ;;
     --fuzz-seconds) fuzz_seconds="$2"; shift 2 ;;
     --no-fuzz) fuzz_seconds=0; shift ;;
     --fuzz-only) fuzz_only=1; shift ;;
@@ -55,11 +63,18 @@ fuzz_build() {
 }
 
 if ((!fuzz_only)); then
-  # Configure and build the binary the robustness tests start, then the test binaries of the
-  # chosen labels and the smoke drivers (robustness tests).
-  sanitize_build regionmirror
-  mapfile -t targets < <(cmake --build "$build" --target help |
-    grep -oE "[a-z0-9_]+_(${labels})_tests\$|[a-z0-9_]+_fuzz_smoke\$" | sort -u)
+  # Configure; build the binary the robustness tests start when they are chosen, then the test
+  # binaries of the chosen labels and modules and, with the robustness tests, the smoke drivers.
+  sanitize_build help >/dev/null
+  all_targets=$(cmake --build "$build" --target help)
+  # The run's own check that children's reports reach their files (sanitizer_report_probe).
+  targets=(sanitizer_report_probe)
+  if [[ robustness =~ ^(${labels})$ ]]; then
+    targets+=(regionmirror $(grep -oE "[a-z0-9_]+_fuzz_smoke\$" <<<"$all_targets"))
+  fi
+  # Test binaries are named after the module folder with '-' as '_' (tests/CMakeLists.txt).
+  binaries=${modules//-/_}
+  targets+=($(grep -oE "(${binaries:-[a-z0-9_]+})_(${labels})_tests\$" <<<"$all_targets"))
   sanitize_build "${targets[@]}"
 fi
 if ((fuzz_seconds > 0)); then
@@ -82,7 +97,7 @@ status=0
 if ((!fuzz_only)); then
   start=$SECONDS
   (cd "$build" && ctest --output-on-failure --timeout 900 -j"${CTEST_JOBS:-2}" \
-     -L "^(${labels})\$" "${ctest_args[@]}") || status=1
+     -L "^(${labels})\$" -R "^(${modules:-[a-z0-9-]+}|sanitize)\\." "${ctest_args[@]}") || status=1
   echo "sanitize: tests (${labels}) took $((SECONDS - start)) s"
 fi
 
