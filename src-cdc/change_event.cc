@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <iterator>
 
 namespace rm::cdc {
 
@@ -52,50 +53,172 @@ Json SourceJson(const SourceInfo& s) {
 
 }  // namespace
 
-std::string EncodeValue(const ChangeEvent& event) {
-  // Written piece by piece: building one Json object for the envelope deep-copied both row
-  // images (a third of the Cassandra capture's CPU). Same bytes as dumping that object.
-  // Invalid UTF-8 in text columns is replaced rather than throwing on the data path.
-  const auto dump = [](const Json& j) {
-    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-  };
-  const auto image = [&dump](const std::optional<Json>& j) {
-    return j ? dump(*j) : std::string("null");
-  };
-  const std::string_view op =
-      event.op_code.empty() ? OperationCode(event.op) : std::string_view(event.op_code);
-  std::string plain = fmt::format(
-      "{{\"before\":{},\"after\":{},\"source\":{},\"op\":{},\"ts_ms\":{},\"transaction\":null}}",
-      image(event.before), image(event.after), dump(SourceJson(event.source)), dump(Json(op)),
-      event.ts_ms);
-  if (!event.schemas) return plain;
-  return fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->value, plain);
+// nlohmann's serializer writing into EventEncoder::buf_: what Json::dump() runs, minus the
+// string it returns (dump() makes a serializer over a new string each call). Same options as
+// dump(-1, ' ', false, error_handler_t::replace): compact, UTF-8 kept, invalid UTF-8 in text
+// columns replaced rather than throwing on the data path.
+struct EventEncoder::Serializer {
+  explicit Serializer(std::string& out)
+      : s(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+          Json::error_handler_t::replace) {}
+  nlohmann::detail::serializer<Json> s;
+};
+
+EventEncoder::EventEncoder() : serializer_(std::make_unique<Serializer>(buf_)) {}
+EventEncoder::~EventEncoder() = default;
+
+void EventEncoder::AppendJson(const Json& j) { serializer_->s.dump(j, false, false, 0); }
+
+void EventEncoder::AppendString(CachedString& cache, const std::string& value) {
+  if (cache.json.empty() || cache.raw != value) {
+    cache.raw = value;
+    cache.json = Json(value).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  buf_ += cache.json;
 }
 
-std::optional<std::string> EncodeKey(const ChangeEvent& event) {
-  if (!event.key) return std::nullopt;
-  std::string plain = event.key->dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (!event.schemas || event.schemas->key.empty()) return plain;
-  return fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->key, plain);
+namespace {
+
+// The source block's own members, in the order SourceJson() writes them.
+bool IsCommonSourceField(const std::string& k) {
+  return k == "version" || k == "connector" || k == "name" || k == "ts_ms" || k == "snapshot" ||
+         k == "db";
 }
+
+}  // namespace
+
+void EventEncoder::AppendSource(const SourceInfo& s) {
+  // A connector field named like a common member replaces it in place in SourceJson(), and
+  // a non-object `fields` is iterated by items(): both are written the slow way, as before.
+  bool plain_fields = s.fields.is_object();
+  if (plain_fields) {
+    for (const auto& [k, v] : s.fields.items()) {
+      if (IsCommonSourceField(k)) plain_fields = false;
+    }
+  }
+  if (!plain_fields) {
+    AppendJson(SourceJson(s));
+    return;
+  }
+  static const std::string kVersion = Json(kConnectorVersion).dump();
+  buf_ += "{\"version\":";
+  buf_ += kVersion;
+  buf_ += ",\"connector\":";
+  AppendString(connector_, s.connector);
+  buf_ += ",\"name\":";
+  AppendString(name_, s.name);
+  buf_ += ",\"ts_ms\":";
+  fmt::format_to(std::back_inserter(buf_), "{}", s.ts_ms);
+  buf_ += ",\"snapshot\":\"";
+  buf_ += SnapshotFlagName(s.snapshot);  // plain ASCII words: nothing to escape
+  buf_ += '"';
+  if (!s.db.empty()) {
+    buf_ += ",\"db\":";
+    AppendString(db_, s.db);
+  }
+  if (!s.fields.empty()) {
+    // The fields object's members continue the block: its '{' becomes the separator.
+    const size_t at = buf_.size();
+    AppendJson(s.fields);
+    buf_[at] = ',';
+    buf_.pop_back();  // its '}', written again below
+  }
+  buf_ += '}';
+}
+
+void EventEncoder::AppendEnvelope(const ChangeEvent& event) {
+  if (event.schemas) {
+    buf_ += "{\"schema\":";
+    buf_ += event.schemas->value;
+    buf_ += ",\"payload\":";
+  }
+  buf_ += "{\"before\":";
+  if (event.before) {
+    AppendJson(*event.before);
+  } else {
+    buf_ += "null";
+  }
+  buf_ += ",\"after\":";
+  if (event.after) {
+    AppendJson(*event.after);
+  } else {
+    buf_ += "null";
+  }
+  buf_ += ",\"source\":";
+  AppendSource(event.source);
+  buf_ += ",\"op\":";
+  if (event.op_code.empty()) {
+    buf_ += '"';
+    buf_ += OperationCode(event.op);  // one letter
+    buf_ += '"';
+  } else {
+    AppendString(op_code_, event.op_code);
+  }
+  buf_ += ",\"ts_ms\":";
+  fmt::format_to(std::back_inserter(buf_), "{}", event.ts_ms);
+  buf_ += ",\"transaction\":null}";
+  if (event.schemas) buf_ += '}';
+}
+
+std::string EventEncoder::Take() {
+  std::string out(buf_);
+  buf_.clear();
+  return out;
+}
+
+std::string EventEncoder::Value(const ChangeEvent& event) {
+  buf_.clear();
+  AppendEnvelope(event);
+  return Take();
+}
+
+std::optional<std::string> EventEncoder::Key(const ChangeEvent& event) {
+  if (!event.key) return std::nullopt;
+  buf_.clear();
+  const bool wrap = event.schemas && !event.schemas->key.empty();
+  if (wrap) {
+    buf_ += "{\"schema\":";
+    buf_ += event.schemas->key;
+    buf_ += ",\"payload\":";
+  }
+  AppendJson(*event.key);
+  if (wrap) buf_ += '}';
+  return Take();
+}
+
+void EventEncoder::Encode(const ChangeEvent& event, bool tombstones_on_delete,
+                          std::vector<EncodedRecord>& out) {
+  const size_t first = out.size();
+  std::optional<std::string> key = Key(event);
+  std::optional<std::string> value;
+  if (!event.flattened) {
+    value = Value(event);
+  } else if (event.after) {
+    // With schemas, the row's own (transforms map them: src-cdc/transforms/pipeline.h).
+    buf_.clear();
+    if (event.schemas) {
+      buf_ += "{\"schema\":";
+      buf_ += event.schemas->value;
+      buf_ += ",\"payload\":";
+    }
+    AppendJson(*event.after);
+    if (event.schemas) buf_ += '}';
+    value = Take();
+  }
+  out.push_back({event.topic, std::move(key), std::move(value)});
+  if (event.op == Operation::kDelete && tombstones_on_delete && !event.drop_tombstone &&
+      out[first].key) {
+    out.push_back({event.topic, out[first].key, std::nullopt});
+  }
+}
+
+std::string EncodeValue(const ChangeEvent& event) { return EventEncoder().Value(event); }
+
+std::optional<std::string> EncodeKey(const ChangeEvent& event) { return EventEncoder().Key(event); }
 
 std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete) {
   std::vector<EncodedRecord> out;
-  if (event.flattened) {
-    std::optional<std::string> value;
-    if (event.after) value = event.after->dump(-1, ' ', false, Json::error_handler_t::replace);
-    // With schemas, the row's own (transforms map them: src-cdc/transforms/pipeline.h).
-    if (value && event.schemas) {
-      value = fmt::format("{{\"schema\":{},\"payload\":{}}}", event.schemas->value, *value);
-    }
-    out.push_back({event.topic, EncodeKey(event), std::move(value)});
-  } else {
-    out.push_back({event.topic, EncodeKey(event), EncodeValue(event)});
-  }
-  if (event.op == Operation::kDelete && tombstones_on_delete && !event.drop_tombstone &&
-      out.front().key) {
-    out.push_back({event.topic, out.front().key, std::nullopt});
-  }
+  EventEncoder().Encode(event, tombstones_on_delete, out);
   return out;
 }
 

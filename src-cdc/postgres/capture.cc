@@ -341,7 +341,9 @@ class PostgresCapture::Impl {
       if (!outcome.ok()) return outcome.error();
       if (*outcome == transforms::TransformPipeline::Outcome::kFiltered) return Status::Ok();
     }
-    for (auto& rec : EncodeRecords(event, cfg_.tombstones_on_delete)) {
+    records_.clear();
+    encoder_.Encode(event, cfg_.tombstones_on_delete, records_);
+    for (auto& rec : records_) {
       if (auto st = EmitRecord(rec.topic, std::move(rec.key), std::move(rec.value)); !st.ok()) {
         return st;
       }
@@ -712,6 +714,9 @@ class PostgresCapture::Impl {
   std::optional<SqlCatalog> catalog_;
   std::optional<ReplicationConnection> repl_;
   std::optional<SchemaGuard> guard_;
+  // Writes the events' records; its buffers and `records_` are reused from event to event.
+  EventEncoder encoder_;
+  std::vector<EncodedRecord> records_;
   // Highest boundary handed to the tracker, and the position confirmations stay at (or
   // below) while a table is stopped.
   Lsn last_boundary_;

@@ -77,17 +77,28 @@ SourceInfo PostgresSource(const std::string& server_name, const std::string& db,
   s.ts_ms = ts_ms;
   s.snapshot = snapshot;
   s.db = db;
-  // Debezium's sequence: [last commit LSN, this event's LSN] as decimal strings.
-  Json seq = Json::array();
-  seq.push_back(last_commit_lsn.valid() ? Json(std::to_string(last_commit_lsn.value()))
-                                        : Json(nullptr));
-  seq.push_back(std::to_string(lsn.value()));
-  s.fields["sequence"] = seq.dump();
-  s.fields["schema"] = table.schema;
-  s.fields["table"] = table.table;
-  s.fields["txId"] = xid ? Json(*xid) : Json(nullptr);
-  s.fields["lsn"] = lsn.value();
-  s.fields["xmin"] = nullptr;
+  // Debezium's sequence: [last commit LSN, this event's LSN] as decimal strings, in JSON text:
+  // ["<digits>","<digits>"], the first null before any commit (digits need no escaping).
+  std::string seq;
+  seq.reserve(48);
+  if (last_commit_lsn.valid()) {
+    seq += "[\"";
+    seq += fmt::format_int(last_commit_lsn.value()).c_str();
+    seq += "\",\"";
+  } else {
+    seq += "[null,\"";
+  }
+  seq += fmt::format_int(lsn.value()).c_str();
+  seq += "\"]";
+  // Members appended in order to the reserved list (the names are distinct).
+  Json::object_t& f = s.fields.get_ref<Json::object_t&>();
+  f.reserve(6);
+  f.emplace_back("sequence", std::move(seq));
+  f.emplace_back("schema", table.schema);
+  f.emplace_back("table", table.table);
+  f.emplace_back("txId", xid ? Json(*xid) : Json(nullptr));
+  f.emplace_back("lsn", lsn.value());
+  f.emplace_back("xmin", nullptr);
   return s;
 }
 
@@ -111,6 +122,12 @@ Status ChangeDecoder::OnRelation(const RelationMessage& m) {
   t.name = TableName{m.schema, m.table};
   t.replica_identity = m.replica_identity;
   for (const auto& c : m.columns) t.columns.push_back({c.name, c.type_oid, c.type_modifier});
+  for (size_t i = 0; i < t.columns.size() && t.distinct_names; ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (t.columns[j].name == t.columns[i].name) t.distinct_names = false;
+    }
+  }
+  t.topic = options_.server_name + "." + t.name.schema + "." + t.name.table;
   auto st = ResolveTypes(types_, catalog_, t.columns);
   if (!st.ok()) return st;
   // The Kafka key is the primary key (as Debezium), not the replica identity, which under
@@ -149,15 +166,27 @@ Result<Json> ChangeDecoder::TupleToJson(const TableSchema& t, const TupleData& t
                              t.name.Qualified(), tuple.size(), t.columns.size())};
   }
   Json row = Json::object();
+  // The row's members go straight to the end of its (reserved) member list, without the
+  // look-up operator[] makes for an existing member: the names are distinct (checked at the
+  // Relation message; a relation with a repeated name takes operator[], which keeps the last).
+  Json::object_t& members = row.get_ref<Json::object_t&>();
+  members.reserve(tuple.size());
+  const auto put = [&](const std::string& name, Json value) {
+    if (t.distinct_names) {
+      members.emplace_back(name, std::move(value));
+    } else {
+      row[name] = std::move(value);
+    }
+  };
   for (size_t i = 0; i < tuple.size(); ++i) {
     const auto& col = t.columns[i];
     const auto& v = tuple[i];
     switch (v.kind) {
       case TupleValueKind::kNull:
-        row[col.name] = nullptr;
+        put(col.name, nullptr);
         break;
       case TupleValueKind::kUnchangedToast:
-        row[col.name] = key_only_image ? Json(nullptr) : UnavailableValue(types_, col.type_oid);
+        put(col.name, key_only_image ? Json(nullptr) : UnavailableValue(types_, col.type_oid));
         break;
       case TupleValueKind::kText: {
         auto j = ConvertTextValue(types_, col.type_oid, col.type_modifier, v.data);
@@ -165,7 +194,7 @@ Result<Json> ChangeDecoder::TupleToJson(const TableSchema& t, const TupleData& t
           return Error{j.error().code,
                        fmt::format("{}.{}: {}", t.name.Qualified(), col.name, j.error().message)};
         }
-        row[col.name] = std::move(*j);
+        put(col.name, std::move(*j));
         break;
       }
       case TupleValueKind::kBinary:
@@ -181,6 +210,7 @@ Result<Json> ChangeDecoder::TupleToJson(const TableSchema& t, const TupleData& t
 std::optional<Json> ChangeDecoder::KeyOf(const TableSchema& t, const Json& row) const {
   if (t.key_columns.empty()) return std::nullopt;
   Json key = Json::object();
+  key.get_ref<Json::object_t&>().reserve(t.key_columns.size());
   for (size_t i : t.key_columns) {
     const auto& name = t.columns[i].name;
     auto it = row.find(name);
@@ -191,7 +221,7 @@ std::optional<Json> ChangeDecoder::KeyOf(const TableSchema& t, const Json& row) 
 
 ChangeEvent ChangeDecoder::MakeEvent(const TableSchema& t, Operation op, Lsn lsn) {
   ChangeEvent e;
-  e.topic = options_.server_name + "." + t.name.schema + "." + t.name.table;
+  e.topic = t.topic;
   e.op = op;
   e.ts_ms = NowMillis();
   e.source = PostgresSource(options_.server_name, options_.db, t.name, commit_ts_ms_,

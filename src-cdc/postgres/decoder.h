@@ -52,6 +52,10 @@ struct TableSchema {
   std::vector<ColumnSchema> columns;
   std::vector<size_t> key_columns;  // indexes into `columns`; empty = no key (null Kafka key)
   char replica_identity = 'd';
+  // No two columns share a name (Postgres's rule; a malformed Relation message may break it).
+  bool distinct_names = true;
+  // Where its events go: <server name>.<schema>.<table> (set by ChangeDecoder).
+  std::string topic;
 };
 
 // Converts one row (text values in column order; nullopt = NULL) to a JSON object.

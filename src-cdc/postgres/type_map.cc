@@ -1,5 +1,6 @@
 #include "src-cdc/postgres/type_map.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -218,26 +219,43 @@ Date CivilFromDays(int64_t days) {
 }
 
 // "HH:MM:SS" plus the fraction with trailing zeros removed (none when zero).
-std::string FormatTimeOfDay(int64_t micros) {
+// Appends HH:MM:SS[.ffffff], the fraction without trailing zeros (none when zero). One buffer
+// and compiled formats: a timestamptz column is converted on every change of its table.
+void AppendTimeOfDay(fmt::memory_buffer& out, int64_t micros) {
   int64_t secs = micros / 1000000;
   int64_t frac = micros % 1000000;
-  std::string out = fmt::format("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:02}:{:02}:{:02}"), secs / 3600,
+                 secs / 60 % 60, secs % 60);
   if (frac != 0) {
-    std::string f = fmt::format("{:06}", frac);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    out += "." + f;
+    const size_t at = out.size();
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE(".{:06}"), frac);
+    size_t end = out.size();
+    while (end > at + 1 && out[end - 1] == '0') --end;
+    out.resize(end);
   }
-  return out;
+}
+
+std::string FormatTimeOfDay(int64_t micros) {
+  fmt::memory_buffer out;
+  AppendTimeOfDay(out, micros);
+  return fmt::to_string(out);
 }
 
 std::string FormatUtcTimestamp(int64_t unix_micros) {
   int64_t days = FloorDiv(unix_micros, 86400LL * 1000000);
   int64_t tod = unix_micros - days * 86400LL * 1000000;
   Date d = CivilFromDays(days);
+  fmt::memory_buffer out;
   // ISO 8601 extended years: 4 digits, sign and more digits outside 0000..9999.
-  std::string year = (d.year >= 0 && d.year <= 9999) ? fmt::format("{:04}", d.year)
-                                                     : fmt::format("{:+05}", d.year);
-  return fmt::format("{}-{:02}-{:02}T{}Z", year, d.month, d.day, FormatTimeOfDay(tod));
+  if (d.year >= 0 && d.year <= 9999) {
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:04}"), d.year);
+  } else {
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:+05}"), d.year);
+  }
+  fmt::format_to(std::back_inserter(out), FMT_COMPILE("-{:02}-{:02}T"), d.month, d.day);
+  AppendTimeOfDay(out, tod);
+  out.push_back('Z');
+  return fmt::to_string(out);
 }
 
 Result<Json> ConvertTimestamp(std::string_view text, int32_t typmod, bool with_tz,

@@ -464,7 +464,17 @@ std::string RegexRouter::Route(const std::string& topic) const {
 }
 
 Result<Verdict> RegexRouter::Apply(ChangeEvent& event) const {
-  event.topic = Route(event.topic);
+  std::lock_guard lock(routes_mu_);
+  auto it = routes_.find(event.topic);
+  if (it == routes_.end()) {
+    std::string routed = Route(event.topic);
+    if (routes_.size() >= kMaxRoutes) {
+      event.topic = std::move(routed);
+      return Verdict::kKeep;
+    }
+    it = routes_.emplace(event.topic, std::move(routed)).first;
+  }
+  event.topic = it->second;
   return Verdict::kKeep;
 }
 
