@@ -15,6 +15,7 @@
 
 #include "src-cdc/change_event.h"
 #include "src-cdc/postgres/decoder.h"
+#include "tests/src-cdc/postgres_fake_catalog.h"
 
 namespace rm::cdc::postgres {
 namespace {
@@ -97,23 +98,10 @@ Json OldSourceFields(const TableName& table, const Json& txid, Lsn lsn, Lsn last
 // As the encoders dump (invalid UTF-8 replaced).
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-class FakeCatalog : public Catalog {
- public:
-  common::Result<std::vector<std::string>> PrimaryKeyColumns(uint32_t oid) override {
-    return pks[oid];
-  }
-  common::Result<std::optional<TypeInfo>> LookupType(uint32_t oid) override {
-    auto it = types.find(oid);
-    if (it == types.end()) return std::optional<TypeInfo>();
-    return std::optional<TypeInfo>(it->second);
-  }
-  std::map<uint32_t, std::vector<std::string>> pks;
-  std::map<uint32_t, TypeInfo> types;
-};
-
-TupleValue T(const std::string& s) { return {TupleValueKind::kText, s}; }
-TupleValue Null() { return {TupleValueKind::kNull, ""}; }
-TupleValue Toast() { return {TupleValueKind::kUnchangedToast, ""}; }
+using test::FakeCatalog;
+using test::Null;
+using test::T;
+using test::Toast;
 
 constexpr uint32_t kWide = 100;  // key (id, region), many types
 constexpr uint32_t kBare = 200;  // no key
