@@ -30,6 +30,10 @@ control() {
 }
 mirror=""
 stop_mirror() {
+  # Ctrl-C reaches this script twice (from the terminal, and forwarded by the testbed), and a
+  # trapped signal ends `wait` at once: the second one used to end the script, and then the
+  # testbed, while the mirror was still stopping. Nothing interrupts the stop now.
+  trap '' INT TERM
   if [ -n "$mirror" ]; then
     kill -TERM "$mirror" 2>/dev/null || true
     wait "$mirror" 2>/dev/null || true
