@@ -23,35 +23,12 @@
 #include "src-cdc/postgres/pgoutput.h"
 #include "src-cdc/postgres/type_map.h"
 #include "src-cdc/transforms/pipeline.h"
+#include "tests/src-cdc/pgoutput_bytes.h"
 
 namespace rm::cdc::postgres {
 namespace {
 
-// Big-endian protocol bytes.
-class Bytes {
- public:
-  Bytes& U8(uint8_t v) {
-    s_.push_back(static_cast<char>(v));
-    return *this;
-  }
-  Bytes& U16(uint16_t v) { return U8(v >> 8).U8(v & 0xff); }
-  Bytes& U32(uint32_t v) { return U16(v >> 16).U16(v & 0xffff); }
-  Bytes& U64(uint64_t v) { return U32(v >> 32).U32(v & 0xffffffffu); }
-  Bytes& Str(const std::string& v) {
-    s_ += v;
-    s_.push_back('\0');
-    return *this;
-  }
-  Bytes& Text(const std::string& v) {
-    U8('t').U32(v.size());
-    s_ += v;
-    return *this;
-  }
-  const std::string& str() const { return s_; }
-
- private:
-  std::string s_;
-};
+using Bytes = ::rm::testing::PgOutputBytes;
 
 constexpr uint32_t kOid = 16390;
 
