@@ -140,8 +140,8 @@ if ((fuzz_seconds > 0)); then
   wait
   for name in "${names[@]}"; do
     dir=$fuzz_build/fuzz-runs/$name
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/fuzz.log" | grep -o '[0-9]*$' ||
-      true)
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/fuzz.log" | grep -o '[0-9]*$' |
+      tail -1 || true)
     if [[ "$(cat "$dir/status")" == 0 ]]; then
       cov=$(grep -oE 'cov: [0-9]+' "$dir/fuzz.log" | tail -1 || true)
       echo "sanitize: fuzz $name: ${fuzz_seconds} s, ${runs:-?} inputs, ${cov:-cov: ?}, no finding"
@@ -151,6 +151,12 @@ if ((fuzz_seconds > 0)); then
       if [[ -n "$finding" ]]; then
         echo "sanitize:   input kept in $finding; replay: ${fuzzer_of[$name]} $finding"
       fi
+      # What the finding is and its input, on lines CI's excerpt keeps (.ci/run prints only
+      # the sanitize: lines), so a finding on a machine whose files are gone can be replayed:
+      # echo <base64> | base64 -d > input.
+      grep -m3 -E 'runtime error:|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|^SUMMARY:' \
+        "$dir/fuzz.log" | sed 's/^/sanitize:   /' || true
+      grep -m1 '^Base64: ' "$dir/fuzz.log" | sed 's/^/sanitize:   input /' || true
       tail -60 "$dir/fuzz.log"
       status=1
     fi

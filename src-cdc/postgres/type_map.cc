@@ -366,7 +366,22 @@ Result<Json> ConvertInterval(std::string_view text) {
       }
     }
     if (unit_seconds == 0) return BadValue("interval", text, "unknown unit");
-    micros += static_cast<int64_t>(std::llround(value * static_cast<double>(unit_seconds * kSec)));
+    // Postgres keeps months, days and microseconds apart (a month count alone reaches 178
+    // million years), so the total can exceed int64 microseconds: it saturates at the int64
+    // limits, as Debezium's MicroDuration does (a Java double-to-long cast).
+    const double scaled = value * static_cast<double>(unit_seconds * kSec);
+    constexpr double kTwo63 = 9223372036854775808.0;
+    int64_t part = 0;
+    if (scaled >= kTwo63) {
+      part = std::numeric_limits<int64_t>::max();
+    } else if (scaled <= -kTwo63) {
+      part = std::numeric_limits<int64_t>::min();
+    } else {
+      part = std::llround(scaled);
+    }
+    if (__builtin_add_overflow(micros, part, &micros)) {
+      micros = part > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+    }
   }
   return Json(micros);
 }

@@ -85,6 +85,24 @@ TEST_F(TypeMapTest, TimesAndIntervals) {
   EXPECT_TRUE(Fails(1186, "1 day"));
 }
 
+// Postgres's interval holds months, days and microseconds apart, so '178956970 years' is a
+// value it accepts and prints, but it is ~5.6e21 microseconds. The total saturates at the int64
+// limits as Debezium's MicroDuration does, and a sum of parts never wraps (the fuzzer's finding:
+// "P...Y...Y" with two huge negative parts overflowed the running total, undefined behaviour).
+TEST_F(TypeMapTest, IntervalsBeyondInt64MicrosecondsSaturate) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(Convert(1186, "P178956970Y7M"), Json(kMax));
+  EXPECT_EQ(Convert(1186, "P-178956970Y-8M"), Json(kMin));
+  EXPECT_EQ(Convert(1186, "P-200000Y-200000Y"), Json(kMin));
+  EXPECT_EQ(Convert(1186, "P200000YT2562047788H"), Json(kMax));
+  EXPECT_EQ(Convert(1186, "PT2562047788H-2562047788H"), Json(0));
+  EXPECT_EQ(Convert(1186, "P1Y466000000000000000000061Y"), Json(kMax));
+  // The largest in-range values are still exact.
+  EXPECT_EQ(Convert(1186, "PT2562047H"), Json(2562047LL * 3600 * 1000000));
+  EXPECT_EQ(Convert(1186, "PT-2562047H"), Json(-2562047LL * 3600 * 1000000));
+}
+
 TEST_F(TypeMapTest, ByteaIsBase64) {
   EXPECT_EQ(Convert(17, "\\x"), Json(""));
   EXPECT_EQ(Convert(17, "\\x666f6f"), Json("Zm9v"));
