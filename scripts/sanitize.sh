@@ -112,7 +112,7 @@ run_fuzzer() {  # <name> <fuzzer> <seed writer> [writer args...]
   mkdir -p "$dir/corpus" "$dir/artifacts"
   if ! "$writer" "$@" --write-corpus "$dir/seeds" >"$dir/fuzz.log" 2>&1; then
     echo "the seed writer failed: $writer $* --write-corpus $dir/seeds" >>"$dir/fuzz.log"
-    echo 1 >"$dir/status"
+    echo seeds >"$dir/status"
     return
   fi
   # New inputs go to corpus/, the seeds stay as they are; a finding is kept in artifacts/.
@@ -145,6 +145,12 @@ if ((fuzz_seconds > 0)); then
     if [[ "$(cat "$dir/status")" == 0 ]]; then
       cov=$(grep -oE 'cov: [0-9]+' "$dir/fuzz.log" | tail -1 || true)
       echo "sanitize: fuzz $name: ${fuzz_seconds} s, ${runs:-?} inputs, ${cov:-cov: ?}, no finding"
+    elif [[ "$(cat "$dir/status")" == seeds ]]; then
+      # Not a finding: the target never ran (e.g. the Cassandra fixtures are not where the
+      # seed writer looks; RM_FIXTURES_DIR names them).
+      echo "sanitize: fuzz $name did not run: its seed writer failed (log: $dir/fuzz.log)"
+      head -3 "$dir/fuzz.log" | sed 's/^/sanitize:   /'
+      status=1
     else
       finding=$(find "$dir/artifacts" -type f | head -1)
       echo "sanitize: FUZZ FINDING in $name after ${runs:-?} inputs (log: $dir/fuzz.log)"
