@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <iterator>
+#include <string_view>
 
 namespace rm::cdc {
 
@@ -67,7 +68,70 @@ struct EventEncoder::Serializer {
 EventEncoder::EventEncoder() : serializer_(std::make_unique<Serializer>(buf_)) {}
 EventEncoder::~EventEncoder() = default;
 
-void EventEncoder::AppendJson(const Json& j) { serializer_->s.dump(j, false, false, 0); }
+namespace {
+
+// True when nlohmann's serializer writes `s` unchanged between quotes: ASCII from 0x20 up, without
+// a quote or a backslash. It escapes control characters, quotes and backslashes, passes 0x7F as it
+// is (no ensure_ascii), and checks (and repairs) UTF-8 beyond ASCII: such strings still go to it.
+bool WrittenVerbatim(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Writes what the serializer's compact dump writes, walking objects and arrays here so that the
+// common strings (keys, ASCII text values) are appended as they are instead of going through
+// the serializer's byte-by-byte UTF-8 state machine; everything else is dumped by it.
+void EventEncoder::AppendJson(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      const auto& members = j.get_ref<const Json::object_t&>();
+      buf_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : members) {
+        if (!first) buf_ += ',';
+        first = false;
+        if (WrittenVerbatim(k)) {
+          buf_ += '"';
+          buf_ += k;
+          buf_ += '"';
+        } else {
+          serializer_->s.dump(Json(k), false, false, 0);
+        }
+        buf_ += ':';
+        AppendJson(v);
+      }
+      buf_ += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      const auto& items = j.get_ref<const Json::array_t&>();
+      buf_ += '[';
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) buf_ += ',';
+        AppendJson(items[i]);
+      }
+      buf_ += ']';
+      return;
+    }
+    case Json::value_t::string: {
+      const auto& text = j.get_ref<const std::string&>();
+      if (WrittenVerbatim(text)) {
+        buf_ += '"';
+        buf_ += text;
+        buf_ += '"';
+        return;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  serializer_->s.dump(j, false, false, 0);
+}
 
 void EventEncoder::AppendString(CachedString& cache, const std::string& value) {
   if (cache.json.empty() || cache.raw != value) {

@@ -104,9 +104,11 @@ std::optional<std::string> EncodeKey(const ChangeEvent& event);
 std::vector<EncodedRecord> EncodeRecords(const ChangeEvent& event, bool tombstones_on_delete);
 
 // Encodes events as EncodeRecords() does, byte for byte, with less work per event: the
-// envelope is written in one pass into a buffer kept across events (row images and other values
-// through nlohmann's own serializer, the constant keys as literals), and the escaped forms of the
-// source block's strings that repeat from event to event (connector, name, db) are kept.
+// envelope is written in one pass into a buffer kept across events (the constant keys as
+// literals; row images walked here, their keys and ASCII text appended as they are when the
+// serializer would not change them, every other value through nlohmann's own serializer), and the
+// escaped forms of the source block's strings that repeat from event to event (connector, name,
+// db) are kept.
 // Captures keep one per stream; EncodeRecords() makes one per call.
 //
 // Not thread-safe (one per thread); not copyable.

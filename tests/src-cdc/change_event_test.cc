@@ -77,5 +77,36 @@ TEST(ChangeEvent, InvalidUtf8InAColumnIsReplacedNotThrown) {
   EXPECT_NE(value.find("bad \xEF\xBF\xBD byte"), std::string::npos);
 }
 
+TEST(ChangeEvent, EveryCharacterClassInKeysAndValuesIsWrittenAsTheSerializerWritesIt) {
+  // The encoder appends plain ASCII keys and strings itself and hands the rest to nlohmann:
+  // each byte value, alone and inside text, in keys and values, nested, must give dump()'s bytes.
+  ChangeEvent e = Update();
+  Json row = Json::object();
+  Json bytes = Json::array();
+  for (int c = 1; c < 256; ++c) {
+    const std::string one(1, static_cast<char>(c));
+    bytes.push_back(one);
+    bytes.push_back("a" + one + "z");
+    row["k" + one] = one;
+  }
+  row["utf8"] = "näme 日本 \xF0\x9F\x98\x80";
+  row["bad"] = std::string("cut \xE6\x97 end");
+  row["quote\"and\\backslash"] = "tab\tnew\nline\x7f";
+  row["nested"] = Json::object({{"empty", Json::object()},
+                                {"list", Json::array({Json::array(), 1, -2, 2.5, true, nullptr})},
+                                {"inner", Json::object({{"x\"", "y\\"}})}});
+  row["bytes"] = bytes;
+  row[""] = "";
+  e.after = row;
+  e.before = bytes;
+  e.key = Json::object({{"id\x01", "k\xc3\xa9y"}});
+  EXPECT_EQ(EncodeValue(e), EnvelopeAsOneObject(e));
+  EXPECT_EQ(EncodeKey(e), e.key->dump(-1, ' ', false, Json::error_handler_t::replace));
+  e.flattened = true;  // the row alone, as after ExtractNewRecordState
+  std::vector<EncodedRecord> records = EncodeRecords(e, false);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].value, row.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 }  // namespace
 }  // namespace rm::cdc
