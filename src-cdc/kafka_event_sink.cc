@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 namespace rm::cdc {
 
 using common::Error;
@@ -55,11 +57,15 @@ Status KafkaEventSink::Produce(const std::string& topic, std::optional<std::stri
   common::ProduceRecord r{topic, RD_KAFKA_PARTITION_UA, std::nullopt, std::nullopt, 0, {}};
   if (key) r.key = *key;
   if (value) r.value = *value;
-  auto deadline = std::chrono::steady_clock::now() + options_.queue_full_timeout;
+  // The clock is read only once the queue is full: the common case is one call per event.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   for (;;) {
     rd_kafka_resp_err_t err = producer_->Produce(r, ack);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !deadline) {
+      deadline = std::chrono::steady_clock::now() + options_.queue_full_timeout;
+    }
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() > *deadline) {
       delete ack;
       return common::KafkaError(err, fmt::format("{}: produce to {}", options_.context, topic));
     }
