@@ -35,6 +35,7 @@ void AckTracker::ReleaseMarksLocked() {
     Mark& m = marks_.front();
     if (m.position) {
       safe_ = m.position;
+      ++safe_boundaries_;
     } else {
       done_.push_back(m.done_segment);
     }
@@ -46,6 +47,11 @@ void AckTracker::ReleaseMarksLocked() {
 std::optional<CommitLogPosition> AckTracker::SafePosition() const {
   std::lock_guard lock(mu_);
   return safe_;
+}
+
+AckTracker::Safe AckTracker::SafePoint() const {
+  std::lock_guard lock(mu_);
+  return Safe{safe_, safe_boundaries_};
 }
 
 std::vector<int64_t> AckTracker::TakeDoneSegments() {

@@ -41,6 +41,14 @@ class AckTracker {
   void AddSegmentDone(int64_t segment_id);
 
   std::optional<CommitLogPosition> SafePosition() const;
+  // SafePosition() with the number of boundaries inside the acked prefix (the n-th
+  // AddBoundary() call is covered when boundaries >= n), read together: the capture ties what
+  // else it persists with a position (a stopped table's spill length) to boundary numbers.
+  struct Safe {
+    std::optional<CommitLogPosition> position;
+    uint64_t boundaries = 0;
+  };
+  Safe SafePoint() const;
   std::vector<int64_t> TakeDoneSegments();
 
   // Events registered and not yet inside the acked prefix (what the in-flight cap counts: it
@@ -72,6 +80,7 @@ class AckTracker {
   common::AckedPrefix prefix_;
   std::deque<Mark> marks_;
   std::optional<CommitLogPosition> safe_;
+  uint64_t safe_boundaries_ = 0;
   std::vector<int64_t> done_;
   // When the acknowledged prefix last moved, or the first event was registered after it had
   // caught up.

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "src-cdc/cassandra/change_events.h"
+#include "src-cdc/cassandra/mutation_decoder.h"
 #include "src-cdc/cassandra/system_schema.h"
 
 namespace rm::cdc::cassandra {
@@ -186,12 +187,33 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
     return tracker_->InFlight() >= config_.max_in_flight_events ? ReadControl::kStop
                                                                 : ReadControl::kContinue;
   }
+  // Before the boundary: the spill's size at it is what the checkpoint will cover.
+  SpillMutation(m);
+  if (!ProduceEvents(m, current_->files.log.filename().string())) return ReadControl::kStop;
+  AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
+  if (tracker_->InFlight() >= config_.max_in_flight_events) return ReadControl::kStop;
+  return ReadControl::kContinue;
+}
+
+bool CassandraCapture::ProduceEvents(const Mutation& m, const std::string& file) {
   std::vector<Error> errors;
-  EventSourceContext ctx{config_.topic_prefix, config_.cluster,
-                         current_->files.log.filename().string(), NowMillis()};
+  EventSourceContext ctx{config_.topic_prefix, config_.cluster, file, NowMillis()};
   std::vector<EncodedRecord> records;
+  const Mutation* source = &m;
+  Mutation kept;  // `m` without the blocked tables' updates, when it has any
+  const auto blocked = [&](const PartitionUpdate& u) {
+    return u.table != nullptr && u.table->id && blocked_.count(*u.table->id) > 0;
+  };
+  if (!blocked_.empty() && std::any_of(m.updates.begin(), m.updates.end(), blocked)) {
+    kept.position = m.position;
+    kept.end_offset = m.end_offset;
+    for (const PartitionUpdate& u : m.updates) {
+      if (!blocked(u)) kept.updates.push_back(u);
+    }
+    source = &kept;
+  }
   try {
-    for (ChangeEvent& e : BuildChangeEvents(m, ctx, &errors)) {
+    for (ChangeEvent& e : BuildChangeEvents(*source, ctx, &errors)) {
       if (guard_) {
         if (guard_->Stopped(e.topic)) continue;  // nothing after the change, in no shape
         e.schemas = guard_->Schemas(e.topic);
@@ -202,7 +224,7 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
           // Nothing of this mutation is produced and no boundary follows: the checkpoint stays
           // before it, so a restart meets the event again.
           stop_error_ = outcome.error();
-          return ReadControl::kStop;
+          return false;
         }
         if (*outcome == transforms::TransformPipeline::Outcome::kFiltered) continue;
       }
@@ -222,11 +244,9 @@ ReadControl CassandraCapture::HandleMutation(Mutation&& m) {
     probe_->AddError("event");
   }
   for (EncodedRecord& r : records) {
-    if (!Produce(std::move(r))) return ReadControl::kStop;
+    if (!Produce(std::move(r))) return false;
   }
-  tracker_->AddBoundary(CommitLogPosition{current_->files.id, m.end_offset});
-  if (tracker_->InFlight() >= config_.max_in_flight_events) return ReadControl::kStop;
-  return ReadControl::kContinue;
+  return true;
 }
 
 bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
@@ -242,6 +262,7 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
     const TableSchema* current = reader_schema_.FindTable(change.keyspace, change.table);
     if (current == nullptr || IsSystemSchemaTable(*current)) continue;  // not captured
     const std::string name = current->QualifiedName();
+    const std::string keyspace = current->keyspace;
     if (change.id && current->id && *change.id != *current->id) {
       RM_LOG_WARN(
           "cassandra capture: table {} has id {} in the schema mutation at {} but {} in the "
@@ -249,6 +270,12 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
           "CQL names it",
           name, change.id->ToString(), at, current->id->ToString());
       continue;
+    }
+    if (!change.defines_table() && spills_.count(name) > 0 && spills_.at(name).file) {
+      // Its spill holds the entries of one shape; the guard decides on this change only once
+      // that shape is accepted, when this mutation is read again.
+      Freeze(
+          fmt::format("table {} changed again at commit log position {} while stopped", name, at));
     }
     if (change.table_dropped) {
       RM_LOG_WARN("cassandra capture: table {} dropped at {}: its later entries are not decoded",
@@ -262,6 +289,7 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
       probe_->AddError("table_dropped");
       Learn(*current, nullptr, m.position);
       MarkDropped(*current, m.position);  // `current` stays allocated (Schema::RemoveTable)
+      SpillSchemaChange(keyspace);
       continue;
     }
     if (change.defines_table()) {
@@ -291,20 +319,25 @@ bool CassandraCapture::ApplySchemaMutation(const Mutation& m) {
     TableSchema table = std::move(**next);
     RM_LOG_INFO("cassandra capture: table {}: schema mutation at {}: {}", name, at,
                 DescribeColumnChanges(*current, table));
+    bool stopped = false;
     if (guard_) {
       SchemaGuard::Decision d = guard_->ObserveChange(table, m.position);
       for (auto& [key, value] : d.records) {
         if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
       }
-      // Nothing read from here on is checkpointed until the shape is accepted.
-      if (d.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
+      stopped = d.outcome == SchemaGuard::Outcome::kStopped;
     }
     // The entries after this one decode with the new columns (the reader decodes the next
     // entry only after this handler returned; `current` stays valid for earlier mutations).
     Learn(*current, &table, m.position);
+    const TableId id = *current->id;
     if (Status s = reader_schema_.ReplaceTable(std::move(table)); !s.ok()) {
       RM_LOG_ERROR("cassandra capture: {}", s.error().message);
     }
+    // Its entries from here on are spilled until the shape is accepted (the spill starts with
+    // the reader's columns, which are the new ones).
+    if (stopped) StartSpill(*reader_schema_.FindTable(id), m.position);
+    SpillSchemaChange(keyspace);
   }
   return true;
 }
@@ -448,7 +481,11 @@ void CassandraCapture::ApplyLearned() {
 bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
   schema_observed_ = true;
   const SchemaConfig& sc = config_.schema;
-  if (!sc.history && sc.envelope == EnvelopeFormat::kPlain) return true;
+  if (!sc.history && sc.envelope == EnvelopeFormat::kPlain) {
+    // No compatibility check any more: nothing is stopped, a spill left is produced as is.
+    for (auto& [name, spill] : spills_) spill.replay = spill.file != nullptr;
+    return true;
+  }
   SchemaHistory history;
   if (sc.history) {
     if (!history_reader_) {
@@ -466,22 +503,48 @@ bool CassandraCapture::StartSchemaGuard(const CommitLogPosition& position) {
   guard_.emplace(SchemaGuardOptions{sc.history, sc.envelope == EnvelopeFormat::kJsonWithSchema,
                                     config_.topic_prefix},
                  std::move(history), schema_status_);
+  // The spills a restart found (LoadSpills): each table stopped at its spill's position with
+  // the spill's shape. Observed there again, that shape is either accepted by now (a version
+  // from that position: the spill is replayed) or still waits (the table stays stopped and its
+  // spill goes on).
+  for (auto& [name, spill] : spills_) {
+    const TableSchema* t = spill.file ? reader_schema_.FindTable(spill.id) : nullptr;
+    if (t == nullptr) continue;
+    auto shaped = TableFromShape(*t, spill.file->header().shape);
+    if (!shaped.ok()) {
+      RM_LOG_ERROR("cassandra capture: spill {}: {}", spill.file->path().string(),
+                   shaped.error().message);
+      continue;  // not replayed: kept, with the checkpoint held by the stop observed below
+    }
+    SchemaGuard::Decision d = guard_->ObserveChange(*shaped, spill.file->header().stop);
+    for (auto& [key, value] : d.records) {
+      if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
+    }
+    spill.replay = d.outcome != SchemaGuard::Outcome::kStopped;
+  }
   for (const TableSchema* configured : schema_.Tables()) {
     // The columns the reader starts with (ApplyLearned); none for a dropped table.
     const TableSchema* t = reader_schema_.FindTable(*configured->id);
-    if (t == nullptr) continue;
+    if (t == nullptr || blocked_.count(*configured->id) > 0) continue;
     SchemaGuard::StartDecision start = guard_->Start(*t, position);
     for (auto& [key, value] : start.decision.records) {
       if (!Produce(EncodedRecord{config_.HistoryTopic(), key, value})) return false;
     }
-    // The checkpoint stays at `position` (where this run starts) until the shape is accepted.
-    if (start.decision.outcome == SchemaGuard::Outcome::kStopped) hold_ = true;
     if (start.table) {
       if (Status s = reader_schema_.ReplaceTable(std::move(*start.table)); !s.ok()) {
         RM_LOG_ERROR("cassandra capture: {}", s.error().message);
       }
     }
+    // Its entries from `position` (where this run starts) on are spilled until the shape is
+    // accepted (a spill loaded for it goes on).
+    if (start.decision.outcome == SchemaGuard::Outcome::kStopped) {
+      StartSpill(*reader_schema_.FindTable(*configured->id), position);
+    }
   }
+  // The spills decode what follows with the columns the tables start with.
+  std::set<std::string> keyspaces;
+  for (const auto& [name, spill] : spills_) keyspaces.insert(spill.keyspace);
+  for (const std::string& keyspace : keyspaces) SpillSchemaChange(keyspace);
   return true;
 }
 
@@ -501,7 +564,8 @@ bool CassandraCapture::SchemaAccepted() {
 void CassandraCapture::FinishCurrent(bool bad) {
   const SegmentFiles files = current_->files;
   current_.reset();
-  tracker_->AddSegmentDone(files.id);
+  // Frozen: the segment is kept (not delivered in this run), read again after the acceptance.
+  if (!frozen_) tracker_->AddSegmentDone(files.id);
   awaiting_[files.id] = Delivered{files, bad};
   RM_LOG_INFO("cassandra capture: {} read to its end{}", files.log.filename().string(),
               bad ? " (unreadable: will be moved to bad-segments)" : "");
@@ -727,6 +791,11 @@ bool CassandraCapture::SaveState() {
   CaptureState state;
   state.resume = saved_;
   state.tables = learned_;
+  for (const auto& [name, spill] : spills_) {
+    // A spill the position covers nothing of yet is read again (and spilled again) after a
+    // restart: the file found then is removed.
+    if (spill.covered > 0) state.spills[name] = spill.covered;
+  }
   for (const auto& [name, d] : delivered_) state.delivered.push_back({d.files.identity, d.bad});
   Status s = store_->Save(state);
   if (!s.ok()) {
@@ -750,18 +819,22 @@ void CassandraCapture::ForgetCheckpointedFile(const SegmentIdentity& gone) {
 }
 
 void CassandraCapture::Checkpoint() {
-  // A stopped table holds the position where this run started: nothing read since is
-  // checkpointed or cleaned up, so its changes are read again once its shape is accepted.
-  for (int64_t id : hold_ ? std::vector<int64_t>{} : tracker_->TakeDoneSegments()) {
+  // The spills hold every entry of a stopped table read so far: durable before the position
+  // may pass them.
+  if (!SyncSpills()) return;
+  for (int64_t id : tracker_->TakeDoneSegments()) {
     auto it = awaiting_.find(id);
     if (it == awaiting_.end()) continue;
     delivered_[it->second.files.identity.file] = it->second;
     awaiting_.erase(it);
     state_dirty_ = true;
   }
-  auto safe = hold_ ? std::nullopt : tracker_->SafePosition();
+  const AckTracker::Safe point = tracker_->SafePoint();
+  const auto& safe = point.position;
+  bool moved = safe.has_value();  // the saved position is (or becomes) `safe`
   if (safe && (!saved_ || saved_->position != *safe)) {
     auto identity = IdentityOf(safe->segment_id);
+    moved = identity.has_value();
     if (identity) {
       saved_ = CaptureState::Resume{*identity, *safe};
       state_dirty_ = true;
@@ -780,6 +853,17 @@ void CassandraCapture::Checkpoint() {
       // saved state first. The position is not saved rather than saved under a wrong name.
       RM_LOG_ERROR("cassandra capture: position {} names no known segment", safe->ToString());
     }
+  }
+  // What each spill holds up to the saved position's boundary is covered by it.
+  for (auto& [name, spill] : spills_) {
+    while (moved && !spill.marks.empty() && spill.marks.front().first <= point.boundaries) {
+      if (spill.covered != spill.marks.front().second) {
+        spill.covered = spill.marks.front().second;
+        state_dirty_ = true;
+      }
+      spill.marks.pop_front();
+    }
+    if (spill.file) probe_->SetSpillBytes(name, spill.file->size());
   }
   // Nothing is cleaned up before the position and the delivered set are durable.
   if (state_dirty_ && !SaveState()) return;
@@ -801,6 +885,266 @@ void CassandraCapture::Checkpoint() {
   // Best effort: a record left behind by a crash here names a file that is gone, and is
   // dropped at the next start.
   if (cleaned) SaveState();
+}
+
+void CassandraCapture::AddBoundary(const CommitLogPosition& position) {
+  if (frozen_) return;
+  tracker_->AddBoundary(position);
+  ++boundaries_;
+  for (auto& [name, spill] : spills_) {
+    if (spill.file && spill.file->size() != spill.marked) {
+      spill.marked = spill.file->size();
+      spill.marks.emplace_back(boundaries_, spill.marked);
+    }
+  }
+}
+
+void CassandraCapture::Freeze(const std::string& why) {
+  if (frozen_) return;
+  frozen_ = why;
+  const std::string text = fmt::format(
+      "{}: the checkpoint is held from here until the stopped table's shape is accepted "
+      "(segments are kept; Cassandra's cdc_total_space fills meanwhile)",
+      why);
+  RM_LOG_WARN("cassandra capture: {}", text);
+  SetHealth("frozen", text);
+}
+
+std::vector<SpillTable> CassandraCapture::SpillTablesOf(const std::string& keyspace) const {
+  std::vector<SpillTable> out;
+  for (const TableSchema* t : reader_schema_.Tables()) {
+    if (t->keyspace != keyspace || !t->id || IsSystemSchemaTable(*t)) continue;
+    out.push_back(SpillTable{t->id->ToString(), t->keyspace, t->name, ShapeOf(*t)});
+  }
+  return out;
+}
+
+void CassandraCapture::StartSpill(const TableSchema& table, const CommitLogPosition& at) {
+  const std::string name = table.QualifiedName();
+  if (auto it = spills_.find(name); it != spills_.end()) return;  // loaded: goes on
+  if (frozen_) return;  // nothing from here on is checkpointed anyway
+  if (config_.max_spill_bytes == 0) {
+    Freeze(fmt::format("table {} stopped and max_spill_bytes is 0", name));
+    return;
+  }
+  SpillHeader header{name, table.id->ToString(), at, ShapeOf(table)};
+  auto file = TableSpill::Create(TableSpill::PathFor(config_.state_dir / "spill", name), header);
+  Status s =
+      file.ok() ? file.value()->AppendSchema(SpillTablesOf(table.keyspace)) : Status(file.error());
+  if (!s.ok()) {
+    probe_->AddError("spill");
+    Freeze(fmt::format("table {}: {}", name, s.error().message));
+    return;
+  }
+  RM_LOG_WARN(
+      "cassandra capture: table {} stopped at {}: its entries from there are kept in {} until "
+      "its shape is accepted; the other tables' checkpoint goes on",
+      name, at.ToString(), file.value()->path().string());
+  Spill spill;
+  spill.file = std::move(file).value();
+  spill.id = *table.id;
+  spill.keyspace = table.keyspace;
+  probe_->SetSpillBytes(name, spill.file->size());
+  spills_.emplace(name, std::move(spill));
+}
+
+void CassandraCapture::SpillMutation(const Mutation& m) {
+  if (frozen_ || spills_.empty()) return;
+  for (auto& [name, spill] : spills_) {
+    if (!spill.file) continue;
+    const bool touches =
+        std::any_of(m.updates.begin(), m.updates.end(), [&](const PartitionUpdate& u) {
+          return u.table != nullptr && u.table->id && *u.table->id == spill.id;
+        });
+    if (!touches) continue;
+    const SpillEntry entry{m.position, m.end_offset, m.messaging_version,
+                           current_->files.log.filename().string(), m.entry};
+    if (spill.file->size() + TableSpill::FrameSize(entry) > config_.max_spill_bytes) {
+      // This mutation gets no boundary: the checkpoint stays before it.
+      Freeze(fmt::format("table {}: its spill {} reached max_spill_bytes ({} bytes)", name,
+                         spill.file->path().string(), config_.max_spill_bytes));
+      return;
+    }
+    if (Status s = spill.file->AppendEntry(entry); !s.ok()) {
+      probe_->AddError("spill");
+      Freeze(fmt::format("table {}: {}", name, s.error().message));
+      return;
+    }
+  }
+}
+
+void CassandraCapture::SpillSchemaChange(const std::string& keyspace) {
+  if (frozen_) return;
+  for (auto& [name, spill] : spills_) {
+    if (!spill.file || spill.keyspace != keyspace) continue;
+    if (Status s = spill.file->AppendSchema(SpillTablesOf(keyspace)); !s.ok()) {
+      probe_->AddError("spill");
+      Freeze(fmt::format("table {}: {}", name, s.error().message));
+      return;
+    }
+  }
+}
+
+bool CassandraCapture::SyncSpills() {
+  for (auto& [name, spill] : spills_) {
+    if (!spill.file) continue;
+    if (Status s = spill.file->Sync(); !s.ok()) {
+      ReportProblem("spill", s.error().message);
+      return false;
+    }
+  }
+  SetHealth("spill", "");
+  return true;
+}
+
+void CassandraCapture::LoadSpills(const std::map<std::string, uint64_t>& covered) {
+  const fs::path dir = config_.state_dir / "spill";
+  std::set<fs::path> named;
+  for (const auto& [name, bytes] : covered) {
+    const fs::path path = TableSpill::PathFor(dir, name);
+    const TableSchema* configured = nullptr;
+    for (const TableSchema* t : schema_.Tables()) {
+      if (t->QualifiedName() == name) configured = t;
+    }
+    if (configured == nullptr) {
+      // The operator's way to give the spilled changes up: the table is no longer captured.
+      RM_LOG_WARN(
+          "cassandra capture: table {} is no longer configured: its spill {} ({} bytes of "
+          "changes since it stopped) is deleted",
+          name, path.string(), bytes);
+      state_dirty_ = true;
+      continue;
+    }
+    named.insert(path);
+    Spill spill;
+    spill.id = *configured->id;
+    spill.keyspace = configured->keyspace;
+    spill.covered = bytes;
+    spill.marked = bytes;
+    auto file = TableSpill::Open(path, bytes);
+    if (!file.ok()) {
+      // Never skipped: the table is not captured and nothing is checkpointed until an operator
+      // repairs or gives up the spill (removes the table from the configuration).
+      const std::string why = fmt::format(
+          "table {} is not captured: {} (repair the file, or remove the table from the "
+          "configuration to give its spilled changes up)",
+          name, file.error().message);
+      RM_LOG_ERROR("cassandra capture: {}", why);
+      probe_->AddError("spill");
+      SetHealth("spill " + name, why);
+      blocked_.insert(spill.id);
+      Freeze(fmt::format("the spill of table {} cannot be read", name));
+    } else {
+      spill.file = std::move(file).value();
+      probe_->SetSpillBytes(name, spill.file->size());
+      RM_LOG_INFO("cassandra capture: table {}: its spill {} holds {} bytes since {}", name,
+                  path.string(), spill.file->size(), spill.file->header().stop.ToString());
+    }
+    spills_.emplace(name, std::move(spill));
+  }
+  // Files the state does not name: spills the position never covered (their entries are read
+  // again), or removed from the state just before a crash.
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (named.count(it->path()) > 0) continue;
+    if (Status s = TableSpill::Remove(it->path()); !s.ok()) {
+      RM_LOG_WARN("cassandra capture: {}", s.error().message);
+    }
+  }
+}
+
+Status CassandraCapture::ReplayAcceptedSpills(const std::atomic<bool>& stop) {
+  std::vector<std::string> accepted;
+  for (const auto& [name, spill] : spills_) {
+    if (spill.replay) accepted.push_back(name);
+  }
+  for (const std::string& name : accepted) {
+    if (Status s = ReplaySpill(name, stop); !s.ok()) return s;
+    if (stop.load()) return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+Status CassandraCapture::ReplaySpill(const std::string& name, const std::atomic<bool>& stop) {
+  Spill& spill = spills_.at(name);
+  const fs::path path = spill.file->path();
+  RM_LOG_INFO(
+      "cassandra capture: table {}: its shape is accepted: producing its {} spilled "
+      "bytes of changes since {}",
+      name, spill.covered, spill.file->header().stop.ToString());
+  std::unique_ptr<Schema> decode;  // the columns of the last schema frame
+  uint64_t produced = 0;
+  Status s = TableSpill::Replay(
+      path, spill.covered,
+      {.schema = [&](const std::vector<SpillTable>& tables) -> Status {
+         auto next = std::make_unique<Schema>();
+         for (const SpillTable& t : tables) {
+           TableSchema base;
+           base.keyspace = t.keyspace;
+           base.name = t.name;
+           base.id = Uuid::Parse(t.id);
+           auto table = TableFromShape(base, t.shape);
+           if (!table.ok()) return table.error();
+           if (Status added = next->AddTable(std::move(table).value()); !added.ok()) {
+             return added;
+           }
+         }
+         decode = std::move(next);
+         return Status::Ok();
+       },
+       .entry = [&](const SpillEntry& e) -> Status {
+         if (decode == nullptr) {
+           return Error{"cassandra.spill",
+                        fmt::format("spill {}: an entry before any schema", path.string())};
+         }
+         auto decoded = DecodeMutation(e.bytes, e.messaging_version, *decode);
+         if (!decoded.ok() || decoded->unknown_table) {
+           // Decoded once already when it was spilled: not expected. Reported, as the reader
+           // reports an undecodable entry.
+           RM_LOG_ERROR(
+               "cassandra capture: spill {}: entry of {} at {}: {}", path.string(), e.file,
+               e.position.ToString(),
+               decoded.ok() ? "names a table the spill's schema lacks" : decoded.error().message);
+           probe_->AddError("spill");
+           return Status::Ok();
+         }
+         Mutation m = std::move(decoded->mutation);
+         m.position = e.position;
+         m.end_offset = e.end_offset;
+         std::erase_if(m.updates, [&](const PartitionUpdate& u) {
+           return u.table == nullptr || !u.table->id || *u.table->id != spill.id;
+         });
+         while (tracker_->InFlight() >= config_.max_in_flight_events) {
+           if (stop.load()) return Error{"cassandra.stopped", "stopped during the replay"};
+           if (auto f = tracker_->failure()) return *f;
+           tracker_->WaitInFlightBelow(config_.max_in_flight_events, config_.poll_interval);
+         }
+         if (!ProduceEvents(m, e.file)) return sink_error_ ? *sink_error_ : *stop_error_;
+         ++produced;
+         return Status::Ok();
+       }});
+  if (!s.ok()) {
+    if (s.error().code == "cassandra.stopped") return Status::Ok();
+    return s;
+  }
+  // Every replayed event acknowledged before the spill is given up.
+  while (!tracker_->WaitAllAcked(config_.poll_interval)) {
+    if (auto f = tracker_->failure()) return *f;
+    if (stop.load()) return Status::Ok();
+  }
+  spills_.erase(name);
+  probe_->SetSpillBytes(name, 0);
+  if (!SaveState()) {
+    return Error{"cassandra.state", "cannot save the state after replaying the spill of " + name};
+  }
+  if (Status removed = TableSpill::Remove(path); !removed.ok()) {
+    // The state no longer names it: the next start removes it.
+    RM_LOG_WARN("cassandra capture: {}", removed.error().message);
+  }
+  RM_LOG_INFO("cassandra capture: table {}: {} spilled mutations produced, spill removed", name,
+              produced);
+  return Status::Ok();
 }
 
 Status CassandraCapture::Run(const std::atomic<bool>& stop) {
@@ -835,6 +1179,7 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
     delivered_[d.segment.file] = Delivered{std::move(files), d.bad};
   }
   ApplyLearned();
+  LoadSpills(loaded->spills);
   if (legacy_resume_) {
     RM_LOG_WARN(
         "cassandra capture: state in {} has the old format (position {} only): resuming that "
@@ -851,7 +1196,13 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
       resume_ ? "position " + resume_->position.ToString() : std::string("the oldest segment"));
   auto last_checkpoint = std::chrono::steady_clock::now();
   Status result = Status::Ok();
-  while (!stop.load()) {
+  if (!spills_.empty() && !schema_observed_) {
+    // A spill is replayed before anything else is read, even while cdc_raw stays empty: the
+    // tables' shapes are observed at the checkpoint (the first position this run reads).
+    StartSchemaGuard(resume_ ? resume_->position : CommitLogPosition{});
+    if (!stop_error_ && !sink_error_) result = ReplayAcceptedSpills(stop);
+  }
+  while (result.ok() && !stop.load()) {
     if (auto f = tracker_->failure()) {
       result = *f;
       break;
@@ -862,7 +1213,8 @@ Status CassandraCapture::Run(const std::atomic<bool>& stop) {
     }
     if (SchemaAccepted()) {
       result = Error{"cassandra.schema_accepted",
-                     "an operator accepted a stopped table's schema: reading again from " +
+                     "an operator accepted a stopped table's schema: the next run produces its "
+                     "spilled changes, then reads on from " +
                          (saved_ ? saved_->position.ToString() : std::string("the start"))};
       break;
     }

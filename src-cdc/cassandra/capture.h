@@ -59,12 +59,18 @@
 // event of the run, and covered by the checkpoint like events) when the capture starts reading,
 // and every change a schema mutation makes is a version from that mutation's position (or
 // stops the table there). An incompatible change stops that table only: its events are not
-// emitted, the checkpoint stops advancing (it stays at or before the change's position; no
-// segment is cleaned up), the other tables go on, Health() names table, columns, rules and
-// position. Once an operator accepts the shape
+// emitted, Health() names table, columns, rules and position, and the other tables go on,
+// checkpoint and segment cleanup included: every entry of the stopped table read from then on
+// is copied into its spill (spill.h, <state_dir>/spill/), synced before the checkpoint passes
+// it, the checkpoint saving how many spill bytes it covers. Once an operator accepts the shape
 // (`regionmirror cdc cassandra accept-schema`), Run() returns "cassandra.schema_accepted" and
-// the caller runs a new capture, which records the version and reads again from the held
-// position. With `envelope: json_with_schema` events carry Connect schemas.
+// the caller runs a new capture, which records the version at the stop's position, produces
+// the spilled entries of that table in the accepted shape, waits for their acks, drops the
+// spill from the state and deletes it, then reads on from the checkpoint. Where a spill cannot
+// take an entry (max_spill_bytes reached, or 0; the stopped table changed again; a spill that
+// cannot be written or read back) the checkpoint is held instead from that point (Freeze): no
+// boundary is added any more, so it stays before it and the segments from there are kept, as
+// before spills existed. With `envelope: json_with_schema` events carry Connect schemas.
 //
 // Transforms (config `transforms:`, src-cdc/transforms/): each event runs its table's chain
 // before it is encoded. A filtered event writes nothing (its mutation's position passes like
@@ -78,6 +84,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -85,6 +92,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "common/result.h"
 #include "src-cdc/cassandra/ack_tracker.h"
@@ -93,6 +101,7 @@
 #include "src-cdc/cassandra/commit_log_reader.h"
 #include "src-cdc/cassandra/position_store.h"
 #include "src-cdc/cassandra/schema_guard.h"
+#include "src-cdc/cassandra/spill.h"
 #include "src-cdc/event_sink.h"
 #include "src-cdc/schema_history.h"
 #include "src-cdc/transforms/pipeline.h"
@@ -167,6 +176,31 @@ class CassandraCapture {
   // segments already started never count, so a live segment is not finished early.
   bool NewerSegmentSynced(int64_t id) const;
   ReadControl HandleMutation(Mutation&& m);
+  // Builds, transforms and produces the events of `m` read from segment file `file` (stopped
+  // tables left out). False when reading must stop (sink_error_ or stop_error_ set).
+  bool ProduceEvents(const Mutation& m, const std::string& file);
+  // After a mutation's events: the checkpoint may pass `position` once they are acked (unless
+  // frozen); the spills' sizes are tied to the boundary's number.
+  void AddBoundary(const CommitLogPosition& position);
+  // From here on nothing read is checkpointed (see the class comment); `why` for Health().
+  void Freeze(const std::string& why);
+  // `table` (its columns in the reader) stopped at `at`: its entries are spilled from now on.
+  void StartSpill(const TableSchema& table, const CommitLogPosition& at);
+  // Copies `m` into the spill of each stopped table it touches; freezes when one cannot take it.
+  void SpillMutation(const Mutation& m);
+  // The columns the reader has for the captured tables of `keyspace` (a spill's schema frame).
+  std::vector<SpillTable> SpillTablesOf(const std::string& keyspace) const;
+  // A schema mutation changed tables of `keyspace`: the spills of that keyspace record it.
+  void SpillSchemaChange(const std::string& keyspace);
+  // Makes every spill durable (before a checkpoint); false (reported) when it could not.
+  bool SyncSpills();
+  // Opens the spills the state names (a corrupt one blocks its table and freezes), removes
+  // files it does not name.
+  void LoadSpills(const std::map<std::string, uint64_t>& covered);
+  // Produces the spilled entries of accepted tables, waits for their acks, drops the spills
+  // from the state and deletes them. Error: the capture stops; a restart replays them again.
+  common::Status ReplayAcceptedSpills(const std::atomic<bool>& stop);
+  common::Status ReplaySpill(const std::string& table, const std::atomic<bool>& stop);
   // A mutation of system_schema: the captured tables it changes get their new columns (the
   // reader decodes the entries after it with them) and, with a guard, a new version at its
   // position (or stop). False when the sink refused a history record (sink_error_ set).
@@ -241,8 +275,23 @@ class CassandraCapture {
   const std::shared_ptr<SchemaStatus> schema_status_ = std::make_shared<SchemaStatus>();
   std::optional<SchemaGuard> guard_;
   bool schema_observed_ = false;
-  // A table is stopped: the checkpoint stays where the run started (see the class comment).
-  bool hold_ = false;
+  // A stopped table's spill, by "keyspace.table".
+  struct Spill {
+    std::unique_ptr<TableSpill> file;  // null: blocked (its spill could not be read back)
+    TableId id;
+    std::string keyspace;
+    uint64_t covered = 0;  // bytes the saved position covers (persisted)
+    uint64_t marked = 0;   // size at the last mark
+    // (boundary number, spill size when that boundary was added), oldest first.
+    std::deque<std::pair<uint64_t, uint64_t>> marks;
+    bool replay = false;  // loaded, and its shape is accepted: produced at start
+  };
+  std::map<std::string, Spill> spills_;
+  std::unordered_set<TableId, UuidHash>
+      blocked_;              // tables whose spill is corrupt: none of their events is produced
+  uint64_t boundaries_ = 0;  // AddBoundary() calls in this run
+  // Set once nothing read from here on may be checkpointed (see the class comment): the reason.
+  std::optional<std::string> frozen_;
   std::chrono::steady_clock::time_point last_accept_poll_{};
   std::optional<CaptureState::Resume> saved_;  // the position last saved
   // What schema mutations changed, kept in the state (position_store.h); pruned to the change

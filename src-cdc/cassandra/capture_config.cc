@@ -23,11 +23,12 @@ using Reader = common::YamlFieldReader;
 void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path& base_dir,
                  CaptureConfig& c) {
   const std::string p = "cassandra";
-  r.CheckKeys(node, p,
-              {"cdc_raw_dir", "processed", "state_dir", "topic_prefix", "cluster", "tables",
-               "encryption", "poll_interval_ms", "checkpoint_interval_ms", "max_in_flight_events",
-               "tombstones_on_delete", "shutdown_timeout_ms", "ack_stall_timeout_ms", "schema",
-               "transforms", "errors.tolerance", "errors.deadletterqueue.topic.name"});
+  r.CheckKeys(
+      node, p,
+      {"cdc_raw_dir", "processed", "state_dir", "topic_prefix", "cluster", "tables", "encryption",
+       "poll_interval_ms", "checkpoint_interval_ms", "max_in_flight_events", "tombstones_on_delete",
+       "shutdown_timeout_ms", "ack_stall_timeout_ms", "max_spill_bytes", "schema", "transforms",
+       "errors.tolerance", "errors.deadletterqueue.topic.name"});
   std::string s;
   r.Get(node, p, "cdc_raw_dir", s);
   c.cdc_raw_dir = s;
@@ -52,6 +53,13 @@ void ReadCapture(Reader& r, const YAML::Node& node, const std::filesystem::path&
     r.Problem(p + ".max_in_flight_events", "must be at least 1");
   } else {
     c.max_in_flight_events = static_cast<size_t>(cap);
+  }
+  int64_t spill = static_cast<int64_t>(c.max_spill_bytes);
+  r.Get(node, p, "max_spill_bytes", spill);
+  if (spill < 0) {
+    r.Problem(p + ".max_spill_bytes", "must be >= 0 (0: hold the checkpoint instead)");
+  } else {
+    c.max_spill_bytes = static_cast<uint64_t>(spill);
   }
   r.GetMillis(node, p, "poll_interval_ms", c.poll_interval);
   r.GetMillis(node, p, "checkpoint_interval_ms", c.checkpoint_interval);

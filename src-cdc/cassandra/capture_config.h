@@ -28,6 +28,8 @@
 //     tombstones_on_delete: true         # a null-value record after each row deletion
 //     shutdown_timeout_ms: 10000         # on stop, wait this long for acknowledgements
 //     ack_stall_timeout_ms: 30000        # /healthz fails while events wait longer for an ack
+//     max_spill_bytes: 1073741824        # per stopped table: its entries kept in state_dir so
+//                                        # the checkpoint goes on; 0 or full: hold it instead
 //     transforms: []                     # per-table chains of SMTs: src-cdc/transforms/config.h
 //     errors.tolerance: none             # none | all (with errors.deadletterqueue.topic.name)
 //     schema:                            # event schemas and schema evolution (schema_guard.h)
@@ -125,6 +127,12 @@ struct CaptureConfig {
   // Health() reports a problem while events have waited this long with no acknowledgement
   // (Kafka down or refusing). Default: 30000 ms.
   std::chrono::milliseconds ack_stall_timeout{30000};
+  // A table stopped by an incompatible schema change keeps its commit log entries read since
+  // in <state_dir>/spill/ (spill.h), so the checkpoint advances and segments are cleaned up
+  // for the other tables; this caps each table's spill. Reaching it (or 0: no spill) holds the
+  // checkpoint from there until the shape is accepted, as a Postgres slot keeps its WAL.
+  // Default: 1 GiB.
+  uint64_t max_spill_bytes = uint64_t{1} << 30;
   // Per-table transforms (Kafka Connect / Debezium SMTs) and what happens to an event one fails
   // on (src-cdc/transforms/). Default: none.
   transforms::TransformsConfig transforms;

@@ -42,7 +42,26 @@ CaptureProbe::CaptureProbe(prometheus::Registry& r)
       segments_pending_(
           Gauge(r, "rm_cdc_cassandra_segments_pending", "Segments in cdc_raw not yet cleaned up.")),
       inflight_(Gauge(r, "rm_cdc_cassandra_inflight_events",
-                      "Records produced and not yet in the acknowledged prefix.")) {}
+                      "Records produced and not yet in the acknowledged prefix.")),
+      spill_family_(prometheus::BuildGauge()
+                        .Name("rm_cdc_cassandra_spill_bytes")
+                        .Help("Bytes a stopped table's spill holds in state_dir (its entries "
+                              "read since the stop, while the checkpoint goes on).")
+                        .Register(r)) {}
+
+void CaptureProbe::SetSpillBytes(const std::string& table, uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  auto it = spills_.find(table);
+  if (it == spills_.end())
+    it = spills_.emplace(table, &spill_family_.Add({{"table", table}})).first;
+  it->second->Set(static_cast<double>(bytes));
+}
+
+double CaptureProbe::spill_bytes(const std::string& table) const {
+  std::lock_guard lock(mu_);
+  auto it = spills_.find(table);
+  return it == spills_.end() ? 0 : it->second->Value();
+}
 
 void CaptureProbe::AddError(const std::string& kind, int64_t n) {
   std::lock_guard lock(mu_);

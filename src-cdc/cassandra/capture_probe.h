@@ -14,6 +14,8 @@
 //                                                 in the current segment
 //   rm_cdc_cassandra_segments_pending             segments in cdc_raw not yet cleaned up
 //   rm_cdc_cassandra_inflight_events              produced, not yet in the acknowledged prefix
+//   rm_cdc_cassandra_spill_bytes{table}           a stopped table's spill (its entries kept in
+//                                                 state_dir while the checkpoint goes on)
 // Thread-safe (prometheus-cpp metrics are atomic): the capture thread and the sink's ack
 // callbacks both write.
 #pragma once
@@ -43,6 +45,7 @@ class CaptureProbe {
   void SetLagBytes(uint64_t bytes) { lag_bytes_.Set(static_cast<double>(bytes)); }
   void SetSegmentsPending(size_t n) { segments_pending_.Set(static_cast<double>(n)); }
   void SetInflight(uint64_t n) { inflight_.Set(static_cast<double>(n)); }
+  void SetSpillBytes(const std::string& table, uint64_t bytes);
 
   // For tests and the closing summary.
   uint64_t produced() const { return static_cast<uint64_t>(produced_.Value()); }
@@ -52,6 +55,7 @@ class CaptureProbe {
   uint64_t errors(const std::string& kind) const;
   uint64_t errors_total() const;
   double lag_bytes() const { return lag_bytes_.Value(); }
+  double spill_bytes(const std::string& table) const;
 
  private:
   prometheus::Counter& produced_;
@@ -66,8 +70,10 @@ class CaptureProbe {
   prometheus::Gauge& lag_bytes_;
   prometheus::Gauge& segments_pending_;
   prometheus::Gauge& inflight_;
+  prometheus::Family<prometheus::Gauge>& spill_family_;
   mutable std::mutex mu_;
   std::map<std::string, prometheus::Counter*> errors_;
+  std::map<std::string, prometheus::Gauge*> spills_;
 };
 
 }  // namespace rm::cdc::cassandra

@@ -584,6 +584,8 @@ class SegmentReader::Impl {
       Mutation m = std::move(decoded.value().mutation);
       m.position = {desc_.id, static_cast<uint32_t>(entry_offset)};
       m.end_offset = static_cast<uint32_t>(end_offset);
+      m.entry = body;
+      m.messaging_version = desc_.messaging_version();
       ++progress.stats.mutations;
       const ReadControl control = handler(std::move(m));
       if (control == ReadControl::kStop) {

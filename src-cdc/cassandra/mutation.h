@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -132,6 +133,11 @@ struct Mutation {
   CommitLogPosition position;            // where the entry starts (its size field)
   uint32_t end_offset = 0;               // just past the entry: resume here to read what follows it
   std::vector<PartitionUpdate> updates;  // all of one keyspace
+  // The entry's serialized bytes (what DecodeMutation read) and the messaging version they are
+  // in. Set by SegmentReader for its handler only: the bytes live in the reader's section
+  // buffer and are invalid once the handler returns (copy them to keep them).
+  std::string_view entry;
+  int messaging_version = 0;
 };
 
 }  // namespace rm::cdc::cassandra

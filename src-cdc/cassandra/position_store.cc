@@ -138,6 +138,11 @@ common::Result<CaptureState> PositionStore::Load() const {
         state.tables[name] = std::move(learned);
       }
     }
+    if (j.contains("spills")) {
+      for (const auto& [name, covered] : j.at("spills").items()) {
+        state.spills[name] = covered.get<uint64_t>();
+      }
+    }
     return state;
   } catch (const nlohmann::json::exception& e) {
     return unreadable(e.what());
@@ -174,6 +179,7 @@ common::Status PositionStore::Save(const CaptureState& state) {
     }
     j["tables"] = std::move(tables);
   }
+  if (!state.spills.empty()) j["spills"] = state.spills;
   rocksdb::WriteOptions w;
   w.sync = true;
   rocksdb::Status s = db_->Put(w, kStateKey, j.dump());

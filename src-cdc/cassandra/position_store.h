@@ -103,6 +103,9 @@ struct CaptureState {
   std::optional<Resume> resume;
   std::vector<Delivered> delivered;
   std::map<std::string, LearnedTable> tables;  // by "keyspace.table"
+  // The stopped tables' spills (spill.h) by "keyspace.table": how many bytes of each the
+  // position covers (its entries before the position; the rest is read again).
+  std::map<std::string, uint64_t> spills;
   // Loaded from the old "<id>:<offset>" value: `resume` names the segment by id only.
   bool legacy = false;
 };

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -246,8 +247,10 @@ TEST_F(CassandraCaptureSchemaMutationTest, AnAddedColumnIsANewVersionFromItsSche
 TEST_F(CassandraCaptureSchemaMutationTest, ADroppedColumnStopsTheTableAtItsSchemaMutation) {
   // Given ALTER TABLE DROP val0 mid-way (incompatible: consumers lose the field)
   std::string segment;
-  const uint32_t at =
-      WriteSpliced(cdc_raw_, {AlterEntry({{.name = "val0", .deleted = true}})}, &segment);
+  // and two writes after it that do not set val0 (every fixture write does)
+  const uint32_t at = WriteSpliced(
+      cdc_raw_, {AlterEntry({{.name = "val0", .deleted = true}}), ValWrite("k1"), ValWrite("k2")},
+      &segment);
   std::set<int64_t> expected;
   for (int64_t p : WritePositions(segment)) {
     if (p < at) expected.insert(p);
@@ -255,7 +258,8 @@ TEST_F(CassandraCaptureSchemaMutationTest, ADroppedColumnStopsTheTableAtItsSchem
   ASSERT_FALSE(expected.empty());
   const Schema schema = Standard1();
   MemorySink sink;
-  Running run(Config(), schema, sink);
+  auto running = std::make_unique<Running>(Config(), schema, sink);
+  Running& run = *running;
 
   // Then every write before it is produced and the table stops exactly there
   const std::string stopped =
@@ -272,12 +276,63 @@ TEST_F(CassandraCaptureSchemaMutationTest, ADroppedColumnStopsTheTableAtItsSchem
   ASSERT_NE(h.Pending(kTable), nullptr);
   EXPECT_EQ(h.Pending(kTable)->position, fmt::format("{}:{}", kId, at));
   EXPECT_EQ(h.Versions(kTable).size(), 1u);
-  // The checkpoint does not pass it and the segment is kept.
-  if (auto cp = run.capture().checkpointed()) {
-    EXPECT_TRUE(*cp <= (CommitLogPosition{kId, at})) << cp->ToString();
-  }
-  EXPECT_TRUE(fs::exists(cdc_raw_ / kFixture));
+  // The checkpoint passes it all the same and the segment is delivered and deleted: the
+  // table's writes after the drop are in its spill.
+  ASSERT_TRUE(WaitFor([&] { return Empty(); })) << run.capture().Health();
+  ASSERT_TRUE(run.capture().checkpointed());
+  EXPECT_TRUE((CommitLogPosition{kId, at}) < *run.capture().checkpointed());
   ASSERT_TRUE(run.Stop().ok());
+  running.reset();
+
+  // When an operator accepts the new shape (a restart in between changes nothing)
+  {
+    Running again(Config(), schema, sink);
+    ASSERT_TRUE(
+        WaitFor([&] { return again.capture().Health().find(stopped) != std::string::npos; }));
+    ASSERT_TRUE(again.Stop().ok());
+  }
+  const size_t before = sink.size();
+  auto [key, value] = EncodeAcceptRecord(*HistoryIn(sink.records()).Pending(kTable));
+  ASSERT_TRUE(sink.Produce(kHistory, key, value, [](common::Status) {}).ok());
+  Running accepted(Config(), schema, sink);
+  ASSERT_TRUE(WaitFor([&] {
+    return !fs::exists(tmp_ / "state" / "spill" / "Keyspace1.Standard1.spill");
+  })) << accepted.capture().Health();
+  ASSERT_TRUE(accepted.Stop().ok());
+
+  // Then its writes from the drop on come out once each, in order, in version 2 (no val0)
+  // (the positions the reader decodes with val0 gone: those writing val0 do not decode)
+  auto dropped = Schema::FromCql(
+      "CREATE TABLE \"Keyspace1\".\"Standard1\" (key ascii, col ascii, val blob, "
+      "PRIMARY KEY (key, col)) WITH ID = " +
+      Standard1Id().ToString());
+  ASSERT_TRUE(dropped.ok());
+  ReaderOptions options;
+  options.schema = &dropped.value();
+  std::set<int64_t> after;
+  for (const Mutation& m : testing::ReadAllMutations(segment, options, nullptr, kFixture)) {
+    if (m.position.offset > at) after.insert(m.position.offset);
+  }
+  ASSERT_GE(after.size(), 2u);
+  const std::vector<Event> events = EventsOf(sink.records(), before);
+  std::set<int64_t> seen;
+  std::set<std::pair<int64_t, std::string>> keyed;
+  int64_t last = 0;
+  for (const Event& e : events) {
+    EXPECT_EQ(e.segment, kId);
+    EXPECT_EQ(e.version, 2) << e.pos;
+    EXPECT_FALSE(e.after.contains("val0")) << e.after.dump();
+    EXPECT_GE(e.pos, last) << "out of order";
+    last = e.pos;
+    seen.insert(e.pos);
+    EXPECT_TRUE(keyed.insert({e.pos, e.after.dump()}).second) << "produced twice: " << e.pos;
+  }
+  EXPECT_EQ(seen, after);
+  const SchemaHistory h2 = HistoryIn(sink.records());
+  ASSERT_EQ(h2.Versions(kTable).size(), 2u);
+  EXPECT_TRUE(h2.Versions(kTable)[1].accepted);
+  EXPECT_EQ(h2.Versions(kTable)[1].position, fmt::format("{}:{}", kId, at));
+  EXPECT_EQ(h2.Pending(kTable), nullptr);
 }
 
 TEST_F(CassandraCaptureSchemaMutationTest, AReplayWritesNothingNewAndTheOldCqlKeepsTheNewShape) {

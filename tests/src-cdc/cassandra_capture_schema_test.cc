@@ -1,7 +1,8 @@
 // CassandraCapture with schema evolution and transforms, on a fake cdc_raw with an in-memory sink
 // whose records on the history topic are the history the capture reads back: versions before
 // the events, JsonConverter envelopes with schemas, a table stopped by an incompatible CQL change
-// while the others go on (checkpoint held, segments kept) until accepted, and transforms whose
+// while the others go on (checkpoint and cleanup included, its entries spilled) until accepted,
+// then its spill produced once in the new shape, and transforms whose
 // records are acknowledged before any position is checkpointed.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -59,6 +60,25 @@ std::set<std::pair<int64_t, int64_t>> Positions(const std::vector<StoredRecord>&
     auto v = nlohmann::json::parse(*r.value);
     if (v.contains("payload")) v = v["payload"];
     out.insert({v["source"]["segment_id"].get<int64_t>(), v["source"]["pos"].get<int64_t>()});
+  }
+  return out;
+}
+
+// The records `sink` holds from the `from`-th on.
+std::vector<StoredRecord> Since(const MemorySink& sink, size_t from) {
+  const auto all = sink.records();
+  return std::vector<StoredRecord>(all.begin() + static_cast<long>(from), all.end());
+}
+
+// The (segment_id, pos) of every event of `topic`, in produce order, repeats included.
+std::vector<std::pair<int64_t, int64_t>> PositionList(const std::vector<StoredRecord>& records,
+                                                      const std::string& topic) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const auto& r : records) {
+    if (r.topic != topic || !r.value) continue;
+    auto v = nlohmann::json::parse(*r.value);
+    if (v.contains("payload")) v = v["payload"];
+    out.push_back({v["source"]["segment_id"].get<int64_t>(), v["source"]["pos"].get<int64_t>()});
   }
   return out;
 }
@@ -132,6 +152,61 @@ class CassandraCaptureSchemaTest : public ::testing::Test {
     testing::WriteLiveSegment(cdc_raw_, k40File, bytes, testing::SectionEnds(bytes).back(), true);
   }
   bool Empty() const { return fs::is_empty(cdc_raw_); }
+
+  // Standard1 with val blob (v1) or text (v2: incompatible), and Standard1_40.
+  static Schema Versioned(const char* val_type) {
+    return SchemaOf(Table("Standard1", k30Dir, val_type) + Table("Standard1_40", k40Dir, "blob"));
+  }
+  fs::path SpillFile() const { return tmp_ / "state" / "spill" / "Keyspace1.Standard1.spill"; }
+
+  // A first run records both shapes (v1); then the 3.0 segments of Standard1 arrive and a run
+  // with v2 stops it and spills its entries while Standard1_40 goes on and cdc_raw empties.
+  // Leaves the history's pending record in `pending`.
+  void StopStandard1(MemorySink& sink, SchemaPending* pending) {
+    const Schema v1 = Versioned("blob");
+    Write40();
+    {
+      Running run(Config(), v1, sink);
+      ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+      ASSERT_TRUE(run.Stop().ok());
+    }
+    for (const char* f : k30Files) Copy(k30Dir, f);
+    const Schema v2 = Versioned("text");
+    {
+      Running run(Config(), v2, sink);
+      ASSERT_TRUE(WaitFor([&] { return Empty(); })) << run.capture().Health();
+      ASSERT_TRUE(run.Stop().ok());
+    }
+    // Everything read is checkpointed: the whole spill is covered.
+    auto state = testing::LoadState(tmp_ / "state");
+    ASSERT_TRUE(state.ok());
+    ASSERT_EQ(state->spills.count("Keyspace1.Standard1"), 1u);
+    ASSERT_EQ(state->spills.at("Keyspace1.Standard1"), fs::file_size(SpillFile()));
+    SchemaHistory h;
+    for (const auto& r : sink.acked_records()) {
+      if (r.topic == kHistory) {
+        ASSERT_TRUE(
+            h.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt)
+                .ok());
+      }
+    }
+    ASSERT_NE(h.Pending("Keyspace1.Standard1"), nullptr);
+    *pending = *h.Pending("Keyspace1.Standard1");
+  }
+
+  // Standard1's event positions as a run without history over the 3.0 segments gives them.
+  std::vector<std::pair<int64_t, int64_t>> Reference() {
+    rm::testing::TempDir other;
+    fs::create_directories(other / "cdc_raw");
+    for (const char* f : k30Files) fs::copy_file(FixtureRoot() / k30Dir / f, other / "cdc_raw" / f);
+    MemorySink plain;
+    const Schema v2 = Versioned("text");
+    testing::RunningCapture ref(testing::FastCaptureConfig(other / "cdc_raw", other / "state"), v2,
+                                plain);
+    EXPECT_TRUE(WaitFor([&] { return fs::is_empty(other / "cdc_raw"); }));
+    EXPECT_TRUE(ref.Stop().ok());
+    return PositionList(plain.records(), "cass.Keyspace1.Standard1");
+  }
 
   transforms::TransformsConfig Transforms(const std::string& yaml) {
     std::vector<std::string> problems;
@@ -234,30 +309,34 @@ TEST_F(CassandraCaptureSchemaTest, AnIncompatibleChangeStopsOnlyThatTableUntilAc
   const size_t start = sink.size();
   std::vector<std::pair<std::string, std::optional<std::string>>> operator_records;
   std::mutex operator_mu;
-  const auto since_start = [&] {
+  const auto since = [&](size_t from) {
     const auto all = sink.records();
-    return std::vector<StoredRecord>(all.begin() + static_cast<long>(start), all.end());
+    return std::vector<StoredRecord>(all.begin() + static_cast<long>(from), all.end());
   };
   auto run = std::make_unique<Running>(Config(), v2, sink, &operator_records, &operator_mu);
-  ASSERT_TRUE(WaitFor([&] {
-    return Positions(since_start(), "cass.Keyspace1.Standard1_40") ==
-           AllPositions(k40Dir, k40File, v2);
-  }));
 
   // Then Standard1 stops (named with column, rule and position in /healthz) and emits nothing,
-  // the other table goes on, and the checkpoint and the segments stay where the run started.
+  // while the other table goes on: its events, the checkpoint past the stop, and every segment
+  // delivered and deleted (Standard1's entries are in its spill).
+  ASSERT_TRUE(WaitFor([&] {
+    return Positions(since(start), "cass.Keyspace1.Standard1_40") ==
+               AllPositions(k40Dir, k40File, v2) &&
+           Empty();
+  })) << run->capture().Health();
   const std::string health = run->capture().Health();
   for (const char* part :
        {"table Keyspace1.Standard1 stopped at commit log position", "column val: rule type_change",
         "cdc cassandra accept-schema --table Keyspace1.Standard1"}) {
     EXPECT_NE(health.find(part), std::string::npos) << part << " in " << health;
   }
-  EXPECT_TRUE(Positions(since_start(), "cass.Keyspace1.Standard1").empty());
-  std::this_thread::sleep_for(100ms);  // several checkpoint intervals
-  EXPECT_EQ(run->capture().checkpointed(), held->resume->position);
-  for (const char* f : k30Files) EXPECT_TRUE(fs::exists(cdc_raw_ / f));
+  EXPECT_EQ(health.find("checkpoint is held"), std::string::npos) << health;
+  EXPECT_TRUE(Positions(since(start), "cass.Keyspace1.Standard1").empty());
+  const fs::path spill = tmp_ / "state" / "spill" / "Keyspace1.Standard1.spill";
+  ASSERT_TRUE(fs::exists(spill));
+  EXPECT_EQ(run->capture().probe().spill_bytes("Keyspace1.Standard1"),
+            static_cast<double>(fs::file_size(spill)));
 
-  // When an operator accepts the shape, the run ends and a new one reads again from there
+  // When an operator accepts the shape, the run ends and a new one produces the spill
   SchemaHistory h;
   for (const auto& r : sink.acked_records()) {
     if (r.topic == kHistory) {
@@ -275,17 +354,36 @@ TEST_F(CassandraCaptureSchemaTest, AnIncompatibleChangeStopsOnlyThatTableUntilAc
   ASSERT_FALSE(ended.ok());
   EXPECT_EQ(ended.error().code, "cassandra.schema_accepted");
   run.reset();
-  Running next(Config(), v2, sink, &operator_records, &operator_mu);
-  ASSERT_TRUE(WaitFor([&] { return Empty(); }));
-  ASSERT_TRUE(next.Stop().ok());
-  EXPECT_TRUE(next.capture().Health().empty());
-
-  // Then every Standard1 change is there, after version 2 (accepted) in the history
-  std::set<std::pair<int64_t, int64_t>> expected;
-  for (const char* f : k30Files) {
-    for (const auto& p : AllPositions(k30Dir, f, v2)) expected.insert(p);
+  const size_t accepted = sink.size();
+  {
+    Running next(Config(), v2, sink, &operator_records, &operator_mu);
+    ASSERT_TRUE(WaitFor([&] { return !fs::exists(spill); }));
+    ASSERT_TRUE(next.Stop().ok());
+    EXPECT_TRUE(next.capture().Health().empty()) << next.capture().Health();
   }
-  EXPECT_EQ(Positions(sink.records(), "cass.Keyspace1.Standard1"), expected);
+
+  // Then every Standard1 change comes out once, in commit log order, as an uninterrupted run
+  // with the new CQL gives them; the other table's are not produced again; the spill is gone.
+  std::vector<std::pair<int64_t, int64_t>> reference;
+  {
+    rm::testing::TempDir other_tmp;
+    fs::create_directories(other_tmp / "cdc_raw");
+    for (const char* f : k30Files) {
+      fs::copy_file(FixtureRoot() / k30Dir / f, other_tmp / "cdc_raw" / f);
+    }
+    MemorySink plain;
+    CaptureConfig c = testing::FastCaptureConfig(other_tmp / "cdc_raw", other_tmp / "state");
+    testing::RunningCapture ref(c, v2, plain);
+    ASSERT_TRUE(WaitFor([&] { return fs::is_empty(other_tmp / "cdc_raw"); }));
+    ASSERT_TRUE(ref.Stop().ok());
+    reference = PositionList(plain.records(), "cass.Keyspace1.Standard1");
+  }
+  ASSERT_FALSE(reference.empty());
+  EXPECT_EQ(PositionList(since(start), "cass.Keyspace1.Standard1"), reference);
+  EXPECT_TRUE(Positions(since(accepted), "cass.Keyspace1.Standard1_40").empty());
+  auto after_state = testing::LoadState(tmp_ / "state");
+  ASSERT_TRUE(after_state.ok());
+  EXPECT_TRUE(after_state->spills.empty());
   SchemaHistory after;
   for (const auto& r : sink.acked_records()) {
     if (r.topic == kHistory) {
@@ -300,6 +398,170 @@ TEST_F(CassandraCaptureSchemaTest, AnIncompatibleChangeStopsOnlyThatTableUntilAc
             h.Pending("Keyspace1.Standard1")->position);
   EXPECT_EQ(after.Pending("Keyspace1.Standard1"), nullptr);
   EXPECT_EQ(after.Versions("Keyspace1.Standard1_40").size(), 1u);
+}
+
+TEST_F(CassandraCaptureSchemaTest, ASpillSurvivesATornTailAStoppedReplayAndAnOrphanedFile) {
+  MemorySink sink;
+  SchemaPending pending;
+  ASSERT_NO_FATAL_FAILURE(StopStandard1(sink, &pending));
+  const Schema v2 = Versioned("text");
+  const uint64_t covered = fs::file_size(SpillFile());
+
+  // Given a crash in the middle of an append (half a frame past the covered length)
+  const std::string torn = rm::testing::ReadFile(SpillFile());
+  rm::testing::WriteFile(SpillFile(), torn + torn.substr(8, 13));
+  // Then a restart drops it and the table stays stopped, its spill intact
+  {
+    Running run(Config(), v2, sink);
+    ASSERT_TRUE(WaitFor([&] {
+      return run.capture().Health().find("table Keyspace1.Standard1 stopped") != std::string::npos;
+    }));
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_EQ(run.capture().Health().find("spill"), std::string::npos) << run.capture().Health();
+  }
+  // (what follows the covered bytes was written after the checkpoint: none of the torn frame)
+  const std::string spilled = rm::testing::ReadFile(SpillFile());
+  auto state = testing::LoadState(tmp_ / "state");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->spills.at("Keyspace1.Standard1"), covered);
+  EXPECT_EQ(spilled.substr(0, covered), torn.substr(0, covered));
+  {
+    auto reopened = TableSpill::Open(SpillFile(), spilled.size());
+    EXPECT_TRUE(reopened.ok()) << reopened.error().message;
+  }
+
+  // When the shape is accepted but the run producing the spill stops before Kafka acked it
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops{EncodeAcceptRecord(pending)};
+  std::mutex ops_mu;
+  const auto reference = Reference();
+  ASSERT_FALSE(reference.empty());
+  const size_t first = sink.size();
+  sink.WithholdAfter(first);
+  {
+    Running run(Config(), v2, sink, &ops, &ops_mu);
+    ASSERT_TRUE(WaitFor([&] {
+      return PositionList(Since(sink, first), "cass.Keyspace1.Standard1").size() ==
+             reference.size();
+    }));
+    ASSERT_TRUE(run.Stop().ok());
+    // (released while the capture's metrics, which its ack callbacks count in, still exist)
+    sink.ReleaseWithheld();
+  }
+  // Then the spill is kept and the next run produces it again, whole, then removes it
+  ASSERT_TRUE(fs::exists(SpillFile()));
+  const size_t second = sink.size();
+  {
+    Running run(Config(), v2, sink, &ops, &ops_mu);
+    ASSERT_TRUE(WaitFor([&] { return !fs::exists(SpillFile()); })) << run.capture().Health();
+    ASSERT_TRUE(run.Stop().ok());
+    EXPECT_TRUE(run.capture().Health().empty()) << run.capture().Health();
+  }
+  const auto records = sink.records();
+  EXPECT_EQ(PositionList(std::vector<StoredRecord>(records.begin() + second, records.end()),
+                         "cass.Keyspace1.Standard1"),
+            reference);
+
+  // When the spill file outlives the state's record (a crash between the two), nothing of it
+  // is produced again and it is deleted
+  rm::testing::WriteFile(SpillFile(), spilled);
+  const size_t third = sink.size();
+  {
+    Running run(Config(), v2, sink, &ops, &ops_mu);
+    ASSERT_TRUE(WaitFor([&] { return !fs::exists(SpillFile()); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  const auto last = sink.records();
+  EXPECT_TRUE(PositionList(std::vector<StoredRecord>(last.begin() + third, last.end()),
+                           "cass.Keyspace1.Standard1")
+                  .empty());
+}
+
+TEST_F(CassandraCaptureSchemaTest,
+       ACorruptSpillBlocksItsTableAndHoldsTheCheckpointNamingTheOffset) {
+  MemorySink sink;
+  SchemaPending pending;
+  ASSERT_NO_FATAL_FAILURE(StopStandard1(sink, &pending));
+  std::string bytes = rm::testing::ReadFile(SpillFile());
+  const size_t at = bytes.size() / 2;
+  bytes[at] ^= 0x55;  // inside some frame of the covered part
+  rm::testing::WriteFile(SpillFile(), bytes);
+  auto before = testing::LoadState(tmp_ / "state");
+  ASSERT_TRUE(before.ok() && before->resume);
+
+  // When the capture restarts and a new segment of the other table arrives
+  const Schema v2 = Versioned("text");
+  const size_t start = sink.size();
+  Running run(Config(), v2, sink);
+  Write40();
+  // Then the other table's events come, but the health names the spill and a frame offset, the
+  // checkpoint stays, and the segment and the spill are kept
+  ASSERT_TRUE(WaitFor([&] {
+    return Positions(Since(sink, start), "cass.Keyspace1.Standard1_40") ==
+           AllPositions(k40Dir, k40File, v2);
+  }));
+  std::this_thread::sleep_for(100ms);  // several checkpoint intervals
+  const std::string health = run.capture().Health();
+  for (const std::string& part : {"table Keyspace1.Standard1 is not captured: spill " +
+                                      SpillFile().string() + ": corrupt frame at offset ",
+                                  std::string("the checkpoint is held")}) {
+    EXPECT_NE(health.find(part), std::string::npos) << part << " in " << health;
+  }
+  EXPECT_EQ(run.capture().checkpointed(), before->resume->position);
+  EXPECT_TRUE(fs::exists(cdc_raw_ / k40File));
+  EXPECT_EQ(rm::testing::ReadFile(SpillFile()), bytes);
+  EXPECT_GE(run.capture().probe().errors("spill"), 1u);
+  ASSERT_TRUE(run.Stop().ok());
+}
+
+TEST_F(CassandraCaptureSchemaTest, ASpillAtItsLimitHoldsTheCheckpointFromThereAndLosesNothing) {
+  // Given spills capped below the table's entries
+  MemorySink sink;
+  const Schema v1 = Versioned("blob");
+  Write40();
+  {
+    Running run(Config(), v1, sink);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  for (const char* f : k30Files) Copy(k30Dir, f);
+  CaptureConfig capped = Config();
+  capped.max_spill_bytes = 20000;
+  const Schema v2 = Versioned("text");
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops;
+  std::mutex ops_mu;
+  const size_t start = sink.size();
+  auto run = std::make_unique<Running>(capped, v2, sink, &ops, &ops_mu);
+  // Then once full the checkpoint is held (healthz says so) and the segments from there stay
+  ASSERT_TRUE(WaitFor([&] {
+    return run->capture().Health().find("reached max_spill_bytes (20000 bytes)") !=
+           std::string::npos;
+  })) << run->capture().Health();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(Empty());
+  EXPECT_LE(fs::file_size(SpillFile()), 20000u);
+
+  // When accepted, every change of the table comes out once, in order
+  SchemaHistory h;
+  for (const auto& r : sink.acked_records()) {
+    if (r.topic == kHistory) {
+      ASSERT_TRUE(
+          h.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt).ok());
+    }
+  }
+  ASSERT_NE(h.Pending("Keyspace1.Standard1"), nullptr);
+  {
+    std::lock_guard lock(ops_mu);
+    ops.push_back(EncodeAcceptRecord(*h.Pending("Keyspace1.Standard1")));
+  }
+  ASSERT_TRUE(WaitFor([&] { return run->done(); }));
+  run.reset();
+  Running next(capped, v2, sink, &ops, &ops_mu);
+  ASSERT_TRUE(WaitFor([&] { return Empty() && !fs::exists(SpillFile()); }));
+  ASSERT_TRUE(next.Stop().ok());
+  const auto records = sink.records();
+  EXPECT_EQ(PositionList(std::vector<StoredRecord>(records.begin() + start, records.end()),
+                         "cass.Keyspace1.Standard1"),
+            Reference());
 }
 
 TEST_F(CassandraCaptureSchemaTest, TransformedEventsAreCheckpointedOnlyOnceKafkaAckedThem) {

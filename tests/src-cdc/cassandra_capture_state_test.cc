@@ -209,6 +209,7 @@ TEST_F(CassandraCaptureConfig, MinimalFileGetsTheDocumentedDefaults) {
   EXPECT_EQ(c.capture.cluster, "Test Cluster");
   EXPECT_EQ(c.capture.poll_interval.count(), 100);
   EXPECT_EQ(c.capture.max_in_flight_events, 10000u);
+  EXPECT_EQ(c.capture.max_spill_bytes, uint64_t{1} << 30);
   EXPECT_EQ(c.admin.port, 9702);
   auto schema = c.capture.BuildSchema();
   ASSERT_TRUE(schema.ok());
