@@ -109,6 +109,17 @@ inline std::map<std::string, std::string> CaptureEnv() {
   return {{"RM_TEST_CASSANDRA_KEY", "b7d96fb9b11d829179aeeb0b4e81f97a"}};
 }
 
+// `regionmirror cdc cassandra accept-schema --config <config> --table <table>` (its output and
+// exit code).
+inline auto AcceptSchema(const std::string& config, const std::string& table) {
+  using namespace std::chrono_literals;
+  return rm::testing::RunCommand(
+      {"env", "RM_TEST_CASSANDRA_KEY=" + CaptureEnv().at("RM_TEST_CASSANDRA_KEY"),
+       rm::testing::RegionmirrorPath(), "cdc", "cassandra", "accept-schema", "--config", config,
+       "--table", table},
+      60s);
+}
+
 // Writes a complete 3.x segment atomically (Cassandra moves it into cdc_raw when it is done).
 inline void PlaceCompleteSegment(const std::filesystem::path& cdc_raw, const std::string& dir,
                                  const std::string& file) {

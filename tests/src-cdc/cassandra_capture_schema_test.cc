@@ -119,6 +119,13 @@ CassandraCapture::HistoryReader HistoryOf(
   };
 }
 
+// The history `sink` acknowledged.
+SchemaHistory AckedHistory(const MemorySink& sink) {
+  auto h = HistoryOf(sink)();
+  EXPECT_TRUE(h.ok()) << h.error().message;
+  return h.ok() ? std::move(h).value() : SchemaHistory{};
+}
+
 // A capture with the history of `sink` (and `extra`).
 class Running : public testing::RunningCapture {
  public:
@@ -182,14 +189,7 @@ class CassandraCaptureSchemaTest : public ::testing::Test {
     ASSERT_TRUE(state.ok());
     ASSERT_EQ(state->spills.count("Keyspace1.Standard1"), 1u);
     ASSERT_EQ(state->spills.at("Keyspace1.Standard1"), fs::file_size(SpillFile()));
-    SchemaHistory h;
-    for (const auto& r : sink.acked_records()) {
-      if (r.topic == kHistory) {
-        ASSERT_TRUE(
-            h.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt)
-                .ok());
-      }
-    }
+    const SchemaHistory h = AckedHistory(sink);
     ASSERT_NE(h.Pending("Keyspace1.Standard1"), nullptr);
     *pending = *h.Pending("Keyspace1.Standard1");
   }
@@ -337,13 +337,7 @@ TEST_F(CassandraCaptureSchemaTest, AnIncompatibleChangeStopsOnlyThatTableUntilAc
             static_cast<double>(fs::file_size(spill)));
 
   // When an operator accepts the shape, the run ends and a new one produces the spill
-  SchemaHistory h;
-  for (const auto& r : sink.acked_records()) {
-    if (r.topic == kHistory) {
-      ASSERT_TRUE(
-          h.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt).ok());
-    }
-  }
+  const SchemaHistory h = AckedHistory(sink);
   ASSERT_NE(h.Pending("Keyspace1.Standard1"), nullptr);
   {
     std::lock_guard lock(operator_mu);
@@ -384,14 +378,7 @@ TEST_F(CassandraCaptureSchemaTest, AnIncompatibleChangeStopsOnlyThatTableUntilAc
   auto after_state = testing::LoadState(tmp_ / "state");
   ASSERT_TRUE(after_state.ok());
   EXPECT_TRUE(after_state->spills.empty());
-  SchemaHistory after;
-  for (const auto& r : sink.acked_records()) {
-    if (r.topic == kHistory) {
-      ASSERT_TRUE(
-          after.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt)
-              .ok());
-    }
-  }
+  const SchemaHistory after = AckedHistory(sink);
   ASSERT_EQ(after.Versions("Keyspace1.Standard1").size(), 2u);
   EXPECT_TRUE(after.Versions("Keyspace1.Standard1")[1].accepted);
   EXPECT_EQ(after.Versions("Keyspace1.Standard1")[1].position,
@@ -541,13 +528,7 @@ TEST_F(CassandraCaptureSchemaTest, ASpillAtItsLimitHoldsTheCheckpointFromThereAn
   EXPECT_LE(fs::file_size(SpillFile()), 20000u);
 
   // When accepted, every change of the table comes out once, in order
-  SchemaHistory h;
-  for (const auto& r : sink.acked_records()) {
-    if (r.topic == kHistory) {
-      ASSERT_TRUE(
-          h.Apply(*r.key, r.value ? std::optional<std::string_view>(*r.value) : std::nullopt).ok());
-    }
-  }
+  const SchemaHistory h = AckedHistory(sink);
   ASSERT_NE(h.Pending("Keyspace1.Standard1"), nullptr);
   {
     std::lock_guard lock(ops_mu);

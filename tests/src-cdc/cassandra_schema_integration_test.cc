@@ -1,7 +1,8 @@
 // `regionmirror cdc cassandra run` with schema history and Connect schemas against a testbed:
 // versions in the history topic, an incompatible CQL change that stops one table (/healthz 503
-// naming it) while the other goes on, `cdc cassandra accept-schema`, and the table's changes
-// then arriving in the accepted version's shape.
+// naming it) while the other goes on (its segments cleaned up, the stopped table's entries
+// spilled), `cdc cassandra accept-schema`, and the table's changes then arriving from the spill
+// in the accepted version's shape, the other table's not again.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -136,25 +137,30 @@ TEST(CassandraSchemaProcess, IncompatibleCqlChangeStopsOneTableUntilAcceptSchema
       << rm::testing::ReadFile(log);
   EXPECT_EQ(Positions(Payloads(testing::ReadTopic(bootstrap, topic40, 2))), expected40);
   EXPECT_TRUE(testing::ReadTopic(bootstrap, topic3029, 2).empty());
-  EXPECT_TRUE(fs::exists(cdc_raw / t3029.files.front()));  // held: not cleaned up
+  // and the stopped table's segment is delivered and deleted all the same (its entries are in
+  // its spill in state_dir), as the other table's are
+  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw); }, 30s)) << rm::testing::ReadFile(log);
+  EXPECT_NE(Curl(admin + "/metrics")
+                .find("rm_cdc_cassandra_spill_bytes{table=\"Keyspace1.Standard1_3029\"}"),
+            std::string::npos);
   ASSERT_NE(history().Pending("Keyspace1.Standard1_3029"), nullptr);
 
   // When an operator accepts the new shape
-  auto accept = rm::testing::RunCommand(
-      {"env", "RM_TEST_CASSANDRA_KEY=" + testing::CaptureEnv().at("RM_TEST_CASSANDRA_KEY"),
-       rm::testing::RegionmirrorPath(), "cdc", "cassandra", "accept-schema", "--config", config,
-       "--table", "Keyspace1.Standard1_3029"},
-      60s);
+  auto accept = testing::AcceptSchema(config, "Keyspace1.Standard1_3029");
   EXPECT_EQ(accept.exit_code, 0) << accept.output;
   EXPECT_NE(accept.output.find("accepted the shape of Keyspace1.Standard1_3029 at commit log "
                                "position"),
             std::string::npos)
       << accept.output;
 
-  // Then its changes arrive, in version 2's shape, and everything is cleaned up
-  ASSERT_TRUE(WaitFor([&] { return fs::is_empty(cdc_raw); }, 30s)) << rm::testing::ReadFile(log);
+  // Then its changes arrive from its spill, in version 2's shape, the spill is removed, and
+  // the other table's events are not produced again
+  const size_t count40 = testing::ReadTopic(bootstrap, topic40, 2).size();
+  const fs::path spill = tmp / "state" / "spill" / "Keyspace1.Standard1_3029.spill";
+  ASSERT_TRUE(WaitFor([&] { return !fs::exists(spill); }, 30s)) << rm::testing::ReadFile(log);
   const auto events3029 = testing::ReadTopic(bootstrap, topic3029, 2);
   EXPECT_EQ(Positions(Payloads(events3029)), testing::ExpectedPositions(t3029));
+  EXPECT_EQ(testing::ReadTopic(bootstrap, topic40, 2).size(), count40);
   for (const auto& r : events3029) {
     if (!r.value) continue;
     const auto v = nlohmann::json::parse(*r.value);
