@@ -52,7 +52,8 @@ int RunCassandraCdc(const std::vector<std::string>&) {
   const common::KafkaProperties props = config.kafka.Resolve(FLAGS_config);
   cdc::KafkaEventSink sink({props, 60s, "cassandra cdc sink"});
   // One capture per run; a new one after an operator accepted a stopped table's shape (it
-  // resumes from the position the stop held). Guarded for the admin server's health checks.
+  // produces the table's spill, then reads on from the checkpoint). Guarded for the admin
+  // server's health checks.
   std::mutex mu;
   std::unique_ptr<cdc::cassandra::CassandraCapture> capture;
   const auto make_capture = [&] {
@@ -128,8 +129,8 @@ std::vector<common::Subcommand> CassandraCdcSubcommands() {
            /*handles_signals=*/true},
           {"cdc cassandra accept-schema",
            "After a coordinated rollout, accept the incompatible shape a captured table stopped "
-           "at (schema.history): the capture records it as the next version and reads the "
-           "table again from where it stopped.",
+           "at (schema.history): the capture records it as the next version and produces the "
+           "table's changes since the stop (kept in its spill in state_dir), then goes on.",
            "",
            {"config", "table"},
            AcceptCassandraSchema}};

@@ -121,7 +121,7 @@ class CassandraCapture {
   // Error codes: "cassandra.cdc_raw" (missing or unreadable at start), "cassandra.state*",
   // "sink.*" (an event was refused or failed), "transform.failed" (under errors.tolerance:
   // none), "schema.history_read", and "cassandra.schema_accepted" (a stopped table's shape was
-  // accepted: run a new capture, which resumes from the held position).
+  // accepted: run a new capture, which produces its spill, then reads on from the checkpoint).
   common::Status Run(const std::atomic<bool>& stop);
 
   // Reads the schema history topic (required when config.schema.history is set; the CLI
