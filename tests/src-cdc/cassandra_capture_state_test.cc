@@ -217,6 +217,20 @@ TEST_F(CassandraCaptureConfig, MinimalFileGetsTheDocumentedDefaults) {
   EXPECT_NE(schema->FindTable("shop", "orders"), nullptr);
 }
 
+TEST_F(CassandraCaptureConfig, MaxSpillBytesTakesZeroForNoSpillAndRefusesANegativeSize) {
+  EXPECT_EQ(
+      ParseCassandraCdcConfig(Yaml("  max_spill_bytes: 0\n"), "cdc.yaml").capture.max_spill_bytes,
+      0u);
+  try {
+    ParseCassandraCdcConfig(Yaml("  max_spill_bytes: -1\n"), "cdc.yaml");
+    FAIL() << "expected a ConfigError";
+  } catch (const common::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cassandra.max_spill_bytes: must be >= 0"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(CassandraCaptureConfig, IncludeListOverridesTheCdcFlagAndMoveTakesADirectory) {
   auto c = ParseCassandraCdcConfig(
       Yaml("    include: [shop.audit]\n  processed: move:/var/tmp/done\n"), "cdc.yaml");
