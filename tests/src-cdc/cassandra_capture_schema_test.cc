@@ -500,6 +500,55 @@ TEST_F(CassandraCaptureSchemaTest,
   ASSERT_TRUE(run.Stop().ok());
 }
 
+TEST_F(CassandraCaptureSchemaTest, ASpillCountsOnlyAsFarAsTheCheckpointPassedIt) {
+  // Given Standard1 stopped, and a run in which the other table's events wait for acks while
+  // Standard1's entries read after them are spilled
+  MemorySink sink;
+  const Schema v1 = Versioned("blob");
+  const Schema v2 = Versioned("text");
+  Write40();
+  {
+    Running run(Config(), v1, sink);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  Write40();
+  const size_t start = sink.size();
+  {
+    Running run(Config(), v2, sink);
+    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
+    sink.SetAutoAck(false);
+    const std::string bytes = rm::testing::ReadFile(FixtureRoot() / k40Dir / k40File);
+    const int64_t next = SegmentIdFromFileName(k40File).value() + 1;
+    const std::string next40 = testing::WithSegmentId(bytes, next);
+    testing::WriteLiveSegment(cdc_raw_, fmt::format("CommitLog-7-{}.log", next), next40,
+                              testing::SectionEnds(next40).back(), true);
+    const size_t before = sink.size();
+    ASSERT_TRUE(WaitFor([&] {
+      return Positions(Since(sink, before), "cass.Keyspace1.Standard1_40").size() ==
+             AllPositions(k40Dir, k40File, v2).size();
+    }));
+    for (const char* f : k30Files) Copy(k30Dir, f);
+    ASSERT_TRUE(
+        WaitFor([&] { return run.capture().probe().spill_bytes("Keyspace1.Standard1") > 100000; }));
+    ASSERT_TRUE(run.Stop().ok());
+    sink.AckAll();
+    sink.SetAutoAck(true);
+  }
+  // When its shape is accepted, its changes come out once each, in order: the spilled entries
+  // the checkpoint had not passed come from the segments, not from the spill as well
+  std::vector<std::pair<std::string, std::optional<std::string>>> ops{
+      EncodeAcceptRecord(*AckedHistory(sink).Pending("Keyspace1.Standard1"))};
+  std::mutex ops_mu;
+  {
+    Running run(Config(), v2, sink, &ops, &ops_mu);
+    ASSERT_TRUE(WaitFor([&] { return Empty() && !fs::exists(SpillFile()); }))
+        << run.capture().Health();
+    ASSERT_TRUE(run.Stop().ok());
+  }
+  EXPECT_EQ(PositionList(Since(sink, start), "cass.Keyspace1.Standard1"), Reference());
+}
+
 TEST_F(CassandraCaptureSchemaTest, ASpillAtItsLimitHoldsTheCheckpointFromThereAndLosesNothing) {
   // Given spills capped below the table's entries
   MemorySink sink;
