@@ -51,26 +51,8 @@ Schema SchemaOf(const std::string& cql) {
   return std::move(s).value();
 }
 
-// The (segment_id, pos) of every event of `topic`, with or without schemas around it.
-std::set<std::pair<int64_t, int64_t>> Positions(const std::vector<StoredRecord>& records,
-                                                const std::string& topic) {
-  std::set<std::pair<int64_t, int64_t>> out;
-  for (const auto& r : records) {
-    if (r.topic != topic || !r.value) continue;
-    auto v = nlohmann::json::parse(*r.value);
-    if (v.contains("payload")) v = v["payload"];
-    out.insert({v["source"]["segment_id"].get<int64_t>(), v["source"]["pos"].get<int64_t>()});
-  }
-  return out;
-}
-
-// The records `sink` holds from the `from`-th on.
-std::vector<StoredRecord> Since(const MemorySink& sink, size_t from) {
-  const auto all = sink.records();
-  return std::vector<StoredRecord>(all.begin() + static_cast<long>(from), all.end());
-}
-
-// The (segment_id, pos) of every event of `topic`, in produce order, repeats included.
+// The (segment_id, pos) of every event of `topic` (with or without schemas around it), in
+// produce order, repeats included.
 std::vector<std::pair<int64_t, int64_t>> PositionList(const std::vector<StoredRecord>& records,
                                                       const std::string& topic) {
   std::vector<std::pair<int64_t, int64_t>> out;
@@ -81,6 +63,19 @@ std::vector<std::pair<int64_t, int64_t>> PositionList(const std::vector<StoredRe
     out.push_back({v["source"]["segment_id"].get<int64_t>(), v["source"]["pos"].get<int64_t>()});
   }
   return out;
+}
+
+// The same as a set.
+std::set<std::pair<int64_t, int64_t>> Positions(const std::vector<StoredRecord>& records,
+                                                const std::string& topic) {
+  const auto list = PositionList(records, topic);
+  return {list.begin(), list.end()};
+}
+
+// The records `sink` holds from the `from`-th on.
+std::vector<StoredRecord> Since(const MemorySink& sink, size_t from) {
+  const auto all = sink.records();
+  return std::vector<StoredRecord>(all.begin() + static_cast<long>(from), all.end());
 }
 
 std::set<std::pair<int64_t, int64_t>> AllPositions(const std::string& dir, const std::string& file,
