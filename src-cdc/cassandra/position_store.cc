@@ -16,6 +16,10 @@ namespace {
 
 constexpr const char* kStateKey = "cassandra.position";
 constexpr int kFormat = 2;
+// A state that names a spill is written as format 3: a version before the spill reads format 2
+// only, so it refuses such a state with an error instead of ignoring "spills" and resuming past
+// the stopped table's changes, which only the spill holds (a downgrade would lose them).
+constexpr int kFormatWithSpills = 3;
 
 nlohmann::json ToJson(const SegmentIdentity& s) {
   return {{"file", s.file}, {"dev", s.device}, {"ino", s.inode}};
@@ -102,9 +106,10 @@ common::Result<CaptureState> PositionStore::Load() const {
   }
   try {
     const auto j = nlohmann::json::parse(value);
-    if (j.at("format").get<int>() != kFormat) {
-      return unreadable(
-          fmt::format("format {} (this version reads {})", j.at("format").dump(), kFormat));
+    const int format = j.at("format").get<int>();
+    if (format != kFormat && format != kFormatWithSpills) {
+      return unreadable(fmt::format("format {} (this version reads {} and {})",
+                                    j.at("format").dump(), kFormat, kFormatWithSpills));
     }
     CaptureState state;
     if (const auto& r = j.at("resume"); !r.is_null()) {
@@ -179,7 +184,10 @@ common::Status PositionStore::Save(const CaptureState& state) {
     }
     j["tables"] = std::move(tables);
   }
-  if (!state.spills.empty()) j["spills"] = state.spills;
+  if (!state.spills.empty()) {
+    j["format"] = kFormatWithSpills;
+    j["spills"] = state.spills;
+  }
   rocksdb::WriteOptions w;
   w.sync = true;
   rocksdb::Status s = db_->Put(w, kStateKey, j.dump());

@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "common/result.h"
 #include "src-cdc/cassandra/ack_tracker.h"
 #include "src-cdc/cassandra/capture_config.h"
@@ -125,6 +127,42 @@ TEST(CassandraPositionStore, SavedStateSurvivesReopening) {
   EXPECT_EQ(loaded->delivered, state.delivered);
   EXPECT_EQ(loaded->tables, state.tables);
   EXPECT_FALSE(loaded->legacy);
+}
+
+// Only the spill holds a stopped table's changes once the checkpoint passed them, so a state
+// naming a spill must not be readable by a version that would ignore it: such a state is format
+// 3 (older versions read format 2 only and refuse anything else); without a spill it stays 2.
+TEST(CassandraPositionStore, AStateNamingASpillIsAFormatOlderVersionsRefuse) {
+  rm::testing::TempDir tmp;
+  CaptureState state;
+  state.resume = CaptureState::Resume{SegmentIdentity{"CommitLog-7-1699285478684.log", 11},
+                                      CommitLogPosition{1699285478684, 4242}};
+  {
+    auto store = PositionStore::Open(tmp / "plain");
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store.value()->Save(state).ok());
+  }
+  EXPECT_EQ(nlohmann::json::parse(testing::ReadRawState(tmp / "plain")).at("format"), 2);
+
+  state.spills["shop.orders"] = 1234;
+  {
+    auto store = PositionStore::Open(tmp / "spill");
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(store.value()->Save(state).ok());
+  }
+  const auto raw = nlohmann::json::parse(testing::ReadRawState(tmp / "spill"));
+  EXPECT_EQ(raw.at("format"), 3);
+  EXPECT_EQ(raw.at("spills").at("shop.orders"), 1234);
+  auto loaded = testing::LoadState(tmp / "spill");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->spills, state.spills);
+  EXPECT_EQ(loaded->resume->position, (CommitLogPosition{1699285478684, 4242}));
+
+  // And a format this version does not know is refused, naming it.
+  testing::WriteRawState(tmp / "future", R"({"format": 4, "resume": null, "delivered": []})");
+  auto future = testing::LoadState(tmp / "future");
+  ASSERT_FALSE(future.ok());
+  EXPECT_NE(future.error().message.find("format 4"), std::string::npos) << future.error().message;
 }
 
 TEST(CassandraPositionStore, OldFormatLoadsAsALegacyPositionNamingTheSegmentById) {

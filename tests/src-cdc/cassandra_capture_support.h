@@ -189,6 +189,18 @@ inline void WriteRawState(const std::filesystem::path& state_dir, const std::str
   ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "cassandra.position", value).ok());
 }
 
+// The state's raw value in `state_dir` (no capture may hold it).
+inline std::string ReadRawState(const std::filesystem::path& state_dir) {
+  rocksdb::Options options;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(rocksdb::DB::OpenForReadOnly(options, state_dir.string(), &raw).ok());
+  if (raw == nullptr) return "";
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "cassandra.position", &value).ok());
+  return value;
+}
+
 // The state saved in `state_dir` (no capture may hold it).
 inline common::Result<CaptureState> LoadState(const std::filesystem::path& state_dir) {
   auto store = PositionStore::Open(state_dir);
