@@ -27,6 +27,7 @@
 
 #include "offsets/offset_map.h"
 #include "offsets/offset_store.h"
+#include "tests/util/sanitizers.h"
 #include "tests/util/test_util.h"
 
 namespace rm::offsets {
@@ -169,9 +170,10 @@ TEST(OffsetMapCrash, AcknowledgedRunsSurviveKillDashNineAndNothingUnreportedAppe
       std::_Exit(127);
     }
     close(fds[1]);
-    // Open takes tens of milliseconds; kill anywhere from before it finishes to deep into
-    // the checkpoint loop.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
+    // The child's start and Open take ~250 ms (three times that under ASan); kill anywhere
+    // from before they finish to deep into the checkpoint loop.
+    std::this_thread::sleep_for(
+        rm::testing::SanitizerScaled(std::chrono::milliseconds(20 + rng() % 400)));
     ASSERT_EQ(kill(child, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
