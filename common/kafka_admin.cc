@@ -4,6 +4,19 @@
 
 #include <memory>
 
+// LeakSanitizer comes with AddressSanitizer: gcc says so with __SANITIZE_ADDRESS__, clang (the
+// fuzz build) with __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define RM_HAS_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RM_HAS_LSAN 1
+#endif
+#endif
+#if RM_HAS_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace rm::common {
 namespace {
 
@@ -19,6 +32,24 @@ struct OptionsDeleter {
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
 using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter>;
+
+// Allocations this thread makes while one lives are not reported by LeakSanitizer (a no-op in
+// builds without it). Only for leaks inside a library that no suppression can tell apart.
+class LeakCheckPause {
+ public:
+  LeakCheckPause() {
+#if RM_HAS_LSAN
+    __lsan_disable();
+#endif
+  }
+  ~LeakCheckPause() {
+#if RM_HAS_LSAN
+    __lsan_enable();
+#endif
+  }
+  LeakCheckPause(const LeakCheckPause&) = delete;
+  LeakCheckPause& operator=(const LeakCheckPause&) = delete;
+};
 
 OptionsPtr MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
   OptionsPtr o(rd_kafka_AdminOptions_new(rk, op));
@@ -36,6 +67,14 @@ OptionsPtr MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::mill
 
 AdminClient::AdminClient(const KafkaProperties& props, std::string_view context)
     : KafkaClient(context) {
+  // librdkafka 2.0.2 (Debian 12's) keeps one reference too many on a handle's internal op queue
+  // once rd_kafka_ListConsumerGroups ran on it (ListGroups), so rd_kafka_destroy frees all but
+  // that queue: 176 bytes per handle, however many calls (reproduced with the public C API alone,
+  // everything destroyed). Bounded, so harmless, but LeakSanitizer would fail every sanitized
+  // mirror with offsets, and no suppression can single it out: librdkafka has no frame pointers,
+  // so the report's stack ends inside the library. So the allocations rd_kafka_new makes on this
+  // thread are not leak-checked; what the handle allocates later (results, events) still is.
+  LeakCheckPause pause;
   rk_ = CreateKafkaHandle(RD_KAFKA_PRODUCER, BuildKafkaConf(props, context), context);
 }
 

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
 #include "common/log.h"
 
@@ -16,6 +18,17 @@ namespace rm::common {
 namespace {
 
 int TimeoutMs(std::chrono::milliseconds t) { return static_cast<int>(t.count()); }
+
+// Handles that must not be destroyed (Consumer::~Consumer) stay reachable from here until the
+// process exits: kept on purpose, not lost, which is also what LeakSanitizer then sees. The
+// list is allocated once and never freed, so no exit-time destructor empties it before the
+// leak check runs.
+void KeepForTheProcessLifetime(rd_kafka_t* rk) {
+  static std::mutex mutex;
+  static auto* kept = new std::vector<rd_kafka_t*>();
+  std::lock_guard lock(mutex);
+  kept->push_back(rk);
+}
 
 Status ToStatus(rd_kafka_resp_err_t err, std::string_view what) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
@@ -349,7 +362,7 @@ Consumer::~Consumer() {
         "{}: not destroying a cooperative-sticky consumer that was never assigned "
         "partitions (librdkafka < 2.3.0 asserts there)",
         context_);
-    (void)rk_.release();
+    KeepForTheProcessLifetime(rk_.release());
   }
 }
 

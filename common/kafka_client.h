@@ -212,7 +212,7 @@ class Consumer : public KafkaClient {
   bool closed_ = false;
   // librdkafka before 2.3.0 asserts when a cooperative-sticky consumer that never received an
   // assignment is destroyed (librdkafka issue 4312). Such a handle is closed (it leaves the
-  // group) but not destroyed; the few kilobytes stay until the process exits.
+  // group) but not destroyed; the few kilobytes stay, reachable, until the process exits.
   bool cooperative_sticky_ = false;
   bool ever_assigned_ = false;
 };
