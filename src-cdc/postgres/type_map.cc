@@ -277,8 +277,14 @@ Result<Json> ConvertTimestamp(std::string_view text, int32_t typmod, bool with_t
     offset = *off;
   }
   if (!ScanEra(sc, *date)) return BadValue(type, text, "unexpected trailing text");
-  int64_t micros = DaysFromCivil(date->year, date->month, date->day) * 86400LL * 1000000 + *tod -
-                   offset * 1000000;
+  // The scanner takes years of up to nine digits; Postgres ends at 294276 AD, whose last 30 years
+  // already pass int64 microseconds since 1970. What does not fit is refused, never wrapped.
+  int64_t micros = 0;
+  if (__builtin_mul_overflow(DaysFromCivil(date->year, date->month, date->day), 86400LL * 1000000,
+                             &micros) ||
+      __builtin_add_overflow(micros, *tod - offset * 1000000, &micros)) {
+    return BadValue(type, text, "beyond int64 microseconds since 1970");
+  }
   if (with_tz) return Json(FormatUtcTimestamp(micros));
   if (typmod >= 0 && typmod <= 3) return Json(FloorDiv(micros, 1000));
   return Json(micros);

@@ -74,6 +74,20 @@ TEST_F(TypeMapTest, TimestampsFollowAdaptivePrecision) {
   EXPECT_TRUE(Fails(1114, "yesterday"));
 }
 
+// Dates scan with up to nine-digit years, and Postgres itself goes to 294276 AD: a timestamp
+// whose microseconds since 1970 pass int64 is refused, not wrapped (the pgoutput fuzz smoke's
+// UBSan finding: year 20 million overflowed the multiplication). The last one that fits is exact.
+TEST_F(TypeMapTest, TimestampsBeyondInt64MicrosecondsAreRefused) {
+  EXPECT_EQ(Convert(1114, "294247-01-10 04:00:54.775807"),
+            Json(std::numeric_limits<int64_t>::max()));
+  EXPECT_TRUE(Fails(1114, "294247-01-10 04:00:54.775808"));
+  EXPECT_TRUE(Fails(1114, "20240000-01-01 00:00:00"));
+  EXPECT_TRUE(Fails(1114, "999999999-12-31 24:00:00"));
+  EXPECT_TRUE(Fails(1184, "294276-12-31 23:59:59+00"));
+  EXPECT_EQ(Convert(1184, "294247-01-10 04:00:54.775807+00"),
+            Json("+294247-01-10T04:00:54.775807Z"));
+}
+
 TEST_F(TypeMapTest, TimesAndIntervals) {
   EXPECT_EQ(Convert(1083, "01:02:03.5"), Json(3723500000LL));
   EXPECT_EQ(Convert(1083, "01:02:03.5", 3), Json(3723500));
