@@ -161,10 +161,9 @@ class CassandraCaptureSchemaTest : public ::testing::Test {
   }
   fs::path SpillFile() const { return tmp_ / "state" / "spill" / "Keyspace1.Standard1.spill"; }
 
-  // A first run records both shapes (v1); then the 3.0 segments of Standard1 arrive and a run
-  // with v2 stops it and spills its entries while Standard1_40 goes on and cdc_raw empties.
-  // Leaves the history's pending record in `pending`.
-  void StopStandard1(MemorySink& sink, SchemaPending* pending) {
+  // A first run records both shapes (v1) and reads the 4.0 segments; then the 3.0 segments of
+  // Standard1 arrive.
+  void RecordV1ThenBring30Segments(MemorySink& sink) {
     const Schema v1 = Versioned("blob");
     Write40();
     {
@@ -173,6 +172,13 @@ class CassandraCaptureSchemaTest : public ::testing::Test {
       ASSERT_TRUE(run.Stop().ok());
     }
     for (const char* f : k30Files) Copy(k30Dir, f);
+  }
+
+  // A first run records both shapes (v1); then the 3.0 segments of Standard1 arrive and a run
+  // with v2 stops it and spills its entries while Standard1_40 goes on and cdc_raw empties.
+  // Leaves the history's pending record in `pending`.
+  void StopStandard1(MemorySink& sink, SchemaPending* pending) {
+    ASSERT_NO_FATAL_FAILURE(RecordV1ThenBring30Segments(sink));
     const Schema v2 = Versioned("text");
     {
       Running run(Config(), v2, sink);
@@ -547,14 +553,7 @@ TEST_F(CassandraCaptureSchemaTest, ASpillCountsOnlyAsFarAsTheCheckpointPassedIt)
 TEST_F(CassandraCaptureSchemaTest, ASpillAtItsLimitHoldsTheCheckpointFromThereAndLosesNothing) {
   // Given spills capped below the table's entries
   MemorySink sink;
-  const Schema v1 = Versioned("blob");
-  Write40();
-  {
-    Running run(Config(), v1, sink);
-    ASSERT_TRUE(WaitFor([&] { return Empty(); }));
-    ASSERT_TRUE(run.Stop().ok());
-  }
-  for (const char* f : k30Files) Copy(k30Dir, f);
+  ASSERT_NO_FATAL_FAILURE(RecordV1ThenBring30Segments(sink));
   CaptureConfig capped = Config();
   capped.max_spill_bytes = 20000;
   const Schema v2 = Versioned("text");
