@@ -952,9 +952,11 @@ void CassandraCapture::SpillMutation(const Mutation& m) {
   if (frozen_ || spills_.empty()) return;
   for (auto& [name, spill] : spills_) {
     if (!spill.file) continue;
+    // Not captured by the lambda: clang 14 refuses structured bindings in lambda captures.
+    const auto& id = spill.id;
     const bool touches =
-        std::any_of(m.updates.begin(), m.updates.end(), [&](const PartitionUpdate& u) {
-          return u.table != nullptr && u.table->id && *u.table->id == spill.id;
+        std::any_of(m.updates.begin(), m.updates.end(), [&id](const PartitionUpdate& u) {
+          return u.table != nullptr && u.table->id && *u.table->id == id;
         });
     if (!touches) continue;
     const SpillEntry entry{m.position, m.end_offset, m.messaging_version,
