@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "src-cdc/cassandra/detail/byte_reader.h"
 #include "src-cdc/cassandra/detail/crc32.h"
 
 namespace rm::cdc::cassandra {
@@ -30,12 +31,6 @@ constexpr size_t kEntryFixed = 1 + 8 + 4 + 4 + 4 + 2;
 
 void PutBe(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t GetBe(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
 }
 
 Error SpillError(const fs::path& path, const std::string& what) {
@@ -94,8 +89,8 @@ class FrameReader {
     char prefix[kFramePrefix];
     if (offset + kFramePrefix > limit) return Bad(offset, "frame header cut short");
     if (Status s = ReadAt(offset, prefix, kFramePrefix); !s.ok()) return s.error();
-    const uint32_t length = static_cast<uint32_t>(GetBe(prefix, 4));
-    const uint32_t stored = static_cast<uint32_t>(GetBe(prefix + 4, 4));
+    const uint32_t length = detail::LoadBigEndian32(prefix);
+    const uint32_t stored = detail::LoadBigEndian32(prefix + 4);
     if (length == 0 || length > kMaxPayload) {
       return Bad(offset, fmt::format("frame length {} out of range", length));
     }
@@ -171,19 +166,24 @@ Result<std::vector<SpillTable>> ParseSchema(std::string_view body) {
 }
 
 Result<SpillEntry> ParseEntry(std::string_view payload) {
-  if (payload.size() < kEntryFixed) return Error{"cassandra.spill", "entry frame too short"};
-  const char* p = payload.data() + 1;
-  SpillEntry e;
-  e.position.segment_id = static_cast<int64_t>(GetBe(p, 8));
-  e.position.offset = static_cast<uint32_t>(GetBe(p + 8, 4));
-  e.end_offset = static_cast<uint32_t>(GetBe(p + 12, 4));
-  e.messaging_version = static_cast<int>(GetBe(p + 16, 4));
-  const size_t name = GetBe(p + 20, 2);
-  if (payload.size() < kEntryFixed + name) {
+  detail::ByteReader r(payload.substr(1));
+  uint64_t segment_id = 0;
+  uint32_t offset = 0, end_offset = 0, messaging_version = 0;
+  uint16_t name_size = 0;
+  if (!r.ReadU64(&segment_id) || !r.ReadU32(&offset) || !r.ReadU32(&end_offset) ||
+      !r.ReadU32(&messaging_version) || !r.ReadU16(&name_size)) {
+    return Error{"cassandra.spill", "entry frame too short"};
+  }
+  std::string_view file;
+  if (!r.ReadBytes(name_size, &file)) {
     return Error{"cassandra.spill", "entry frame's file name runs past it"};
   }
-  e.file = std::string(payload.substr(kEntryFixed, name));
-  e.bytes = payload.substr(kEntryFixed + name);
+  SpillEntry e;
+  e.position = CommitLogPosition{static_cast<int64_t>(segment_id), offset};
+  e.end_offset = end_offset;
+  e.messaging_version = static_cast<int>(messaging_version);
+  e.file = std::string(file);
+  e.bytes = r.data().substr(r.position());
   return e;
 }
 
